@@ -1,0 +1,125 @@
+/// Writes safetensors files in the reference writer's canonical layout.
+///
+/// Tensors are ordered by dtype (descending in the reference's declaration order)
+/// then by name (bytewise), packed with no gaps; the header is serde_json's compact
+/// form with `__metadata__` first, padded with spaces to a multiple of 8 bytes.
+/// For the same tensors and metadata (in the same key order) the output is
+/// byte-identical to what the Python `safetensors` library writes.
+public enum SafetensorsWriter {
+    /// The tensors in canonical order.
+    /// - Complexity: O(n log n)
+    public static func canonicalOrder(_ tensors: [TensorInfo]) -> [TensorInfo] {
+        tensors.sorted { a, b in
+            if a.dtype != b.dtype { return a.dtype.declarationIndex > b.dtype.declarationIndex }
+            return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+        }
+    }
+
+    /// The header (without the 8-byte length) for `tensors`, already in canonical
+    /// order, and the data length.
+    /// - Throws: `headerTooLarge` when the header exceeds the reference limit,
+    ///   `duplicateTensor` when two tensors share a name.
+    public static func header(for tensors: [TensorInfo], metadata: Metadata?) throws(WeightFileError)
+        -> (bytes: [UInt8], dataLength: Int)
+    {
+        var names = Set<String>()
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        var first = true
+        if let metadata {
+            JSONWriter.appendString("__metadata__", to: &out)
+            out.append(contentsOf: Array(":{".utf8))
+            var firstPair = true
+            for (key, value) in metadata {
+                if !firstPair { out.append(UInt8(ascii: ",")) }
+                firstPair = false
+                JSONWriter.appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONWriter.appendString(value, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+            first = false
+        }
+        var offset = 0
+        for tensor in tensors {
+            guard names.insert(tensor.name).inserted, tensor.name != "__metadata__" else {
+                throw .duplicateTensor(name: tensor.name)
+            }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.appendString(tensor.name, to: &out)
+            out.append(contentsOf: Array(":{\"dtype\":".utf8))
+            JSONWriter.appendString(tensor.dtype.name, to: &out)
+            out.append(contentsOf: Array(",\"shape\":[".utf8))
+            for (i, dim) in tensor.shape.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONWriter.appendInteger(dim, to: &out)
+            }
+            out.append(contentsOf: Array("],\"data_offsets\":[".utf8))
+            JSONWriter.appendInteger(offset, to: &out)
+            out.append(UInt8(ascii: ","))
+            offset += tensor.byteCount
+            JSONWriter.appendInteger(offset, to: &out)
+            out.append(contentsOf: Array("]}".utf8))
+        }
+        out.append(UInt8(ascii: "}"))
+        while out.count % 8 != 0 { out.append(UInt8(ascii: " ")) }
+        guard out.count <= SafetensorsHeader.maxHeaderLength else {
+            throw .headerTooLarge(declared: UInt64(out.count), limit: SafetensorsHeader.maxHeaderLength)
+        }
+        return (out, offset)
+    }
+
+    /// Writes `tensors` and `metadata` to `path` through a temporary file renamed into place.
+    ///
+    /// `data` is asked for each tensor's bytes once, in canonical order, so a
+    /// converter can produce (or decompress) one tensor at a time.
+    /// - Parameters:
+    ///   - inputs: paths that must not be overwritten (the files being converted).
+    ///   - progress: called with (bytes written, total bytes) after each tensor.
+    public static func write(
+        tensors: [TensorInfo],
+        metadata: Metadata?,
+        to path: String,
+        inputs: [String] = [],
+        data: (TensorInfo) throws(WeightFileError) -> TensorView,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws(WeightFileError) {
+        let ordered = canonicalOrder(tensors)
+        let (header, dataLength) = try header(for: ordered, metadata: metadata)
+        let output = try AtomicOutputFile(path: path, inputs: inputs)
+        do throws(WeightFileError) {
+            var lengthBytes = [UInt8](repeating: 0, count: 8)
+            for i in 0..<8 { lengthBytes[i] = UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64(i))) }
+            try output.write(lengthBytes)
+            try output.write(header)
+            var written = 0
+            for info in ordered {
+                let view = try data(info)
+                guard view.info.dtype == info.dtype, view.info.shape == info.shape else {
+                    throw WeightFileError.tensorInvalidInfo(
+                        tensor: info.name, expectedBytes: info.byteCount, declaredBytes: view.bytes.count)
+                }
+                try output.write(view.bytes)
+                written += view.bytes.count
+                progress?(written, dataLength)
+            }
+            try output.commit()
+        } catch {
+            output.abandon()
+            throw error
+        }
+    }
+
+    /// The safetensors bytes for `tensors` in memory.
+    public static func serialize(_ tensors: [TensorView], metadata: Metadata?) throws(WeightFileError) -> [UInt8] {
+        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let ordered = canonicalOrder(tensors.map(\.info))
+        let (header, dataLength) = try header(for: ordered, metadata: metadata)
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + header.count + dataLength)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: header)
+        for info in ordered { out.append(contentsOf: byName[info.name]!.bytes) }
+        return out
+    }
+}
