@@ -19,6 +19,7 @@ public final class ByteStorage: @unchecked Sendable {
     private enum Release {
         case deallocate(UnsafeMutableRawPointer)
         case unmap(UnsafeMutableRawPointer, Int)
+        case free(UnsafeMutableRawPointer)
     }
 
     private init(bytes: UnsafeRawBufferPointer, release: Release) {
@@ -30,6 +31,7 @@ public final class ByteStorage: @unchecked Sendable {
         switch release {
         case .deallocate(let pointer): pointer.deallocate()
         case .unmap(let pointer, let count): munmap(pointer, count)
+        case .free(let pointer): Glibc.free(pointer)
         }
     }
 
@@ -55,6 +57,11 @@ public final class ByteStorage: @unchecked Sendable {
         self.init(
             bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<count]),
             release: .deallocate(buffer.baseAddress!))
+    }
+
+    /// Storage that takes ownership of `pointer`, which must come from `malloc`/`realloc`.
+    convenience init(mallocated pointer: UnsafeMutableRawPointer, count: Int) {
+        self.init(bytes: UnsafeRawBufferPointer(start: pointer, count: count), release: .free(pointer))
     }
 
     /// Maps the file at `path` read-only (`open` + `fstat` + `mmap(PROT_READ, MAP_PRIVATE)`).

@@ -71,6 +71,8 @@ public enum WeightFileError: Error, Equatable, Sendable {
     case npyUnsupportedDType(descr: String)
     /// The data is shorter or longer than the header's shape and dtype require.
     case npyDataSize(expected: Int, actual: Int)
+    /// The header's shape (as written) has more elements, or its data more bytes, than fit in an `Int`.
+    case npyShapeOverflow(shape: String, descr: String)
     /// The zip archive is malformed at `offset`.
     case zipInvalid(reason: String, offset: Int)
     /// A zip entry uses a compression method other than stored (0) or deflate (8).
@@ -126,6 +128,7 @@ public enum WeightFileError: Error, Equatable, Sendable {
         case .npyStructuredDType: "NPYStructuredDType"
         case .npyUnsupportedDType: "NPYUnsupportedDType"
         case .npyDataSize: "NPYDataSize"
+        case .npyShapeOverflow: "NPYShapeOverflow"
         case .zipInvalid: "ZipInvalid"
         case .zipUnsupportedCompression: "ZipUnsupportedCompression"
         case .decompressedSizeExceeded: "DecompressedSizeExceeded"
@@ -178,6 +181,7 @@ extension WeightFileError: CustomStringConvertible {
         case .npyStructuredDType(let descr): "NPY structured dtype \(descr) refused: only plain numeric arrays are weights"
         case .npyUnsupportedDType(let descr): "unsupported NPY dtype \(descr)"
         case .npyDataSize(let expected, let actual): "NPY data has \(actual) bytes, the header's shape and dtype need \(expected)"
+        case .npyShapeOverflow(let shape, let descr): "NPY shape \(shape) of \(descr) overflows: more bytes than fit in 63 bits"
         case .zipInvalid(let reason, let offset): "invalid zip archive at byte \(offset): \(reason)"
         case .zipUnsupportedCompression(let entry, let method): "zip entry \(entry) uses compression method \(method); only stored (0) and deflate (8) are read"
         case .decompressedSizeExceeded(let entry, let limit): "\(entry) decompresses to more than \(limit) bytes (declared size or cap exceeded)"

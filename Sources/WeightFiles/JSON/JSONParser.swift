@@ -243,10 +243,10 @@ struct JSONParser {
 
 /// Writes JSON as serde_json's compact writer does, so headers are byte-identical to
 /// the reference writer's.
-enum JSONWriter {
+public enum JSONWriter {
     /// Appends `string` quoted, escaping `"`, `\` and control characters
     /// (`\b \t \n \f \r`, others as lowercase `\u00xx`); everything else raw UTF-8.
-    static func appendString(_ string: String, to out: inout [UInt8]) {
+    public static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(0x22)
         for byte in string.utf8 {
             switch byte {
@@ -266,7 +266,16 @@ enum JSONWriter {
         out.append(0x22)
     }
 
-    static func appendInteger(_ value: Int, to out: inout [UInt8]) {
+    public static func appendInteger(_ value: Int, to out: inout [UInt8]) {
         out.append(contentsOf: String(value).utf8)
+    }
+}
+
+extension JSONWriter {
+    /// `string` as a JSON string literal.
+    public static func quoted(_ string: String) -> String {
+        var out: [UInt8] = []
+        appendString(string, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,0 +1,74 @@
+import ArgumentParser
+import WeightFiles
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a weight file's format, tensors and metadata.",
+        discussion: "Reads only headers for safetensors, sharded and stored NPY/NPZ files, so it is instant on large files.")
+
+    @Argument(help: "The weight file (or a directory with model.safetensors.index.json).")
+    var file: String
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let weights = try reportingErrors(path: file) { () throws(WeightFileError) in try WeightFiles.open(file) }
+        emit(json ? jsonReport(weights) : textReport(weights))
+    }
+
+    private func jsonReport(_ weights: any WeightFile) -> String {
+        var out = "{\"file\":\(JSONWriter.quoted(file)),\"format\":\(JSONWriter.quoted(weights.format.rawValue)),"
+        if let metadata = weights.metadata {
+            out += "\"metadata\":{"
+            out += metadata.map { "\(JSONWriter.quoted($0.key)):\(JSONWriter.quoted($0.value))" }.joined(separator: ",")
+            out += "},"
+        } else {
+            out += "\"metadata\":null,"
+        }
+        out += "\"tensor_count\":\(weights.tensors.count),\"total_elements\":\(weights.totalElementCount),"
+        out += "\"total_bytes\":\(weights.totalByteCount),\"tensors\":["
+        out += weights.tensors.map { t in
+            var entry = "{\"name\":\(JSONWriter.quoted(t.name)),\"dtype\":\"\(t.dtype)\","
+            entry += "\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"bytes\":\(t.byteCount),"
+            entry += "\"offset\":\(t.fileOffset.map(String.init) ?? "null")"
+            if let file = t.file { entry += ",\"file\":\(JSONWriter.quoted(file))" }
+            return entry + "}"
+        }.joined(separator: ",")
+        return out + "]}"
+    }
+
+    private func textReport(_ weights: any WeightFile) -> String {
+        var lines = ["file:     \(file)", "format:   \(weights.format.rawValue)"]
+        lines.append(
+            "tensors:  \(weights.tensors.count), \(weights.totalElementCount) elements, \(weights.totalByteCount) bytes (\(formatBytes(weights.totalByteCount)))"
+        )
+        if let metadata = weights.metadata, !metadata.isEmpty {
+            lines.append("metadata:")
+            for (key, value) in metadata { lines.append("  \(key) = \(value)") }
+        }
+        let sharded = weights.tensors.contains { $0.file != nil }
+        var rows = [["NAME", "DTYPE", "SHAPE", "BYTES", "OFFSET"] + (sharded ? ["FILE"] : [])]
+        for t in weights.tensors {
+            rows.append(
+                [t.name, t.dtype.name, "[\(t.shape.map(String.init).joined(separator: ", "))]", String(t.byteCount),
+                 t.fileOffset.map(String.init) ?? "-"] + (sharded ? [t.file ?? ""] : []))
+        }
+        lines.append("")
+        lines.append(contentsOf: table(rows, rightAligned: [3, 4]))
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Rows padded into columns; `rightAligned` columns are padded on the left.
+func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
+    guard let columns = rows.map(\.count).max() else { return [] }
+    var widths = [Int](repeating: 0, count: columns)
+    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+    return rows.map { row in
+        row.enumerated().map { i, cell in
+            let pad = String(repeating: " ", count: widths[i] - cell.count)
+            return rightAligned.contains(i) ? pad + cell : (i == row.count - 1 ? cell : cell + pad)
+        }.joined(separator: "  ")
+    }
+}
