@@ -30,10 +30,17 @@ enum GoldenVectors {
     struct Tensor: Decodable {
         var name: String
         var dtype: String
-        var shape: [Int]
+        /// As written (one vector has a dimension of 2^64 − 1, which Int cannot hold).
+        var rawShape: [UInt64]
         var data_hex: String?
         var data_sha256: String?
         var f32_hex: String?
+        var shape: [Int] { rawShape.map { Int(clamping: $0) } }
+
+        enum CodingKeys: String, CodingKey {
+            case name, dtype, data_hex, data_sha256, f32_hex
+            case rawShape = "shape"
+        }
     }
 
     struct ExpectedError: Decodable {

@@ -57,7 +57,7 @@ public enum Inflater {
         }
         defer { inflateEnd(&stream) }
 
-        var capacity = max(min(sizeHint, limit), 4096)
+        var capacity = max(1, min(max(sizeHint, 4096), limit))
         guard var output = malloc(capacity) else {
             throw .io(path: entry, operation: "malloc(\(capacity))", message: "out of memory")
         }

@@ -49,9 +49,16 @@ public enum WeightFiles {
             let inflated = try Inflater.inflate(
                 compressed.bytes, wrapper: wrapper, sizeHint: hint, limit: options.decompressionLimit, entry: path)
             return try SafetensorsFile(storage: inflated, format: format)
-        case .npy, .npz:
-            // Wired to the NumPy readers once they land.
-            throw .unsupportedFormat(detected: format.rawValue)
+        case .npy:
+            return try NPYFile(path: path)
+        case .npz:
+            // torch.save writes a zip too: `<root>/data.pkl` gives it away.
+            let storage = try ByteStorage.map(path: path)
+            let archive = try ZipArchive(bytes: storage.bytes, limit: options.decompressionLimit)
+            if archive.entries.contains(where: { $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") }) {
+                throw .unsupportedFormat(detected: "PyTorch checkpoint")
+            }
+            return try NPZFile(storage: storage, limit: options.decompressionLimit)
         case .pytorchZip:
             throw .unsupportedFormat(detected: "PyTorch checkpoint")
         case .pickle:

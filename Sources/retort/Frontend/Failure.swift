@@ -7,8 +7,20 @@ import Glibc
 
 /// Prints `message` as one line on stderr.
 func printError(_ message: String) {
-    var line = "retort: error: \(message)\n"
-    line.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
+    writeStandardError("retort: error: \(message)\n")
+}
+
+/// Writes `text` to file descriptor 2, unbuffered.
+func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(2, buffer.baseAddress! + offset, buffer.count - offset)
+            if n <= 0 { return }
+            offset += n
+        }
+    }
 }
 
 /// Runs `body`; a `WeightFileError` becomes one clear line on stderr (prefixed by `path`) and exit status 1.

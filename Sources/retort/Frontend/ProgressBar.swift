@@ -27,12 +27,12 @@ final class ProgressBar {
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let line = "\r\(label) [\(bar)] \(Int(fraction * 100))% \(formatBytes(done))/\(formatBytes(total))"
-        fputs(line, stderr)
+        writeStandardError(line)
         drawn = true
     }
 
     func finish() {
-        if drawn { fputs("\n", stderr) }
+        if drawn { writeStandardError("\n") }
     }
 }
 

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import WeightFiles
+
+/// Parses `bytes` as a whole safetensors file; the error kind, or nil when valid.
+func safetensorsOutcome(_ bytes: [UInt8]) -> String? {
+    do {
+        _ = try bytes.withUnsafeBytes { try SafetensorsHeader.parse(file: $0) }
+        return nil
+    } catch let error as WeightFileError {
+        return error.kind
+    } catch {
+        return "untyped: \(error)"
+    }
+}
+
+@Suite("Hostile input")
+struct HostileInputTests {
+    static let small = [UInt8](FileManager.default.contents(atPath: GoldenVectors.path("safetensors/odd_offsets.safetensors"))!)
+
+    @Test("truncation at every byte gives a typed error")
+    func truncationAtEveryByte() {
+        for length in 0..<HostileInputTests.small.count {
+            let outcome = safetensorsOutcome(Array(HostileInputTests.small[0..<length]))
+            #expect(outcome != nil && !outcome!.hasPrefix("untyped"), "length \(length)")
+        }
+    }
+
+    @Test("random bit flips in the header never trap and never pass unnoticed as another size")
+    func randomBitFlips() throws {
+        var generator = SplitMix64(seed: 0x5EED)
+        let original = HostileInputTests.small
+        let headerEnd = 8 + Int(original[0]) + Int(original[1]) << 8
+        for _ in 0..<3000 {
+            var bytes = original
+            let flips = Int(generator.next() % 3) + 1
+            for _ in 0..<flips {
+                let position = Int(generator.next() % UInt64(headerEnd))
+                bytes[position] ^= UInt8(1) << UInt8(generator.next() % 8)
+            }
+            // Valid or a typed error; when valid the tensors still lie inside the file.
+            let outcome = safetensorsOutcome(bytes)
+            #expect(outcome.map { !$0.hasPrefix("untyped") } ?? true)
+            if outcome == nil {
+                let header = try bytes.withUnsafeBytes { try SafetensorsHeader.parse(file: $0) }
+                #expect(header.fileSize == bytes.count)
+            }
+        }
+    }
+
+    @Test("100,000 tensors sharing one offset range fail fast with InvalidOffset (abuse attempt 3)")
+    func sharedOffsetAbuse() {
+        var json = "{"
+        for i in 0..<100_000 {
+            json += "\(i == 0 ? "" : ",")\"weight_\(i)\":{\"dtype\":\"F32\",\"shape\":[200,200],\"data_offsets\":[0,160000]}"
+        }
+        json += "}"
+        let header = Array(json.utf8)
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: header.count >> (8 * $0)) } + header
+        bytes += [UInt8](repeating: 0, count: 160_000)
+        #expect(safetensorsOutcome(bytes) == "InvalidOffset")
+    }
+
+    @Test("a header declaring 10 million tensors is refused by its size before parsing (abuse attempt 2)")
+    func tenMillionTensorHeader() {
+        // 10 million entries need ~700 MB of JSON, past the 100 MB limit: refused from the first 8 bytes.
+        let declared = UInt64(10_000_000) * 70
+        let bytes = (0..<8).map { UInt8(truncatingIfNeeded: declared >> (8 * UInt64($0))) } + Array("{}".utf8)
+        #expect(safetensorsOutcome(bytes) == "HeaderTooLarge")
+    }
+
+    @Test("nesting past the depth cap is an error, not a stack overflow")
+    func deepNesting() {
+        let json = Array(String(repeating: "[", count: 1_000_000).utf8)
+        let bytes = (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) } + json
+        #expect(safetensorsOutcome(bytes) == "InvalidHeaderDeserialization")
+    }
+
+    @Test("a gzip stream larger than the cap stops at the cap")
+    func gzipCap() throws {
+        var options = WeightFiles.Options()
+        options.decompressionLimit = 1000
+        #expect {
+            _ = try WeightFiles.open(GoldenVectors.path("compressed/model.safetensors.gz"), options: options)
+        } throws: { ($0 as? WeightFileError)?.kind == "DecompressedSizeExceeded" }
+    }
+
+    @Test("a shard name that leaves the index's folder is refused")
+    func shardPathTraversal() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retort-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let index = directory + "/model.safetensors.index.json"
+        try Data(#"{"metadata":{},"weight_map":{"a":"../outside.safetensors"}}"#.utf8).write(to: URL(fileURLWithPath: index))
+        #expect { _ = try WeightFiles.open(index) } throws: { ($0 as? WeightFileError)?.kind == "InvalidIndex" }
+    }
+}
+
+/// A small seeded generator so that property tests are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
