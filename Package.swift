@@ -33,7 +33,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RetortCLITests",
-            dependencies: ["WeightFiles"]
+            dependencies: ["WeightFiles", "retort"]
         ),
     ]
 )

@@ -69,7 +69,7 @@ public enum WeightFileError: Error, Equatable, Sendable {
     case npyStructuredDType(descr: String)
     /// A dtype descriptor Retort cannot represent.
     case npyUnsupportedDType(descr: String)
-    /// The data is shorter or longer than the header's shape and dtype require.
+    /// The data is shorter than the header's shape and dtype require (trailing bytes are ignored, as NumPy ignores them).
     case npyDataSize(expected: Int, actual: Int)
     /// The header's shape (as written) has more elements, or its data more bytes, than fit in an `Int`.
     case npyShapeOverflow(shape: String, descr: String)

@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import WeightFiles
+
+/// Runs the built `retort` binary (next to the test bundle) and captures its output.
+struct RetortRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    static let binary: String = {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
+        return directory.appendingPathComponent("retort").path
+    }()
+
+    static let vectors: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("formats/vectors").path
+    }()
+
+    init(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RetortRun.binary)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        stdout = String(decoding: outData, as: UTF8.self)
+        stderr = String(decoding: errData, as: UTF8.self)
+    }
+}
+
+func temporaryDirectory() throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("retort-cli-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+@Suite("The retort command line")
+struct RetortCLITests {
+    let vectors = RetortRun.vectors
+
+    @Test("inspect --json lists the tensors with dtype, shape, bytes and offset")
+    func inspectJSON() throws {
+        let run = try RetortRun("inspect", vectors + "/safetensors/odd_offsets.safetensors", "--json")
+        #expect(run.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["format"] as? String == "safetensors")
+        let tensors = try #require(object["tensors"] as? [[String: Any]])
+        #expect(tensors.count == 6)
+        #expect(tensors.allSatisfy { $0["dtype"] != nil && $0["shape"] != nil && $0["bytes"] != nil && $0["offset"] != nil })
+    }
+
+    @Test("a malformed file exits 1 with one line naming the file and the problem")
+    func malformedFileFails() throws {
+        let path = vectors + "/malformed/overlap.safetensors"
+        let run = try RetortRun("inspect", path)
+        #expect(run.status == 1)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.hasPrefix("retort: error: \(path): invalid offset for tensor"))
+        #expect(run.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test("a PyTorch checkpoint is named in the error")
+    func pytorchNamed() throws {
+        let run = try RetortRun("inspect", vectors + "/foreign/pytorch_model.bin")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("PyTorch checkpoint: not supported yet"))
+    }
+
+    @Test("a usage error exits 64")
+    func usageError() throws {
+        let run = try RetortRun("convert", "a.safetensors", "b.safetensors", "--dtype", "I8")
+        #expect(run.status == 64)
+    }
+
+    @Test("convert refuses to overwrite its input and leaves it intact")
+    func convertRefusesInput() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/model.safetensors"
+        try FileManager.default.copyItem(atPath: vectors + "/safetensors/scalar.safetensors", toPath: path)
+        let before = FileManager.default.contents(atPath: path)
+        let run = try RetortRun("convert", path, directory + "/../" + URL(fileURLWithPath: directory).lastPathComponent + "/model.safetensors", "--force")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("refusing to overwrite the input"))
+        #expect(FileManager.default.contents(atPath: path) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["model.safetensors"])
+    }
+
+    @Test("convert refuses an existing output without --force")
+    func convertRefusesExistingOutput() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let output = directory + "/out.safetensors"
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: output))
+        let run = try RetortRun("convert", vectors + "/safetensors/scalar.safetensors", output)
+        #expect(run.status == 1)
+        #expect(FileManager.default.contents(atPath: output) == Data("keep me".utf8))
+    }
+
+    @Test("a failed conversion leaves no output and no temporary file")
+    func failedConversionLeavesNothing() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try RetortRun("convert", vectors + "/compressed/truncated.safetensors.gz", directory + "/out.safetensors")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("truncated"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
+    @Test("convert then verify --against reports the files identical")
+    func convertVerifyIdentical() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let output = directory + "/out.safetensors"
+        let source = vectors + "/npz/compressed.npz"
+        #expect(try RetortRun("convert", source, output, "--verify").status == 0)
+        let run = try RetortRun("verify", output, "--against", source)
+        #expect(run.status == 0)
+        #expect(run.stdout.hasPrefix("identical"))
+    }
+
+    @Test("verify --against names the first differing element and exits 1")
+    func verifyReportsFirstDifference() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cast = directory + "/bf16.safetensors"
+        let source = vectors + "/safetensors/odd_offsets.safetensors"
+        #expect(try RetortRun("convert", source, cast, "--dtype", "F64").status == 0)
+        let run = try RetortRun("verify", cast, "--against", source, "--json")
+        #expect(run.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["identical"] as? Bool == false)
+        let mismatches = try #require(object["mismatches"] as? [[String: Any]])
+        #expect(mismatches.contains { ($0["difference"] as? String)?.hasPrefix("dtype F64 vs F32") == true })
+    }
+
+    @Test("verify reads every tensor and counts NaN and infinite values")
+    func verifyCountsNonFinite() throws {
+        let run = try RetortRun("verify", vectors + "/safetensors/all_dtypes.safetensors", "--json")
+        #expect(run.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let tensors = try #require(object["tensors"] as? [[String: Any]])
+        let weights = try WeightFiles.open(vectors + "/safetensors/all_dtypes.safetensors")
+        for tensor in tensors {
+            let name = try #require(tensor["name"] as? String)
+            let view = try weights.tensor(named: name)
+            guard view.dtype.isFloatingPoint else { continue }
+            // F64 values beyond Float's range are finite doubles: count them in their own type.
+            let (nan, infinite): (Int, Int)
+            if view.dtype == .f64 {
+                let values = (0..<view.info.elementCount).map { view.bytes.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self) }
+                (nan, infinite) = (values.filter(\.isNaN).count, values.filter(\.isInfinite).count)
+            } else {
+                let values = try FloatConversion.float32Values(of: view)
+                (nan, infinite) = (values.filter(\.isNaN).count, values.filter(\.isInfinite).count)
+            }
+            #expect(tensor["nan"] as? Int == nan, "\(name)")
+            #expect(tensor["infinite"] as? Int == infinite, "\(name)")
+        }
+    }
+}
