@@ -70,6 +70,22 @@ struct RetortCLITests {
         #expect(run.stderr.split(separator: "\n").count == 1)
     }
 
+    @Test("every malformed vector makes verify exit 1 with one error line, never a crash")
+    func everyMalformedVectorFails() throws {
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: vectors + "/manifest.json")))
+                as? [String: Any])
+        let failing = (manifest["vectors"] as! [[String: Any]]).filter { !($0["expect_error"] is NSNull) }
+        #expect(failing.count > 50)
+        for vector in failing {
+            let file = vector["file"] as! String
+            let run = try RetortRun("verify", vectors + "/" + file)
+            #expect(run.status == 1, "\(file)")
+            #expect(
+                run.stderr.hasPrefix("retort: error: ") && run.stderr.split(separator: "\n").count == 1, "\(file): \(run.stderr)")
+        }
+    }
+
     @Test("a PyTorch checkpoint is named in the error")
     func pytorchNamed() throws {
         let run = try RetortRun("inspect", vectors + "/foreign/pytorch_model.bin")
@@ -90,7 +106,9 @@ struct RetortCLITests {
         let path = directory + "/model.safetensors"
         try FileManager.default.copyItem(atPath: vectors + "/safetensors/scalar.safetensors", toPath: path)
         let before = FileManager.default.contents(atPath: path)
-        let run = try RetortRun("convert", path, directory + "/../" + URL(fileURLWithPath: directory).lastPathComponent + "/model.safetensors", "--force")
+        let run = try RetortRun(
+            "convert", path, directory + "/../" + URL(fileURLWithPath: directory).lastPathComponent + "/model.safetensors",
+            "--force")
         #expect(run.status == 1)
         #expect(run.stderr.contains("refusing to overwrite the input"))
         #expect(FileManager.default.contents(atPath: path) == before)
@@ -159,7 +177,9 @@ struct RetortCLITests {
             // F64 values beyond Float's range are finite doubles: count them in their own type.
             let (nan, infinite): (Int, Int)
             if view.dtype == .f64 {
-                let values = (0..<view.info.elementCount).map { view.bytes.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self) }
+                let values = (0..<view.info.elementCount).map {
+                    view.bytes.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)
+                }
                 (nan, infinite) = (values.filter(\.isNaN).count, values.filter(\.isInfinite).count)
             } else {
                 let values = try FloatConversion.float32Values(of: view)

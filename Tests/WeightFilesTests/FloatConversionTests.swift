@@ -13,8 +13,9 @@ struct FloatConversionTests {
         return (0..<view.info.elementCount).map { view.bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self) }
     }
 
-    @Test("every code of every 8-, 6- and 4-bit float type decodes as ml_dtypes does",
-          arguments: [DType.f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0, .f4, .f6E2M3, .f6E3M2])
+    @Test(
+        "every code of every 8-, 6- and 4-bit float type decodes as ml_dtypes does",
+        arguments: [DType.f8E4M3, .f8E5M2, .f8E4M3FNUZ, .f8E5M2FNUZ, .f8E8M0, .f4, .f6E2M3, .f6E3M2])
     func smallFloatCodes(_ dtype: DType) throws {
         let expected = try expectedBits(Self.tables, "\(dtype.name).f32")
         // Codes laid out one per element, packed as the dtype packs them.

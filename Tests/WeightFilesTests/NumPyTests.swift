@@ -67,7 +67,9 @@ struct NumPyTests {
         #expect(weights.tensors.count == vector.tensors.count)
         for expected in vector.tensors {
             // The manifest leaves a lone .npy array unnamed; Retort names it after the file.
-            let name = vector.format == "npy" ? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+            let name =
+                vector.format == "npy"
+                ? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
                 : expected.name
             let view = try weights.tensor(named: name)
             #expect(view.dtype.name == expected.dtype, "\(file) \(name)")
@@ -198,7 +200,8 @@ struct NumPyTests {
         func u32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
         func put(_ value: Int, _ at: Int, _ size: Int) { for i in 0..<size { bytes[at + i] = UInt8((value >> (8 * i)) & 0xFF) } }
         let directory = u32(end + 16)
-        let firstLength = 46 + (0..<3).reduce(0) { $0 + Int(bytes[directory + 28 + 2 * $1]) | Int(bytes[directory + 29 + 2 * $1]) << 8 }
+        let firstLength =
+            46 + (0..<3).reduce(0) { $0 + Int(bytes[directory + 28 + 2 * $1]) | Int(bytes[directory + 29 + 2 * $1]) << 8 }
         let count = Int(bytes[end + 10]) | Int(bytes[end + 11]) << 8
         bytes.insert(contentsOf: bytes[directory..<(directory + firstLength)], at: directory + firstLength)
         let newEnd = end + firstLength
@@ -228,7 +231,9 @@ struct NumPyTests {
         (header("'<f4'", "(" + String(repeating: "(", count: 40) + ")"), "nesting"),
     ])
     func malformedHeaderIsNPYBadHeader(text: String, what: String) {
-        let error = firstError { () throws(WeightFileError) in try NPYFile(storage: npy(text, data: [0, 0, 0, 0, 0, 0, 0, 0]), name: "x") }
+        let error = firstError { () throws(WeightFileError) in
+            try NPYFile(storage: npy(text, data: [0, 0, 0, 0, 0, 0, 0, 0]), name: "x")
+        }
         #expect(error?.kind == "NPYBadHeader", "\(what): \(String(describing: error))")
     }
 
@@ -239,7 +244,9 @@ struct NumPyTests {
         ("[('a', '<i4')]", "NPYStructuredDType"), ("[('a', '|O')]", "NPYObjectDType"), ("1", "NPYBadHeader"),
     ])
     func descrIsMappedOrRefused(descr: String, kind: String) {
-        let error = firstError { () throws(WeightFileError) in try NPYFile(storage: npy(header(descr, "(1,)"), data: [UInt8](repeating: 0, count: 16)), name: "x") }
+        let error = firstError { () throws(WeightFileError) in
+            try NPYFile(storage: npy(header(descr, "(1,)"), data: [UInt8](repeating: 0, count: 16)), name: "x")
+        }
         #expect(error?.kind == kind, "\(descr): \(String(describing: error))")
     }
 

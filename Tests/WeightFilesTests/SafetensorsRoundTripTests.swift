@@ -40,7 +40,8 @@ struct SafetensorsRoundTripTests {
         try FileManager.default.copyItem(atPath: GoldenVectors.path("safetensors/scalar.safetensors"), toPath: path)
         let before = FileManager.default.contents(atPath: path)
         #expect(throws: WeightFileError.outputIsInput(path: directory + "/./in.safetensors")) {
-            try Converter.convertToSafetensors(try WeightFiles.open(path), inputPaths: [path], output: directory + "/./in.safetensors")
+            try Converter.convertToSafetensors(
+                try WeightFiles.open(path), inputPaths: [path], output: directory + "/./in.safetensors")
         }
         #expect(FileManager.default.contents(atPath: path) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["in.safetensors"])
@@ -51,7 +52,9 @@ struct SafetensorsRoundTripTests {
         struct Failing: WeightFile {
             var format: WeightFileFormat { .safetensors }
             var metadata: Metadata? { nil }
-            var tensors: [TensorInfo] { [TensorInfo(name: "a", dtype: .f32, shape: [2]), TensorInfo(name: "b", dtype: .f32, shape: [2])] }
+            var tensors: [TensorInfo] {
+                [TensorInfo(name: "a", dtype: .f32, shape: [2]), TensorInfo(name: "b", dtype: .f32, shape: [2])]
+            }
             func tensor(named name: String) throws(WeightFileError) -> TensorView {
                 if name == "b" { throw .compressedTruncated(format: "test") }
                 return TensorView(info: tensors[0], copying: [UInt8](repeating: 0, count: 8))

@@ -1,7 +1,7 @@
 import CZlib
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Streaming zlib inflation with a hard cap on the output size.
@@ -77,7 +77,8 @@ public enum Inflater {
                 capacity = grown
             }
             let availableIn = min(input.count - consumed, Int(UInt32.max))
-            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.advanced(by: consumed).assumingMemoryBound(to: Bytef.self))
+            stream.next_in = UnsafeMutablePointer(
+                mutating: input.baseAddress?.advanced(by: consumed).assumingMemoryBound(to: Bytef.self))
             stream.avail_in = UInt32(availableIn)
             let room = min(capacity - produced, Int(UInt32.max))
             stream.next_out = output.advanced(by: produced).assumingMemoryBound(to: Bytef.self)

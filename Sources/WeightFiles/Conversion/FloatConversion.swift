@@ -30,9 +30,11 @@ public enum FloatConversion {
         precondition(out.count >= count && bytes.count * 8 >= count * dtype.bitWidth)
         switch dtype {
         case .f32:
-            if count > 0 { out.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: count * 4) {
-                $0.initialize(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count * 4)
-            } }
+            if count > 0 {
+                out.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: count * 4) {
+                    $0.initialize(from: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count * 4)
+                }
+            }
         case .f64:
             for i in 0..<count { out[i] = Float(bytes.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
         case .f16:
@@ -64,7 +66,9 @@ public enum FloatConversion {
         }
     }
 
-    private static func lookup(_ table: [Float], _ bytes: UnsafeRawBufferPointer, _ count: Int, _ out: UnsafeMutableBufferPointer<Float>) {
+    private static func lookup(
+        _ table: [Float], _ bytes: UnsafeRawBufferPointer, _ count: Int, _ out: UnsafeMutableBufferPointer<Float>
+    ) {
         table.withUnsafeBufferPointer { t in
             for i in 0..<count { out[i] = t[Int(bytes[i])] }
         }
@@ -99,13 +103,21 @@ public enum FloatConversion {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(info.byteCount, 1), alignment: 64)
         switch target {
         case .f32:
-            for (i, v) in values.enumerated() { buffer.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+            for (i, v) in values.enumerated() {
+                buffer.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+            }
         case .f64:
-            for (i, v) in values.enumerated() { buffer.storeBytes(of: Double(v).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+            for (i, v) in values.enumerated() {
+                buffer.storeBytes(of: Double(v).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
+            }
         case .f16:
-            for (i, v) in values.enumerated() { buffer.storeBytes(of: f16Bits(from: v).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+            for (i, v) in values.enumerated() {
+                buffer.storeBytes(of: f16Bits(from: v).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            }
         case .bf16:
-            for (i, v) in values.enumerated() { buffer.storeBytes(of: bf16Bits(from: v).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+            for (i, v) in values.enumerated() {
+                buffer.storeBytes(of: bf16Bits(from: v).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            }
         default:
             buffer.deallocate()
             throw .unsupportedCast(tensor: view.name, from: view.dtype, to: target)

@@ -61,7 +61,10 @@ public struct SHA256: Sendable {
         let s = copy.state
         var out: [UInt8] = []
         for word in [s.0, s.1, s.2, s.3, s.4, s.5, s.6, s.7] {
-            out.append(contentsOf: [UInt8(word >> 24), UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word)])
+            out.append(contentsOf: [
+                UInt8(word >> 24), UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 8),
+                UInt8(truncatingIfNeeded: word),
+            ])
         }
         return out
     }

@@ -171,7 +171,8 @@ extension WeightFileError: CustomStringConvertible {
         case .tensorNotFound(let name): "no tensor named `\(name)`"
         case .invalidIndex(let reason): "invalid sharded index: \(reason)"
         case .shardMissing(let file, let tensor): "shard \(file) (holding `\(tensor)`) does not exist"
-        case .shardDuplicateTensor(let tensor, let files): "tensor `\(tensor)` is in more than one shard: \(files.joined(separator: ", "))"
+        case .shardDuplicateTensor(let tensor, let files):
+            "tensor `\(tensor)` is in more than one shard: \(files.joined(separator: ", "))"
         case .shardTensorAbsent(let tensor, let file): "the index puts `\(tensor)` in \(file), but that shard does not contain it"
         case .inShard(let file, let error): "shard \(file): \(error)"
         case .npyBadMagic: "not an NPY file: missing the \\x93NUMPY magic"
@@ -183,8 +184,10 @@ extension WeightFileError: CustomStringConvertible {
         case .npyDataSize(let expected, let actual): "NPY data has \(actual) bytes, the header's shape and dtype need \(expected)"
         case .npyShapeOverflow(let shape, let descr): "NPY shape \(shape) of \(descr) overflows: more bytes than fit in 63 bits"
         case .zipInvalid(let reason, let offset): "invalid zip archive at byte \(offset): \(reason)"
-        case .zipUnsupportedCompression(let entry, let method): "zip entry \(entry) uses compression method \(method); only stored (0) and deflate (8) are read"
-        case .decompressedSizeExceeded(let entry, let limit): "\(entry) decompresses to more than \(limit) bytes (declared size or cap exceeded)"
+        case .zipUnsupportedCompression(let entry, let method):
+            "zip entry \(entry) uses compression method \(method); only stored (0) and deflate (8) are read"
+        case .decompressedSizeExceeded(let entry, let limit):
+            "\(entry) decompresses to more than \(limit) bytes (declared size or cap exceeded)"
         case .zipChecksum(let entry): "zip entry \(entry): CRC-32 mismatch"
         case .compressedTruncated(let format): "\(format) stream is truncated"
         case .compressedChecksum(let format): "\(format) checksum mismatch: the data is corrupt"

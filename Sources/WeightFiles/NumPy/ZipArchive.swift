@@ -114,8 +114,9 @@ public struct ZipArchive: Sendable {
         for (i, entry) in ordered.enumerated() {
             let next = i + 1 < ordered.count ? ordered[i + 1].localHeaderOffset : directoryOffset
             guard entry.dataRange.upperBound <= next else {
-                throw .zipInvalid(reason: "entry \(entry.name) overlaps the next entry or the central directory",
-                                  offset: entry.localHeaderOffset)
+                throw .zipInvalid(
+                    reason: "entry \(entry.name) overlaps the next entry or the central directory",
+                    offset: entry.localHeaderOffset)
             }
         }
         self.entries = entries

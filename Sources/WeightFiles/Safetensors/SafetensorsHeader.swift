@@ -137,7 +137,8 @@ public struct SafetensorsHeader: Sendable {
                         offset: 8 + pair.offset)
                 }
                 guard keys.insert(pair.key).inserted else {
-                    throw .invalidHeaderDeserialization(reason: "duplicate __metadata__ key `\(pair.key)`", offset: 8 + pair.offset)
+                    throw .invalidHeaderDeserialization(
+                        reason: "duplicate __metadata__ key `\(pair.key)`", offset: 8 + pair.offset)
                 }
                 metadata[pair.key] = value
             }

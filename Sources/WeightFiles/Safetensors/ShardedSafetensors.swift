@@ -27,7 +27,9 @@ public struct ShardedSafetensors: WeightFile {
         do { root = try JSONParser.parse(storage.bytes) } catch {
             throw .invalidIndex(reason: "\(error.reason) at byte \(error.offset)")
         }
-        guard case .object(let members) = root else { throw .invalidIndex(reason: "the index is \(root.kindDescription), not an object") }
+        guard case .object(let members) = root else {
+            throw .invalidIndex(reason: "the index is \(root.kindDescription), not an object")
+        }
         guard let mapMember = members.first(where: { $0.key == "weight_map" }), case .object(let entries) = mapMember.value else {
             throw .invalidIndex(reason: "no `weight_map` object")
         }

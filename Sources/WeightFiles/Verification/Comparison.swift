@@ -104,7 +104,9 @@ public enum Comparison {
         var i = 0
         let n = x.count
         while i + 8 <= n {
-            if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+                return false
+            }
             i += 8
         }
         while i < n {

@@ -22,7 +22,9 @@ public enum Verifier {
         public var totalBytes: Int { tensors.reduce(0) { $0 + $1.byteCount } }
         /// Problems that make the file invalid (so far: BOOL bytes outside 0/1).
         public var problems: [String] {
-            tensors.filter { $0.invalidBoolCount > 0 }.map { "tensor `\($0.name)`: \($0.invalidBoolCount) BOOL bytes are neither 0 nor 1" }
+            tensors.filter { $0.invalidBoolCount > 0 }.map {
+                "tensor `\($0.name)`: \($0.invalidBoolCount) BOOL bytes are neither 0 nor 1"
+            }
         }
     }
 
@@ -67,7 +69,8 @@ public enum Verifier {
             let n = view.dtype == .c64 ? 2 * count : count
             return countSpecials(bytes, n, UInt32.self, exponentMask: 0x7F80_0000, mantissaMask: 0x007F_FFFF)
         case .f64:
-            return countSpecials(bytes, count, UInt64.self, exponentMask: 0x7FF0_0000_0000_0000, mantissaMask: 0x000F_FFFF_FFFF_FFFF)
+            return countSpecials(
+                bytes, count, UInt64.self, exponentMask: 0x7FF0_0000_0000_0000, mantissaMask: 0x000F_FFFF_FFFF_FFFF)
         case .f16:
             return countSpecials(bytes, count, UInt16.self, exponentMask: 0x7C00, mantissaMask: 0x03FF)
         case .bf16:

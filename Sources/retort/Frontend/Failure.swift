@@ -2,7 +2,7 @@ import ArgumentParser
 import WeightFiles
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Prints `message` as one line on stderr.
@@ -39,4 +39,20 @@ func reportingErrors<T>(path: String, _ body: () throws(WeightFileError) -> T) t
 /// Writes `text` to stdout.
 func emit(_ text: String) {
     print(text)
+}
+
+/// `text` with control characters shown as escapes, so that a name or metadata value
+/// cannot break a table line or drive the terminal.
+func printable(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+        switch scalar.value {
+        case 0x0A: out += "\\n"
+        case 0x09: out += "\\t"
+        case 0x0D: out += "\\r"
+        case 0..<0x20, 0x7F, 0x80..<0xA0: out += "\\u{\(String(scalar.value, radix: 16))}"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }

@@ -51,7 +51,9 @@ struct Convert: ParsableCommand {
         if verify {
             let written = try reportingErrors(path: output) { () throws(WeightFileError) in try WeightFiles.open(output) }
             if dtype == nil {
-                let report = try reportingErrors(path: output) { () throws(WeightFileError) in try Comparison.compare(weights, written) }
+                let report = try reportingErrors(path: output) { () throws(WeightFileError) in
+                    try Comparison.compare(weights, written)
+                }
                 guard report.tensorsIdentical else {
                     printError("\(output): the written file differs from the input")
                     throw ExitCode.failure
@@ -60,7 +62,9 @@ struct Convert: ParsableCommand {
                 _ = try reportingErrors(path: output) { () throws(WeightFileError) in try Verifier.verify(written) }
             }
         }
-        emit("wrote \(output): \(weights.tensors.count) tensors, \(formatBytes(weights.totalByteCount)) of data\(verify ? ", verified" : "")")
+        emit(
+            "wrote \(output): \(weights.tensors.count) tensors, \(formatBytes(weights.totalByteCount)) of data\(verify ? ", verified" : "")"
+        )
     }
 }
 

@@ -45,14 +45,16 @@ struct Inspect: ParsableCommand {
         )
         if let metadata = weights.metadata, !metadata.isEmpty {
             lines.append("metadata:")
-            for (key, value) in metadata { lines.append("  \(key) = \(value)") }
+            for (key, value) in metadata { lines.append("  \(printable(key)) = \(printable(value))") }
         }
         let sharded = weights.tensors.contains { $0.file != nil }
         var rows = [["NAME", "DTYPE", "SHAPE", "BYTES", "OFFSET"] + (sharded ? ["FILE"] : [])]
         for t in weights.tensors {
             rows.append(
-                [t.name, t.dtype.name, "[\(t.shape.map(String.init).joined(separator: ", "))]", String(t.byteCount),
-                 t.fileOffset.map(String.init) ?? "-"] + (sharded ? [t.file ?? ""] : []))
+                [
+                    printable(t.name), t.dtype.name, "[\(t.shape.map(String.init).joined(separator: ", "))]", String(t.byteCount),
+                    t.fileOffset.map(String.init) ?? "-",
+                ] + (sharded ? [printable(t.file ?? "")] : []))
         }
         lines.append("")
         lines.append(contentsOf: table(rows, rightAligned: [3, 4]))

@@ -60,7 +60,8 @@ struct Verify: ParsableCommand {
             "{\"name\":\(JSONWriter.quoted(t.name)),\"dtype\":\"\(t.dtype)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"bytes\":\(t.byteCount),\"nan\":\(t.nanCount),\"infinite\":\(t.infinityCount),\"invalid_bool\":\(t.invalidBoolCount)}"
         }
         let problems = report.problems.map(JSONWriter.quoted).joined(separator: ",")
-        return "{\"file\":\(JSONWriter.quoted(file)),\"format\":\"\(report.format.rawValue)\",\"ok\":\(report.problems.isEmpty),\"bytes\":\(report.totalBytes),\"problems\":[\(problems)],\"tensors\":[\(tensors.joined(separator: ","))]}"
+        return
+            "{\"file\":\(JSONWriter.quoted(file)),\"format\":\"\(report.format.rawValue)\",\"ok\":\(report.problems.isEmpty),\"bytes\":\(report.totalBytes),\"problems\":[\(problems)],\"tensors\":[\(tensors.joined(separator: ","))]}"
     }
 
     private func describe(_ difference: Comparison.Difference) -> String {
@@ -84,8 +85,11 @@ struct Verify: ParsableCommand {
     }
 
     private func comparisonJSON(_ report: Comparison.Report) -> String {
-        let mismatches = report.mismatches.map { "{\"name\":\(JSONWriter.quoted($0.name)),\"difference\":\(JSONWriter.quoted(describe($0.difference)))}" }
+        let mismatches = report.mismatches.map {
+            "{\"name\":\(JSONWriter.quoted($0.name)),\"difference\":\(JSONWriter.quoted(describe($0.difference)))}"
+        }
         func list(_ names: [String]) -> String { "[" + names.map(JSONWriter.quoted).joined(separator: ",") + "]" }
-        return "{\"identical\":\(report.tensorsIdentical),\"identical_tensors\":\(report.identical.count),\"mismatches\":[\(mismatches.joined(separator: ","))],\"only_in_first\":\(list(report.onlyInFirst)),\"only_in_second\":\(list(report.onlyInSecond)),\"metadata_differs\":\(report.metadataDiffers)}"
+        return
+            "{\"identical\":\(report.tensorsIdentical),\"identical_tensors\":\(report.identical.count),\"mismatches\":[\(mismatches.joined(separator: ","))],\"only_in_first\":\(list(report.onlyInFirst)),\"only_in_second\":\(list(report.onlyInSecond)),\"metadata_differs\":\(report.metadataDiffers)}"
     }
 }
