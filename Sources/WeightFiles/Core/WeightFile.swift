@@ -28,9 +28,16 @@ public protocol WeightFile: Sendable {
     func tensor(named name: String) throws(WeightFileError) -> TensorView
     /// The description of the tensor named `name`, if there is one.
     func info(named name: String) -> TensorInfo?
+    /// The data of `tensors[position]`.
+    func tensor(at position: Int) throws(WeightFileError) -> TensorView
 }
 
 extension WeightFile {
+    /// The data of `tensors[position]`, looked up by name; readers that can index directly override it.
+    public func tensor(at position: Int) throws(WeightFileError) -> TensorView {
+        try tensor(named: tensors[position].name)
+    }
+
     /// The description of the tensor named `name`, if there is one.
     /// - Complexity: O(n); readers with an index override it.
     public func info(named name: String) -> TensorInfo? { tensors.first { $0.name == name } }

@@ -6,7 +6,6 @@ public struct SafetensorsFile: WeightFile {
     public let header: SafetensorsHeader
     /// The whole file's bytes.
     public let storage: ByteStorage
-    private let index: [String: Int]
 
     public var metadata: Metadata? { header.metadata }
     public var tensors: [TensorInfo] { header.tensors }
@@ -22,18 +21,18 @@ public struct SafetensorsFile: WeightFile {
         self.storage = storage
         self.format = format
         self.header = try SafetensorsHeader.parse(file: storage.bytes)
-        var index: [String: Int] = [:]
-        index.reserveCapacity(header.tensors.count)
-        for (i, tensor) in header.tensors.enumerated() { index[tensor.name] = i }
-        self.index = index
     }
 
     public func tensor(named name: String) throws(WeightFileError) -> TensorView {
-        guard let i = index[name] else { throw .tensorNotFound(name: name) }
+        guard let i = header.positions[name] else { throw .tensorNotFound(name: name) }
+        return try tensor(at: i)
+    }
+
+    public func tensor(at i: Int) throws(WeightFileError) -> TensorView {
         let range = header.dataOffsets[i]
         let start = header.dataStart + range.lowerBound
         return TensorView(info: header.tensors[i], storage: storage, byteRange: start..<(start + range.count))
     }
 
-    public func info(named name: String) -> TensorInfo? { index[name].map { header.tensors[$0] } }
+    public func info(named name: String) -> TensorInfo? { header.positions[name].map { header.tensors[$0] } }
 }

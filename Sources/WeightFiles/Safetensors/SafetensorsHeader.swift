@@ -15,6 +15,8 @@ public struct SafetensorsHeader: Sendable {
     public var tensors: [TensorInfo]
     /// Each tensor's `data_offsets`, parallel to `tensors`.
     public var dataOffsets: [Range<Int>]
+    /// Each tensor's position in `tensors`, by name.
+    public var positions: [String: Int]
     /// The header length N from the first 8 bytes (padding included).
     public var headerLength: Int
     /// The data area's start in the file: 8 + N.
@@ -58,18 +60,16 @@ public struct SafetensorsHeader: Sendable {
         }
 
         var metadata: Metadata?
+        var sawMetadata = false
         var entries: [(name: String, dtype: DType, shape: [UInt64], begin: UInt64, end: UInt64)] = []
         entries.reserveCapacity(members.count)
-        var seen = Set<String>(minimumCapacity: members.count)
         for member in members {
-            guard seen.insert(member.key).inserted else {
-                if member.key == "__metadata__" {
+            if member.key == "__metadata__" {
+                guard !sawMetadata else {
                     throw .invalidHeaderDeserialization(reason: "duplicate field `__metadata__`", offset: 8 + member.offset)
                 }
-                throw .duplicateTensor(name: member.key)
-            }
-            if member.key == "__metadata__" {
                 metadata = try parseMetadata(member)
+                sawMetadata = true
                 continue
             }
             entries.append(try parseTensorEntry(member))
@@ -81,11 +81,15 @@ public struct SafetensorsHeader: Sendable {
         }
         var tensors: [TensorInfo] = []
         var dataOffsets: [Range<Int>] = []
+        var positions: [String: Int] = [:]
         tensors.reserveCapacity(entries.count)
         dataOffsets.reserveCapacity(entries.count)
+        positions.reserveCapacity(entries.count)
         var start: UInt64 = 0
         for index in order {
             let entry = entries[index]
+            // One hash pass serves both the duplicate check and the name index.
+            if positions.updateValue(tensors.count, forKey: entry.name) != nil { throw .duplicateTensor(name: entry.name) }
             if entry.begin != start || entry.end < entry.begin {
                 throw .invalidOffset(tensor: entry.name, expectedBegin: Int(start), begin: entry.begin, end: entry.end)
             }
@@ -120,14 +124,16 @@ public struct SafetensorsHeader: Sendable {
         }
         for i in tensors.indices { tensors[i].fileOffset = 8 + n + dataOffsets[i].lowerBound }
         return SafetensorsHeader(
-            metadata: metadata, tensors: tensors, dataOffsets: dataOffsets, headerLength: n, dataLength: Int(start))
+            metadata: metadata, tensors: tensors, dataOffsets: dataOffsets, positions: positions, headerLength: n,
+            dataLength: Int(start))
     }
 
-    private static func parseMetadata(_ member: JSONMember) throws(WeightFileError) -> Metadata {
+    /// The `__metadata__` object, or nil for `null` (which the reference treats as absent).
+    private static func parseMetadata(_ member: JSONMember) throws(WeightFileError) -> Metadata? {
         var metadata = Metadata()
         switch member.value {
         case .null:
-            return metadata
+            return nil
         case .object(let pairs):
             var keys = Set<String>()
             for pair in pairs {

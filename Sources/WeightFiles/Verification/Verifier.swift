@@ -39,8 +39,8 @@ public enum Verifier {
         var done = 0
         var checks: [TensorCheck] = []
         checks.reserveCapacity(file.tensors.count)
-        for info in file.tensors {
-            let view = try file.tensor(named: info.name)
+        for (position, info) in file.tensors.enumerated() {
+            let view = try file.tensor(at: position)
             guard view.bytes.count == info.byteCount else {
                 throw .tensorInvalidInfo(tensor: info.name, expectedBytes: info.byteCount, declaredBytes: view.bytes.count)
             }

@@ -28,13 +28,29 @@ struct Inspect: ParsableCommand {
         }
         out += "\"tensor_count\":\(weights.tensors.count),\"total_elements\":\(weights.totalElementCount),"
         out += "\"total_bytes\":\(weights.totalByteCount),\"tensors\":["
-        out += weights.tensors.map { t in
-            var entry = "{\"name\":\(JSONWriter.quoted(t.name)),\"dtype\":\"\(t.dtype)\","
-            entry += "\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"bytes\":\(t.byteCount),"
-            entry += "\"offset\":\(t.fileOffset.map(String.init) ?? "null")"
-            if let file = t.file { entry += ",\"file\":\(JSONWriter.quoted(file))" }
-            return entry + "}"
-        }.joined(separator: ",")
+        // One growing string: inspect must stay fast on headers with a million tensors.
+        out.reserveCapacity(out.utf8.count + weights.tensors.count * 96)
+        for (i, t) in weights.tensors.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"name\":"
+            out += JSONWriter.quoted(t.name)
+            out += ",\"dtype\":\""
+            out += t.dtype.name
+            out += "\",\"shape\":["
+            for (k, dim) in t.shape.enumerated() {
+                if k > 0 { out += "," }
+                out += String(dim)
+            }
+            out += "],\"bytes\":"
+            out += String(t.byteCount)
+            out += ",\"offset\":"
+            out += t.fileOffset.map(String.init) ?? "null"
+            if let file = t.file {
+                out += ",\"file\":"
+                out += JSONWriter.quoted(file)
+            }
+            out += "}"
+        }
         return out + "]}"
     }
 
@@ -66,10 +82,10 @@ struct Inspect: ParsableCommand {
 func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> [String] {
     guard let columns = rows.map(\.count).max() else { return [] }
     var widths = [Int](repeating: 0, count: columns)
-    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+    for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.unicodeScalars.count) } }
     return rows.map { row in
         row.enumerated().map { i, cell in
-            let pad = String(repeating: " ", count: widths[i] - cell.count)
+            let pad = String(repeating: " ", count: widths[i] - cell.unicodeScalars.count)
             return rightAligned.contains(i) ? pad + cell : (i == row.count - 1 ? cell : cell + pad)
         }.joined(separator: "  ")
     }
