@@ -108,3 +108,40 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Mutated vectors")
+struct MutatedVectorTests {
+    static let readable = GoldenVectors.manifest.vectors.filter {
+        $0.expect_error == nil && ["safetensors", "safetensors.gz", "safetensors.zlib", "npy", "npz"].contains($0.format)
+    }.map(\.file)
+
+    @Test("random byte changes anywhere in a valid file give a value or a typed error, never a trap", arguments: readable)
+    func randomMutations(_ file: String) throws {
+        let original = [UInt8](FileManager.default.contents(atPath: GoldenVectors.path(file))!)
+        guard !original.isEmpty else { return }
+        var generator = SplitMix64(seed: UInt64(file.utf8.count) ^ 0xF00D)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retort-mut-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let name = directory + "/" + URL(fileURLWithPath: file).lastPathComponent
+        for _ in 0..<60 {
+            var bytes = original
+            for _ in 0..<(Int(generator.next() % 4) + 1) {
+                let position = Int(generator.next() % UInt64(bytes.count))
+                bytes[position] = UInt8(truncatingIfNeeded: generator.next())
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: name))
+            #expect(!openAndVerify(name).isEmpty)
+        }
+    }
+}
+
+/// Opens and fully reads `path`: "ok", or the error's description.
+func openAndVerify(_ path: String) -> String {
+    do throws(WeightFileError) {
+        _ = try Verifier.verify(try WeightFiles.open(path))
+        return "ok"
+    } catch {
+        return error.description
+    }
+}
