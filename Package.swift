@@ -16,9 +16,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // C kernels compiled for specific CPU features by function attributes and chosen
+        // at run time, so the package needs no unsafe flags.
+        .target(name: "CRetortKernels"),
         .target(
             name: "WeightFiles",
-            dependencies: ["CZlib"]
+            dependencies: ["CZlib", "CRetortKernels"]
         ),
         .executableTarget(
             name: "retort",

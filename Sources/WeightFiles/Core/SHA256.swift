@@ -1,4 +1,7 @@
-/// SHA-256 (FIPS 180-4), streaming.
+import CRetortKernels
+
+/// SHA-256 (FIPS 180-4), streaming; on x86-64 CPUs with the SHA extensions the
+/// blocks go through a C kernel (`retort_sha256_blocks_shani`), elsewhere through Swift.
 ///
 /// Used to fingerprint tensors and whole files (`.stz` stores the digest of the
 /// file it restores); the package depends on no crypto library for this one hash.
@@ -22,6 +25,10 @@ public struct SHA256: Sendable {
 
     public init() {}
 
+    static let hasSHAExtensions = retort_cpu_has_sha_ni() != 0
+    /// Off in tests, to check the portable Swift path on the same machine.
+    var usesKernel = true
+
     /// Feeds `bytes`.
     /// - Complexity: O(n)
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
@@ -36,6 +43,16 @@ public struct SHA256: Sendable {
                 block.withUnsafeBytes { compress($0, at: 0) }
                 pending.removeAll(keepingCapacity: true)
             }
+        }
+        let blocks = (bytes.count - offset) / 64
+        if blocks > 0 && SHA256.hasSHAExtensions && usesKernel {
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 8) { words in
+                (words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7]) = state
+                retort_sha256_blocks_shani(
+                    words.baseAddress!, bytes.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt8.self), blocks)
+                state = (words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7])
+            }
+            offset += 64 * blocks
         }
         while offset + 64 <= bytes.count {
             compress(bytes, at: offset)
@@ -77,24 +94,30 @@ public struct SHA256: Sendable {
     }
 
     private mutating func compress(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 { w[i] = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self)) }
-        for i in 16..<64 {
-            let s0 = w[i - 15].rotateRight(7) ^ w[i - 15].rotateRight(18) ^ (w[i - 15] >> 3)
-            let s1 = w[i - 2].rotateRight(17) ^ w[i - 2].rotateRight(19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for i in 0..<16 { w[i] = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self)) }
+            for i in 16..<64 {
+                let s0 = w[i - 15].rotateRight(7) ^ w[i - 15].rotateRight(18) ^ (w[i - 15] >> 3)
+                let s1 = w[i - 2].rotateRight(17) ^ w[i - 2].rotateRight(19) ^ (w[i - 2] >> 10)
+                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, h) = state
+            SHA256.k.withUnsafeBufferPointer { k in
+                for i in 0..<64 {
+                    let s1 = e.rotateRight(6) ^ e.rotateRight(11) ^ e.rotateRight(25)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
+                    let s0 = a.rotateRight(2) ^ a.rotateRight(13) ^ a.rotateRight(22)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    let t2 = s0 &+ maj
+                    (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                }
+            }
+            state = (
+                state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g,
+                state.7 &+ h
+            )
         }
-        var (a, b, c, d, e, f, g, h) = state
-        for i in 0..<64 {
-            let s1 = e.rotateRight(6) ^ e.rotateRight(11) ^ e.rotateRight(25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
-            let s0 = a.rotateRight(2) ^ a.rotateRight(13) ^ a.rotateRight(22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ maj
-            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
     }
 }
 
