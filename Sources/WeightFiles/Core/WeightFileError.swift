@@ -92,6 +92,24 @@ public enum WeightFileError: Error, Equatable, Sendable {
     /// Bytes follow the end of the compressed stream.
     case compressedTrailingData(format: String)
 
+    // MARK: .stz
+    /// The `.stz` container is malformed (bad magic, footer, header JSON or field); `offset` counts from the file start.
+    case stzInvalid(reason: String, offset: Int)
+    /// The container's version is not one this reader knows.
+    case stzUnsupportedVersion(UInt32)
+    /// The header names a codec this reader does not know.
+    case stzUnknownCodec(String)
+    /// A tensor names a filter this reader does not know, or one that does not fit its dtype.
+    case stzUnknownFilter(tensor: String, filter: String)
+    /// A tensor's chunk table is wrong: outside the data area, overlapping, or absurd sizes.
+    case stzChunkTable(tensor: String, chunk: Int, reason: String)
+    /// A chunk's CRC-32 does not match: the chunk is damaged.
+    case stzChunkChecksum(tensor: String, chunk: Int)
+    /// A chunk does not decode.
+    case stzChunkCorrupt(tensor: String, chunk: Int, reason: String)
+    /// The restored file's SHA-256 differs from the one recorded.
+    case stzDigestMismatch(expected: String, actual: String)
+
     // MARK: Conversion
     /// A dtype cast that is not supported (e.g. an integer tensor to a float type).
     case unsupportedCast(tensor: String, from: DType, to: DType)
@@ -137,6 +155,14 @@ public enum WeightFileError: Error, Equatable, Sendable {
         case .compressedChecksum: "CompressedChecksum"
         case .compressedCorrupt: "CompressedCorrupt"
         case .compressedTrailingData: "CompressedTrailingData"
+        case .stzInvalid: "STZInvalid"
+        case .stzUnsupportedVersion: "STZUnsupportedVersion"
+        case .stzUnknownCodec: "STZUnknownCodec"
+        case .stzUnknownFilter: "STZUnknownFilter"
+        case .stzChunkTable: "STZChunkTable"
+        case .stzChunkChecksum: "STZChunkChecksum"
+        case .stzChunkCorrupt: "STZChunkCorrupt"
+        case .stzDigestMismatch: "STZDigestMismatch"
         case .unsupportedCast: "UnsupportedCast"
         }
     }
@@ -193,6 +219,14 @@ extension WeightFileError: CustomStringConvertible {
         case .compressedChecksum(let format): "\(format) checksum mismatch: the data is corrupt"
         case .compressedCorrupt(let format, let message): "\(format) stream is corrupt: \(message)"
         case .compressedTrailingData(let format): "bytes follow the end of the \(format) stream"
+        case .stzInvalid(let reason, let offset): "invalid .stz file at byte \(offset): \(reason)"
+        case .stzUnsupportedVersion(let version): ".stz version \(version) is not supported (this reader knows version 1)"
+        case .stzUnknownCodec(let codec): ".stz codec `\(codec)` is not supported (known: deflate)"
+        case .stzUnknownFilter(let tensor, let filter): "tensor `\(tensor)`: .stz filter `\(filter)` is unknown or does not fit its dtype"
+        case .stzChunkTable(let tensor, let chunk, let reason): "tensor `\(tensor)`, chunk \(chunk): \(reason)"
+        case .stzChunkChecksum(let tensor, let chunk): "tensor `\(tensor)`, chunk \(chunk): CRC-32 mismatch, the chunk is damaged"
+        case .stzChunkCorrupt(let tensor, let chunk, let reason): "tensor `\(tensor)`, chunk \(chunk) does not decode: \(reason)"
+        case .stzDigestMismatch(let expected, let actual): "restored file's SHA-256 is \(actual), the header records \(expected)"
         case .unsupportedCast(let tensor, let from, let to): "cannot cast tensor `\(tensor)` from \(from) to \(to)"
         }
     }

@@ -11,6 +11,7 @@ public enum FormatDetector {
         if lower.hasSuffix(".index.json") { return .shardedSafetensors }
         func starts(_ magic: [UInt8]) -> Bool { prefix.count >= magic.count && Array(prefix.prefix(magic.count)) == magic }
         if starts([0x93] + Array("NUMPY".utf8)) { return .npy }
+        if starts(STZLayout.magic) { return .stz }
         if starts(Array("GGUF".utf8)) { return .gguf }
         if starts(Array("PK".utf8) + [3, 4]) || starts(Array("PK".utf8) + [5, 6]) {
             return .npz  // Refined by the opener: a zip holding `data.pkl` is a PyTorch checkpoint.
@@ -28,6 +29,7 @@ public enum FormatDetector {
         if lower.hasSuffix(".safetensors") { return .safetensors }
         if lower.hasSuffix(".npy") { return .npy }
         if lower.hasSuffix(".npz") { return .npz }
+        if lower.hasSuffix(".stz") { return .stz }
         if lower.hasSuffix(".gz") { return .gzipSafetensors }
         if lower.hasSuffix(".zlib") || lower.hasSuffix(".zz") { return .zlibSafetensors }
         return nil

@@ -66,7 +66,7 @@ public enum WeightFiles {
         case .gguf:
             throw .unsupportedFormat(detected: "GGUF file")
         case .stz:
-            throw .unsupportedFormat(detected: ".stz container")
+            return try STZFile(path: path)
         }
     }
 }

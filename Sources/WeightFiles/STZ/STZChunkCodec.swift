@@ -10,16 +10,17 @@ final class STZChunkCodec {
     /// A stream that does not shrink below this fraction of its size is stored.
     static let storeThreshold = 0.95
 
-    private let huffman: RawDeflater
-    private let lz: RawDeflater?
-    private let inflater = RawInflater()
+    private let level: Int32
+    // Created on first use: a decoding worker never pays for deflate state.
+    private lazy var huffman = RawDeflater(level: 1, strategy: Z_HUFFMAN_ONLY)
+    private lazy var lz: RawDeflater? = level > 0 ? RawDeflater(level: level, strategy: Z_DEFAULT_STRATEGY) : nil
+    private lazy var inflater = RawInflater()
     private var scratch: UnsafeMutableRawBufferPointer
     private var packed: UnsafeMutableRawBufferPointer
 
     /// - Parameter level: the zlib level for the LZ77 attempt; 0 tries Huffman-only alone.
     init(level: Int32, chunkSize: Int) {
-        huffman = RawDeflater(level: 1, strategy: Z_HUFFMAN_ONLY)
-        lz = level > 0 ? RawDeflater(level: level, strategy: Z_DEFAULT_STRATEGY) : nil
+        self.level = level
         scratch = .allocate(byteCount: max(chunkSize, 1), alignment: 64)
         packed = .allocate(byteCount: RawDeflater.bound(chunkSize), alignment: 64)
     }

@@ -52,3 +52,9 @@ func format1(_ value: Double) -> String {
     let scaled = (value * 10).rounded() / 10
     return String(scaled)
 }
+
+/// `value` with three decimals.
+func format3(_ value: Double) -> String {
+    let scaled = (value * 1000).rounded() / 1000
+    return String(scaled)
+}

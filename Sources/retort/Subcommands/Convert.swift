@@ -3,18 +3,25 @@ import WeightFiles
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert any readable weight file to safetensors.",
+        abstract: "Convert any readable weight file to safetensors or to a compressed .stz container.",
         discussion: """
-            Lossless unless --dtype is given (then float tensors are cast; integer and BOOL \
-            tensors are kept). Writes a temporary file next to OUT and renames it into place; \
-            never overwrites the input, and an existing OUT only with --force.
+            OUT ending in .stz compresses; IN.stz to OUT.safetensors restores the original file \
+            byte for byte. Lossless unless --dtype is given (then float tensors are cast; integer \
+            and BOOL tensors are kept). Writes a temporary file next to OUT and renames it into \
+            place; never overwrites the input, and an existing OUT only with --force.
             """)
 
     @Argument(help: "The input weight file.")
     var input: String
 
-    @Argument(help: "The output .safetensors file.")
+    @Argument(help: "The output file: .safetensors, or .stz to compress.")
     var output: String
+
+    @Option(help: "Worker threads for .stz compression and decompression (default: all cores).")
+    var threads: Int = System.coreCount
+
+    @Option(help: "zlib level (0-9) of the LZ77 attempt when writing .stz; 0 = Huffman-only.")
+    var level: Int = 1
 
     @Option(help: "Cast float tensors to this type.")
     var dtype: DType?
@@ -29,8 +36,10 @@ struct Convert: ParsableCommand {
         if let dtype, !FloatConversion.castTargets.contains(dtype) {
             throw ValidationError("--dtype must be one of \(FloatConversion.castTargets.map(\.name).joined(separator: ", "))")
         }
-        if output.lowercased().hasSuffix(".stz") {
-            throw ValidationError("writing .stz is not supported yet; write a .safetensors file")
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !(0...9).contains(level) { throw ValidationError("--level must be between 0 and 9") }
+        if output.lowercased().hasSuffix(".stz") && dtype != nil {
+            throw ValidationError("--dtype cannot be combined with a .stz output: .stz restores its source byte for byte")
         }
     }
 
@@ -44,6 +53,28 @@ struct Convert: ParsableCommand {
             try reportingErrors(path: output) { () throws(WeightFileError) in throw .outputExists(path: output) }
         }
         let bar = ProgressBar(label: "converting", totalBytes: weights.totalByteCount)
+        if output.lowercased().hasSuffix(".stz") {
+            var options = STZWriter.Options()
+            options.threads = threads
+            options.level = level
+            let size = try reportingErrors(path: input) { () throws(WeightFileError) in
+                try STZWriter.write(weights, inputPaths: inputs, to: output, options: options, progress: bar.update)
+            }
+            bar.finish()
+            let ratio = Double(size) / Double(max(1, (try? STZFile(path: output))?.source.fileSize ?? 1))
+            emit("wrote \(output): \(weights.tensors.count) tensors, \(formatBytes(size)) (\(format3(ratio)) of the safetensors size)")
+            return
+        }
+        if var stz = weights as? STZFile, dtype == nil {
+            stz.threads = threads
+            let source = stz
+            try reportingErrors(path: input) { () throws(WeightFileError) in
+                try source.restore(to: output, inputPaths: inputs, checkDigest: verify, progress: bar.update)
+            }
+            bar.finish()
+            emit("restored \(output): \(stz.tensors.count) tensors, \(formatBytes(stz.source.fileSize))\(verify ? ", SHA-256 verified" : "")")
+            return
+        }
         try reportingErrors(path: input) { () throws(WeightFileError) in
             try Converter.convertToSafetensors(weights, inputPaths: inputs, output: output, dtype: dtype, progress: bar.update)
         }

@@ -33,6 +33,11 @@ struct Verify: ParsableCommand {
             if !report.tensorsIdentical { throw ExitCode.failure }
             return
         }
+        if let stz = weights as? STZFile {
+            let bar = ProgressBar(label: "checking chunks", totalBytes: weights.totalByteCount)
+            try reportingErrors(path: file) { () throws(WeightFileError) in try stz.verifyIntegrity(progress: bar.update) }
+            bar.finish()
+        }
         let bar = ProgressBar(label: "verifying", totalBytes: weights.totalByteCount)
         let report = try reportingErrors(path: file) { () throws(WeightFileError) in
             try Verifier.verify(weights, progress: bar.update)

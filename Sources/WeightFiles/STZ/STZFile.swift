@@ -1,0 +1,291 @@
+import Dispatch
+
+/// A `.stz` container opened for reading: the header is read and validated at open
+/// (nothing is decompressed); each tensor decodes on its own, checking its chunks' CRCs.
+public struct STZFile: WeightFile {
+    public var format: WeightFileFormat { .stz }
+    /// The container's bytes (memory-mapped).
+    public let storage: ByteStorage
+    /// The safetensors header of the file the container restores.
+    public let source: SafetensorsHeader
+    /// The exact header bytes (without the 8-byte length) of the restored file.
+    public let sourceHeader: [UInt8]
+    /// The SHA-256 of the restored file, as recorded (lowercase hex).
+    public let sourceSHA256: String
+    /// The chunk size the writer used.
+    public let chunkSize: Int
+    /// Each tensor's filter, parallel to `tensors`.
+    public let filters: [STZFilter]
+    /// Each tensor's chunks, parallel to `tensors`.
+    public let chunks: [[STZChunk]]
+    /// Worker threads used to decode a tensor's chunks.
+    public var threads: Int = System.coreCount
+
+    public var metadata: Metadata? { source.metadata }
+    public var tensors: [TensorInfo] { source.tensors.map { var t = $0; t.fileOffset = nil; return t } }
+
+    /// The container's size on disk.
+    public var storedSize: Int { storage.count }
+
+    /// Maps and validates the container at `path`.
+    public init(path: String) throws(WeightFileError) {
+        try self.init(storage: ByteStorage.map(path: path))
+    }
+
+    /// Validates the container in `storage`.
+    /// - Complexity: O(header); no chunk is read.
+    public init(storage: ByteStorage) throws(WeightFileError) {
+        self.storage = storage
+        let bytes = storage.bytes
+        let size = bytes.count
+        guard size >= STZLayout.preludeLength + STZLayout.footerLength else {
+            throw .stzInvalid(reason: "the file has \(size) bytes, fewer than the prelude and footer", offset: 0)
+        }
+        guard Array(bytes[0..<8]) == STZLayout.magic else { throw .stzInvalid(reason: "missing the RTSTZ magic", offset: 0) }
+        let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        guard version == STZLayout.version else { throw .stzUnsupportedVersion(version) }
+        let flags = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        guard flags == 0 else { throw .stzInvalid(reason: "unknown flags \(flags)", offset: 12) }
+        let footer = size - STZLayout.footerLength
+        guard Array(bytes[(size - 8)..<size]) == STZLayout.endMagic else {
+            throw .stzInvalid(reason: "missing the RTSTZEND end magic (truncated?)", offset: size - 8)
+        }
+        let headerOffset = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: footer, as: UInt64.self))
+        let headerLength = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: footer + 8, as: UInt64.self))
+        guard headerLength <= UInt64(STZLayout.maxHeaderLength), headerOffset >= UInt64(STZLayout.preludeLength),
+            headerOffset <= UInt64(footer), headerOffset + headerLength == UInt64(footer)
+        else {
+            throw .stzInvalid(
+                reason: "footer places the header at [\(headerOffset), +\(headerLength)), which does not end at the footer (byte \(footer))",
+                offset: footer)
+        }
+        let dataEnd = Int(headerOffset)
+        let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[dataEnd..<footer])
+        if let bad = firstInvalidUTF8Offset(headerBytes) { throw .stzInvalid(reason: "header is not UTF-8", offset: dataEnd + bad) }
+        let root: JSONValue
+        do { root = try JSONParser.parse(headerBytes) } catch {
+            throw .stzInvalid(reason: "header JSON: \(error.reason)", offset: dataEnd + error.offset)
+        }
+        guard case .object(let members) = root else { throw .stzInvalid(reason: "header is not an object", offset: dataEnd) }
+        func fail(_ reason: String, _ member: JSONMember? = nil) -> WeightFileError {
+            .stzInvalid(reason: reason, offset: dataEnd + (member?.offset ?? 0))
+        }
+        guard let stzMember = members.first(where: { $0.key == "__stz__" }), case .object(let fields) = stzMember.value else {
+            throw fail("no `__stz__` object")
+        }
+        func field(_ name: String) -> JSONValue? { fields.first { $0.key == name }?.value }
+        guard let declared = field("version")?.uint64, declared == UInt64(STZLayout.version) else {
+            throw fail("`__stz__.version` is missing or differs from the prelude's", stzMember)
+        }
+        guard case .string(let codec)? = field("codec") else { throw fail("`__stz__.codec` is missing", stzMember) }
+        guard codec == STZLayout.codec else { throw .stzUnknownCodec(codec) }
+        guard let chunkSize = field("chunk_size")?.uint64, chunkSize > 0, chunkSize <= UInt64(STZLayout.maxChunkSize),
+            chunkSize % 8 == 0
+        else { throw fail("`__stz__.chunk_size` must be a positive multiple of 8 up to \(STZLayout.maxChunkSize)", stzMember) }
+        guard let sourceSize = field("source_size")?.uint64, sourceSize <= UInt64(Int.max / 2) else {
+            throw fail("`__stz__.source_size` is missing or absurd", stzMember)
+        }
+        guard case .string(let digest)? = field("source_sha256"), digest.utf8.count == 64,
+            digest.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        else { throw fail("`__stz__.source_sha256` is not 64 lowercase hex digits", stzMember) }
+        guard case .string(let sourceHeaderText)? = field("source_header") else {
+            throw fail("`__stz__.source_header` is missing", stzMember)
+        }
+        let sourceHeader = Array(sourceHeaderText.utf8)
+        let source: SafetensorsHeader
+        do {
+            source = try withBytes(sourceHeader) { (raw) throws(WeightFileError) in
+                try SafetensorsHeader.parse(headerBytes: raw, fileSize: Int(sourceSize))
+            }
+        } catch {
+            throw fail("`__stz__.source_header` is not a valid safetensors header for \(sourceSize) bytes: \(error)", stzMember)
+        }
+
+        var filters = [STZFilter](repeating: .none, count: source.tensors.count)
+        var tables = [[STZChunk]?](repeating: nil, count: source.tensors.count)
+        var used: [(range: Range<Int>, tensor: String, chunk: Int)] = []
+        for member in members where member.key != "__stz__" && member.key != "__metadata__" {
+            guard let position = source.positions[member.key] else {
+                throw fail("tensor `\(member.key)` is not in the source header", member)
+            }
+            guard tables[position] == nil else { throw .duplicateTensor(name: member.key) }
+            let info = source.tensors[position]
+            guard case .object(let entry) = member.value else { throw fail("tensor `\(member.key)` is not an object", member) }
+            func value(_ name: String) -> JSONValue? { entry.first { $0.key == name }?.value }
+            let offsets = source.dataOffsets[position]
+            guard case .string(let dtype)? = value("dtype"), dtype == info.dtype.name,
+                case .array(let shape)? = value("shape"), shape.map({ $0.uint64 }) == info.shape.map({ UInt64($0) }),
+                case .array(let pair)? = value("data_offsets"), pair.count == 2,
+                pair[0].uint64 == UInt64(offsets.lowerBound), pair[1].uint64 == UInt64(offsets.upperBound)
+            else { throw fail("tensor `\(member.key)`: dtype, shape or data_offsets differ from the source header", member) }
+            guard case .string(let filterName)? = value("filter") else { throw fail("tensor `\(member.key)` has no filter", member) }
+            guard let filter = STZFilter(rawValue: filterName), filter.applies(to: info.dtype) else {
+                throw .stzUnknownFilter(tensor: member.key, filter: filterName)
+            }
+            guard case .array(let list)? = value("chunks") else { throw fail("tensor `\(member.key)` has no chunk list", member) }
+            var table: [STZChunk] = []
+            table.reserveCapacity(list.count)
+            var covered = 0
+            for (k, item) in list.enumerated() {
+                guard case .array(let numbers) = item, numbers.count == 5, let offset = numbers[0].uint64,
+                    let stored = numbers[1].uint64, let raw = numbers[2].uint64, let storedCRC = numbers[3].uint64,
+                    let rawCRC = numbers[4].uint64, storedCRC <= UInt64(UInt32.max), rawCRC <= UInt64(UInt32.max)
+                else { throw .stzChunkTable(tensor: member.key, chunk: k, reason: "not five non-negative integers") }
+                guard raw > 0, raw <= chunkSize, raw % UInt64(filter.streamCount) == 0 else {
+                    throw .stzChunkTable(tensor: member.key, chunk: k, reason: "decoded size \(raw) is not a multiple of \(filter.streamCount) in (0, \(chunkSize)]")
+                }
+                guard stored >= UInt64(1 + 5 * filter.streamCount), stored <= UInt64(RawDeflater.bound(Int(raw)) + 1 + 5 * filter.streamCount)
+                else { throw .stzChunkTable(tensor: member.key, chunk: k, reason: "stored size \(stored) is absurd for \(raw) decoded bytes") }
+                guard offset >= UInt64(STZLayout.preludeLength), offset <= UInt64(dataEnd), stored <= UInt64(dataEnd) - offset else {
+                    throw .stzChunkTable(tensor: member.key, chunk: k, reason: "bytes [\(offset), +\(stored)) lie outside the data area [16, \(dataEnd))")
+                }
+                covered += Int(raw)
+                guard covered <= info.byteCount else {
+                    throw .stzChunkTable(tensor: member.key, chunk: k, reason: "chunks decode to more than the tensor's \(info.byteCount) bytes")
+                }
+                let chunk = STZChunk(
+                    offset: Int(offset), storedLength: Int(stored), rawLength: Int(raw), storedCRC: UInt32(storedCRC),
+                    rawCRC: UInt32(rawCRC))
+                table.append(chunk)
+                used.append((chunk.offset..<(chunk.offset + chunk.storedLength), member.key, k))
+            }
+            guard covered == info.byteCount else {
+                throw .stzChunkTable(tensor: member.key, chunk: list.count, reason: "chunks decode to \(covered) bytes, the tensor has \(info.byteCount)")
+            }
+            filters[position] = filter
+            tables[position] = table
+        }
+        if let missing = tables.firstIndex(where: { $0 == nil }) {
+            throw fail("tensor `\(source.tensors[missing].name)` has no entry in the header")
+        }
+        used.sort { $0.range.lowerBound < $1.range.lowerBound }
+        for i in used.indices.dropFirst() where used[i].range.lowerBound < used[i - 1].range.upperBound {
+            throw .stzChunkTable(tensor: used[i].tensor, chunk: used[i].chunk, reason: "overlaps chunk \(used[i - 1].chunk) of `\(used[i - 1].tensor)`")
+        }
+        self.source = source
+        self.sourceHeader = sourceHeader
+        self.sourceSHA256 = digest
+        self.chunkSize = Int(chunkSize)
+        self.filters = filters
+        self.chunks = tables.map { $0! }
+    }
+
+    public func info(named name: String) -> TensorInfo? { source.positions[name].map { tensors[$0] } }
+
+    public func tensor(named name: String) throws(WeightFileError) -> TensorView {
+        guard let position = source.positions[name] else { throw .tensorNotFound(name: name) }
+        return try tensor(at: position)
+    }
+
+    /// Decodes `tensors[position]`, checking every chunk's CRCs.
+    public func tensor(at position: Int) throws(WeightFileError) -> TensorView {
+        var info = source.tensors[position]
+        info.fileOffset = nil
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(info.byteCount, 1), alignment: 64)
+        do throws(WeightFileError) {
+            try decode(position, chunks: chunks[position].indices, into: buffer)
+        } catch {
+            buffer.deallocate()
+            throw error
+        }
+        return TensorView(info: info, storage: ByteStorage(adopting: buffer, count: info.byteCount), byteRange: 0..<info.byteCount)
+    }
+
+    /// Decodes chunks `range` of tensor `position` into `output` (which starts at the first chunk's data).
+    func decode(_ position: Int, chunks range: Range<Int>, into output: UnsafeMutableRawBufferPointer) throws(WeightFileError) {
+        let table = chunks[position]
+        let filter = filters[position]
+        let name = source.tensors[position].name
+        guard !range.isEmpty else { return }
+        var offsets: [Int] = []
+        var start = 0
+        for k in range {
+            offsets.append(start)
+            start += table[k].rawLength
+        }
+        let starts = offsets
+        let workers = max(1, min(threads, range.count))
+        let failures = UnsafeMutableBufferPointer<WeightFileError?>.allocate(capacity: range.count)
+        failures.initialize(repeating: nil)
+        defer { failures.deallocate() }
+        let shared = SendableBox((storage, output, failures))
+        let first = range.lowerBound
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let (storage, output, failures) = shared.value
+            let codec = STZChunkCodec(level: 0, chunkSize: chunkSize)
+            var i = worker
+            while i < range.count {
+                let chunk = table[first + i]
+                let stored = UnsafeRawBufferPointer(rebasing: storage.bytes[chunk.offset..<(chunk.offset + chunk.storedLength)])
+                let target = UnsafeMutableRawBufferPointer(rebasing: output[starts[i]..<(starts[i] + chunk.rawLength)])
+                if Inflater.crc32(stored) != chunk.storedCRC {
+                    failures[i] = .stzChunkChecksum(tensor: name, chunk: first + i)
+                } else if let reason = codec.decode(stored, filter: filter, into: target) {
+                    failures[i] = .stzChunkCorrupt(tensor: name, chunk: first + i, reason: reason)
+                } else if Inflater.crc32(UnsafeRawBufferPointer(target)) != chunk.rawCRC {
+                    failures[i] = .stzChunkCorrupt(tensor: name, chunk: first + i, reason: "decoded bytes fail their CRC-32")
+                }
+                i += workers
+            }
+        }
+        if let failure = failures.first(where: { $0 != nil }) { throw failure! }
+    }
+
+    /// Writes the safetensors file the container holds, byte for byte, to `output`
+    /// (through a temporary file renamed into place), decoding `threads` chunks at a time.
+    ///
+    /// Every chunk's CRCs are checked; the whole file's SHA-256 is checked too when
+    /// `checkDigest` is set (it costs one sequential pass over the output).
+    public func restore(
+        to output: String, inputPaths: [String], checkDigest: Bool = true, progress: ((Int, Int) -> Void)? = nil
+    ) throws(WeightFileError) {
+        let file = try AtomicOutputFile(path: output, inputs: inputPaths)
+        do throws(WeightFileError) {
+            try stream(checkDigest: checkDigest, progress: progress) { (bytes) throws(WeightFileError) in try file.write(bytes) }
+            try file.commit()
+        } catch {
+            file.abandon()
+            throw error
+        }
+    }
+
+    /// Decodes every chunk and checks the CRCs and the SHA-256 of the restored file, writing nothing.
+    public func verifyIntegrity(progress: ((Int, Int) -> Void)? = nil) throws(WeightFileError) {
+        try stream(checkDigest: true, progress: progress) { (_: UnsafeRawBufferPointer) throws(WeightFileError) in }
+    }
+
+    private func stream(
+        checkDigest: Bool, progress: ((Int, Int) -> Void)?,
+        _ sink: (UnsafeRawBufferPointer) throws(WeightFileError) -> Void
+    ) throws(WeightFileError) {
+        var digest = SHA256()
+        var prefix: [UInt8] = []
+        appendLE(UInt64(sourceHeader.count), to: &prefix)
+        prefix += sourceHeader
+        try withBytes(prefix) { (raw) throws(WeightFileError) in try sink(raw) }
+        if checkDigest { digest.update(prefix) }
+        let window = max(1, threads) * 4
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: window * chunkSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var done = 0
+        for position in source.tensors.indices {
+            let table = chunks[position]
+            var start = 0
+            while start < table.count {
+                let range = start..<min(start + window, table.count)
+                let length = table[range].reduce(0) { $0 + $1.rawLength }
+                let region = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+                try decode(position, chunks: range, into: region)
+                try sink(UnsafeRawBufferPointer(region))
+                if checkDigest { digest.update(UnsafeRawBufferPointer(region)) }
+                done += length
+                progress?(done, source.dataLength)
+                start = range.upperBound
+            }
+        }
+        if checkDigest {
+            let actual = hexString(digest.finalize())
+            guard actual == sourceSHA256 else { throw .stzDigestMismatch(expected: sourceSHA256, actual: actual) }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/// The fixed parts of the `.stz` container (`formats/stz.md`).
+public enum STZLayout {
+    /// `RTSTZ\0\r\n`: the NUL and CR LF reveal text-mode transfer damage, as PNG's magic does.
+    public static let magic: [UInt8] = [0x52, 0x54, 0x53, 0x54, 0x5A, 0x00, 0x0D, 0x0A]
+    /// `RTSTZEND`, the last 8 bytes.
+    public static let endMagic: [UInt8] = Array("RTSTZEND".utf8)
+    /// The version this code reads and writes.
+    public static let version: UInt32 = 1
+    /// Magic, u32 version, u32 flags (0).
+    public static let preludeLength = 16
+    /// u64 header offset, u64 header length, end magic.
+    public static let footerLength = 24
+    /// The largest header accepted (a checkpoint with millions of tensors stays far below it).
+    public static let maxHeaderLength = 1 << 30
+    /// The default chunk size: 1 MiB.
+    public static let defaultChunkSize = 1 << 20
+    /// The largest chunk size accepted.
+    public static let maxChunkSize = 1 << 28
+    /// The codec this version knows.
+    public static let codec = "deflate"
+}
+
+/// One chunk of a tensor in a `.stz` file.
+public struct STZChunk: Sendable, Hashable {
+    /// Where the encoded chunk starts, from the start of the file.
+    public var offset: Int
+    /// The encoded chunk's length.
+    public var storedLength: Int
+    /// The decoded chunk's length.
+    public var rawLength: Int
+    /// CRC-32 of the encoded bytes (checked before decoding).
+    public var storedCRC: UInt32
+    /// CRC-32 of the decoded bytes (checked after decoding).
+    public var rawCRC: UInt32
+}

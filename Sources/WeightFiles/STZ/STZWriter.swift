@@ -1,0 +1,220 @@
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes `.stz` containers: any readable weight file in, compressed chunks out.
+public enum STZWriter {
+    /// Settings for `write`.
+    public struct Options: Sendable {
+        /// Worker threads for compression (default: every core).
+        public var threads: Int = System.coreCount
+        /// The zlib level of the LZ77 attempt (1–9); 0 keeps Huffman-only coding alone.
+        public var level: Int = 1
+        /// Bytes per chunk (a multiple of 8).
+        public var chunkSize: Int = STZLayout.defaultChunkSize
+        public init() {}
+    }
+
+    /// Compresses `input` into a `.stz` file at `output`.
+    ///
+    /// The container restores a safetensors file byte for byte: for a safetensors input
+    /// (plain or gzip/zlib-wrapped) the original file, for any other input the canonical
+    /// safetensors file `Converter.convertToSafetensors` writes. Tensors are read one
+    /// at a time and compressed in windows of chunks across `threads` workers, so memory
+    /// stays near chunk size × threads × 4 whatever the input size. The output is written
+    /// under a temporary name and renamed into place.
+    /// - Returns: the number of bytes written.
+    @discardableResult
+    public static func write(
+        _ input: any WeightFile, inputPaths: [String], to output: String, options: Options = Options(),
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws(WeightFileError) -> Int {
+        guard options.chunkSize > 0, options.chunkSize % 8 == 0, options.chunkSize <= STZLayout.maxChunkSize else {
+            throw .stzInvalid(reason: "chunk size \(options.chunkSize) is not a positive multiple of 8 up to \(STZLayout.maxChunkSize)", offset: 0)
+        }
+        let sourceHeaderBytes = try sourceHeader(of: input)
+        let source = try withBytes(sourceHeaderBytes) { (raw) throws(WeightFileError) in
+            // The data length is not known until parsed; parse against its own claim first.
+            try SafetensorsHeader.parse(headerBytes: raw, fileSize: 8 + raw.count + declaredDataLength(input))
+        }
+        guard source.positions["__stz__"] == nil else { throw .duplicateTensor(name: "__stz__") }
+        let threads = max(1, options.threads)
+        let file = try AtomicOutputFile(path: output, inputs: inputPaths)
+        do throws(WeightFileError) {
+            var prelude = STZLayout.magic
+            appendLE(STZLayout.version, to: &prelude)
+            appendLE(UInt32(0), to: &prelude)
+            try file.write(prelude)
+            var written = prelude.count
+
+            var digest = SHA256()
+            var lengthField: [UInt8] = []
+            appendLE(UInt64(sourceHeaderBytes.count), to: &lengthField)
+            digest.update(lengthField)
+            digest.update(sourceHeaderBytes)
+
+            let codecs = (0..<threads).map { _ in STZChunkCodec(level: Int32(options.level), chunkSize: options.chunkSize) }
+            var tables: [[STZChunk]] = []
+            var filters: [STZFilter] = []
+            var done = 0
+            let total = source.dataLength
+            for info in source.tensors {
+                let view = try input.tensor(named: info.name)
+                guard view.bytes.count == info.byteCount else {
+                    throw .tensorInvalidInfo(tensor: info.name, expectedBytes: info.byteCount, declaredBytes: view.bytes.count)
+                }
+                digest.update(view.bytes)
+                let filter = STZFilter.preferred(for: info.dtype)
+                let step = options.chunkSize
+                let ranges = stride(from: 0, to: info.byteCount, by: step).map { $0..<min($0 + step, info.byteCount) }
+                var table: [STZChunk] = []
+                table.reserveCapacity(ranges.count)
+                // Windows of a few chunks per worker keep memory bounded and the workers busy.
+                let window = threads * 4
+                var start = 0
+                while start < ranges.count {
+                    let batch = Array(ranges[start..<min(start + window, ranges.count)])
+                    let encoded = encodeParallel(view.bytes, batch, filter: filter, codecs: codecs)
+                    for (range, chunk) in zip(batch, encoded) {
+                        try file.write(chunk.bytes)
+                        table.append(
+                            STZChunk(
+                                offset: written, storedLength: chunk.bytes.count, rawLength: range.count,
+                                storedCRC: chunk.storedCRC, rawCRC: chunk.rawCRC))
+                        written += chunk.bytes.count
+                        done += range.count
+                    }
+                    progress?(done, total)
+                    start += window
+                }
+                tables.append(table)
+                filters.append(filter)
+            }
+            let headerOffset = written
+            let json = headerJSON(
+                source: source, sourceHeader: sourceHeaderBytes, digest: digest.finalize(), chunkSize: options.chunkSize,
+                filters: filters, tables: tables)
+            try file.write(json)
+            var footer: [UInt8] = []
+            appendLE(UInt64(headerOffset), to: &footer)
+            appendLE(UInt64(json.count), to: &footer)
+            footer += STZLayout.endMagic
+            try file.write(footer)
+            try file.commit()
+            return headerOffset + json.count + footer.count
+        } catch {
+            file.abandon()
+            throw error
+        }
+    }
+
+    /// The safetensors header (without its length) that the container restores.
+    static func sourceHeader(of input: any WeightFile) throws(WeightFileError) -> [UInt8] {
+        if let safetensors = input as? SafetensorsFile {
+            let header = safetensors.header
+            return Array(UnsafeRawBufferPointer(rebasing: safetensors.storage.bytes[8..<header.dataStart]))
+        }
+        let ordered = SafetensorsWriter.canonicalOrder(input.tensors)
+        return try SafetensorsWriter.header(for: ordered, metadata: input.metadata).bytes
+    }
+
+    private static func declaredDataLength(_ input: any WeightFile) -> Int { input.totalByteCount }
+
+    private struct EncodedChunk: Sendable {
+        var bytes: [UInt8]
+        var storedCRC: UInt32
+        var rawCRC: UInt32
+    }
+
+    private static func encodeParallel(
+        _ bytes: UnsafeRawBufferPointer, _ ranges: [Range<Int>], filter: STZFilter, codecs: [STZChunkCodec]
+    ) -> [EncodedChunk] {
+        let results = UnsafeMutableBufferPointer<EncodedChunk>.allocate(capacity: ranges.count)
+        defer { results.deallocate() }
+        let workers = min(codecs.count, ranges.count)
+        let shared = SendableBox((bytes, results, codecs))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let (bytes, results, codecs) = shared.value
+            var i = worker
+            while i < ranges.count {
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[ranges[i]])
+                let encoded = codecs[worker].encode(raw, filter: filter)
+                let storedCRC = encoded.withUnsafeBytes { Inflater.crc32($0) }
+                (results.baseAddress! + i).initialize(to: EncodedChunk(bytes: encoded, storedCRC: storedCRC, rawCRC: Inflater.crc32(raw)))
+                i += workers
+            }
+        }
+        let array = Array(results)
+        _ = results.baseAddress!.deinitialize(count: ranges.count)
+        return array
+    }
+
+    private static func headerJSON(
+        source: SafetensorsHeader, sourceHeader: [UInt8], digest: [UInt8], chunkSize: Int, filters: [STZFilter],
+        tables: [[STZChunk]]
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        func append(_ s: String) { out.append(contentsOf: s.utf8) }
+        append("{\"__stz__\":{\"version\":\(STZLayout.version),\"codec\":\"\(STZLayout.codec)\",\"chunk_size\":\(chunkSize),")
+        append("\"source_size\":\(source.fileSize),\"source_sha256\":\"\(hexString(digest))\",\"source_header\":")
+        JSONWriter.appendString(String(decoding: sourceHeader, as: UTF8.self), to: &out)
+        append("}")
+        if let metadata = source.metadata {
+            append(",\"__metadata__\":{")
+            var first = true
+            for (key, value) in metadata {
+                if !first { append(",") }
+                first = false
+                JSONWriter.appendString(key, to: &out)
+                append(":")
+                JSONWriter.appendString(value, to: &out)
+            }
+            append("}")
+        }
+        for (i, info) in source.tensors.enumerated() {
+            append(",")
+            JSONWriter.appendString(info.name, to: &out)
+            let offsets = source.dataOffsets[i]
+            append(":{\"dtype\":\"\(info.dtype.name)\",\"shape\":[\(info.shape.map(String.init).joined(separator: ","))],")
+            append("\"data_offsets\":[\(offsets.lowerBound),\(offsets.upperBound)],\"filter\":\"\(filters[i].rawValue)\",\"chunks\":[")
+            for (k, chunk) in tables[i].enumerated() {
+                if k > 0 { append(",") }
+                append("[\(chunk.offset),\(chunk.storedLength),\(chunk.rawLength),\(chunk.storedCRC),\(chunk.rawCRC)]")
+            }
+            append("]}")
+        }
+        append("}")
+        return out
+    }
+}
+
+/// Wraps values that are shared read-only (or written at disjoint indices) across workers.
+struct SendableBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+func appendLE<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
+    for k in 0..<(T.bitWidth / 8) { out.append(UInt8(truncatingIfNeeded: value >> (8 * k))) }
+}
+
+func hexString(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    for byte in bytes { out += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// Facts about the machine.
+public enum System {
+    /// The number of cores the process may use.
+    public static var coreCount: Int {
+        #if canImport(Glibc)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return 1
+        #endif
+    }
+}
