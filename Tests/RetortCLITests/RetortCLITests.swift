@@ -190,3 +190,21 @@ struct RetortCLITests {
         }
     }
 }
+
+@Suite("Output paths")
+struct OutputPathTests {
+    @Test("convert writes to a bare file name in the current directory")
+    func bareFileName() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RetortRun.binary)
+        process.arguments = ["convert", RetortRun.vectors + "/safetensors/scalar.safetensors", "out.safetensors"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["out.safetensors"])
+    }
+}

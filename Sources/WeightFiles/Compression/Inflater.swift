@@ -1,3 +1,4 @@
+import CLibDeflate
 import CZlib
 
 #if canImport(Glibc)
@@ -118,15 +119,10 @@ public enum Inflater {
         }
     }
 
-    /// The CRC-32 of `bytes` (zlib's `crc32`), continuing from `crc`.
+    /// The CRC-32 (ISO-HDLC, as zlib and zip use) of `bytes`, continuing from `crc`;
+    /// computed by libdeflate, which uses carry-less multiplication where the CPU has it.
     public static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
-        var value = UInt(crc)
-        var offset = 0
-        while offset < bytes.count {
-            let n = min(bytes.count - offset, Int(UInt32.max))
-            value = CZlib.crc32(value, bytes.baseAddress!.advanced(by: offset).assumingMemoryBound(to: Bytef.self), UInt32(n))
-            offset += n
-        }
-        return UInt32(truncatingIfNeeded: value)
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        return libdeflate_crc32(crc, base, bytes.count)
     }
 }

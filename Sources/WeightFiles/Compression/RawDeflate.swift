@@ -1,3 +1,4 @@
+import CLibDeflate
 import CZlib
 
 /// One-shot raw deflate (RFC 1951) of whole buffers, as the `.stz` codec uses it.
@@ -32,26 +33,21 @@ final class RawDeflater {
     static func bound(_ count: Int) -> Int { count + count / 1000 + 64 + (count >> 12) + (count >> 14) + (count >> 25) + 13 }
 }
 
-/// One-shot raw inflate of a buffer whose decompressed size is known exactly.
+/// One-shot raw inflate (libdeflate) of a buffer whose decompressed size is known exactly.
 final class RawInflater {
-    private var stream = z_stream()
-    private var ready = false
+    private let decompressor: OpaquePointer?
 
-    init() { ready = retort_inflateInit2(&stream, -15) == Z_OK }
+    init() { decompressor = libdeflate_alloc_decompressor() }
 
-    deinit { if ready { inflateEnd(&stream) } }
+    deinit { if let decompressor { libdeflate_free_decompressor(decompressor) } }
 
     /// Inflates all of `input` into exactly `output.count` bytes; false when the
     /// stream is corrupt, ends early or late, or leaves input unused.
     func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
-        guard ready, input.count <= Int(UInt32.max), output.count <= Int(UInt32.max) else { return false }
-        inflateReset(&stream)
-        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-        stream.avail_in = UInt32(input.count)
-        stream.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
-        stream.avail_out = UInt32(output.count)
-        // With Z_FINISH, a stream that needs more room than expected stops with Z_BUF_ERROR.
-        let status = CZlib.inflate(&stream, Z_FINISH)
-        return status == Z_STREAM_END && stream.avail_in == 0 && stream.avail_out == 0
+        guard let decompressor, let inBase = input.baseAddress, let outBase = output.baseAddress else { return false }
+        var consumed = 0
+        var produced = 0
+        let result = libdeflate_deflate_decompress_ex(decompressor, inBase, input.count, outBase, output.count, &consumed, &produced)
+        return result == LIBDEFLATE_SUCCESS && consumed == input.count && produced == output.count
     }
 }

@@ -41,7 +41,7 @@ public final class AtomicOutputFile {
         } else {
             directory = "."
         }
-        let name = String(path[path.index(after: path.lastIndex(of: "/") ?? path.index(before: path.startIndex))...])
+        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
         var template = Array("\(directory)/.\(name).retort-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         if fd < 0 { throw .io(path: path, operation: "mkstemp in \(directory)", message: errnoMessage()) }

@@ -127,10 +127,12 @@ public struct STZFile: WeightFile {
             table.reserveCapacity(list.count)
             var covered = 0
             for (k, item) in list.enumerated() {
-                guard case .array(let numbers) = item, numbers.count == 5, let offset = numbers[0].uint64,
-                    let stored = numbers[1].uint64, let raw = numbers[2].uint64, let storedCRC = numbers[3].uint64,
-                    let rawCRC = numbers[4].uint64, storedCRC <= UInt64(UInt32.max), rawCRC <= UInt64(UInt32.max)
-                else { throw .stzChunkTable(tensor: member.key, chunk: k, reason: "not five non-negative integers") }
+                guard case .array(let numbers) = item, numbers.count == 4, let offset = numbers[0].uint64,
+                    let stored = numbers[1].uint64, let raw = numbers[2].uint64, let crc = numbers[3].uint64,
+                    crc <= UInt64(UInt32.max)
+                else {
+                    throw .stzChunkTable(tensor: member.key, chunk: k, reason: "not [offset, stored, raw, crc32] non-negative integers")
+                }
                 guard raw > 0, raw <= chunkSize, raw % UInt64(filter.streamCount) == 0 else {
                     throw .stzChunkTable(tensor: member.key, chunk: k, reason: "decoded size \(raw) is not a multiple of \(filter.streamCount) in (0, \(chunkSize)]")
                 }
@@ -143,9 +145,7 @@ public struct STZFile: WeightFile {
                 guard covered <= info.byteCount else {
                     throw .stzChunkTable(tensor: member.key, chunk: k, reason: "chunks decode to more than the tensor's \(info.byteCount) bytes")
                 }
-                let chunk = STZChunk(
-                    offset: Int(offset), storedLength: Int(stored), rawLength: Int(raw), storedCRC: UInt32(storedCRC),
-                    rawCRC: UInt32(rawCRC))
+                let chunk = STZChunk(offset: Int(offset), storedLength: Int(stored), rawLength: Int(raw), crc: UInt32(crc))
                 table.append(chunk)
                 used.append((chunk.offset..<(chunk.offset + chunk.storedLength), member.key, k))
             }
@@ -191,44 +191,72 @@ public struct STZFile: WeightFile {
         return TensorView(info: info, storage: ByteStorage(adopting: buffer, count: info.byteCount), byteRange: 0..<info.byteCount)
     }
 
+    /// One chunk to decode and where its bytes go.
+    struct DecodeJob {
+        var tensor: Int
+        var chunk: Int
+        var outputOffset: Int
+    }
+
     /// Decodes chunks `range` of tensor `position` into `output` (which starts at the first chunk's data).
     func decode(_ position: Int, chunks range: Range<Int>, into output: UnsafeMutableRawBufferPointer) throws(WeightFileError) {
-        let table = chunks[position]
-        let filter = filters[position]
-        let name = source.tensors[position].name
-        guard !range.isEmpty else { return }
-        var offsets: [Int] = []
-        var start = 0
+        var jobs: [DecodeJob] = []
+        var offset = 0
         for k in range {
-            offsets.append(start)
-            start += table[k].rawLength
+            jobs.append(DecodeJob(tensor: position, chunk: k, outputOffset: offset))
+            offset += chunks[position][k].rawLength
         }
-        let starts = offsets
-        let workers = max(1, min(threads, range.count))
-        let failures = UnsafeMutableBufferPointer<WeightFileError?>.allocate(capacity: range.count)
+        try decodeParallel(jobs, into: output, alongside: nil)
+    }
+
+    /// Decodes `jobs` into `output` on `threads` workers; `alongside`, when given, runs
+    /// at the same time on one more worker (the restore loop writes and hashes the
+    /// previous window there). The first failure, by job order, is thrown.
+    func decodeParallel(
+        _ jobs: [DecodeJob], into output: UnsafeMutableRawBufferPointer,
+        alongside: (() -> WeightFileError?)?
+    ) throws(WeightFileError) {
+        guard !jobs.isEmpty || alongside != nil else { return }
+        let workers = max(1, min(threads, jobs.count))
+        let failures = UnsafeMutableBufferPointer<WeightFileError?>.allocate(capacity: jobs.count + 1)
         failures.initialize(repeating: nil)
         defer { failures.deallocate() }
-        let shared = SendableBox((storage, output, failures))
-        let first = range.lowerBound
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let (storage, output, failures) = shared.value
-            let codec = STZChunkCodec(level: 0, chunkSize: chunkSize)
-            var i = worker
-            while i < range.count {
-                let chunk = table[first + i]
-                let stored = UnsafeRawBufferPointer(rebasing: storage.bytes[chunk.offset..<(chunk.offset + chunk.storedLength)])
-                let target = UnsafeMutableRawBufferPointer(rebasing: output[starts[i]..<(starts[i] + chunk.rawLength)])
-                if Inflater.crc32(stored) != chunk.storedCRC {
-                    failures[i] = .stzChunkChecksum(tensor: name, chunk: first + i)
-                } else if let reason = codec.decode(stored, filter: filter, into: target) {
-                    failures[i] = .stzChunkCorrupt(tensor: name, chunk: first + i, reason: reason)
-                } else if Inflater.crc32(UnsafeRawBufferPointer(target)) != chunk.rawCRC {
-                    failures[i] = .stzChunkCorrupt(tensor: name, chunk: first + i, reason: "decoded bytes fail their CRC-32")
-                }
-                i += workers
-            }
+        let shared = SendableBox(DecodeRun(jobs: jobs, output: output, failures: failures, counter: WorkCounter(), alongside: alongside))
+        let file = self
+        DispatchQueue.concurrentPerform(iterations: workers + (alongside == nil ? 0 : 1)) { worker in
+            file.decodeWorker(worker, of: workers, shared.value)
         }
         if let failure = failures.first(where: { $0 != nil }) { throw failure! }
+    }
+
+    struct DecodeRun {
+        var jobs: [DecodeJob]
+        var output: UnsafeMutableRawBufferPointer
+        var failures: UnsafeMutableBufferPointer<WeightFileError?>
+        var counter: WorkCounter
+        var alongside: (() -> WeightFileError?)?
+    }
+
+    /// One worker's loop: take jobs until none are left (the last worker runs `alongside`).
+    private func decodeWorker(_ worker: Int, of workers: Int, _ run: DecodeRun) {
+        if worker == workers {
+            run.failures[run.jobs.count] = run.alongside?()
+            return
+        }
+        let codec = STZChunkCodec(level: 0, chunkSize: chunkSize)
+        while true {
+            let i = run.counter.next()
+            guard i < run.jobs.count else { return }
+            let job = run.jobs[i]
+            let chunk = chunks[job.tensor][job.chunk]
+            let stored = UnsafeRawBufferPointer(rebasing: storage.bytes[chunk.offset..<(chunk.offset + chunk.storedLength)])
+            let target = UnsafeMutableRawBufferPointer(rebasing: run.output[job.outputOffset..<(job.outputOffset + chunk.rawLength)])
+            if Inflater.crc32(stored) != chunk.crc {
+                run.failures[i] = .stzChunkChecksum(tensor: source.tensors[job.tensor].name, chunk: job.chunk)
+            } else if let reason = codec.decode(stored, filter: filters[job.tensor], into: target) {
+                run.failures[i] = .stzChunkCorrupt(tensor: source.tensors[job.tensor].name, chunk: job.chunk, reason: reason)
+            }
+        }
     }
 
     /// Writes the safetensors file the container holds, byte for byte, to `output`
@@ -256,7 +284,7 @@ public struct STZFile: WeightFile {
 
     private func stream(
         checkDigest: Bool, progress: ((Int, Int) -> Void)?,
-        _ sink: (UnsafeRawBufferPointer) throws(WeightFileError) -> Void
+        _ sink: @escaping (UnsafeRawBufferPointer) throws(WeightFileError) -> Void
     ) throws(WeightFileError) {
         var digest = SHA256()
         var prefix: [UInt8] = []
@@ -264,28 +292,56 @@ public struct STZFile: WeightFile {
         prefix += sourceHeader
         try withBytes(prefix) { (raw) throws(WeightFileError) in try sink(raw) }
         if checkDigest { digest.update(prefix) }
-        let window = max(1, threads) * 4
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: window * chunkSize, alignment: 64)
-        defer { buffer.deallocate() }
+
+        // Double buffering: while the workers decode window k into one buffer, one more
+        // worker writes and hashes window k − 1 from the other.
+        let window = max(1, threads) * 8
+        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: window * chunkSize, alignment: 64) }
+        defer { buffers.forEach { $0.deallocate() } }
+        let state = SendableBox(SinkState(digest: digest))
+        var pending: UnsafeRawBufferPointer?
         var done = 0
+        var jobs: [DecodeJob] = []
+        var filled = 0
+        var turn = 0
+        func finishWindow() throws(WeightFileError) {
+            let previous = pending
+            let alongside: (() -> WeightFileError?)? = previous.map { bytes in
+                { () -> WeightFileError? in
+                    let outcome = Result { () throws(WeightFileError) in try sink(bytes) }
+                    if case .failure(let error) = outcome { return error }
+                    if checkDigest { state.value.digest.update(bytes) }
+                    return nil
+                }
+            }
+            try decodeParallel(jobs, into: buffers[turn], alongside: alongside)
+            done += filled
+            progress?(done, source.dataLength)
+            pending = UnsafeRawBufferPointer(rebasing: buffers[turn][0..<filled])
+            turn ^= 1
+            jobs.removeAll(keepingCapacity: true)
+            filled = 0
+        }
         for position in source.tensors.indices {
-            let table = chunks[position]
-            var start = 0
-            while start < table.count {
-                let range = start..<min(start + window, table.count)
-                let length = table[range].reduce(0) { $0 + $1.rawLength }
-                let region = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-                try decode(position, chunks: range, into: region)
-                try sink(UnsafeRawBufferPointer(region))
-                if checkDigest { digest.update(UnsafeRawBufferPointer(region)) }
-                done += length
-                progress?(done, source.dataLength)
-                start = range.upperBound
+            for (k, chunk) in chunks[position].enumerated() {
+                jobs.append(DecodeJob(tensor: position, chunk: k, outputOffset: filled))
+                filled += chunk.rawLength
+                if jobs.count == window { try finishWindow() }
             }
         }
+        try finishWindow()
+        if let last = pending {
+            try sink(last)
+            if checkDigest { state.value.digest.update(last) }
+        }
         if checkDigest {
-            let actual = hexString(digest.finalize())
+            let actual = hexString(state.value.digest.finalize())
             guard actual == sourceSHA256 else { throw .stzDigestMismatch(expected: sourceSHA256, actual: actual) }
         }
+    }
+
+    final class SinkState {
+        var digest: SHA256
+        init(digest: SHA256) { self.digest = digest }
     }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The fixed parts of the `.stz` container (`formats/stz.md`).
 public enum STZLayout {
     /// `RTSTZ\0\r\n`: the NUL and CR LF reveal text-mode transfer damage, as PNG's magic does.
@@ -28,8 +32,33 @@ public struct STZChunk: Sendable, Hashable {
     public var storedLength: Int
     /// The decoded chunk's length.
     public var rawLength: Int
-    /// CRC-32 of the encoded bytes (checked before decoding).
-    public var storedCRC: UInt32
-    /// CRC-32 of the decoded bytes (checked after decoding).
-    public var rawCRC: UInt32
+    /// CRC-32 of the encoded bytes, checked before decoding. (The decoded bytes are
+    /// covered by the deflate structure and the whole file's SHA-256.)
+    public var crc: UInt32
+}
+
+/// A worker-shared counter handing out work items one at a time.
+final class WorkCounter: @unchecked Sendable {
+    private let value = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() {
+        value.initialize(to: 0)
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+        value.deallocate()
+    }
+
+    /// The next item number.
+    func next() -> Int {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        let current = value.pointee
+        value.pointee += 1
+        return current
+    }
 }

@@ -56,42 +56,40 @@ public enum STZWriter {
             digest.update(sourceHeaderBytes)
 
             let codecs = (0..<threads).map { _ in STZChunkCodec(level: Int32(options.level), chunkSize: options.chunkSize) }
-            var tables: [[STZChunk]] = []
-            var filters: [STZFilter] = []
+            var tables = [[STZChunk]](repeating: [], count: source.tensors.count)
+            let filters = source.tensors.map { STZFilter.preferred(for: $0.dtype) }
             var done = 0
-            let total = source.dataLength
-            for info in source.tensors {
+            // Windows of chunks, across tensors, keep memory near chunk size × window
+            // while every worker stays busy; one extra worker hashes the window meanwhile.
+            let window = threads * 8
+            var jobs: [ChunkJob] = []
+            let hasher = SendableBox(HashState())
+            hasher.value.digest = digest
+            func flush() throws(WeightFileError) {
+                guard !jobs.isEmpty else { return }
+                let encoded = encodeParallel(jobs, filters: filters, codecs: codecs, hasher: hasher)
+                for (job, chunk) in zip(jobs, encoded) {
+                    try file.write(chunk.bytes)
+                    tables[job.tensor].append(
+                        STZChunk(offset: written, storedLength: chunk.bytes.count, rawLength: job.range.count, crc: chunk.crc))
+                    written += chunk.bytes.count
+                    done += job.range.count
+                }
+                progress?(done, source.dataLength)
+                jobs.removeAll(keepingCapacity: true)
+            }
+            for (position, info) in source.tensors.enumerated() {
                 let view = try input.tensor(named: info.name)
                 guard view.bytes.count == info.byteCount else {
                     throw .tensorInvalidInfo(tensor: info.name, expectedBytes: info.byteCount, declaredBytes: view.bytes.count)
                 }
-                digest.update(view.bytes)
-                let filter = STZFilter.preferred(for: info.dtype)
-                let step = options.chunkSize
-                let ranges = stride(from: 0, to: info.byteCount, by: step).map { $0..<min($0 + step, info.byteCount) }
-                var table: [STZChunk] = []
-                table.reserveCapacity(ranges.count)
-                // Windows of a few chunks per worker keep memory bounded and the workers busy.
-                let window = threads * 4
-                var start = 0
-                while start < ranges.count {
-                    let batch = Array(ranges[start..<min(start + window, ranges.count)])
-                    let encoded = encodeParallel(view.bytes, batch, filter: filter, codecs: codecs)
-                    for (range, chunk) in zip(batch, encoded) {
-                        try file.write(chunk.bytes)
-                        table.append(
-                            STZChunk(
-                                offset: written, storedLength: chunk.bytes.count, rawLength: range.count,
-                                storedCRC: chunk.storedCRC, rawCRC: chunk.rawCRC))
-                        written += chunk.bytes.count
-                        done += range.count
-                    }
-                    progress?(done, total)
-                    start += window
+                for start in stride(from: 0, to: info.byteCount, by: options.chunkSize) {
+                    jobs.append(ChunkJob(tensor: position, view: view, range: start..<min(start + options.chunkSize, info.byteCount)))
+                    if jobs.count == window { try flush() }
                 }
-                tables.append(table)
-                filters.append(filter)
             }
+            try flush()
+            digest = hasher.value.digest
             let headerOffset = written
             let json = headerJSON(
                 source: source, sourceHeader: sourceHeaderBytes, digest: digest.finalize(), chunkSize: options.chunkSize,
@@ -122,32 +120,47 @@ public enum STZWriter {
 
     private static func declaredDataLength(_ input: any WeightFile) -> Int { input.totalByteCount }
 
-    private struct EncodedChunk: Sendable {
+    private struct EncodedChunk {
         var bytes: [UInt8]
-        var storedCRC: UInt32
-        var rawCRC: UInt32
+        var crc: UInt32
     }
 
+    /// One chunk to encode: a range of a tensor's bytes.
+    struct ChunkJob {
+        var tensor: Int
+        var view: TensorView
+        var range: Range<Int>
+        var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: view.bytes[range]) }
+    }
+
+    final class HashState { var digest = SHA256() }
+
+    /// Encodes `jobs` on `codecs.count` workers while one more worker feeds the raw
+    /// bytes, in order, to the file's SHA-256.
     private static func encodeParallel(
-        _ bytes: UnsafeRawBufferPointer, _ ranges: [Range<Int>], filter: STZFilter, codecs: [STZChunkCodec]
+        _ jobs: [ChunkJob], filters: [STZFilter], codecs: [STZChunkCodec], hasher: SendableBox<HashState>
     ) -> [EncodedChunk] {
-        let results = UnsafeMutableBufferPointer<EncodedChunk>.allocate(capacity: ranges.count)
+        let results = UnsafeMutableBufferPointer<EncodedChunk>.allocate(capacity: jobs.count)
         defer { results.deallocate() }
-        let workers = min(codecs.count, ranges.count)
-        let shared = SendableBox((bytes, results, codecs))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let (bytes, results, codecs) = shared.value
-            var i = worker
-            while i < ranges.count {
-                let raw = UnsafeRawBufferPointer(rebasing: bytes[ranges[i]])
-                let encoded = codecs[worker].encode(raw, filter: filter)
-                let storedCRC = encoded.withUnsafeBytes { Inflater.crc32($0) }
-                (results.baseAddress! + i).initialize(to: EncodedChunk(bytes: encoded, storedCRC: storedCRC, rawCRC: Inflater.crc32(raw)))
-                i += workers
+        let counter = WorkCounter()
+        let workers = min(codecs.count, jobs.count)
+        let shared = SendableBox((jobs, results, codecs, filters))
+        DispatchQueue.concurrentPerform(iterations: workers + 1) { worker in
+            let (jobs, results, codecs, filters) = shared.value
+            if worker == workers {
+                for job in jobs { hasher.value.digest.update(job.bytes) }
+                return
+            }
+            while true {
+                let i = counter.next()
+                guard i < jobs.count else { return }
+                let encoded = codecs[worker].encode(jobs[i].bytes, filter: filters[jobs[i].tensor])
+                let crc = encoded.withUnsafeBytes { Inflater.crc32($0) }
+                (results.baseAddress! + i).initialize(to: EncodedChunk(bytes: encoded, crc: crc))
             }
         }
         let array = Array(results)
-        _ = results.baseAddress!.deinitialize(count: ranges.count)
+        _ = results.baseAddress!.deinitialize(count: jobs.count)
         return array
     }
 
@@ -181,7 +194,7 @@ public enum STZWriter {
             append("\"data_offsets\":[\(offsets.lowerBound),\(offsets.upperBound)],\"filter\":\"\(filters[i].rawValue)\",\"chunks\":[")
             for (k, chunk) in tables[i].enumerated() {
                 if k > 0 { append(",") }
-                append("[\(chunk.offset),\(chunk.storedLength),\(chunk.rawLength),\(chunk.storedCRC),\(chunk.rawCRC)]")
+                append("[\(chunk.offset),\(chunk.storedLength),\(chunk.rawLength),\(chunk.crc)]")
             }
             append("]}")
         }

@@ -1,0 +1,4 @@
+#ifndef RETORT_CLIBDEFLATE_SHIM_H
+#define RETORT_CLIBDEFLATE_SHIM_H
+#include <libdeflate.h>
+#endif
