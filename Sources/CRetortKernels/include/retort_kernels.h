@@ -12,3 +12,18 @@ int retort_cpu_has_sha_ni(void);
 void retort_sha256_blocks_shani(uint32_t state[8], const uint8_t *data, size_t blocks);
 
 #endif
+
+#ifndef RETORT_KERNELS_BYTEGROUP
+#define RETORT_KERNELS_BYTEGROUP
+/// Splits `count` little-endian elements of `width` bytes (2, 4 or 8) from `input` into
+/// `width` streams of `count` bytes, back to back in `output`: byte k of element i goes to
+/// output[k * count + i]. With `rotate`, each element (width 2 or 4) is first rotated left by one bit.
+void retort_bytegroup_split(const uint8_t *input, size_t count, int width, int rotate, uint8_t *output);
+
+/// The inverse of retort_bytegroup_split, reading stream k from `streams[k]`.
+void retort_bytegroup_merge(const uint8_t *const *streams, size_t count, int width, int rotate, uint8_t *output);
+
+/// The Shannon entropy of the bytes' histogram, in bits for the whole buffer: a lower
+/// bound on what a Huffman code of them can reach.
+double retort_entropy_bits(const uint8_t *bytes, size_t count);
+#endif

@@ -47,7 +47,8 @@ final class RawInflater {
         guard let decompressor, let inBase = input.baseAddress, let outBase = output.baseAddress else { return false }
         var consumed = 0
         var produced = 0
-        let result = libdeflate_deflate_decompress_ex(decompressor, inBase, input.count, outBase, output.count, &consumed, &produced)
+        let result = libdeflate_deflate_decompress_ex(
+            decompressor, inBase, input.count, outBase, output.count, &consumed, &produced)
         return result == LIBDEFLATE_SUCCESS && consumed == input.count && produced == output.count
     }
 }

@@ -222,7 +222,8 @@ extension WeightFileError: CustomStringConvertible {
         case .stzInvalid(let reason, let offset): "invalid .stz file at byte \(offset): \(reason)"
         case .stzUnsupportedVersion(let version): ".stz version \(version) is not supported (this reader knows version 1)"
         case .stzUnknownCodec(let codec): ".stz codec `\(codec)` is not supported (known: deflate)"
-        case .stzUnknownFilter(let tensor, let filter): "tensor `\(tensor)`: .stz filter `\(filter)` is unknown or does not fit its dtype"
+        case .stzUnknownFilter(let tensor, let filter):
+            "tensor `\(tensor)`: .stz filter `\(filter)` is unknown or does not fit its dtype"
         case .stzChunkTable(let tensor, let chunk, let reason): "tensor `\(tensor)`, chunk \(chunk): \(reason)"
         case .stzChunkChecksum(let tensor, let chunk): "tensor `\(tensor)`, chunk \(chunk): CRC-32 mismatch, the chunk is damaged"
         case .stzChunkCorrupt(let tensor, let chunk, let reason): "tensor `\(tensor)`, chunk \(chunk) does not decode: \(reason)"

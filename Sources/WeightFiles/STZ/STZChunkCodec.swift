@@ -1,3 +1,4 @@
+import CRetortKernels
 import CZlib
 
 /// Encodes and decodes one `.stz` chunk: the filter's streams, each deflated
@@ -16,60 +17,75 @@ final class STZChunkCodec {
     private lazy var lz: RawDeflater? = level > 0 ? RawDeflater(level: level, strategy: Z_DEFAULT_STRATEGY) : nil
     private lazy var inflater = RawInflater()
     private var scratch: UnsafeMutableRawBufferPointer
-    private var packed: UnsafeMutableRawBufferPointer
+    private lazy var packed = UnsafeMutableRawBufferPointer.allocate(byteCount: RawDeflater.bound(chunkSize), alignment: 64)
+    private lazy var scratch2 = UnsafeMutableRawBufferPointer.allocate(byteCount: RawDeflater.bound(chunkSize), alignment: 64)
+    private var usedEncoding = false
+    private let chunkSize: Int
 
     /// - Parameter level: the zlib level for the LZ77 attempt; 0 tries Huffman-only alone.
     init(level: Int32, chunkSize: Int) {
         self.level = level
+        self.chunkSize = chunkSize
         scratch = .allocate(byteCount: max(chunkSize, 1), alignment: 64)
-        packed = .allocate(byteCount: RawDeflater.bound(chunkSize), alignment: 64)
     }
 
     deinit {
         scratch.deallocate()
-        packed.deallocate()
+        if usedEncoding {
+            packed.deallocate()
+            scratch2.deallocate()
+        }
     }
 
     /// The encoded chunk for `raw` (a whole number of elements, at most the chunk size).
+    ///
+    /// A stream whose byte histogram already says it cannot shrink below the store
+    /// threshold (the mantissa bytes of trained weights) is stored without trying the coder.
     func encode(_ raw: UnsafeRawBufferPointer, filter: STZFilter) -> [UInt8] {
         let streams = filter.streamCount
         let streamLength = raw.count / streams
+        usedEncoding = true
         let grouped = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<raw.count])
         filter.split(raw, into: grouped)
-        var header: [UInt8] = [UInt8(streams)]
-        var body: [UInt8] = []
-        body.reserveCapacity(raw.count)
+        var out = [UInt8](repeating: 0, count: 1 + 5 * streams)
+        out.reserveCapacity(1 + 5 * streams + raw.count)
+        out[0] = UInt8(streams)
         for s in 0..<streams {
             let stream = UnsafeRawBufferPointer(rebasing: grouped[(s * streamLength)..<((s + 1) * streamLength)])
-            var mode: UInt8 = 0
-            var best = stream.count
             let limit = Int(Double(stream.count) * STZChunkCodec.storeThreshold)
-            let out = UnsafeMutableRawBufferPointer(rebasing: packed[0..<RawDeflater.bound(stream.count)])
-            var bestBytes: UnsafeRawBufferPointer = stream
-            if let n = huffman.deflate(stream, into: out), n < limit {
-                mode = 1
-                best = n
-                bestBytes = UnsafeRawBufferPointer(rebasing: out[0..<n])
-            }
-            // LZ77 pays where bytes repeat (zeros, constant or integer tensors); on a
-            // weight stream that Huffman barely shrinks it only costs time, so skip it there.
-            var lzResult: [UInt8]?
-            if let lz, mode == 1, best < stream.count / 2 {
-                let second = UnsafeMutableRawBufferPointer.allocate(byteCount: RawDeflater.bound(stream.count), alignment: 64)
-                defer { second.deallocate() }
-                if let n = lz.deflate(stream, into: second), n < best {
-                    best = n
-                    lzResult = Array(UnsafeRawBufferPointer(rebasing: second[0..<n]))
+            var mode: UInt8 = 0
+            var length = stream.count
+            let entropyBytes =
+                stream.count == 0
+                ? 0 : retort_entropy_bits(stream.baseAddress!.assumingMemoryBound(to: UInt8.self), stream.count) / 8
+            if entropyBytes < Double(limit) {
+                let packedOut = UnsafeMutableRawBufferPointer(rebasing: packed[0..<RawDeflater.bound(stream.count)])
+                if let n = huffman.deflate(stream, into: packedOut), n < limit {
+                    // LZ77 pays where bytes repeat (zeros, constants, small integers), which shows as a
+                    // Huffman code far below 8 bits a byte; on weight exponents it only costs time.
+                    var best = UnsafeRawBufferPointer(rebasing: packedOut[0..<n])
+                    if let lz, n < stream.count / 5 {
+                        let second = UnsafeMutableRawBufferPointer(rebasing: scratch2[0..<RawDeflater.bound(stream.count)])
+                        if let m = lz.deflate(stream, into: second), m < n {
+                            best = UnsafeRawBufferPointer(rebasing: second[0..<m])
+                        }
+                    }
+                    mode = 1
+                    length = best.count
+                    out.append(contentsOf: best)
                 }
             }
-            header.append(mode)
-            for k in 0..<4 { header.append(UInt8(truncatingIfNeeded: UInt32(best) >> (8 * UInt32(k)))) }
-            if let lzResult { body.append(contentsOf: lzResult) } else { body.append(contentsOf: bestBytes) }
+            if mode == 0 { out.append(contentsOf: stream) }
+            out[1 + 5 * s] = mode
+            for k in 0..<4 { out[2 + 5 * s + k] = UInt8(truncatingIfNeeded: UInt32(length) >> (8 * UInt32(k))) }
         }
-        return header + body
+        return out
     }
 
     /// Decodes `chunk` into `output` (exactly the chunk's raw size); a reason on failure.
+    ///
+    /// Stored streams are read in place and deflated ones inflated into scratch space,
+    /// and the filter merges them straight into `output`.
     func decode(_ chunk: UnsafeRawBufferPointer, filter: STZFilter, into output: UnsafeMutableRawBufferPointer) -> String? {
         let streams = filter.streamCount
         guard chunk.count >= 1 else { return "empty chunk" }
@@ -78,28 +94,35 @@ final class STZChunkCodec {
         let tableEnd = 1 + 5 * streams
         guard chunk.count >= tableEnd else { return "chunk stream table is truncated" }
         let streamLength = output.count / streams
-        let direct = filter == .none
-        let target = direct ? output : UnsafeMutableRawBufferPointer(rebasing: scratch[0..<output.count])
+        var sources: [UnsafeRawPointer] = []
+        sources.reserveCapacity(streams)
         var offset = tableEnd
         for s in 0..<streams {
             let mode = chunk[1 + 5 * s]
             let length = Int(chunk.loadUnaligned(fromByteOffset: 2 + 5 * s, as: UInt32.self).littleEndian)
             guard length <= chunk.count - offset else { return "stream \(s) runs past the end of the chunk" }
             let source = UnsafeRawBufferPointer(rebasing: chunk[offset..<(offset + length)])
-            let destination = UnsafeMutableRawBufferPointer(rebasing: target[(s * streamLength)..<((s + 1) * streamLength)])
             switch mode {
             case 0:
                 guard length == streamLength else { return "stored stream \(s) has \(length) bytes, expected \(streamLength)" }
-                if length > 0 { destination.copyMemory(from: source) }
+                sources.append(chunk.baseAddress! + offset)
             case 1:
-                guard inflater.inflate(source, into: destination) else { return "stream \(s) does not inflate to \(streamLength) bytes" }
+                // Without a filter the single stream inflates straight into place.
+                let destination =
+                    filter == .none
+                    ? output : UnsafeMutableRawBufferPointer(rebasing: scratch[(s * streamLength)..<((s + 1) * streamLength)])
+                guard inflater.inflate(source, into: destination) else {
+                    return "stream \(s) does not inflate to \(streamLength) bytes"
+                }
+                sources.append(UnsafeRawPointer(destination.baseAddress!))
             default:
                 return "stream \(s) has unknown mode \(mode)"
             }
             offset += length
         }
         guard offset == chunk.count else { return "\(chunk.count - offset) unused bytes after the streams" }
-        if !direct { filter.merge(UnsafeRawBufferPointer(target), into: output) }
+        if filter == .none && chunk[1] == 1 { return nil }
+        filter.merge(sources, into: output)
         return nil
     }
 }

@@ -22,7 +22,11 @@ public struct STZFile: WeightFile {
     public var threads: Int = System.coreCount
 
     public var metadata: Metadata? { source.metadata }
-    public var tensors: [TensorInfo] { source.tensors.map { var t = $0; t.fileOffset = nil; return t } }
+    public var tensors: [TensorInfo] {
+        source.tensors.map {
+            var t = $0; t.fileOffset = nil; return t
+        }
+    }
 
     /// The container's size on disk.
     public var storedSize: Int { storage.count }
@@ -56,12 +60,15 @@ public struct STZFile: WeightFile {
             headerOffset <= UInt64(footer), headerOffset + headerLength == UInt64(footer)
         else {
             throw .stzInvalid(
-                reason: "footer places the header at [\(headerOffset), +\(headerLength)), which does not end at the footer (byte \(footer))",
+                reason:
+                    "footer places the header at [\(headerOffset), +\(headerLength)), which does not end at the footer (byte \(footer))",
                 offset: footer)
         }
         let dataEnd = Int(headerOffset)
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[dataEnd..<footer])
-        if let bad = firstInvalidUTF8Offset(headerBytes) { throw .stzInvalid(reason: "header is not UTF-8", offset: dataEnd + bad) }
+        if let bad = firstInvalidUTF8Offset(headerBytes) {
+            throw .stzInvalid(reason: "header is not UTF-8", offset: dataEnd + bad)
+        }
         let root: JSONValue
         do { root = try JSONParser.parse(headerBytes) } catch {
             throw .stzInvalid(reason: "header JSON: \(error.reason)", offset: dataEnd + error.offset)
@@ -118,7 +125,9 @@ public struct STZFile: WeightFile {
                 case .array(let pair)? = value("data_offsets"), pair.count == 2,
                 pair[0].uint64 == UInt64(offsets.lowerBound), pair[1].uint64 == UInt64(offsets.upperBound)
             else { throw fail("tensor `\(member.key)`: dtype, shape or data_offsets differ from the source header", member) }
-            guard case .string(let filterName)? = value("filter") else { throw fail("tensor `\(member.key)` has no filter", member) }
+            guard case .string(let filterName)? = value("filter") else {
+                throw fail("tensor `\(member.key)` has no filter", member)
+            }
             guard let filter = STZFilter(rawValue: filterName), filter.applies(to: info.dtype) else {
                 throw .stzUnknownFilter(tensor: member.key, filter: filterName)
             }
@@ -131,26 +140,39 @@ public struct STZFile: WeightFile {
                     let stored = numbers[1].uint64, let raw = numbers[2].uint64, let crc = numbers[3].uint64,
                     crc <= UInt64(UInt32.max)
                 else {
-                    throw .stzChunkTable(tensor: member.key, chunk: k, reason: "not [offset, stored, raw, crc32] non-negative integers")
+                    throw .stzChunkTable(
+                        tensor: member.key, chunk: k, reason: "not [offset, stored, raw, crc32] non-negative integers")
                 }
                 guard raw > 0, raw <= chunkSize, raw % UInt64(filter.streamCount) == 0 else {
-                    throw .stzChunkTable(tensor: member.key, chunk: k, reason: "decoded size \(raw) is not a multiple of \(filter.streamCount) in (0, \(chunkSize)]")
+                    throw .stzChunkTable(
+                        tensor: member.key, chunk: k,
+                        reason: "decoded size \(raw) is not a multiple of \(filter.streamCount) in (0, \(chunkSize)]")
                 }
-                guard stored >= UInt64(1 + 5 * filter.streamCount), stored <= UInt64(RawDeflater.bound(Int(raw)) + 1 + 5 * filter.streamCount)
-                else { throw .stzChunkTable(tensor: member.key, chunk: k, reason: "stored size \(stored) is absurd for \(raw) decoded bytes") }
-                guard offset >= UInt64(STZLayout.preludeLength), offset <= UInt64(dataEnd), stored <= UInt64(dataEnd) - offset else {
-                    throw .stzChunkTable(tensor: member.key, chunk: k, reason: "bytes [\(offset), +\(stored)) lie outside the data area [16, \(dataEnd))")
+                guard stored >= UInt64(1 + 5 * filter.streamCount),
+                    stored <= UInt64(RawDeflater.bound(Int(raw)) + 1 + 5 * filter.streamCount)
+                else {
+                    throw .stzChunkTable(
+                        tensor: member.key, chunk: k, reason: "stored size \(stored) is absurd for \(raw) decoded bytes")
+                }
+                guard offset >= UInt64(STZLayout.preludeLength), offset <= UInt64(dataEnd), stored <= UInt64(dataEnd) - offset
+                else {
+                    throw .stzChunkTable(
+                        tensor: member.key, chunk: k,
+                        reason: "bytes [\(offset), +\(stored)) lie outside the data area [16, \(dataEnd))")
                 }
                 covered += Int(raw)
                 guard covered <= info.byteCount else {
-                    throw .stzChunkTable(tensor: member.key, chunk: k, reason: "chunks decode to more than the tensor's \(info.byteCount) bytes")
+                    throw .stzChunkTable(
+                        tensor: member.key, chunk: k, reason: "chunks decode to more than the tensor's \(info.byteCount) bytes")
                 }
                 let chunk = STZChunk(offset: Int(offset), storedLength: Int(stored), rawLength: Int(raw), crc: UInt32(crc))
                 table.append(chunk)
                 used.append((chunk.offset..<(chunk.offset + chunk.storedLength), member.key, k))
             }
             guard covered == info.byteCount else {
-                throw .stzChunkTable(tensor: member.key, chunk: list.count, reason: "chunks decode to \(covered) bytes, the tensor has \(info.byteCount)")
+                throw .stzChunkTable(
+                    tensor: member.key, chunk: list.count,
+                    reason: "chunks decode to \(covered) bytes, the tensor has \(info.byteCount)")
             }
             filters[position] = filter
             tables[position] = table
@@ -160,7 +182,9 @@ public struct STZFile: WeightFile {
         }
         used.sort { $0.range.lowerBound < $1.range.lowerBound }
         for i in used.indices.dropFirst() where used[i].range.lowerBound < used[i - 1].range.upperBound {
-            throw .stzChunkTable(tensor: used[i].tensor, chunk: used[i].chunk, reason: "overlaps chunk \(used[i - 1].chunk) of `\(used[i - 1].tensor)`")
+            throw .stzChunkTable(
+                tensor: used[i].tensor, chunk: used[i].chunk,
+                reason: "overlaps chunk \(used[i - 1].chunk) of `\(used[i - 1].tensor)`")
         }
         self.source = source
         self.sourceHeader = sourceHeader
@@ -188,7 +212,8 @@ public struct STZFile: WeightFile {
             buffer.deallocate()
             throw error
         }
-        return TensorView(info: info, storage: ByteStorage(adopting: buffer, count: info.byteCount), byteRange: 0..<info.byteCount)
+        return TensorView(
+            info: info, storage: ByteStorage(adopting: buffer, count: info.byteCount), byteRange: 0..<info.byteCount)
     }
 
     /// One chunk to decode and where its bytes go.
@@ -221,7 +246,8 @@ public struct STZFile: WeightFile {
         let failures = UnsafeMutableBufferPointer<WeightFileError?>.allocate(capacity: jobs.count + 1)
         failures.initialize(repeating: nil)
         defer { failures.deallocate() }
-        let shared = SendableBox(DecodeRun(jobs: jobs, output: output, failures: failures, counter: WorkCounter(), alongside: alongside))
+        let shared = SendableBox(
+            DecodeRun(jobs: jobs, output: output, failures: failures, counter: WorkCounter(), alongside: alongside))
         let file = self
         DispatchQueue.concurrentPerform(iterations: workers + (alongside == nil ? 0 : 1)) { worker in
             file.decodeWorker(worker, of: workers, shared.value)
@@ -250,7 +276,8 @@ public struct STZFile: WeightFile {
             let job = run.jobs[i]
             let chunk = chunks[job.tensor][job.chunk]
             let stored = UnsafeRawBufferPointer(rebasing: storage.bytes[chunk.offset..<(chunk.offset + chunk.storedLength)])
-            let target = UnsafeMutableRawBufferPointer(rebasing: run.output[job.outputOffset..<(job.outputOffset + chunk.rawLength)])
+            let target = UnsafeMutableRawBufferPointer(
+                rebasing: run.output[job.outputOffset..<(job.outputOffset + chunk.rawLength)])
             if Inflater.crc32(stored) != chunk.crc {
                 run.failures[i] = .stzChunkChecksum(tensor: source.tensors[job.tensor].name, chunk: job.chunk)
             } else if let reason = codec.decode(stored, filter: filters[job.tensor], into: target) {

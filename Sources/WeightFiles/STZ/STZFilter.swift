@@ -1,3 +1,5 @@
+import CRetortKernels
+
 /// How a chunk's bytes are rearranged before entropy coding (`formats/stz.md`, "Filters").
 public enum STZFilter: String, Sendable, CaseIterable {
     /// The bytes as they are: one stream.
@@ -36,65 +38,35 @@ public enum STZFilter: String, Sendable, CaseIterable {
         self == .none || (dtype.byteWidth.map { $0 % streamCount == 0 } ?? false)
     }
 
+    private var rotates: Bool { self == .bytegroup2Rot1 || self == .bytegroup4Rot1 }
+
     /// Splits `input` (a whole number of elements) into `streamCount` streams written
     /// back to back into `output`, each `input.count / streamCount` bytes.
     /// - Complexity: O(n)
     func split(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
-        let n = input.count / streamCount
-        switch self {
-        case .none:
+        guard input.count > 0 else { return }
+        if self == .none {
             output.copyMemory(from: input)
-        case .bytegroup2, .bytegroup2Rot1:
-            let rotate = self == .bytegroup2Rot1
-            for i in 0..<n {
-                var x = input.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
-                if rotate { x = x << 1 | x >> 15 }
-                output[i] = UInt8(truncatingIfNeeded: x)
-                output[n + i] = UInt8(truncatingIfNeeded: x >> 8)
-            }
-        case .bytegroup4, .bytegroup4Rot1:
-            let rotate = self == .bytegroup4Rot1
-            for i in 0..<n {
-                var x = input.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
-                if rotate { x = x << 1 | x >> 31 }
-                output[i] = UInt8(truncatingIfNeeded: x)
-                output[n + i] = UInt8(truncatingIfNeeded: x >> 8)
-                output[2 * n + i] = UInt8(truncatingIfNeeded: x >> 16)
-                output[3 * n + i] = UInt8(truncatingIfNeeded: x >> 24)
-            }
-        case .bytegroup8:
-            for i in 0..<n {
-                for k in 0..<8 { output[k * n + i] = input[8 * i + k] }
-            }
+            return
         }
+        retort_bytegroup_split(
+            input.baseAddress!.assumingMemoryBound(to: UInt8.self), input.count / streamCount, Int32(streamCount),
+            rotates ? 1 : 0, output.baseAddress!.assumingMemoryBound(to: UInt8.self))
     }
 
-    /// The inverse of `split`.
+    /// The inverse of `split`, reading stream k from `streams[k]` (each `output.count / streamCount` bytes).
     /// - Complexity: O(n)
-    func merge(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
-        let n = output.count / streamCount
-        switch self {
-        case .none:
-            output.copyMemory(from: input)
-        case .bytegroup2, .bytegroup2Rot1:
-            let rotate = self == .bytegroup2Rot1
-            for i in 0..<n {
-                var x = UInt16(input[i]) | UInt16(input[n + i]) << 8
-                if rotate { x = x >> 1 | x << 15 }
-                output.storeBytes(of: x, toByteOffset: 2 * i, as: UInt16.self)
-            }
-        case .bytegroup4, .bytegroup4Rot1:
-            let rotate = self == .bytegroup4Rot1
-            for i in 0..<n {
-                var x = UInt32(input[i]) | UInt32(input[n + i]) << 8 | UInt32(input[2 * n + i]) << 16
-                    | UInt32(input[3 * n + i]) << 24
-                if rotate { x = x >> 1 | x << 31 }
-                output.storeBytes(of: x, toByteOffset: 4 * i, as: UInt32.self)
-            }
-        case .bytegroup8:
-            for i in 0..<n {
-                for k in 0..<8 { output[8 * i + k] = input[k * n + i] }
-            }
+    func merge(_ streams: [UnsafeRawPointer], into output: UnsafeMutableRawBufferPointer) {
+        guard output.count > 0 else { return }
+        if self == .none {
+            output.baseAddress!.copyMemory(from: streams[0], byteCount: output.count)
+            return
+        }
+        let pointers = streams.map { Optional($0.assumingMemoryBound(to: UInt8.self)) }
+        pointers.withUnsafeBufferPointer { list in
+            retort_bytegroup_merge(
+                list.baseAddress!, output.count / streamCount, Int32(streamCount), rotates ? 1 : 0,
+                output.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
     }
 }

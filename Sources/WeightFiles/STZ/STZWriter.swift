@@ -1,7 +1,7 @@
 import Dispatch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes `.stz` containers: any readable weight file in, compressed chunks out.
@@ -32,7 +32,9 @@ public enum STZWriter {
         progress: ((Int, Int) -> Void)? = nil
     ) throws(WeightFileError) -> Int {
         guard options.chunkSize > 0, options.chunkSize % 8 == 0, options.chunkSize <= STZLayout.maxChunkSize else {
-            throw .stzInvalid(reason: "chunk size \(options.chunkSize) is not a positive multiple of 8 up to \(STZLayout.maxChunkSize)", offset: 0)
+            throw .stzInvalid(
+                reason: "chunk size \(options.chunkSize) is not a positive multiple of 8 up to \(STZLayout.maxChunkSize)",
+                offset: 0)
         }
         let sourceHeaderBytes = try sourceHeader(of: input)
         let source = try withBytes(sourceHeaderBytes) { (raw) throws(WeightFileError) in
@@ -84,7 +86,8 @@ public enum STZWriter {
                     throw .tensorInvalidInfo(tensor: info.name, expectedBytes: info.byteCount, declaredBytes: view.bytes.count)
                 }
                 for start in stride(from: 0, to: info.byteCount, by: options.chunkSize) {
-                    jobs.append(ChunkJob(tensor: position, view: view, range: start..<min(start + options.chunkSize, info.byteCount)))
+                    jobs.append(
+                        ChunkJob(tensor: position, view: view, range: start..<min(start + options.chunkSize, info.byteCount)))
                     if jobs.count == window { try flush() }
                 }
             }
@@ -191,7 +194,9 @@ public enum STZWriter {
             JSONWriter.appendString(info.name, to: &out)
             let offsets = source.dataOffsets[i]
             append(":{\"dtype\":\"\(info.dtype.name)\",\"shape\":[\(info.shape.map(String.init).joined(separator: ","))],")
-            append("\"data_offsets\":[\(offsets.lowerBound),\(offsets.upperBound)],\"filter\":\"\(filters[i].rawValue)\",\"chunks\":[")
+            append(
+                "\"data_offsets\":[\(offsets.lowerBound),\(offsets.upperBound)],\"filter\":\"\(filters[i].rawValue)\",\"chunks\":["
+            )
             for (k, chunk) in tables[i].enumerated() {
                 if k > 0 { append(",") }
                 append("[\(chunk.offset),\(chunk.storedLength),\(chunk.rawLength),\(chunk.crc)]")
@@ -225,9 +230,9 @@ public enum System {
     /// The number of cores the process may use.
     public static var coreCount: Int {
         #if canImport(Glibc)
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else
-        return 1
+            return 1
         #endif
     }
 }

@@ -62,7 +62,9 @@ struct Convert: ParsableCommand {
             }
             bar.finish()
             let ratio = Double(size) / Double(max(1, (try? STZFile(path: output))?.source.fileSize ?? 1))
-            emit("wrote \(output): \(weights.tensors.count) tensors, \(formatBytes(size)) (\(format3(ratio)) of the safetensors size)")
+            emit(
+                "wrote \(output): \(weights.tensors.count) tensors, \(formatBytes(size)) (\(format3(ratio)) of the safetensors size)"
+            )
             return
         }
         if var stz = weights as? STZFile, dtype == nil {
@@ -72,7 +74,9 @@ struct Convert: ParsableCommand {
                 try source.restore(to: output, inputPaths: inputs, checkDigest: verify, progress: bar.update)
             }
             bar.finish()
-            emit("restored \(output): \(stz.tensors.count) tensors, \(formatBytes(stz.source.fileSize))\(verify ? ", SHA-256 verified" : "")")
+            emit(
+                "restored \(output): \(stz.tensors.count) tensors, \(formatBytes(stz.source.fileSize))\(verify ? ", SHA-256 verified" : "")"
+            )
             return
         }
         try reportingErrors(path: input) { () throws(WeightFileError) in
