@@ -32,7 +32,7 @@ private func contents(_ file: String) throws -> [UInt8] {
 }
 
 /// A copy of the view's bytes (taken while the view, and so its storage, is alive).
-private func bytes(_ view: TensorView) -> [UInt8] { Array(view.bytes) }
+private func bytes(_ view: TensorView) -> [UInt8] { view.copyBytes() }
 
 /// NPY bytes with the given header dictionary text (version 1.0) and data.
 private func npy(_ header: String, data: [UInt8] = []) -> ByteStorage { ByteStorage(copying: npyBytes(header, data: data)) }

@@ -25,10 +25,22 @@ public struct TensorView: Sendable {
         self.init(info: info, storage: storage, byteRange: 0..<storage.count)
     }
 
-    /// The tensor's bytes, valid while this view (or its storage) is alive.
+    /// The tensor's bytes, valid only while this view (or its storage) is alive: Swift
+    /// may end a value's lifetime at its last use, so keep the view alive across every
+    /// use of the pointer (`withUnsafeBytes`, `copyBytes()` or `withExtendedLifetime`).
     public var bytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: storage.bytes[byteRange])
     }
+
+    /// Calls `body` with the tensor's bytes, keeping the storage alive meanwhile.
+    public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        defer { withExtendedLifetime(storage) {} }
+        return try body(bytes)
+    }
+
+    /// A copy of the tensor's bytes.
+    /// - Complexity: O(n)
+    public func copyBytes() -> [UInt8] { withUnsafeBytes { Array($0) } }
 
     public var name: String { info.name }
     public var dtype: DType { info.dtype }

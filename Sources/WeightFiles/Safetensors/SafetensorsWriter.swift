@@ -99,8 +99,8 @@ public enum SafetensorsWriter {
                     throw WeightFileError.tensorInvalidInfo(
                         tensor: info.name, expectedBytes: info.byteCount, declaredBytes: view.bytes.count)
                 }
-                try output.write(view.bytes)
-                written += view.bytes.count
+                try view.withUnsafeBytes { (bytes) throws(WeightFileError) in try output.write(bytes) }
+                written += view.byteRange.count
                 progress?(written, dataLength)
             }
             try output.commit()
@@ -119,7 +119,7 @@ public enum SafetensorsWriter {
         out.reserveCapacity(8 + header.count + dataLength)
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
-        for info in ordered { out.append(contentsOf: byName[info.name]!.bytes) }
+        for info in ordered { out.append(contentsOf: byName[info.name]!.copyBytes()) }
         return out
     }
 }

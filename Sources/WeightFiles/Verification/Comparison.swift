@@ -68,6 +68,7 @@ public enum Comparison {
 
     /// The first element where two tensors of equal dtype and shape differ bitwise, or `nil`.
     public static func firstDifference(_ a: TensorView, _ b: TensorView) -> Difference? {
+        defer { withExtendedLifetime((a, b)) {} }
         let x = a.bytes
         let y = b.bytes
         if x.count == y.count, x.count == 0 || memcmpEqual(x, y) { return nil }

@@ -3,6 +3,7 @@ extension TensorView {
     /// the integer for integer types, `true`/`false` for BOOL, `re+imi` for C64.
     /// - Precondition: `0 <= index < info.elementCount`.
     public func elementDescription(at index: Int) -> String {
+        defer { withExtendedLifetime(storage) {} }
         let raw = bytes
         switch dtype {
         case .bool: return raw[index] == 0 ? "false" : raw[index] == 1 ? "true" : "invalid(\(raw[index]))"

@@ -47,7 +47,9 @@ public enum Verifier {
             let (nan, inf) = nonFiniteCounts(view)
             var invalidBool = 0
             if info.dtype == .bool {
-                for byte in view.bytes where byte > 1 { invalidBool += 1 }
+                view.withUnsafeBytes { bytes in
+                    for byte in bytes where byte > 1 { invalidBool += 1 }
+                }
             }
             checks.append(
                 TensorCheck(
@@ -62,6 +64,7 @@ public enum Verifier {
     /// The number of NaN and infinite elements of a tensor; every byte is read.
     /// - Complexity: O(n)
     public static func nonFiniteCounts(_ view: TensorView) -> (nan: Int, infinity: Int) {
+        defer { withExtendedLifetime(view) {} }
         let bytes = view.bytes
         let count = view.info.elementCount
         switch view.dtype {
