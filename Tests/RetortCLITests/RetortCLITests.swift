@@ -208,3 +208,22 @@ struct OutputPathTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["out.safetensors"])
     }
 }
+
+@Suite("The .stz commands")
+struct STZCommandTests {
+    @Test("convert to .stz with --verify, then back, restores the file byte for byte; an existing .stz needs --force")
+    func roundTrip() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = RetortRun.vectors + "/safetensors/all_dtypes.safetensors"
+        let packed = directory + "/model.stz"
+        let compress = try RetortRun("convert", source, packed, "--verify", "--threads", "2")
+        #expect(compress.status == 0)
+        #expect(compress.stdout.contains("verified"))
+        #expect(try RetortRun("convert", source, packed).status == 1)
+        #expect(try RetortRun("convert", packed, directory + "/back.safetensors", "--verify").status == 0)
+        #expect(
+            FileManager.default.contents(atPath: directory + "/back.safetensors") == FileManager.default.contents(atPath: source))
+        #expect(try RetortRun("verify", packed).status == 0)
+    }
+}

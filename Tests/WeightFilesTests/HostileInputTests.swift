@@ -4,14 +4,7 @@ import WeightFiles
 
 /// Parses `bytes` as a whole safetensors file; the error kind, or nil when valid.
 func safetensorsOutcome(_ bytes: [UInt8]) -> String? {
-    do {
-        _ = try bytes.withUnsafeBytes { try SafetensorsHeader.parse(file: $0) }
-        return nil
-    } catch let error as WeightFileError {
-        return error.kind
-    } catch {
-        return "untyped: \(error)"
-    }
+    errorKind { _ = try bytes.withUnsafeBytes { try SafetensorsHeader.parse(file: $0) } }
 }
 
 @Suite("Hostile input")
@@ -87,8 +80,7 @@ struct HostileInputTests {
 
     @Test("a shard name that leaves the index's folder is refused")
     func shardPathTraversal() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retort-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let index = directory + "/model.safetensors.index.json"
         try Data(#"{"metadata":{},"weight_map":{"a":"../outside.safetensors"}}"#.utf8).write(to: URL(fileURLWithPath: index))
@@ -120,8 +112,7 @@ struct MutatedVectorTests {
         let original = [UInt8](FileManager.default.contents(atPath: GoldenVectors.path(file))!)
         guard !original.isEmpty else { return }
         var generator = SplitMix64(seed: UInt64(file.utf8.count) ^ 0xF00D)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retort-mut-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let name = directory + "/" + URL(fileURLWithPath: file).lastPathComponent
         for _ in 0..<60 {

@@ -2,13 +2,6 @@ import Foundation
 import Testing
 import WeightFiles
 
-/// A fresh temporary directory, removed by the caller.
-func makeTemporaryDirectory() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("retort-stz-\(UUID())").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 /// Compresses `source` with small chunks so that even tiny vectors have several.
 func compress(_ source: String, to output: String, chunkSize: Int = 64, threads: Int = 2) throws {
     var options = STZWriter.Options()
@@ -27,17 +20,6 @@ func rewritingHeader(_ bytes: [UInt8], _ transform: (String) -> String) -> [UInt
     for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: offset >> (8 * k))) }
     for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: replaced.count >> (8 * k))) }
     return out + Array("RTSTZEND".utf8)
-}
-
-func errorKind(_ body: () throws -> Void) -> String? {
-    do {
-        try body()
-        return nil
-    } catch let error as WeightFileError {
-        return error.kind
-    } catch {
-        return "untyped: \(error)"
-    }
 }
 
 @Suite(".stz container")

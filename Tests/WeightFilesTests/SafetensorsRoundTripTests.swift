@@ -22,8 +22,7 @@ struct SafetensorsRoundTripTests {
     @Test("convert writes the file atomically and byte-identically")
     func convertIsByteIdentical() throws {
         let source = GoldenVectors.path("safetensors/many_tensors.safetensors")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retort-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let output = directory + "/out.safetensors"
         try Converter.convertToSafetensors(try WeightFiles.open(source), inputPaths: [source], output: output)
@@ -33,8 +32,7 @@ struct SafetensorsRoundTripTests {
 
     @Test("convert refuses to write over its input and leaves it untouched")
     func convertRefusesInput() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retort-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/in.safetensors"
         try FileManager.default.copyItem(atPath: GoldenVectors.path("safetensors/scalar.safetensors"), toPath: path)
@@ -61,8 +59,7 @@ struct SafetensorsRoundTripTests {
             }
             func info(named name: String) -> TensorInfo? { tensors.first { $0.name == name } }
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retort-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(throws: WeightFileError.compressedTruncated(format: "test")) {
             try Converter.convertToSafetensors(Failing(), inputPaths: [], output: directory + "/out.safetensors")

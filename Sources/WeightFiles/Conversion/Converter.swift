@@ -9,7 +9,7 @@ public enum Converter {
     /// input is decoded tensor by tensor.
     /// - Complexity: O(total bytes)
     public static func convertToSafetensors(
-        _ input: any WeightFile, inputPaths: [String], output: String, dtype: DType? = nil,
+        _ input: any WeightFile, inputPaths: [String], output: String, dtype: DType? = nil, overwrite: Bool = true,
         progress: ((Int, Int) -> Void)? = nil
     ) throws(WeightFileError) {
         if let dtype, !FloatConversion.castTargets.contains(dtype) {
@@ -23,7 +23,7 @@ public enum Converter {
             }
         }
         try SafetensorsWriter.write(
-            tensors: infos, metadata: input.metadata, to: output, inputs: inputPaths,
+            tensors: infos, metadata: input.metadata, to: output, inputs: inputPaths, overwrite: overwrite,
             data: { (info) throws(WeightFileError) -> TensorView in
                 let view = try input.tensor(named: info.name)
                 return try view.dtype == info.dtype ? view : FloatConversion.cast(view, to: info.dtype)

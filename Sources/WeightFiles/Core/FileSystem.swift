@@ -22,8 +22,3 @@ func fileSize(_ path: String) throws(WeightFileError) -> Int {
     guard stat(path, &info) == 0 else { throw .io(path: path, operation: "stat", message: errnoMessage()) }
     return Int(info.st_size)
 }
-
-extension WeightFiles {
-    /// The size of the file at `path`; throws when it does not exist.
-    public static func fileStatus(_ path: String) throws(WeightFileError) -> Int { try fileSize(path) }
-}

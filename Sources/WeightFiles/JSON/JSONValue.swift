@@ -22,11 +22,6 @@ enum JSONValue: Sendable {
         return value
     }
 
-    var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
     /// A word for error messages: "a string", "an array", …
     var kindDescription: String {
         switch self {

@@ -292,9 +292,10 @@ public struct STZFile: WeightFile {
     /// Every chunk's CRCs are checked; the whole file's SHA-256 is checked too when
     /// `checkDigest` is set (it costs one sequential pass over the output).
     public func restore(
-        to output: String, inputPaths: [String], checkDigest: Bool = true, progress: ((Int, Int) -> Void)? = nil
+        to output: String, inputPaths: [String], checkDigest: Bool = true, overwrite: Bool = true,
+        progress: ((Int, Int) -> Void)? = nil
     ) throws(WeightFileError) {
-        let file = try AtomicOutputFile(path: output, inputs: inputPaths)
+        let file = try AtomicOutputFile(path: output, inputs: inputPaths, overwrite: overwrite)
         do throws(WeightFileError) {
             try stream(checkDigest: checkDigest, progress: progress) { (bytes) throws(WeightFileError) in try file.write(bytes) }
             try file.commit()

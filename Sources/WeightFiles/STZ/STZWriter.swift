@@ -14,6 +14,8 @@ public enum STZWriter {
         public var level: Int = 1
         /// Bytes per chunk (a multiple of 8).
         public var chunkSize: Int = STZLayout.defaultChunkSize
+        /// Replace an existing output file (never one of the inputs).
+        public var overwrite = true
         public init() {}
     }
 
@@ -39,11 +41,11 @@ public enum STZWriter {
         let sourceHeaderBytes = try sourceHeader(of: input)
         let source = try withBytes(sourceHeaderBytes) { (raw) throws(WeightFileError) in
             // The data length is not known until parsed; parse against its own claim first.
-            try SafetensorsHeader.parse(headerBytes: raw, fileSize: 8 + raw.count + declaredDataLength(input))
+            try SafetensorsHeader.parse(headerBytes: raw, fileSize: 8 + raw.count + input.totalByteCount)
         }
         guard source.positions["__stz__"] == nil else { throw .duplicateTensor(name: "__stz__") }
         let threads = max(1, options.threads)
-        let file = try AtomicOutputFile(path: output, inputs: inputPaths)
+        let file = try AtomicOutputFile(path: output, inputs: inputPaths, overwrite: options.overwrite)
         do throws(WeightFileError) {
             var prelude = STZLayout.magic
             appendLE(STZLayout.version, to: &prelude)
@@ -120,8 +122,6 @@ public enum STZWriter {
         let ordered = SafetensorsWriter.canonicalOrder(input.tensors)
         return try SafetensorsWriter.header(for: ordered, metadata: input.metadata).bytes
     }
-
-    private static func declaredDataLength(_ input: any WeightFile) -> Int { input.totalByteCount }
 
     private struct EncodedChunk {
         var bytes: [UInt8]

@@ -81,12 +81,13 @@ public enum SafetensorsWriter {
         metadata: Metadata?,
         to path: String,
         inputs: [String] = [],
+        overwrite: Bool = true,
         data: (TensorInfo) throws(WeightFileError) -> TensorView,
         progress: ((Int, Int) -> Void)? = nil
     ) throws(WeightFileError) {
         let ordered = canonicalOrder(tensors)
         let (header, dataLength) = try header(for: ordered, metadata: metadata)
-        let output = try AtomicOutputFile(path: path, inputs: inputs)
+        let output = try AtomicOutputFile(path: path, inputs: inputs, overwrite: overwrite)
         do throws(WeightFileError) {
             var lengthBytes = [UInt8](repeating: 0, count: 8)
             for i in 0..<8 { lengthBytes[i] = UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64(i))) }

@@ -49,21 +49,33 @@ struct Convert: ParsableCommand {
         if let sharded = weights as? ShardedSafetensors {
             inputs = ShardedSafetensors.filePaths(indexPath: input, shardNames: sharded.shardNames)
         }
-        if !force, fileExistsAtPath(output), !inputs.contains(output) {
-            try reportingErrors(path: output) { () throws(WeightFileError) in throw .outputExists(path: output) }
-        }
         let bar = ProgressBar(label: "converting", totalBytes: weights.totalByteCount)
         if output.lowercased().hasSuffix(".stz") {
             var options = STZWriter.Options()
             options.threads = threads
             options.level = level
+            options.overwrite = force
             let size = try reportingErrors(path: input) { () throws(WeightFileError) in
                 try STZWriter.write(weights, inputPaths: inputs, to: output, options: options, progress: bar.update)
             }
             bar.finish()
-            let ratio = Double(size) / Double(max(1, (try? STZFile(path: output))?.source.fileSize ?? 1))
+            var written = try reportingErrors(path: output) { () throws(WeightFileError) in try STZFile(path: output) }
+            written.threads = threads
+            if verify {
+                // Every chunk's CRC and the digest, then the tensors against the input.
+                let check = written
+                let report = try reportingErrors(path: output) { () throws(WeightFileError) in
+                    try check.verifyIntegrity()
+                    return try Comparison.compare(weights, check)
+                }
+                guard report.tensorsIdentical else {
+                    printError("\(output): the written file differs from the input")
+                    throw ExitCode.failure
+                }
+            }
+            let ratio = Double(size) / Double(max(1, written.source.fileSize))
             emit(
-                "wrote \(output): \(weights.tensors.count) tensors, \(formatBytes(size)) (\(format3(ratio)) of the safetensors size)"
+                "wrote \(output): \(weights.tensors.count) tensors, \(formatBytes(size)) (\(format3(ratio)) of the safetensors size)\(verify ? ", verified" : "")"
             )
             return
         }
@@ -71,7 +83,7 @@ struct Convert: ParsableCommand {
             stz.threads = threads
             let source = stz
             try reportingErrors(path: input) { () throws(WeightFileError) in
-                try source.restore(to: output, inputPaths: inputs, checkDigest: verify, progress: bar.update)
+                try source.restore(to: output, inputPaths: inputs, checkDigest: verify, overwrite: force, progress: bar.update)
             }
             bar.finish()
             emit(
@@ -80,7 +92,8 @@ struct Convert: ParsableCommand {
             return
         }
         try reportingErrors(path: input) { () throws(WeightFileError) in
-            try Converter.convertToSafetensors(weights, inputPaths: inputs, output: output, dtype: dtype, progress: bar.update)
+            try Converter.convertToSafetensors(
+                weights, inputPaths: inputs, output: output, dtype: dtype, overwrite: force, progress: bar.update)
         }
         bar.finish()
         if verify {
@@ -101,8 +114,4 @@ struct Convert: ParsableCommand {
             "wrote \(output): \(weights.tensors.count) tensors, \(formatBytes(weights.totalByteCount)) of data\(verify ? ", verified" : "")"
         )
     }
-}
-
-func fileExistsAtPath(_ path: String) -> Bool {
-    (try? WeightFiles.fileStatus(path)) != nil
 }
