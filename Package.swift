@@ -5,6 +5,7 @@ let package = Package(
     name: "Retort",
     products: [
         .library(name: "WeightFiles", targets: ["WeightFiles"]),
+        .library(name: "Network", targets: ["Network"]),
         .executable(name: "retort", targets: ["retort"]),
     ],
     dependencies: [
@@ -31,16 +32,30 @@ let package = Package(
             name: "WeightFiles",
             dependencies: ["CZlib", "CLibDeflate", "CRetortKernels"]
         ),
+        .target(
+            name: "Network",
+            dependencies: ["WeightFiles", "CRetortKernels"]
+        ),
         .executableTarget(
             name: "retort",
             dependencies: [
                 "WeightFiles",
+                "Network",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "WeightFilesTests",
             dependencies: ["WeightFiles"]
+        ),
+        // Peer benchmarks drive this in-process harness (scripts/bench_network.py).
+        .executableTarget(
+            name: "retort-bench",
+            dependencies: ["WeightFiles", "Network"]
+        ),
+        .testTarget(
+            name: "NetworkTests",
+            dependencies: ["Network", "WeightFiles"]
         ),
         .testTarget(
             name: "RetortCLITests",

@@ -3,11 +3,12 @@
 /// Strict like serde_json: no trailing commas, comments, NaN, single quotes or
 /// unescaped control characters; leading and trailing whitespace allowed; nothing
 /// else after the value. Nesting is capped so hostile input cannot exhaust the stack.
-struct JSONParser {
-    struct Failure: Error {
-        var reason: String
+public struct JSONParser {
+    /// Why and where parsing stopped.
+    public struct Failure: Error {
+        public var reason: String
         /// Byte offset into the parsed buffer.
-        var offset: Int
+        public var offset: Int
     }
 
     static let maxDepth = 128
@@ -20,7 +21,7 @@ struct JSONParser {
 
     /// Parses exactly one JSON value from `bytes` (surrounding whitespace allowed).
     /// The bytes must already be valid UTF-8.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()

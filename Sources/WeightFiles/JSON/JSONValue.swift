@@ -1,6 +1,6 @@
 /// A parsed JSON value that keeps object members in document order and numbers as
 /// their literal text, so that integers up to 2⁶⁴−1 survive exactly.
-enum JSONValue: Sendable {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case number(String)
@@ -9,7 +9,7 @@ enum JSONValue: Sendable {
     case object([JSONMember])
 
     /// The value as an unsigned integer, if it is a plain non-negative integer literal that fits in 64 bits.
-    var uint64: UInt64? {
+    public var uint64: UInt64? {
         guard case .number(let text) = self, !text.isEmpty else { return nil }
         var value: UInt64 = 0
         for byte in text.utf8 {
@@ -23,7 +23,7 @@ enum JSONValue: Sendable {
     }
 
     /// A word for error messages: "a string", "an array", …
-    var kindDescription: String {
+    public var kindDescription: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -36,8 +36,8 @@ enum JSONValue: Sendable {
 }
 
 /// One `"key": value` member of a JSON object; `offset` is where its value starts.
-struct JSONMember: Sendable {
-    var key: String
-    var value: JSONValue
-    var offset: Int
+public struct JSONMember: Sendable {
+    public var key: String
+    public var value: JSONValue
+    public var offset: Int
 }
