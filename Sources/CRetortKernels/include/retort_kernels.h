@@ -27,3 +27,4 @@ void retort_bytegroup_merge(const uint8_t *const *streams, size_t count, int wid
 /// bound on what a Huffman code of them can reach.
 double retort_entropy_bits(const uint8_t *bytes, size_t count);
 #endif
+#include "retort_gemm.h"

@@ -1,0 +1,28 @@
+#ifndef RETORT_GEMM_H
+#define RETORT_GEMM_H
+#include <stddef.h>
+
+/// Single-precision matrix multiply, row-major, on the calling thread:
+/// C[M×N] = A[M×K] · B[K×N], or C += A·B when `accumulate` is non-zero.
+/// Row i of A starts at A + i*lda (lda >= K), row k of B at B + k*ldb (ldb >= N),
+/// row i of C at C + i*ldc (ldc >= N). C must not overlap A or B. With K == 0,
+/// C is zeroed (or left as it is when accumulating). Callers parallelise by
+/// splitting the rows of A and C.
+void retort_sgemm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B, size_t ldb,
+                  float *C, size_t ldc, int accumulate);
+
+/// The same with B given transposed: B is N×K row-major (row j at B + j*ldb,
+/// ldb >= K), and C[M×N] = A · Bᵀ (or += when `accumulate` is non-zero).
+void retort_sgemm_bt(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B, size_t ldb,
+                     float *C, size_t ldc, int accumulate);
+
+/// The instruction set retort_sgemm uses on this CPU: 0 portable C, 1 AVX2+FMA,
+/// 2 AVX-512F (checked with CPUID and XGETBV once).
+int retort_sgemm_isa(void);
+
+/// retort_sgemm / retort_sgemm_bt (by `transposed_b`) with the instruction set capped at
+/// `isa` (0, 1 or 2; capped again to what the CPU supports), for tests and benchmarks.
+void retort_sgemm_with_isa(int isa, int transposed_b, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                           const float *B, size_t ldb, float *C, size_t ldc, int accumulate);
+
+#endif

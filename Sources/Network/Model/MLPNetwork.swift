@@ -1,0 +1,184 @@
+import WeightFiles
+
+/// A multilayer perceptron run in Float32 from a weight file (`formats/network.md`, preset `mlp`).
+public struct MLPNetwork: NeuralNetwork {
+    enum Step: Sendable {
+        /// `y = x·W + b` with W stored `[in, out]`.
+        case linear(index: Int, weight: [Float], bias: [Float]?, inputs: Int, outputs: Int)
+        case layerNorm(weight: [Float]?, bias: [Float]?, eps: Float)
+        case activation(OpKind)
+    }
+
+    let steps: [Step]
+    /// The input width.
+    public let inputWidth: Int
+    /// The output width.
+    public let outputWidth: Int
+    /// Threads for the matrix multiplies.
+    public var threads: Int
+    public let hookNames: [String]
+
+    /// Loads the MLP `description` from `file`, converting every weight to Float32.
+    /// - Throws: `NetworkError` naming the tensor for a missing tensor, a wrong rank, widths that
+    ///   do not chain, or (inference) tensor names that fit neither supported convention.
+    public init(file: any WeightFile, description: MLPDescription, threads: Int = 1) throws(NetworkError) {
+        let ops: [MLPOp]
+        if let layers = description.layers {
+            ops = layers
+        } else {
+            ops = try Self.inferLayers(file: file, description: description)
+        }
+        let loader = WeightLoader(file: file)
+        var steps: [Step] = []
+        var width: Int? = description.inputWidth
+        var inputWidth: Int?
+        var linearCount = 0
+        var hooks = ["hook_input"]
+        for (position, op) in ops.enumerated() {
+            switch op.kind {
+            case .linear:
+                let name = op.weight!
+                let shape = try loader.shape(name, expected: op.layout == .inOut ? "[in, out]" : "[out, in]")
+                guard shape.count == 2 else {
+                    throw .wrongShape(name: name, shape: shape, expectedShape: op.layout == .inOut ? "[in, out]" : "[out, in]")
+                }
+                let (inputs, outputs) = op.layout == .inOut ? (shape[0], shape[1]) : (shape[1], shape[0])
+                if let width, width != inputs {
+                    throw .shapesDoNotChain(
+                        layer: "layers[\(position)] (\(name), \(shape))", expectedInput: width, actualInput: inputs)
+                }
+                var weight = try loader.load(name, expected: [(shape[0], ""), (shape[1], "")])
+                if op.layout == .outIn { weight = transposed(weight, rows: outputs, columns: inputs) }
+                var bias: [Float]?
+                if let biasName = op.bias { bias = try loader.load(biasName, expected: [(outputs, "out")]) }
+                if inputWidth == nil { inputWidth = inputs }
+                steps.append(.linear(index: linearCount, weight: weight, bias: bias, inputs: inputs, outputs: outputs))
+                hooks += ["layers.\(linearCount).hook_pre", "layers.\(linearCount).hook_post"]
+                linearCount += 1
+                width = outputs
+            case .layernorm:
+                guard let current = width else {
+                    throw .invalidDescription(
+                        path: "layers[\(position)]", reason: "layernorm before the first linear layer needs input_width")
+                }
+                var weight: [Float]?, bias: [Float]?
+                if let name = op.weight { weight = try loader.load(name, expected: [(current, "width")]) }
+                if let name = op.bias { bias = try loader.load(name, expected: [(current, "width")]) }
+                steps.append(.layerNorm(weight: weight, bias: bias, eps: op.eps))
+            default:
+                steps.append(.activation(op.kind))
+            }
+        }
+        guard let inputWidth, let width else { throw .invalidDescription(path: "layers", reason: "no linear layer") }
+        self.steps = steps
+        self.inputWidth = description.inputWidth ?? inputWidth
+        self.outputWidth = width
+        self.threads = max(1, threads)
+        self.hookNames = hooks
+    }
+
+    /// The op stack for an `nn.Sequential` state dict (`{k}.weight`) or a scikit-learn export (`coefs_.{i}`).
+    static func inferLayers(file: any WeightFile, description: MLPDescription) throws(NetworkError) -> [MLPOp] {
+        let names = Set(file.tensors.map(\.name))
+        var linears: [(weight: String, bias: String?, layout: WeightLayout)] = []
+        if names.contains("coefs_.0") {
+            var i = 0
+            while names.contains("coefs_.\(i)") {
+                let bias = "intercepts_.\(i)"
+                linears.append(("coefs_.\(i)", names.contains(bias) ? bias : nil, .inOut))
+                i += 1
+            }
+        } else {
+            var indices: [Int] = []
+            for name in names where name.hasSuffix(".weight") {
+                let prefix = name.dropLast(".weight".count)
+                guard let k = Int(prefix), k >= 0 else {
+                    throw .invalidDescription(
+                        path: "layers",
+                        reason:
+                            "cannot infer an MLP: tensor \"\(name)\" is neither \"{k}.weight\" (nn.Sequential) nor \"coefs_.{i}\" (scikit-learn); list the layers explicitly"
+                    )
+                }
+                indices.append(k)
+            }
+            for k in indices.sorted() {
+                let bias = "\(k).bias"
+                if let info = file.info(named: "\(k).weight"), info.shape.count != 2 {
+                    throw .invalidDescription(
+                        path: "layers",
+                        reason:
+                            "cannot infer an MLP: \"\(k).weight\" has shape \(info.shape), not a linear layer; list the layers explicitly"
+                    )
+                }
+                linears.append(("\(k).weight", names.contains(bias) ? bias : nil, .outIn))
+            }
+        }
+        guard !linears.isEmpty else {
+            throw .invalidDescription(path: "layers", reason: "cannot infer an MLP: no \"{k}.weight\" or \"coefs_.{i}\" tensors")
+        }
+        var ops: [MLPOp] = []
+        for (i, linear) in linears.enumerated() {
+            ops.append(MLPOp(kind: .linear, weight: linear.weight, bias: linear.bias, layout: linear.layout))
+            let activation = i == linears.count - 1 ? description.outputActivation : description.activation
+            if activation != .identity { ops.append(MLPOp(kind: activation)) }
+        }
+        return ops
+    }
+
+    public func run(_ input: NetworkInput, capture: Set<String>, interventions: [Intervention]) throws(NetworkError) -> NetworkRun
+    {
+        for name in capture { try checkHook(name) }
+        let resolved = try resolve(interventions)
+        guard case .features(let features) = input else {
+            throw .invalidInput(reason: "an MLP takes feature vectors, not token ids")
+        }
+        guard features.shape.count == 2, features.shape[1] == inputWidth else {
+            throw .invalidInput(reason: "inputs have shape \(features.shape); this MLP takes [batch, \(inputWidth)]")
+        }
+        let batch = features.shape[0]
+        let hooks = HookContext(capture: capture, interventions: resolved)
+        var x = features.scalars
+        var width = inputWidth
+        try hooks.visit("hook_input", &x, .rows(batch: batch, width: width))
+        var openLinear: Int?
+        for step in steps {
+            switch step {
+            case .linear(let index, let weight, let bias, let inputs, let outputs):
+                if let open = openLinear { try hooks.visit("layers.\(open).hook_post", &x, .rows(batch: batch, width: width)) }
+                x = Self.linear(x, batch: batch, weight: weight, bias: bias, inputs: inputs, outputs: outputs, threads: threads)
+                width = outputs
+                try hooks.visit("layers.\(index).hook_pre", &x, .rows(batch: batch, width: width))
+                openLinear = index
+            case .layerNorm(let weight, let bias, let eps):
+                Activations.layerNorm(&x, width: width, eps: eps, weight: weight, bias: bias)
+            case .activation(let kind):
+                Activations.apply(kind, &x, width: width)
+            }
+        }
+        if let open = openLinear { try hooks.visit("layers.\(open).hook_post", &x, .rows(batch: batch, width: width)) }
+        return NetworkRun(output: FloatTensor(shape: [batch, width], scalars: x), activations: hooks.captured)
+    }
+
+    /// `x·W + b` for a batch of rows, W stored `[inputs, outputs]`.
+    static func linear(
+        _ x: [Float], batch: Int, weight: [Float], bias: [Float]?, inputs: Int, outputs: Int, threads: Int
+    ) -> [Float] {
+        var y = [Float](repeating: 0, count: batch * outputs)
+        if let bias {
+            y.withUnsafeMutableBufferPointer { p in
+                for r in 0..<batch { for c in 0..<outputs { p[r * outputs + c] = bias[c] } }
+            }
+        }
+        guard batch > 0, outputs > 0, inputs > 0 else { return y }
+        x.withUnsafeBufferPointer { a in
+            weight.withUnsafeBufferPointer { w in
+                y.withUnsafeMutableBufferPointer { c in
+                    Matmul.multiply(
+                        a.baseAddress!, w.baseAddress!, into: c.baseAddress!, m: batch, n: outputs, k: inputs,
+                        accumulate: bias != nil, threads: threads)
+                }
+            }
+        }
+        return y
+    }
+}

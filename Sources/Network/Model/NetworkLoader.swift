@@ -1,0 +1,48 @@
+import Foundation
+import WeightFiles
+
+/// Builds runnable networks from weight files and descriptions.
+public enum NetworkLoader {
+    /// Loads `description` from `file`, converting its weights to Float32 once.
+    /// - Parameter threads: threads for the matrix multiplies (default: every core).
+    public static func load(
+        file: any WeightFile, description: NetworkDescription, threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws(NetworkError) -> any NeuralNetwork {
+        switch description {
+        case .mlp(let mlp):
+            return try MLPNetwork(file: file, description: mlp, threads: threads)
+        case .transformer(let source):
+            return try TransformerNetwork(file: file, config: try config(source, file: file), threads: threads)
+        }
+    }
+
+    /// The transformer configuration `source` names: inline, or from the file's metadata.
+    public static func config(_ source: TransformerConfigSource, file: any WeightFile) throws(NetworkError) -> TransformerConfig {
+        switch source {
+        case .inline(let config):
+            return config
+        case .metadata:
+            guard let text = file.metadata?[NetworkDescription.metadataConfigKey] else {
+                throw .invalidDescription(
+                    path: "config",
+                    reason:
+                        "the weight file's metadata has no \"\(NetworkDescription.metadataConfigKey)\" entry; give the configuration with --network CONFIG.json"
+                )
+            }
+            return try TransformerConfig.parse(text, source: "__metadata__.\(NetworkDescription.metadataConfigKey)")
+        }
+    }
+
+    /// Reads a description: a preset name (`mlp`, `transformer`) or a path to a JSON document.
+    public static func description(
+        _ argument: String, activation: OpKind = .relu, outputActivation: OpKind = .identity
+    ) throws(NetworkError) -> NetworkDescription {
+        if let preset = NetworkDescription.preset(named: argument, activation: activation, outputActivation: outputActivation) {
+            return preset
+        }
+        guard let data = FileManager.default.contents(atPath: argument) else {
+            throw .invalidDescription(path: "", reason: "cannot read \(argument) (not a file, nor a preset: mlp, transformer)")
+        }
+        return try NetworkDescription.parse([UInt8](data))
+    }
+}

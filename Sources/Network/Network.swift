@@ -1,1 +1,0 @@
-// The Network module: network descriptions, Float32 kernels, forward passes, hooks, interventions.
