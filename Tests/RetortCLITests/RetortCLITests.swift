@@ -227,3 +227,77 @@ struct STZCommandTests {
         #expect(try RetortRun("verify", packed).status == 0)
     }
 }
+
+@Suite("retort run")
+struct RunCommandTests {
+    let folder = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+
+    @Test("run on CSV inputs writes the output and a captured hook to .npz, matching the reference")
+    func runWritesNPZ() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var csv = ""
+        for i in 0..<16 { csv += "\(i >> 3 & 1),\(i >> 2 & 1),\(i >> 1 & 1),\(i & 1)\n" }
+        try csv.write(toFile: directory + "/x.csv", atomically: true, encoding: .utf8)
+        let run = try RetortRun(
+            "run", folder + "/model.safetensors", "--network", folder + "/network.json", "--inputs", directory + "/x.csv",
+            "--hook", "layers.1.hook_post", "--out", directory + "/out.npz")
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = try WeightFiles.open(directory + "/out.npz")
+        #expect(out.tensors.map(\.name).sorted() == ["layers.1.hook_post", "output"])
+        let hidden = try FloatConversion.float32Values(of: out.tensor(named: "layers.1.hook_post"))
+        let width = try #require(out.info(named: "layers.1.hook_post")).shape[1]
+        for i in 0..<16 {
+            let x1 = Float(i >> 3 & 1), x2 = Float(i >> 2 & 1), x3 = Float(i >> 1 & 1)
+            #expect(hidden[i * width] == (x1 != x2 ? 1 : 0), "XOR unit at input \(i)")
+            #expect(hidden[i * width + 1] == x3, "x3 unit at input \(i)")
+        }
+    }
+
+    @Test("run --json prints the output; a transformer preset reads its config from the metadata")
+    func runJSONTransformer() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "5,7,113\n100,20,113\n".write(toFile: directory + "/t.csv", atomically: true, encoding: .utf8)
+        let net = RetortRun.vectors + "/networks/modular_addition"
+        let run = try RetortRun(
+            "run", net + "/model.safetensors", "--network", "transformer", "--inputs", directory + "/t.csv", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let output = try #require(object["output"] as? [String: Any])
+        #expect(output["shape"] as? [Int] == [2, 3, 113])
+        let values = try #require(output["values"] as? [Double])
+        func argmaxAtLastPosition(_ example: Int) -> Int {
+            let row = values[(example * 3 + 2) * 113..<(example * 3 + 3) * 113]
+            return row.indices.max { row[$0] < row[$1] }! - (example * 3 + 2) * 113
+        }
+        #expect(argmaxAtLastPosition(0) == 12)
+        #expect(argmaxAtLastPosition(1) == 7)
+    }
+
+    @Test("a description naming a missing tensor exits 1 with one line naming the tensor")
+    func missingTensor() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try
+            #"{"retort_network": 1, "preset": "mlp", "layers": [{"op": "linear", "weight": "0.weight", "bias": "0.bias", "layout": "out_in"}, {"op": "linear", "weight": "9.weight", "layout": "out_in"}]}"#
+            .write(toFile: directory + "/n.json", atomically: true, encoding: .utf8)
+        try "0,0,0,0\n".write(toFile: directory + "/x.csv", atomically: true, encoding: .utf8)
+        let run = try RetortRun(
+            "run", folder + "/model.safetensors", "--network", directory + "/n.json", "--inputs", directory + "/x.csv")
+        #expect(run.status == 1)
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(run.stderr.contains("\"9.weight\"") && run.stderr.contains("missing"))
+    }
+
+    @Test("a CSV row of the wrong length is reported by line")
+    func raggedCSV() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "0,0,0,0\n1,1,1\n".write(toFile: directory + "/x.csv", atomically: true, encoding: .utf8)
+        let run = try RetortRun(
+            "run", folder + "/model.safetensors", "--network", folder + "/network.json", "--inputs", directory + "/x.csv")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("line 2"))
+    }
+}
