@@ -16,8 +16,15 @@ With `--bt` both sides multiply by a transposed B instead (NumPy `a @ bt.T`, Ret
 
 Goal: the Retort kernel at >= 0.80 of NumPy's single-thread GFLOP/s on 512×512×512.
 
+OpenBLAS picks its kernels by CPU model (threadpoolctl reports it as `architecture`), unless
+OPENBLAS_CORETYPE names a core type. By default (`--openblas-coretype auto`) the variable is
+removed, so NumPy runs the kernels OpenBLAS detects as best for this CPU (SkylakeX, i.e.
+AVX-512, on an AMD Zen 5); `inherit` keeps the environment's value, and a name (Haswell,
+SkylakeX, ...) forces that core type.
+
 Usage: python3 scripts/bench_gemm.py [--bench .build/release/retort-bench]
-       [--sizes 512x512x512,256x256x256,...] [--repeat 20] [--rounds 3] [--bt] [--json]
+       [--sizes 512x512x512,256x256x256,...] [--repeat 20] [--rounds 3] [--bt]
+       [--openblas-coretype auto|inherit|NAME] [--retort-isa portable|avx2|avx512] [--json]
 Build first: swift build -c release
 Needs: numpy (threadpoolctl optional, to report OpenBLAS's core type).
 It is a report: the exit status is 0 whatever the goal says; it is 1 only when the
@@ -38,11 +45,35 @@ DEFAULT_SIZES = "512x512x512,256x256x256,1024x1024x1024,10000x512x512"
 GOAL_SIZE = (512, 512, 512)
 GOAL_RATIO = 0.80
 
-# BLAS libraries read their thread count when they are loaded: make sure NumPy is imported
-# with one thread, by re-executing with the variables set (once).
-if any(os.environ.get(v) != "1" for v in THREAD_VARS) and "numpy" not in sys.modules:
+
+def early_option(name):
+    """The value of `name` on the command line, read before argparse (and NumPy) run."""
+    for i, word in enumerate(sys.argv):
+        if word == name and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if word.startswith(name + "="):
+            return word.split("=", 1)[1]
+    return None
+
+
+# BLAS libraries read their thread count (and OpenBLAS its core type) when they are loaded:
+# make sure NumPy is imported with one thread and the chosen core type, by re-executing
+# with the environment set (once). None means "not set" (OpenBLAS detects the CPU).
+CORETYPE_CHOICE = early_option("--openblas-coretype") or "auto"
+WANTED_ENV = {v: "1" for v in THREAD_VARS}
+if CORETYPE_CHOICE == "auto":
+    WANTED_ENV["OPENBLAS_CORETYPE"] = None
+elif CORETYPE_CHOICE != "inherit":
+    WANTED_ENV["OPENBLAS_CORETYPE"] = CORETYPE_CHOICE
+if any(os.environ.get(k) != v for k, v in WANTED_ENV.items()) and "numpy" not in sys.modules:
     if os.environ.get("RETORT_BENCH_GEMM_REEXEC") != "1":
-        env = dict(os.environ, RETORT_BENCH_GEMM_REEXEC="1", **{v: "1" for v in THREAD_VARS})
+        env = dict(os.environ, RETORT_BENCH_GEMM_REEXEC="1",
+                   RETORT_BENCH_GEMM_INHERITED_CORETYPE=os.environ.get("OPENBLAS_CORETYPE", ""))
+        for key, value in WANTED_ENV.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
         os.execve(sys.executable, [sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
 
 import numpy as np  # noqa: E402
@@ -104,10 +135,12 @@ def time_numpy(m, n, k, repeat, transposed):
     return min(times), statistics.median(times)
 
 
-def time_retort(bench, m, n, k, repeat, transposed):
+def time_retort(bench, m, n, k, repeat, transposed, isa):
     cmd = [bench, "gemm", str(m), str(n), str(k), "--repeat", str(repeat), "--threads", "1"]
     if transposed:
         cmd.append("--bt")
+    if isa:
+        cmd += ["--isa", isa]
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}): {out.stderr.strip()}")
@@ -122,9 +155,17 @@ def main():
     p.add_argument("--repeat", type=int, default=20, help="timed calls per side per round")
     p.add_argument("--rounds", type=int, default=3, help="NumPy/Retort alternations per size")
     p.add_argument("--bt", action="store_true", help="B transposed on both sides")
+    p.add_argument("--openblas-coretype", metavar="NAME", default="auto",
+                   help="OpenBLAS kernels for NumPy: auto (default: OPENBLAS_CORETYPE unset, OpenBLAS "
+                        "detects the CPU), inherit (keep the environment's OPENBLAS_CORETYPE), or a core "
+                        "type name such as Haswell or SkylakeX")
+    p.add_argument("--retort-isa", choices=["portable", "avx2", "avx512"],
+                   help="cap Retort's kernel at this instruction set (default: the best the CPU has)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of the table")
     args = p.parse_args()
 
+    if args.repeat < 1 or args.rounds < 1:
+        p.error("--repeat and --rounds must be at least 1")
     if not os.path.exists(args.bench):
         print(f"missing {args.bench}: build with `swift build -c release` or pass --bench", file=sys.stderr)
         return 1
@@ -143,7 +184,7 @@ def main():
             np_best.append(best)
             np_median.append(median)
             try:
-                r = time_retort(args.bench, m, n, k, repeat, args.bt)
+                r = time_retort(args.bench, m, n, k, repeat, args.bt, args.retort_isa)
             except RuntimeError as e:
                 print(e, file=sys.stderr)
                 return 1
@@ -168,6 +209,9 @@ def main():
         "cpu": cpu_model(),
         "numpy": np.__version__,
         "blas": info,
+        "openblas_coretype_choice": args.openblas_coretype,
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
+        "openblas_coretype_inherited": os.environ.get("RETORT_BENCH_GEMM_INHERITED_CORETYPE") or None,
         "threads": 1,
         "results": rows,
     }
@@ -178,11 +222,18 @@ def main():
     print(f"CPU: {result['cpu']}")
     arch = info.get("architecture") or info.get("note")
     print(f"NumPy {np.__version__}, BLAS: {info.get('internal_api', '?')} {info.get('version', '')}, "
-          f"core type: {arch}, threads: {info.get('num_threads', '?')}")
+          f"core type: {arch}, threads: {info.get('num_threads', '?')}"
+          + (f" (OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']})" if os.environ.get("OPENBLAS_CORETYPE")
+             else " (detected by OpenBLAS)"))
+    inherited = result["openblas_coretype_inherited"]
+    if inherited and args.openblas_coretype == "auto":
+        print(f"note: the environment sets OPENBLAS_CORETYPE={inherited}; it was unset here so that OpenBLAS "
+              f"runs the kernels it picks for this CPU (--openblas-coretype inherit keeps it)")
     print(f"Retort kernel: {rows[0]['retort_isa'] if rows else '?'}; one thread each; best of "
           f"{args.rounds} rounds × repeat calls{'; B transposed' if args.bt else ''}")
     print()
-    header = f"{'M×N×K':>18}  {'NumPy GFLOP/s':>13}  {'Retort GFLOP/s':>14}  {'Retort/NumPy':>12}  goal"
+    header = (f"{'M×N×K':>16}  {'NumPy GFLOP/s':>13}  {'Retort GFLOP/s':>14}  {'Retort/NumPy':>12}  "
+              f"{'(medians)':>9}  goal")
     print(header)
     print("-" * len(header))
     for r in rows:
@@ -190,7 +241,12 @@ def main():
         goal = ""
         if "pass" in r:
             goal = f"{'PASS' if r['pass'] else 'FAIL'} (>= {GOAL_RATIO:.2f})"
-        print(f"{size:>18}  {r['numpy_gflops']:13.1f}  {r['retort_gflops']:14.1f}  {r['ratio']:12.2f}  {goal}")
+        median_ratio = r["numpy_median_s"] / r["retort_median_s"]
+        print(f"{size:>16}  {r['numpy_gflops']:13.1f}  {r['retort_gflops']:14.1f}  {r['ratio']:12.2f}  "
+              f"{median_ratio:9.2f}  {goal}")
+    print()
+    print("GFLOP/s = 2·M·N·K / best time; ratio = NumPy best time / Retort best time "
+          "(medians: the same with median times).")
     return 0
 
 

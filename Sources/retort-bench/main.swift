@@ -2,17 +2,21 @@
 // Each subcommand prints one JSON line per measurement to stdout; errors go to stderr.
 //
 //   retort-bench gemm M N K [--repeat R] [--threads T] [--bt] [--isa portable|avx2|avx512]
+//   retort-bench forward MODEL NETWORK INPUTS [--repeat R] [--threads T]
 //
 // To add a subcommand, add a case to the switch at the bottom and a line to `usage`.
+
+import Network
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Network
 
 let usage = """
     usage: retort-bench gemm M N K [--repeat R] [--threads T] [--bt] [--isa portable|avx2|avx512]
+           retort-bench forward MODEL NETWORK INPUTS [--repeat R] [--threads T]
     """
 
 /// Prints `message` and the usage to stderr, and exits with status 2.
@@ -74,9 +78,9 @@ func pseudoRandomFloats(count: Int, seed: UInt64) -> [Float] {
     }
 }
 
-/// Formats a Double for JSON (finite values only reach here).
+/// Formats a Double for JSON: `null` when it is not finite.
 func json(_ value: Double) -> String {
-    "\(value)"
+    value.isFinite ? "\(value)" : "null"
 }
 
 /// `gemm M N K`: times `Matmul.multiply` and prints best and median seconds and GFLOP/s.
@@ -86,6 +90,10 @@ func runGemm(_ words: ArraySlice<String>) {
         let m = Int(args.positional[0]), let n = Int(args.positional[1]), let k = Int(args.positional[2]),
         m > 0, n > 0, k > 0
     else { fail("gemm needs three positive sizes M N K") }
+    for (rows, columns) in [(m, k), (k, n), (m, n)] {
+        let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
+        if overflow || elements > Int.max / MemoryLayout<Float>.stride { fail("gemm sizes too large: \(m) \(n) \(k)") }
+    }
     let repeats = args.int("repeat", default: 10)
     let threads = args.int("threads", default: 1)
     let transposed = args.flags.contains("bt")
@@ -138,6 +146,8 @@ let words = CommandLine.arguments.dropFirst()
 switch words.first {
 case "gemm":
     runGemm(words.dropFirst())
+case "forward":
+    forwardBenchmark(Arguments(words.dropFirst()))
 case "-h", "--help", "help":
     print(usage)
 default:

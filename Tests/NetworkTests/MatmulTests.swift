@@ -1,6 +1,5 @@
-import Testing
-
 import Network
+import Testing
 
 /// Deterministic pseudo-random floats in [-1, 1) (xorshift64*).
 private func randomFloats(_ count: Int, seed: UInt64) -> [Float] {
@@ -58,7 +57,8 @@ private struct Problem {
                     // Empty arrays may have no base address; any valid pointer does when nothing is read.
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: 1) { dummy in
                         Matmul.multiply(
-                            a.baseAddress ?? UnsafePointer(dummy.baseAddress!), b.baseAddress ?? UnsafePointer(dummy.baseAddress!),
+                            a.baseAddress ?? UnsafePointer(dummy.baseAddress!),
+                            b.baseAddress ?? UnsafePointer(dummy.baseAddress!),
                             into: c.baseAddress ?? dummy.baseAddress!, m: m, n: n, k: k, accumulate: accumulate,
                             bTransposed: bTransposed, threads: threads, aStride: lda, bStride: ldb, cStride: ldc,
                             instructionSet: instructionSet)
@@ -95,8 +95,11 @@ private var instructionSets: [Matmul.InstructionSet] {
     [.portable, .avx2, .avx512].filter { $0.rawValue <= Matmul.instructionSet.rawValue }
 }
 
+/// Edge sizes around the microkernel tiles (14×32, 6×16), K blocks (512, 256) and the
+/// few-rows paths (one row; up to 4 rows with B over 1 MiB; up to 16 rows).
 private let shapes: [(Int, Int, Int)] = [
     (1, 1, 1), (7, 13, 5), (17, 33, 65), (14, 32, 256), (15, 33, 257), (6, 16, 300), (29, 65, 513), (3, 200, 40),
+    (1, 1000, 300), (3, 700, 401),
 ]
 
 @Test func shapesMatchDoubleReference() {
@@ -142,7 +145,8 @@ private let shapes: [(Int, Int, Int)] = [
 
 @Test func transposedBMatchesDoubleReference() {
     for isa in instructionSets {
-        for (m, n, k) in shapes + [(40, 100, 600)] {
+        // Few rows use the dot-product path; (97, 75, 530) the packed one, with a K tail that is not a multiple of 8.
+        for (m, n, k) in shapes + [(40, 100, 600), (97, 75, 530)] {
             let problem = Problem(m: m, n: n, k: k, bTransposed: true, seed: 4)
             for accumulate in [false, true] {
                 let (error, _) = problem.check(problem.run(accumulate: accumulate, instructionSet: isa), accumulate: accumulate)
@@ -154,24 +158,26 @@ private let shapes: [(Int, Int, Int)] = [
 
 @Test func stridedRowsLeavePaddingUntouched() {
     for isa in instructionSets {
-        for transposed in [false, true] {
-            let problem = Problem(m: 31, n: 47, k: 70, bTransposed: transposed, pad: 5, seed: 5)
+        for (m, transposed) in [(5, false), (31, false), (5, true), (50, true)] {
+            let problem = Problem(m: m, n: 47, k: 70, bTransposed: transposed, pad: 5, seed: 5)
             let (error, intact) = problem.check(problem.run(accumulate: false, instructionSet: isa), accumulate: false)
-            #expect(error < tolerance, "\(isa) transposed \(transposed)")
-            #expect(intact, "\(isa) transposed \(transposed)")
+            #expect(error < tolerance, "\(isa) m \(m) transposed \(transposed)")
+            #expect(intact, "\(isa) m \(m) transposed \(transposed)")
         }
     }
 }
 
 @Test func twoThreadsMatchOneThread() {
-    // Row split (many rows) and column split (one row, wide); results are bit-identical
-    // because every element is computed by the same kernel in the same order.
-    for (m, n, k, transposed) in [(300, 200, 150, false), (300, 200, 150, true), (1, 2048, 512, false), (1, 2048, 512, true)] {
+    // Row split (many rows) and column split (one row, wide). Each block may take another
+    // kernel path than the whole does, so the results agree to rounding, not bit for bit.
+    for (m, n, k, transposed) in [(300, 200, 150, false), (300, 200, 700, true), (1, 2048, 512, false), (3, 2048, 512, true)] {
         let problem = Problem(m: m, n: n, k: k, bTransposed: transposed, seed: 6)
         for accumulate in [false, true] {
             let one = problem.run(accumulate: accumulate, threads: 1)
             let two = problem.run(accumulate: accumulate, threads: 2)
-            #expect(one == two, "\(m)×\(n)×\(k) transposed \(transposed) accumulate \(accumulate)")
+            let scale = (Double(k) + 1).squareRoot()
+            let gap = zip(one, two).map { abs(Double($0) - Double($1)) / scale }.max() ?? 0
+            #expect(gap < tolerance, "\(m)×\(n)×\(k) transposed \(transposed) accumulate \(accumulate)")
             #expect(problem.check(two, accumulate: accumulate).error < tolerance)
         }
     }

@@ -7,7 +7,9 @@
 /// Row i of A starts at A + i*lda (lda >= K), row k of B at B + k*ldb (ldb >= N),
 /// row i of C at C + i*ldc (ldc >= N). C must not overlap A or B. With K == 0,
 /// C is zeroed (or left as it is when accumulating). Callers parallelise by
-/// splitting the rows of A and C.
+/// splitting the rows of A and C (or the columns of B and C). Each calling thread
+/// keeps a packing buffer of about 1 MiB, freed when the thread exits; should it not
+/// be had, a plain loop does the work.
 void retort_sgemm(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B, size_t ldb,
                   float *C, size_t ldc, int accumulate);
 
