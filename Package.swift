@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "WeightFiles", targets: ["WeightFiles"]),
         .library(name: "Network", targets: ["Network"]),
+        .library(name: "Distillation", targets: ["Distillation"]),
         .executable(name: "retort", targets: ["retort"]),
     ],
     dependencies: [
@@ -36,11 +37,16 @@ let package = Package(
             name: "Network",
             dependencies: ["WeightFiles", "CRetortKernels"]
         ),
+        .target(
+            name: "Distillation",
+            dependencies: ["Network", "WeightFiles"]
+        ),
         .executableTarget(
             name: "retort",
             dependencies: [
                 "WeightFiles",
                 "Network",
+                "Distillation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,11 +57,15 @@ let package = Package(
         // Peer benchmarks drive this in-process harness (scripts/bench_network.py).
         .executableTarget(
             name: "retort-bench",
-            dependencies: ["WeightFiles", "Network"]
+            dependencies: ["WeightFiles", "Network", "Distillation"]
         ),
         .testTarget(
             name: "NetworkTests",
             dependencies: ["Network", "WeightFiles"]
+        ),
+        .testTarget(
+            name: "DistillationTests",
+            dependencies: ["Distillation", "Network", "WeightFiles"]
         ),
         .testTarget(
             name: "RetortCLITests",
