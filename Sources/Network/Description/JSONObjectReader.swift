@@ -1,11 +1,11 @@
 import WeightFiles
 
 /// Typed access to one JSON object of a description, with the JSON path for errors.
-struct JSONObjectReader {
-    let members: [JSONMember]
-    let path: String
+package struct JSONObjectReader {
+    package let members: [JSONMember]
+    package let path: String
 
-    init(_ value: JSONValue, path: String) throws(NetworkError) {
+    package init(_ value: JSONValue, path: String) throws(NetworkError) {
         guard case .object(let members) = value else {
             throw .invalidDescription(path: path, reason: "expected an object, found \(value.kindDescription)")
         }
@@ -17,20 +17,20 @@ struct JSONObjectReader {
         self.path = path
     }
 
-    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    package static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func subpath(_ key: String) -> String { Self.join(path, key) }
+    package func subpath(_ key: String) -> String { Self.join(path, key) }
 
-    func value(_ key: String) -> JSONValue? {
+    package func value(_ key: String) -> JSONValue? {
         guard let value = members.first(where: { $0.key == key })?.value else { return nil }
         if case .null = value { return nil }
         return value
     }
 
-    func has(_ key: String) -> Bool { members.contains { $0.key == key } }
+    package func has(_ key: String) -> Bool { members.contains { $0.key == key } }
 
     /// Refuses members outside `allowed`, so a misspelt key is an error rather than ignored.
-    func rejectUnknownKeys(allowed: Set<String>) throws(NetworkError) {
+    package func rejectUnknownKeys(allowed: Set<String>) throws(NetworkError) {
         for member in members where !allowed.contains(member.key) {
             throw .invalidDescription(
                 path: subpath(member.key),
@@ -38,7 +38,7 @@ struct JSONObjectReader {
         }
     }
 
-    func string(_ key: String) throws(NetworkError) -> String? {
+    package func string(_ key: String) throws(NetworkError) -> String? {
         guard let value = value(key) else { return nil }
         guard case .string(let text) = value else {
             throw .invalidDescription(path: subpath(key), reason: "expected a string, found \(value.kindDescription)")
@@ -46,12 +46,12 @@ struct JSONObjectReader {
         return text
     }
 
-    func requiredString(_ key: String) throws(NetworkError) -> String {
+    package func requiredString(_ key: String) throws(NetworkError) -> String {
         guard let text = try string(key) else { throw .invalidDescription(path: subpath(key), reason: "missing") }
         return text
     }
 
-    func integer(_ key: String, minimum: Int = Int.min) throws(NetworkError) -> Int? {
+    package func integer(_ key: String, minimum: Int = Int.min) throws(NetworkError) -> Int? {
         guard let value = value(key) else { return nil }
         guard case .number(let text) = value, let number = Int(text) else {
             throw .invalidDescription(path: subpath(key), reason: "expected an integer, found \(value.kindDescription)")
@@ -62,14 +62,14 @@ struct JSONObjectReader {
         return number
     }
 
-    func requiredInteger(_ key: String, minimum: Int = Int.min) throws(NetworkError) -> Int {
+    package func requiredInteger(_ key: String, minimum: Int = Int.min) throws(NetworkError) -> Int {
         guard let number = try integer(key, minimum: minimum) else {
             throw .invalidDescription(path: subpath(key), reason: "missing")
         }
         return number
     }
 
-    func double(_ key: String) throws(NetworkError) -> Double? {
+    package func double(_ key: String) throws(NetworkError) -> Double? {
         guard let value = value(key) else { return nil }
         guard case .number(let text) = value, let number = Double(text), number.isFinite else {
             throw .invalidDescription(path: subpath(key), reason: "expected a number, found \(value.kindDescription)")
@@ -77,7 +77,7 @@ struct JSONObjectReader {
         return number
     }
 
-    func bool(_ key: String) throws(NetworkError) -> Bool? {
+    package func bool(_ key: String) throws(NetworkError) -> Bool? {
         guard let value = value(key) else { return nil }
         guard case .bool(let flag) = value else {
             throw .invalidDescription(path: subpath(key), reason: "expected true or false, found \(value.kindDescription)")
@@ -85,7 +85,7 @@ struct JSONObjectReader {
         return flag
     }
 
-    func array(_ key: String) throws(NetworkError) -> [JSONValue]? {
+    package func array(_ key: String) throws(NetworkError) -> [JSONValue]? {
         guard let value = value(key) else { return nil }
         guard case .array(let elements) = value else {
             throw .invalidDescription(path: subpath(key), reason: "expected an array, found \(value.kindDescription)")
@@ -93,7 +93,7 @@ struct JSONObjectReader {
         return elements
     }
 
-    func integers(_ key: String, minimum: Int = 0) throws(NetworkError) -> [Int]? {
+    package func integers(_ key: String, minimum: Int = 0) throws(NetworkError) -> [Int]? {
         guard let elements = try array(key) else { return nil }
         var result: [Int] = []
         result.reserveCapacity(elements.count)
@@ -107,12 +107,12 @@ struct JSONObjectReader {
         return result
     }
 
-    func numbers(_ key: String) throws(NetworkError) -> [Float]? {
+    package func numbers(_ key: String) throws(NetworkError) -> [Float]? {
         guard let elements = try array(key) else { return nil }
         return try Self.floats(elements, path: subpath(key))
     }
 
-    static func floats(_ elements: [JSONValue], path: String) throws(NetworkError) -> [Float] {
+    package static func floats(_ elements: [JSONValue], path: String) throws(NetworkError) -> [Float] {
         var result: [Float] = []
         result.reserveCapacity(elements.count)
         for (i, element) in elements.enumerated() {
@@ -128,7 +128,7 @@ struct JSONObjectReader {
 
 extension JSONValue {
     /// Parses a whole document, turning parser failures into description errors.
-    static func parseDescription(_ bytes: [UInt8], what: String) throws(NetworkError) -> JSONValue {
+    package static func parseDescription(_ bytes: [UInt8], what: String) throws(NetworkError) -> JSONValue {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw .invalidDescription(path: "", reason: "\(what) is not valid UTF-8")
         }

@@ -1,0 +1,172 @@
+import Foundation
+import WeightFiles
+
+/// The inputs of one region of a task: variable values, and their domain indices when inside the domain.
+public struct Region: Sendable {
+    public var name: String
+    /// `values[i * variableCount + v]`: variable v of input i.
+    public var values: [Int]
+    /// The domain index of each input; `nil` for out-of-range regions.
+    public var indices: [Int]?
+    public var variableCount: Int
+
+    /// The number of inputs.
+    public var count: Int { variableCount == 0 ? 0 : values.count / variableCount }
+
+    /// The variable values of input `i`.
+    public func input(_ i: Int) -> [Int] { Array(values[(i * variableCount)..<((i + 1) * variableCount)]) }
+}
+
+/// A small, fast, seedable generator (SplitMix64), so regions are reproducible across platforms.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension TaskDescription {
+    /// Resolves every region of the task to its inputs, checking that none is empty and that the
+    /// probe set and held-out inputs are disjoint.
+    public func resolveRegions() throws(DistillationError) -> [String: Region] {
+        var resolved: [String: Region] = [:]
+        var pending = regions
+        while !pending.isEmpty {
+            var progressed = false
+            for (name, spec) in pending.sorted(by: { $0.key < $1.key }) {
+                let dependencies: [String]
+                switch spec {
+                case .sample(_, _, let excluding), .rest(let excluding, _, _): dependencies = excluding
+                default: dependencies = []
+                }
+                guard dependencies.allSatisfy({ resolved[$0] != nil }) else { continue }
+                let excluded = dependencies.compactMap { resolved[$0]?.indices }
+                resolved[name] = try resolve(name, spec, excluding: excluded)
+                pending[name] = nil
+                progressed = true
+            }
+            if !progressed {
+                throw .invalidTask(path: "regions", reason: "regions exclude each other in a cycle: \(pending.keys.sorted())")
+            }
+        }
+        for (name, region) in resolved where region.count == 0 { throw .emptyRegion(name: name) }
+        if let probe = resolved["probe"]?.indices, let held = resolved["held_out"]?.indices {
+            let probeSet = Set(probe)
+            let shared = held.filter { probeSet.contains($0) }
+            if let first = shared.first {
+                throw .overlappingRegions(first: "probe", second: "held_out", count: shared.count, example: values(at: first))
+            }
+        }
+        return resolved
+    }
+
+    private func region(_ name: String, indices: [Int]) -> Region {
+        var values: [Int] = []
+        values.reserveCapacity(indices.count * variables.count)
+        for index in indices { values += self.values(at: index) }
+        return Region(name: name, values: values, indices: indices, variableCount: variables.count)
+    }
+
+    private func resolve(_ name: String, _ spec: RegionSpec, excluding: [[Int]]) throws(DistillationError) -> Region {
+        let size = domainSize
+        switch spec {
+        case .all:
+            guard size <= Self.enumerationLimit else {
+                throw .invalidTask(
+                    path: "regions.\(name)", reason: "the domain has \(size) inputs, too many to enumerate; sample it")
+            }
+            return region(name, indices: Array(0..<size))
+        case .indexFile(let path):
+            let file: any WeightFile
+            do { file = try WeightFiles.open(path) } catch { throw .weightFile(error) }
+            guard let info = file.tensors.first, file.tensors.count == 1, info.shape.count == 1,
+                [.i64, .i32, .u32, .u64].contains(info.dtype)
+            else {
+                throw .invalidTask(path: "regions.\(name).indices", reason: "\(path) must hold one 1-D integer array")
+            }
+            let view: TensorView
+            do { view = try file.tensor(named: info.name) } catch { throw .weightFile(error) }
+            let width = info.dtype.byteWidth!
+            let indices: [Int] = view.withUnsafeBytes { raw in
+                (0..<info.elementCount).map { i in
+                    switch info.dtype {
+                    case .i64: Int(raw.loadUnaligned(fromByteOffset: i * width, as: Int64.self))
+                    case .i32: Int(raw.loadUnaligned(fromByteOffset: i * width, as: Int32.self))
+                    case .u32: Int(raw.loadUnaligned(fromByteOffset: i * width, as: UInt32.self))
+                    default: Int(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: i * width, as: UInt64.self))
+                    }
+                }
+            }
+            if let bad = indices.firstIndex(where: { $0 < 0 || $0 >= size }) {
+                throw .invalidTask(
+                    path: "regions.\(name).indices",
+                    reason: "\(path): element \(bad) (\(indices[bad])) is outside the domain 0..<\(size)")
+            }
+            return region(name, indices: Array(Set(indices)).sorted())
+        case .sample(let count, let seed, _), .rest(_, .some(let count), let seed):
+            return region(name, indices: try sample(count, seed: seed, excluding: excluding, name: name))
+        case .rest:
+            return region(name, indices: try sample(size, seed: 0, excluding: excluding, name: name))
+        case .outOfRange(let ranges, let count, let seed):
+            return try outOfRange(name, ranges: ranges, count: count, seed: seed)
+        }
+    }
+
+    /// Up to `count` domain indices not in `excluding`, drawn without replacement, sorted.
+    private func sample(_ count: Int, seed: UInt64, excluding: [[Int]], name: String) throws(DistillationError) -> [Int] {
+        let size = domainSize
+        let excluded = Set(excluding.joined())
+        var rng = SplitMix64(seed: seed)
+        if size <= Self.enumerationLimit {
+            var candidates = (0..<size).filter { !excluded.contains($0) }
+            if count >= candidates.count { return candidates }
+            for i in 0..<count {
+                let j = i + Int(rng.next() % UInt64(candidates.count - i))
+                candidates.swapAt(i, j)
+            }
+            return candidates[0..<count].sorted()
+        }
+        var chosen = Set<Int>()
+        var attempts = 0
+        while chosen.count < count {
+            attempts += 1
+            if attempts > count * 100 {
+                throw .invalidTask(path: "regions.\(name)", reason: "could not draw \(count) distinct inputs")
+            }
+            let index = Int(rng.next() % UInt64(size))
+            if !excluded.contains(index) { chosen.insert(index) }
+        }
+        return chosen.sorted()
+    }
+
+    private func outOfRange(_ name: String, ranges: [String: ClosedRange<Int>], count: Int, seed: UInt64)
+        throws(DistillationError)
+        -> Region
+    {
+        let spans = variables.map { v in ranges[v.name] ?? v.min...v.max }
+        var total = 1.0
+        for s in spans { total *= Double(s.count) }
+        var rng = SplitMix64(seed: seed)
+        var seen = Set<[Int]>()
+        var values: [Int] = []
+        var attempts = 0
+        while seen.count < count, attempts < count * 200 {
+            attempts += 1
+            let input = spans.map { $0.lowerBound + Int(rng.next() % UInt64($0.count)) }
+            let inside = zip(input, variables).allSatisfy { $0 >= $1.min && $0 <= $1.max }
+            guard !inside, zip(input, variables).allSatisfy({ encoder.canEncode($0, of: $1) }) else { continue }
+            if seen.insert(input).inserted { values += input }
+        }
+        guard !values.isEmpty else {
+            throw .invalidTask(
+                path: "regions.\(name)",
+                reason: "no input in these ranges lies outside the domain and can be encoded (\(total) candidates)")
+        }
+        return Region(name: name, values: values, indices: nil, variableCount: variables.count)
+    }
+}

@@ -1,0 +1,216 @@
+import Network
+import WeightFiles
+
+/// Reads the JSON form of a task (`formats/task.md`).
+struct TaskParser {
+    let baseDirectory: String
+
+    func parse(_ root: JSONValue) throws(NetworkError) -> TaskDescription {
+        let object = try JSONObjectReader(root, path: "")
+        try object.rejectUnknownKeys(allowed: [
+            "retort_task", "name", "variables", "encoder", "decoder", "regions", "constants", "digit_base", "features",
+        ])
+        guard let version = try object.integer("retort_task") else {
+            throw .invalidDescription(path: "retort_task", reason: "missing (expected 1)")
+        }
+        guard version == 1 else {
+            throw .invalidDescription(path: "retort_task", reason: "unsupported version \(version) (this Retort reads version 1)")
+        }
+        let name = try object.string("name") ?? "task"
+        guard let variableList = try object.array("variables"), !variableList.isEmpty else {
+            throw .invalidDescription(path: "variables", reason: "missing or empty")
+        }
+        var variables: [TaskVariable] = []
+        for (i, element) in variableList.enumerated() {
+            let v = try JSONObjectReader(element, path: "variables[\(i)]")
+            try v.rejectUnknownKeys(allowed: ["name", "type", "min", "max", "values"])
+            let variableName = try v.requiredString("name")
+            guard !variables.contains(where: { $0.name == variableName }) else {
+                throw .invalidDescription(path: v.subpath("name"), reason: "duplicate variable \"\(variableName)\"")
+            }
+            switch try v.requiredString("type") {
+            case "integer":
+                let min = try v.requiredInteger("min"), max = try v.requiredInteger("max")
+                guard min <= max else { throw .invalidDescription(path: v.path, reason: "min \(min) exceeds max \(max)") }
+                guard max - min < 1 << 40 else { throw .invalidDescription(path: v.path, reason: "range too large") }
+                variables.append(TaskVariable(name: variableName, min: min, max: max))
+            case "bit":
+                variables.append(TaskVariable(name: variableName, min: 0, max: 1))
+            case "category":
+                guard let values = try v.array("values"), !values.isEmpty else {
+                    throw .invalidDescription(path: v.subpath("values"), reason: "a category needs a non-empty list of values")
+                }
+                let names = values.map { value -> String in if case .string(let s) = value { s } else { "\(value)" } }
+                variables.append(TaskVariable(name: variableName, min: 0, max: names.count - 1, categories: names))
+            case let other:
+                throw .invalidDescription(
+                    path: v.subpath("type"), reason: "unknown type \"\(other)\" (known: integer, bit, category)")
+            }
+        }
+        var domain = 1.0
+        for v in variables { domain *= Double(v.count) }
+        guard domain < 9e15 else { throw .invalidDescription(path: "variables", reason: "domain too large (\(domain) inputs)") }
+        let encoder = try parseEncoder(
+            try JSONObjectReader(object.value("encoder") ?? .null, path: "encoder"), variables: variables)
+        let (decoder, outputs) = try parseDecoder(try JSONObjectReader(object.value("decoder") ?? .null, path: "decoder"))
+        var regions: [String: RegionSpec] = [:]
+        if let value = object.value("regions") {
+            let regionObject = try JSONObjectReader(value, path: "regions")
+            for member in regionObject.members {
+                regions[member.key] = try parseRegion(
+                    try JSONObjectReader(member.value, path: regionObject.subpath(member.key)), name: member.key,
+                    variables: variables)
+            }
+        }
+        if regions["probe"] == nil { regions["probe"] = domain <= 20_000 ? .all : .sample(count: 20_000, seed: 1, excluding: []) }
+        let names = Set(regions.keys)
+        for (name, spec) in regions {
+            let excluded: [String]
+            switch spec {
+            case .sample(_, _, let e), .rest(let e, _, _): excluded = e
+            default: excluded = []
+            }
+            for e in excluded where !names.contains(e) || e == name {
+                throw .invalidDescription(path: "regions.\(name)", reason: "excludes unknown region \"\(e)\"")
+            }
+        }
+        let digitBase = try object.integer("digit_base", minimum: 2) ?? 10
+        let features: [String]
+        if let list = try object.array("features") {
+            features = try list.enumerated().map { i, value throws(NetworkError) -> String in
+                guard case .string(let text) = value else {
+                    throw .invalidDescription(path: "features[\(i)]", reason: "expected a string")
+                }
+                return text
+            }
+        } else {
+            features = []
+        }
+        return TaskDescription(
+            name: name, variables: variables, encoder: encoder, decoder: decoder, outputValues: outputs, regions: regions,
+            constants: try object.integers("constants", minimum: Int.min) ?? [], digitBase: digitBase, features: features,
+            baseDirectory: baseDirectory)
+    }
+
+    private func parseEncoder(_ e: JSONObjectReader, variables: [TaskVariable]) throws(NetworkError) -> TaskEncoder {
+        switch try e.requiredString("kind") {
+        case "one_hot_digits":
+            try e.rejectUnknownKeys(allowed: ["kind", "base", "digits"])
+            let base = try e.requiredInteger("base", minimum: 2), digits = try e.requiredInteger("digits", minimum: 1)
+            for v in variables
+            where !TaskEncoder.oneHotDigits(base: base, digits: digits).canEncode(v.min, of: v)
+                || !TaskEncoder.oneHotDigits(base: base, digits: digits).canEncode(v.max, of: v)
+            {
+                throw .invalidDescription(
+                    path: e.path, reason: "variable \(v.name) (\(v.min)…\(v.max)) does not fit \(digits) digits in base \(base)")
+            }
+            return .oneHotDigits(base: base, digits: digits)
+        case "one_hot":
+            try e.rejectUnknownKeys(allowed: ["kind"])
+            return .oneHot
+        case "binary":
+            try e.rejectUnknownKeys(allowed: ["kind", "bits"])
+            let bits = try e.requiredInteger("bits", minimum: 1)
+            for v in variables where v.min < 0 || (bits < 62 && v.max >= 1 << bits) {
+                throw .invalidDescription(
+                    path: e.path, reason: "variable \(v.name) (\(v.min)…\(v.max)) does not fit \(bits) bits")
+            }
+            return .binary(bits: bits)
+        case "raw":
+            try e.rejectUnknownKeys(allowed: ["kind"])
+            return .raw
+        case "tokens":
+            try e.rejectUnknownKeys(allowed: ["kind", "prefix", "suffix"])
+            return .tokens(prefix: try e.integers("prefix") ?? [], suffix: try e.integers("suffix") ?? [])
+        case let other:
+            throw .invalidDescription(
+                path: e.subpath("kind"),
+                reason: "unknown encoder \"\(other)\" (known: one_hot_digits, one_hot, binary, raw, tokens)")
+        }
+    }
+
+    private func parseDecoder(_ d: JSONObjectReader) throws(NetworkError) -> (TaskDecoder, [Int]) {
+        switch try d.requiredString("kind") {
+        case "argmax":
+            try d.rejectUnknownKeys(allowed: ["kind", "classes", "position", "outputs"])
+            let classes = try d.integers("classes", minimum: Int.min)
+            let position = try d.integer("position") ?? -1
+            if let classes {
+                guard !classes.isEmpty else { throw .invalidDescription(path: d.subpath("classes"), reason: "empty") }
+                return (.argmax(classes: classes, position: position), Array(Set(classes)).sorted())
+            }
+            guard let count = try d.integer("outputs", minimum: 1) else {
+                throw .invalidDescription(
+                    path: d.path, reason: "argmax needs \"classes\" (class → value) or \"outputs\" (the class count)")
+            }
+            return (.argmax(classes: nil, position: position), Array(0..<count))
+        case "threshold":
+            try d.rejectUnknownKeys(allowed: ["kind", "unit", "threshold"])
+            return (
+                .threshold(unit: try d.integer("unit", minimum: 0) ?? 0, threshold: Float(try d.double("threshold") ?? 0.5)),
+                [0, 1]
+            )
+        case let other:
+            throw .invalidDescription(path: d.subpath("kind"), reason: "unknown decoder \"\(other)\" (known: argmax, threshold)")
+        }
+    }
+
+    private func parseRegion(_ r: JSONObjectReader, name: String, variables: [TaskVariable]) throws(NetworkError) -> RegionSpec {
+        let seed = UInt64(try r.integer("seed", minimum: 0) ?? 0)
+        let excluding: [String]
+        if let list = try r.array("excluding") {
+            excluding = list.compactMap { if case .string(let s) = $0 { s } else { nil } }
+        } else {
+            excluding = []
+        }
+        if try r.bool("all") == true {
+            try r.rejectUnknownKeys(allowed: ["all"])
+            return .all
+        }
+        if let file = try r.string("indices") {
+            try r.rejectUnknownKeys(allowed: ["indices"])
+            return .indexFile(path: file.hasPrefix("/") ? file : baseDirectory + "/" + file)
+        }
+        if try r.bool("rest") == true {
+            try r.rejectUnknownKeys(allowed: ["rest", "excluding", "limit", "seed"])
+            return .rest(excluding: excluding, limit: try r.integer("limit", minimum: 1), seed: seed)
+        }
+        if let ranges = r.value("ranges") {
+            try r.rejectUnknownKeys(allowed: ["ranges", "sample", "seed"])
+            let object = try JSONObjectReader(ranges, path: r.subpath("ranges"))
+            var parsed: [String: ClosedRange<Int>] = [:]
+            for member in object.members {
+                guard variables.contains(where: { $0.name == member.key }) else {
+                    throw .invalidDescription(path: object.subpath(member.key), reason: "no variable named \"\(member.key)\"")
+                }
+                guard case .array(let pair) = member.value, pair.count == 2, let lo = pair[0].integerValue,
+                    let hi = pair[1].integerValue,
+                    lo <= hi
+                else {
+                    throw .invalidDescription(path: object.subpath(member.key), reason: "expected [min, max]")
+                }
+                parsed[member.key] = lo...hi
+            }
+            return .outOfRange(ranges: parsed, count: try r.requiredInteger("sample", minimum: 1), seed: seed)
+        }
+        if let count = try r.integer("sample", minimum: 0) {
+            try r.rejectUnknownKeys(allowed: ["sample", "seed", "excluding"])
+            guard count > 0 else {
+                throw .invalidDescription(path: r.subpath("sample"), reason: "region \"\(name)\" would be empty")
+            }
+            return .sample(count: count, seed: seed, excluding: excluding)
+        }
+        throw .invalidDescription(
+            path: r.path,
+            reason:
+                "a region is {\"all\": true}, {\"sample\": N}, {\"indices\": FILE}, {\"rest\": true} or {\"ranges\": …, \"sample\": N}"
+        )
+    }
+}
+
+extension JSONValue {
+    var integerValue: Int? {
+        if case .number(let text) = self { return Int(text) }
+        return nil
+    }
+}
