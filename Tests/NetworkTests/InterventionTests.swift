@@ -128,3 +128,20 @@ private let base = rows([[1, 2], [3, 4]])
     }
     #expect(name == "layers.0.hook_pots" && suggestions.contains("layers.0.hook_post"))
 }
+
+@Test func chunkedRunsMatchOneBatchIncludingInterchange() throws {
+    let net = try network()
+    let input = rows((0..<10).map { [Float($0), Float(10 - $0)] })
+    let source = try net.cleanActivation("layers.0.hook_post", on: rows([[5, 5], [9, -3], [-2, 7]]))
+    let interventions = [
+        Intervention(
+            hook: "layers.0.hook_post", units: [1, 2], kind: .interchangeActivation(source, sourceIndex: (0..<10).map { $0 % 3 }))
+    ]
+    let whole = try net.run(input, capture: ["layers.0.hook_post"], interventions: interventions)
+    let chunked = try Chunking.run(input, examplesPerChunk: 3, interventions: interventions) {
+        chunk, sliced throws(NetworkError) in
+        try net.run(chunk, capture: ["layers.0.hook_post"], interventions: sliced)
+    }
+    #expect(chunked.output == whole.output)
+    #expect(chunked.activations["layers.0.hook_post"] == whole.activations["layers.0.hook_post"])
+}

@@ -28,3 +28,13 @@ void retort_bytegroup_merge(const uint8_t *const *streams, size_t count, int wid
 double retort_entropy_bits(const uint8_t *bytes, size_t count);
 #endif
 #include "retort_gemm.h"
+
+#ifndef RETORT_KERNELS_ACTIVATIONS
+#define RETORT_KERNELS_ACTIVATIONS
+/// Softmax over each of `rows` rows of `width` floats, in place: max-subtracted; a row that is
+/// all −∞ becomes zeros; exp(x) below FLT_MIN is flushed to 0. AVX2+FMA when available.
+void retort_softmax_rows(float *x, size_t rows, size_t width);
+
+/// exp of each of `count` floats, in place (relative error below 2e-7; below FLT_MIN → 0).
+void retort_exp(float *x, size_t count);
+#endif

@@ -1,3 +1,4 @@
+import CRetortKernels
 import Foundation
 
 /// Elementwise and per-row Float32 kernels, matching PyTorch's definitions.
@@ -10,7 +11,7 @@ enum Activations {
         case .gelu: x.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = gelu(p[i]) } }
         case .geluTanh: x.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = geluTanh(p[i]) } }
         case .tanh: x.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = Foundation.tanh(p[i]) } }
-        case .sigmoid: x.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = sigmoid(p[i]) } }
+        case .sigmoid: sigmoidInPlace(&x)
         case .softmax: softmaxRows(&x, width: width)
         case .identity, .linear, .layernorm: break
         }
@@ -18,8 +19,8 @@ enum Activations {
 
     static func relu(_ x: inout [Float]) {
         x.withUnsafeMutableBufferPointer { p in
-            // `x > 0 ? x : 0` keeps NaN as NaN only through the comparison; PyTorch's relu propagates NaN.
-            for i in p.indices where !(p[i] > 0) && !p[i].isNaN { p[i] = 0 }
+            // `x < 0 ? 0 : x` keeps NaN (the comparison is false), as PyTorch's relu does, and vectorises.
+            for i in p.indices { p[i] = p[i] < 0 ? 0 : p[i] }
         }
     }
 
@@ -37,26 +38,19 @@ enum Activations {
     @inline(__always) static func silu(_ v: Float) -> Float { v * sigmoid(v) }
 
     /// Softmax over each row of `width` elements; −∞ entries get 0, an all −∞ row gets zeros (as TransformerLens does).
+    /// Vectorised exp in C (`retort_softmax_rows`).
     static func softmaxRows(_ x: inout [Float], width: Int) {
-        guard width > 0 else { return }
+        guard width > 0, !x.isEmpty else { return }
+        x.withUnsafeMutableBufferPointer { p in retort_softmax_rows(p.baseAddress!, p.count / width, width) }
+    }
+
+    /// `1 / (1 + exp(−x))` for every element, with the vectorised exp.
+    static func sigmoidInPlace(_ x: inout [Float]) {
+        guard !x.isEmpty else { return }
         x.withUnsafeMutableBufferPointer { p in
-            var start = 0
-            while start < p.count {
-                var m = -Float.infinity
-                for i in start..<(start + width) { m = max(m, p[i]) }
-                if m == -.infinity {
-                    for i in start..<(start + width) { p[i] = 0 }
-                } else {
-                    var sum: Float = 0
-                    for i in start..<(start + width) {
-                        let e = exp(p[i] - m)
-                        p[i] = e
-                        sum += e
-                    }
-                    for i in start..<(start + width) { p[i] /= sum }
-                }
-                start += width
-            }
+            for i in p.indices { p[i] = -p[i] }
+            retort_exp(p.baseAddress!, p.count)
+            for i in p.indices { p[i] = 1 / (1 + p[i]) }
         }
     }
 

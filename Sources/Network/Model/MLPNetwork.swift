@@ -135,6 +135,21 @@ public struct MLPNetwork: NeuralNetwork {
         guard features.shape.count == 2, features.shape[1] == inputWidth else {
             throw .invalidInput(reason: "inputs have shape \(features.shape); this MLP takes [batch, \(inputWidth)]")
         }
+        let widest = steps.reduce(inputWidth) { widest, step in
+            if case .linear(_, _, _, _, let outputs) = step { return max(widest, outputs) }
+            return widest
+        }
+        return try Chunking.run(input, examplesPerChunk: max(64, Chunking.targetFloats / widest), interventions: resolved) {
+            (chunk, interventions) throws(NetworkError) in
+            guard case .features(let features) = chunk else { preconditionFailure() }
+            return try forward(features, capture: capture, interventions: interventions)
+        }
+    }
+
+    private func forward(_ features: FloatTensor, capture: Set<String>, interventions resolved: [Intervention])
+        throws(NetworkError)
+        -> NetworkRun
+    {
         let batch = features.shape[0]
         let hooks = HookContext(capture: capture, interventions: resolved)
         var x = features.scalars

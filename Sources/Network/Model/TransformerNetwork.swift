@@ -121,6 +121,19 @@ public struct TransformerNetwork: NeuralNetwork {
                 reason: "token id \(ids[bad]) at example \(bad / seq), position \(bad % seq) is outside 0..<d_vocab = \(c.dVocab)"
             )
         }
+        let widest = max(c.dModel, c.dMLP, c.nHeads * c.dHead, c.dVocabOut, c.nHeads * seq)
+        return try Chunking.run(input, examplesPerChunk: max(16, Chunking.targetFloats / (widest * seq)), interventions: resolved)
+        {
+            (chunk, interventions) throws(NetworkError) in
+            guard case .tokens(let ids, let batch, _) = chunk else { preconditionFailure() }
+            return try forward(ids: ids, batch: batch, seq: seq, capture: capture, interventions: interventions)
+        }
+    }
+
+    private func forward(ids: [Int], batch: Int, seq: Int, capture: Set<String>, interventions resolved: [Intervention])
+        throws(NetworkError) -> NetworkRun
+    {
+        let c = config
         let hooks = HookContext(capture: capture, interventions: resolved)
         let rows = batch * seq, dm = c.dModel, hd = c.nHeads * c.dHead
         let residual = HookLayout.positional([batch, seq, dm])
