@@ -17,6 +17,8 @@ import Network
 let usage = """
     usage: retort-bench gemm M N K [--repeat R] [--threads T] [--bt] [--isa portable|avx2|avx512]
            retort-bench forward MODEL NETWORK INPUTS [--repeat R] [--threads T]
+           retort-bench cart DATA.npz [--max-depth D] [--criterion gini|entropy] [--repeat R] [--threads T]
+           retort-bench program add100|mod113|random [EXAMPLES …] [--corrupt C] [--max-size S] [--seconds T] [--max-kept K] [--seed X]
     """
 
 /// Prints `message` and the usage to stderr, and exits with status 2.
@@ -146,6 +148,10 @@ let words = CommandLine.arguments.dropFirst()
 switch words.first {
 case "gemm":
     runGemm(words.dropFirst())
+case "cart":
+    cartBenchmark(Arguments(words.dropFirst()))
+case "program":
+    programBenchmark(Arguments(words.dropFirst()))
 case "forward":
     forwardBenchmark(Arguments(words.dropFirst()))
 case "-h", "--help", "help":

@@ -7,11 +7,14 @@
 final class ProgressBar {
     private let label: String
     private let enabled: Bool
+    private let unit: String
     private var lastDraw: UInt64 = 0
     private var drawn = false
 
-    init(label: String, minimumBytes: Int = 64 << 20, totalBytes: Int) {
+    /// - Parameter unit: "bytes" shows sizes; anything else shows counts with that word.
+    init(label: String, minimumBytes: Int = 64 << 20, totalBytes: Int, unit: String = "bytes") {
         self.label = label
+        self.unit = unit
         self.enabled = isatty(2) != 0 && totalBytes >= minimumBytes
     }
 
@@ -26,7 +29,8 @@ final class ProgressBar {
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let line = "\r\(label) [\(bar)] \(Int(fraction * 100))% \(formatBytes(done))/\(formatBytes(total))"
+        let amount = unit == "bytes" ? "\(formatBytes(done))/\(formatBytes(total))" : "\(done)/\(total) \(unit)"
+        let line = "\r\(label) [\(bar)] \(Int(fraction * 100))% \(amount)"
         writeStandardError(line)
         drawn = true
     }

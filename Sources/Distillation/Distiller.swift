@@ -1,0 +1,73 @@
+import Foundation
+
+/// Fits surrogate families to a network's probed behaviour.
+public enum Distiller {
+    /// How the families are fitted.
+    public struct Options: Sendable {
+        /// The program search's limits.
+        public var programLimits = ProgramSearch.Limits()
+        /// The tree's split criterion.
+        public var treeCriterion = DecisionTree.Parameters.Criterion.gini
+        /// Threads for the tree's split search.
+        public var threads = 1
+        public init() {}
+    }
+
+    /// Fits one family on `probes`.
+    ///
+    /// Trees are chosen by description length: trees grown best-first to 2, 4, 8, … leaves (up to one
+    /// per probe) are scored by model bits plus the bits of their exceptions, and the shortest is kept.
+    /// - Parameter progress: called with a short message as the fit proceeds.
+    public static func fit(
+        _ family: SurrogateFamily, probes: ProbeSet, task: TaskDescription, features: TaskFeatures,
+        options: Options = Options(), progress: ((String) -> Void)? = nil
+    ) throws(DistillationError) -> FittedSurrogate {
+        let domain = task.domainSize, outputs = task.outputValues.count
+        let n = probes.count
+        func exceptionBits(_ e: Int) -> Double { DescriptionLength.exceptions(e, domainSize: domain, outputCount: outputs) }
+        switch family {
+        case .table:
+            let table = LookupTable(probes: probes)
+            return FittedSurrogate(
+                family: .table, model: .table(table), featureNames: [],
+                modelBits: table.descriptionLength(domainSize: domain, outputCount: outputs), exceptionBits: exceptionBits(0),
+                exceptionCount: 0, probeCount: n)
+        case .program:
+            let vc = probes.region.variableCount
+            let columns = (0..<vc).map { v in (0..<n).map { probes.region.values[$0 * vc + v] } }
+            var constants = task.constants
+            for v in task.variables { constants += [v.count, v.max + 1] }
+            let search = ProgramSearch(
+                variables: task.variables.map(\.name), columns: columns, targets: probes.outputs, domainSize: domain,
+                outputCount: outputs, constants: constants, digitBase: min(max(task.digitBase, 2), 65536),
+                limits: options.programLimits)
+            let result = search.run { size, kept in progress?("program search: size \(size) done, \(kept) kept") }
+            let program = result.surrogate
+            return FittedSurrogate(
+                family: .program, model: .program(program), featureNames: [], modelBits: program.expressionBits,
+                exceptionBits: program.exceptionBits, exceptionCount: result.mismatches, probeCount: n)
+        case .tree:
+            let table = try features.table(probes)
+            var best: FittedSurrogate?
+            var leaves = 2
+            while true {
+                let parameters = DecisionTree.Parameters(
+                    criterion: options.treeCriterion, maxLeafNodes: leaves, threads: options.threads)
+                let tree = DecisionTree.fit(table, parameters: parameters)
+                let predictions = tree.predict(table)
+                let errors = zip(predictions, table.labels).filter { $0 != $1 }.count
+                let candidate = FittedSurrogate(
+                    family: .tree, model: .tree(tree), featureNames: features.names,
+                    modelBits: tree.descriptionLength(outputCount: outputs), exceptionBits: exceptionBits(errors),
+                    exceptionCount: errors, probeCount: n)
+                progress?("tree: \(tree.leafCount) leaves, \(errors) errors, \(Int(candidate.totalBits)) bits")
+                if best == nil || candidate.totalBits < best!.totalBits { best = candidate }
+                if errors == 0 || tree.leafCount < leaves || leaves >= n { break }
+                leaves *= 2
+            }
+            return best!
+        case .ruleList, .ruleSet:
+            throw .invalidTask(path: "surrogates", reason: "\(family.rawValue) is not available yet")
+        }
+    }
+}

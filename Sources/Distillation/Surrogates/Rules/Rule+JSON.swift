@@ -1,0 +1,38 @@
+import WeightFiles
+
+extension Rule {
+    /// `{"conditions": [{"feature": i, "op": "<=", "threshold": t}, …], "output": y, "precision": p, "coverage": n}`.
+    func json() -> String {
+        let tests = conditions.map {
+            "{\"feature\":\($0.feature),\"op\":\(JSONWriter.quoted($0.comparison.rawValue)),"
+                + "\"threshold\":\(SurrogateBodyWriter.number($0.threshold))}"
+        }
+        return "{\"conditions\":[\(tests.joined(separator: ","))],\"output\":\(output),"
+            + "\"precision\":\(SurrogateBodyWriter.number(precision)),\"coverage\":\(coverage)}"
+    }
+
+    /// Reads `json()` at JSON path `path`; features must be below `featureCount`.
+    init(json: JSONValue, path: String, featureCount: Int) throws(SurrogateFormatError) {
+        let body = try SurrogateBodyReader(json, path: path)
+        var conditions: [Condition] = []
+        for (i, item) in try body.array("conditions").enumerated() {
+            let test = try SurrogateBodyReader(item, path: "\(body.subpath("conditions"))[\(i)]")
+            let op = try test.string("op")
+            guard let comparison = Condition.Comparison(rawValue: op) else {
+                throw .unexpected(path: test.subpath("op"), expected: "\"<=\" or \">\"", found: "\"\(op)\"")
+            }
+            conditions.append(
+                Condition(
+                    feature: try test.integer("feature", in: 0...max(featureCount - 1, 0)), comparison,
+                    try test.real("threshold")))
+            if featureCount == 0 { throw .unexpected(path: test.subpath("feature"), expected: "no feature", found: "one") }
+        }
+        let precision = try body.real("precision")
+        guard (0...1).contains(precision) else {
+            throw .unexpected(path: body.subpath("precision"), expected: "a fraction in 0...1", found: "\(precision)")
+        }
+        self.init(
+            conditions: conditions, output: try body.integer("output"), precision: precision,
+            coverage: try body.integer("coverage", in: 0...Int.max))
+    }
+}

@@ -1,0 +1,38 @@
+/// How `RuleList.fit` and `RuleSet.fit` search for rules: sequential covering, with per class a beam search
+/// over conjunctions of threshold conditions ranked by Laplace-corrected precision proposing the rules.
+public struct RuleParameters: Sendable, Equatable {
+    /// Conjunctions kept per refinement step.
+    public var beamWidth: Int
+    /// The most conditions a rule may have.
+    public var maxConditions: Int
+    /// The fewest examples a rule must cover (among those it is learned on).
+    public var minCoverage: Int
+    /// The most rules to learn.
+    public var maxRules: Int
+    /// Stop when no rule shortens the total description length (model bits + the exception table of the
+    /// training examples it gets wrong); `false` learns until the examples are explained or no rule is found.
+    public var stopsOnDescriptionLength: Bool
+    /// Candidate thresholds per feature: every midpoint between consecutive distinct values, thinned to at
+    /// most this many at evenly spaced example quantiles.
+    public var maxThresholds: Int
+    /// |D| for the exception table; `nil` takes the number of training examples.
+    public var domainSize: Int?
+    /// |Y| for outputs and exceptions; `nil` takes the number of distinct training labels.
+    public var outputCount: Int?
+
+    /// - Precondition: every count at least 1.
+    public init(
+        beamWidth: Int = 6, maxConditions: Int = 4, minCoverage: Int = 1, maxRules: Int = 64,
+        stopsOnDescriptionLength: Bool = true, maxThresholds: Int = 32, domainSize: Int? = nil, outputCount: Int? = nil
+    ) {
+        precondition(beamWidth >= 1 && maxConditions >= 1 && minCoverage >= 1 && maxRules >= 0 && maxThresholds >= 1)
+        self.beamWidth = beamWidth
+        self.maxConditions = maxConditions
+        self.minCoverage = minCoverage
+        self.maxRules = maxRules
+        self.stopsOnDescriptionLength = stopsOnDescriptionLength
+        self.maxThresholds = maxThresholds
+        self.domainSize = domainSize
+        self.outputCount = outputCount
+    }
+}

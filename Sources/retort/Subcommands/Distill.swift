@@ -1,0 +1,199 @@
+import ArgumentParser
+import Distillation
+import Foundation
+import Network
+import WeightFiles
+
+struct Distill: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Probe a network over a task's domain and fit symbolic surrogates, each measured in bits.",
+        discussion: """
+            Probes the task's "probe" region (and "held_out", when the task has one), fits each \
+            surrogate family, and writes FAMILY.json (formats/surrogate.md), FAMILY.txt and \
+            probes.safetensors to --out. Prints one line per surrogate: its description length \
+            (model + exceptions), its agreement with the network on the probes and on the held-out \
+            inputs, and its compression against a lookup table of the whole domain.
+            """)
+
+    @Argument(help: "The weight file.")
+    var model: String
+
+    @Option(help: "A network description file, a TransformerLens config, or a preset (mlp, transformer).")
+    var network: String
+
+    @Option(help: "The task description (formats/task.md).")
+    var task: String
+
+    @Option(
+        parsing: .upToNextOption,
+        help: "Surrogate families to fit (default: table tree program).")
+    var surrogates: [SurrogateFamily] = [.table, .tree, .program]
+
+    @Option(help: "Feature names for the feature-based families (default: the task's, or variables, digits and sums).")
+    var features: [String] = []
+
+    @Option(help: "Where to write surrogates and probes.")
+    var out: String?
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "The program search's largest expression (nodes).")
+    var programSize: Int = 5
+
+    @Option(help: "The program search's time limit, in seconds.")
+    var programSeconds: Double = 60
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if programSize < 1 { throw ValidationError("--program-size must be at least 1") }
+    }
+
+    func run() throws {
+        let threads = self.threads ?? System.coreCount
+        let weights = try reportingErrors(path: model) { () throws(WeightFileError) in try WeightFiles.open(model) }
+        let description = try reportingNetworkErrors(path: network) { () throws(NetworkError) in
+            try NetworkLoader.description(network)
+        }
+        let net = try reportingNetworkErrors(path: model) { () throws(NetworkError) in
+            try NetworkLoader.load(file: weights, description: description, threads: threads)
+        }
+        let taskDescription = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+            try TaskDescription.read(task)
+        }
+        let regions = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+            try taskDescription.checkEncoder(for: net)
+            return try taskDescription.resolveRegions()
+        }
+        let featureNames = features.isEmpty ? taskDescription.features : features
+        let hooks = TaskFeatures.hooks(in: featureNames)
+        for hook in hooks {
+            try reportingNetworkErrors(path: task) { () throws(NetworkError) in try net.checkHook(hook) }
+        }
+        func probe(_ name: String) throws -> ProbeSet? {
+            guard let region = regions[name] else { return nil }
+            let bar = ProgressBar(label: "probing \(name)", minimumBytes: 0, totalBytes: region.count, unit: "inputs")
+            defer { bar.finish() }
+            return try reportingDistillationErrors(path: model) { () throws(DistillationError) in
+                try ProbeSet.probe(net, task: taskDescription, region: region, hooks: hooks, progress: bar.update)
+            }
+        }
+        guard let probes = try probe("probe") else {
+            printError("\(task): the task has no probe region")
+            throw ExitCode.failure
+        }
+        let heldOut = try probe("held_out")
+        let taskFeatures = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+            try TaskFeatures(task: taskDescription, names: featureNames, activations: probes.activations)
+        }
+        var options = Distiller.Options()
+        options.threads = threads
+        options.programLimits = ProgramSearch.Limits(maxSize: programSize, maxSeconds: programSeconds)
+        var fitted: [(FittedSurrogate, Double?)] = []
+        for family in surrogates {
+            let surrogate = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+                try Distiller.fit(family, probes: probes, task: taskDescription, features: taskFeatures, options: options) {
+                    message in if isatty(2) != 0 { writeStandardError("\r\u{1B}[K\(message)") }
+                }
+            }
+            if isatty(2) != 0 { writeStandardError("\r\u{1B}[K") }
+            var heldOutAgreement: Double?
+            if let heldOut {
+                let predictions = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+                    try surrogate.predict(heldOut, task: taskDescription)
+                }
+                let agree = zip(predictions, heldOut.outputs).filter { $0 == $1 }.count
+                heldOutAgreement = Double(agree) / Double(max(heldOut.count, 1))
+            }
+            fitted.append((surrogate, heldOutAgreement))
+        }
+        if let out { try write(fitted.map(\.0), probes: probes, task: taskDescription, to: out) }
+        emit(
+            json
+                ? summaryJSON(fitted, task: taskDescription)
+                : summaryText(fitted, task: taskDescription, probes: probes, heldOut: heldOut))
+    }
+
+    private func write(_ fitted: [FittedSurrogate], probes: ProbeSet, task: TaskDescription, to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            printError("\(directory): cannot create the directory: \(error.localizedDescription)")
+            throw ExitCode.failure
+        }
+        try reportingDistillationErrors(path: directory) { () throws(DistillationError) in
+            try probes.write(to: directory + "/probes.safetensors")
+        }
+        for surrogate in fitted {
+            for (name, text) in [("json", surrogate.json(task: task)), ("txt", surrogate.text(task: task))] {
+                let path = "\(directory)/\(surrogate.family.rawValue).\(name)"
+                try reportingErrors(path: path) { () throws(WeightFileError) in
+                    let file = try AtomicOutputFile(path: path)
+                    try file.write(Array(text.utf8))
+                    try file.commit()
+                }
+            }
+        }
+    }
+
+    private func compression(_ s: FittedSurrogate, task: TaskDescription) -> Double {
+        DescriptionLength.compressionRatio(
+            modelBits: s.modelBits, exceptions: s.exceptionCount, domainSize: task.domainSize,
+            outputCount: task.outputValues.count)
+    }
+
+    private func summaryText(_ fitted: [(FittedSurrogate, Double?)], task: TaskDescription, probes: ProbeSet, heldOut: ProbeSet?)
+        -> String
+    {
+        var lines = [
+            "task: \(task.name); domain \(task.domainSize) inputs, \(task.outputValues.count) outputs; "
+                + "\(probes.count) probes\(heldOut.map { ", \($0.count) held out" } ?? "")",
+            "",
+        ]
+        let header = ["FAMILY", "BITS", "MODEL", "EXCEPTIONS", "PROBE AGREE", "HELD-OUT AGREE", "VS TABLE", "SURROGATE"]
+        var rows = [header]
+        for (s, held) in fitted {
+            let summary = s.text(task: task).split(separator: "\n").dropFirst().first.map(String.init) ?? ""
+            rows.append([
+                s.family.rawValue, String(Int(s.totalBits.rounded())), String(Int(s.modelBits.rounded())), "\(s.exceptionCount)",
+                percent(s.agreement), held.map(percent) ?? "-", format3(compression(s, task: task)),
+                String(summary.prefix(60)),
+            ])
+        }
+        let widths = header.indices.map { c in rows.map { $0[c].count }.max()! }
+        for row in rows {
+            lines.append(
+                row.enumerated().map { c, cell in
+                    c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                }
+                .joined(separator: "  "))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func summaryJSON(_ fitted: [(FittedSurrogate, Double?)], task: TaskDescription) -> String {
+        let entries = fitted.map { s, held in
+            "{\"family\":\"\(s.family.rawValue)\",\"bits\":\(s.totalBits),\"model_bits\":\(s.modelBits),\"exception_bits\":\(s.exceptionBits),"
+                + "\"exceptions\":\(s.exceptionCount),\"probes\":\(s.probeCount),\"probe_agreement\":\(s.agreement),"
+                + "\"held_out_agreement\":\(held.map { "\($0)" } ?? "null"),\"compression\":\(compression(s, task: task))}"
+        }
+        return "{\"task\":\(JSONWriter.quoted(task.name)),\"surrogates\":[\(entries.joined(separator: ","))]}"
+    }
+
+    private func percent(_ value: Double) -> String { String(format: "%.2f%%", value * 100) }
+}
+
+extension SurrogateFamily: ExpressibleByArgument {}
+
+/// Runs `body`; a `DistillationError` becomes one line on stderr (prefixed by `path`) and exit status 1.
+func reportingDistillationErrors<T>(path: String, _ body: () throws(DistillationError) -> T) throws(ExitCode) -> T {
+    do {
+        return try body()
+    } catch {
+        printError("\(path): \(error)")
+        throw ExitCode.failure
+    }
+}
