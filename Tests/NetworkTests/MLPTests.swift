@@ -107,3 +107,13 @@ private func sequentialWeights() throws -> SafetensorsFile {
     let run = try net.run(.features(FloatTensor(shape: [0, 2], scalars: [])))
     #expect(run.output.shape == [0, 2])
 }
+
+@Test func weightsOfAnyFloatTypeAreConvertedOnceAtLoad() throws {
+    let f32 = try sequentialWeights()
+    let halves = try f32.tensors.map { info in try FloatConversion.cast(f32.tensor(named: info.name), to: .bf16) }
+    let bf16 = try SafetensorsFile(storage: ByteStorage(copying: try SafetensorsWriter.serialize(halves, metadata: nil)))
+    #expect(bf16.tensors.allSatisfy { $0.dtype == .bf16 })
+    // Every weight here is exact in BF16, so the outputs agree exactly.
+    let net = try MLPNetwork(file: bf16, description: MLPDescription())
+    #expect(try net.run(rows([[2, 3]])).output.scalars == [5, -1])
+}
