@@ -301,3 +301,43 @@ struct RunCommandTests {
         #expect(run.stderr.contains("line 2"))
     }
 }
+
+@Suite("retort distill")
+struct DistillCommandTests {
+    let folder = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+
+    @Test("distill writes each surrogate as JSON and text, and the probes; --json summarises them")
+    func distillWritesSurrogates() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try RetortRun(
+            "distill", folder + "/model.safetensors", "--network", folder + "/network.json", "--task", folder + "/task.json",
+            "--surrogates", "table", "tree", "program", "--out", directory, "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
+        #expect(
+            files == ["probes.safetensors", "table.json", "table.txt", "tree.json", "tree.txt", "program.json", "program.txt"])
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let surrogates = try #require(summary["surrogates"] as? [[String: Any]])
+        #expect(surrogates.map { $0["family"] as? String } == ["table", "tree", "program"])
+        #expect(surrogates.allSatisfy { ($0["probe_agreement"] as? Double) == 1 })
+        let program = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/program.json")))
+                as? [String: Any])
+        #expect(program["retort_surrogate"] as? Int == 1 && program["family"] as? String == "program")
+    }
+
+    @Test("a task whose encoder does not fit the network exits 1 naming both widths")
+    func encoderMismatch() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let task =
+            #"{"retort_task": 1, "variables": [{"name": "a", "type": "integer", "min": 0, "max": 9}], "encoder": {"kind": "one_hot"}, "decoder": {"kind": "argmax", "outputs": 2}}"#
+        try task.write(toFile: directory + "/task.json", atomically: true, encoding: .utf8)
+        let run = try RetortRun(
+            "distill", folder + "/model.safetensors", "--network", folder + "/network.json", "--task", directory + "/task.json")
+        #expect(run.status == 1)
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(run.stderr.contains("width 10") && run.stderr.contains("width 4"))
+    }
+}

@@ -93,13 +93,17 @@ struct Distill: ParsableCommand {
         options.threads = threads
         options.programLimits = ProgramSearch.Limits(maxSize: programSize, maxSeconds: programSeconds)
         var fitted: [(FittedSurrogate, Double?)] = []
+        var seconds: [Double] = []
         for family in surrogates {
+            let started = ContinuousClock.now
             let surrogate = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
                 try Distiller.fit(family, probes: probes, task: taskDescription, features: taskFeatures, options: options) {
                     message in if isatty(2) != 0 { writeStandardError("\r\u{1B}[K\(message)") }
                 }
             }
             if isatty(2) != 0 { writeStandardError("\r\u{1B}[K") }
+            let elapsed = ContinuousClock.now - started
+            seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
             var heldOutAgreement: Double?
             if let heldOut {
                 let predictions = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
@@ -113,8 +117,8 @@ struct Distill: ParsableCommand {
         if let out { try write(fitted.map(\.0), probes: probes, task: taskDescription, to: out) }
         emit(
             json
-                ? summaryJSON(fitted, task: taskDescription)
-                : summaryText(fitted, task: taskDescription, probes: probes, heldOut: heldOut))
+                ? summaryJSON(fitted, seconds: seconds, task: taskDescription)
+                : summaryText(fitted, seconds: seconds, task: taskDescription, probes: probes, heldOut: heldOut))
     }
 
     private func write(_ fitted: [FittedSurrogate], probes: ProbeSet, task: TaskDescription, to directory: String) throws {
@@ -145,7 +149,9 @@ struct Distill: ParsableCommand {
             outputCount: task.outputValues.count)
     }
 
-    private func summaryText(_ fitted: [(FittedSurrogate, Double?)], task: TaskDescription, probes: ProbeSet, heldOut: ProbeSet?)
+    private func summaryText(
+        _ fitted: [(FittedSurrogate, Double?)], seconds: [Double], task: TaskDescription, probes: ProbeSet, heldOut: ProbeSet?
+    )
         -> String
     {
         var lines = [
@@ -153,13 +159,13 @@ struct Distill: ParsableCommand {
                 + "\(probes.count) probes\(heldOut.map { ", \($0.count) held out" } ?? "")",
             "",
         ]
-        let header = ["FAMILY", "BITS", "MODEL", "EXCEPTIONS", "PROBE AGREE", "HELD-OUT AGREE", "VS TABLE", "SURROGATE"]
+        let header = ["FAMILY", "BITS", "MODEL", "EXCEPTIONS", "PROBE AGREE", "HELD-OUT AGREE", "VS TABLE", "FIT S", "SURROGATE"]
         var rows = [header]
-        for (s, held) in fitted {
+        for ((s, held), time) in zip(fitted, seconds) {
             let summary = s.text(task: task).split(separator: "\n").dropFirst().first.map(String.init) ?? ""
             rows.append([
                 s.family.rawValue, String(Int(s.totalBits.rounded())), String(Int(s.modelBits.rounded())), "\(s.exceptionCount)",
-                percent(s.agreement), held.map(percent) ?? "-", format3(compression(s, task: task)),
+                percent(s.agreement), held.map(percent) ?? "-", format3(compression(s, task: task)), format3(time),
                 String(summary.prefix(60)),
             ])
         }
@@ -174,11 +180,14 @@ struct Distill: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    private func summaryJSON(_ fitted: [(FittedSurrogate, Double?)], task: TaskDescription) -> String {
-        let entries = fitted.map { s, held in
-            "{\"family\":\"\(s.family.rawValue)\",\"bits\":\(s.totalBits),\"model_bits\":\(s.modelBits),\"exception_bits\":\(s.exceptionBits),"
+    private func summaryJSON(_ fitted: [(FittedSurrogate, Double?)], seconds: [Double], task: TaskDescription) -> String {
+        let entries = zip(fitted, seconds).map { entry, time in
+            let (s, held) = entry
+            return
+                "{\"family\":\"\(s.family.rawValue)\",\"bits\":\(s.totalBits),\"model_bits\":\(s.modelBits),\"exception_bits\":\(s.exceptionBits),"
                 + "\"exceptions\":\(s.exceptionCount),\"probes\":\(s.probeCount),\"probe_agreement\":\(s.agreement),"
-                + "\"held_out_agreement\":\(held.map { "\($0)" } ?? "null"),\"compression\":\(compression(s, task: task))}"
+                + "\"held_out_agreement\":\(held.map { "\($0)" } ?? "null"),\"compression\":\(compression(s, task: task)),"
+                + "\"fit_seconds\":\(time)}"
         }
         return "{\"task\":\(JSONWriter.quoted(task.name)),\"surrogates\":[\(entries.joined(separator: ","))]}"
     }
