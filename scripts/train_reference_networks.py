@@ -33,7 +33,6 @@ import argparse
 import json
 import math
 import platform
-import shutil
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -1308,11 +1307,18 @@ def contiguous_np(d: dict) -> dict:
     return out
 
 
+GENERATED_FILES = ("model.safetensors", "network.json", "reference.safetensors", "interventions.json",
+                   "interventions.safetensors", "info.json", "train_indices.npy", "labels.npy")
+
+
 def write_network(out: Path, built: Built):
     folder = out / built.name
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Replace only what this script writes; other files in the folder (e.g. the distillation
+    # task.json that lives beside the network) are left alone.
+    for f in GENERATED_FILES:
+        if (folder / f).exists():
+            (folder / f).unlink()
     if built.torch_model:
         sttorch.save_file(built.model, str(folder / "model.safetensors"), metadata=built.model_metadata)
     else:
@@ -1323,10 +1329,11 @@ def write_network(out: Path, built: Built):
     if built.interventions is not None:
         dump_json(folder / "interventions.json", built.interventions)
         stnp.save_file(contiguous_np(built.intervention_tensors), str(folder / "interventions.safetensors"))
+    assert set(built.npy) <= set(GENERATED_FILES)
     for fname, arr in built.npy.items():
         np.save(folder / fname, i64(arr))
     info = dict(built.info)
-    info["files"] = sorted(p.name for p in folder.iterdir()) + ["info.json"]
+    info["files"] = sorted(p.name for p in folder.iterdir() if p.name in GENERATED_FILES) + ["info.json"]
     info["generated_by"] = SCRIPT
     info["library_versions"] = versions()
     dump_json(folder / "info.json", info)
@@ -1631,6 +1638,11 @@ DESCRIPTIONS = {
 }
 
 
+def folder_size(folder: Path) -> int:
+    """Bytes of the files this script generates in a network folder."""
+    return sum(p.stat().st_size for p in folder.iterdir() if p.name in GENERATED_FILES)
+
+
 def fmt_acc(x):
     return "—" if x is None else f"{100 * x:.2f}%"
 
@@ -1646,7 +1658,7 @@ def write_readme(out: Path):
         if not f.exists():
             continue
         info = json.loads(f.read_text())
-        size = sum(p.stat().st_size for p in (out / name).iterdir())
+        size = folder_size(out / name)
         rows.append((name, info, size))
     total = sum(r[2] for r in rows)
     L = []
@@ -1666,7 +1678,7 @@ def write_readme(out: Path):
         A(f"| `{name}` | {fw} | {DESCRIPTIONS[name]} | {fmt_acc(info.get('train_accuracy'))} | "
           f"{fmt_acc(info.get('test_accuracy'))} | {fmt_secs(info.get('train_seconds'))} | {size / 1024:.0f} KiB |")
     A("")
-    A(f"Total: {total / 1024 / 1024:.2f} MiB (without this README). Train times are wall-clock seconds on the")
+    A(f"Total: {total / 1024 / 1024:.2f} MiB (the generated files, without this README). Train times are wall-clock seconds on the")
     A("2-core machine that generated the files, which was shared with other jobs (informational only).")
     A("")
     A("## Files in each folder")
@@ -1699,6 +1711,8 @@ def write_readme(out: Path):
     A("  accuracies, class map, named units, which inputs the reference uses, intervention descriptions.")
     A("- `train_indices.npy` (int64, sorted; `addition_mlp` index 100a + b, `modular_addition` 113a + b,")
     A("  `digits_mlp` index into `load_digits()`), `labels.npy` (`memoriser`, int64, index 32a + b).")
+    A("- Any other file in a folder (such as the distillation `task.json`) is not written by the script;")
+    A("  regenerating replaces only the files above and leaves the others alone.")
     A("")
     A("## Hook names")
     A("")
@@ -1806,7 +1820,7 @@ def write_readme(out: Path):
     A("")
     A("A full run takes about 10 minutes on an idle 2-core machine, almost all of it `modular_addition`")
     A("(about 13,500 full-batch steps at 35-45 ms each until it groks); with other jobs competing for the")
-    A("cores it took about 16 minutes. `--max-steps N` caps `modular_addition`'s training (for trying the")
+    A("cores it took 16 to 30 minutes. `--max-steps N` caps `modular_addition`'s training (for trying the")
     A("script quickly; the result will not have generalised).")
     A("")
     A("The script is seeded throughout and runs on the CPU with `torch.set_num_threads(2)` and")
@@ -1851,7 +1865,7 @@ def main():
             continue
         res = verify_network(folder)
         info = json.loads((folder / "info.json").read_text())
-        size = sum(p.stat().st_size for p in folder.iterdir())
+        size = folder_size(folder)
         summary.append((name, info, size, res))
         print(f"  {name:28s} ok  worst rel. error {res['worst_relative_error']:.2e}  "
               f"intervention cases {res['cases']}")
@@ -1860,8 +1874,8 @@ def main():
     for name, info, size, _ in summary:
         print(f"  {name:28s} {fmt_acc(info.get('train_accuracy')):>10s} {fmt_acc(info.get('test_accuracy')):>10s} "
               f"{fmt_secs(info.get('train_seconds')):>9s} {size / 1024:9.0f}")
-    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    print(f"  total under {out}: {total / 1024 / 1024:.2f} MiB; elapsed {time.perf_counter() - t_all:.0f} s")
+    total = sum(size for _, _, size, _ in summary)
+    print(f"  total of these networks' files: {total / 1024 / 1024:.2f} MiB; elapsed {time.perf_counter() - t_all:.0f} s")
 
 
 if __name__ == "__main__":
