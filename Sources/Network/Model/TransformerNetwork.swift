@@ -80,8 +80,10 @@ public struct TransformerNetwork: NeuralNetwork {
             if hasNorm { hooks += ["\(p).ln1.hook_normalized"] }
             hooks += [
                 "\(p).attn.hook_q", "\(p).attn.hook_k", "\(p).attn.hook_v", "\(p).attn.hook_attn_scores",
-                "\(p).attn.hook_pattern", "\(p).attn.hook_z", "\(p).hook_attn_out", "\(p).hook_resid_mid",
+                "\(p).attn.hook_pattern", "\(p).attn.hook_z", "\(p).hook_attn_out",
             ]
+            // TransformerLens has no resid_mid hook in attention-only blocks.
+            if !c.attnOnly { hooks += ["\(p).hook_resid_mid"] }
             if !c.attnOnly {
                 block.ln2 = try norm("\(p).ln2")
                 block.wIn = try load("\(p).mlp.W_in", [d, m])
@@ -177,8 +179,8 @@ public struct TransformerNetwork: NeuralNetwork {
             var attnOut = linear(z, rows: rows, weight: block.wO, bias: block.bO, inputs: hd, outputs: dm)
             try hooks.visit("\(p).hook_attn_out", &attnOut, residual)
             for j in 0..<resid.count { resid[j] += attnOut[j] }
-            try hooks.visit("\(p).hook_resid_mid", &resid, residual)
             if !c.attnOnly {
+                try hooks.visit("\(p).hook_resid_mid", &resid, residual)
                 var y = resid
                 if let norm = block.ln2 {
                     Activations.transformerLensNorm(&y, width: dm, eps: c.eps, weight: norm.weight, bias: norm.bias)
