@@ -65,7 +65,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DistillationTests",
-            dependencies: ["Distillation", "Network", "WeightFiles"]
+            dependencies: ["Distillation", "Network", "WeightFiles"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "RetortCLITests",

@@ -12,6 +12,7 @@ both times and the ratio sklearn_time / retort_time. scikit-learn's tree builder
                                   [--threads 1] [--repeat 1] [--retort-bench PATH] [--json]
 
 Build first: swift build -c release --product retort-bench
+Requires numpy and scikit-learn (scripts/requirements-networks.txt pins them).
 """
 
 import argparse

@@ -9,7 +9,7 @@ permutation, so only then is the tree independent of how ties are broken.
 
     python3 scripts/compare_cart.py [--out Tests/DistillationTests/Fixtures/cart]
 
-Requires numpy and scikit-learn (scripts/requirements-bench.txt).
+Requires numpy and scikit-learn (scripts/requirements-networks.txt pins them: numpy 2.4.6, scikit-learn 1.9.1).
 """
 
 import argparse

@@ -2,6 +2,9 @@ import Foundation
 
 /// Fits surrogate families to a network's probed behaviour.
 public enum Distiller {
+    /// An exact rule model with at most this many rules is preferred to a shorter inexact one.
+    public static let exactRuleLimit = 16
+
     /// How the families are fitted.
     public struct Options: Sendable {
         /// The program search's limits.
@@ -67,7 +70,37 @@ public enum Distiller {
             }
             return best!
         case .ruleList, .ruleSet:
-            throw .invalidTask(path: "surrogates", reason: "\(family.rawValue) is not available yet")
+            // Two fits: covering until the probes are explained, and stopping when no rule shortens the
+            // description. An exact model with few rules is kept even when listing its exceptions would be
+            // shorter (small domains, where a table of a few exceptions costs less than any rule);
+            // otherwise the shorter of the two.
+            let table = try features.table(probes)
+            var candidates: [FittedSurrogate] = []
+            for stops in [false, true] {
+                let parameters = RuleParameters(stopsOnDescriptionLength: stops, domainSize: domain, outputCount: outputs)
+                let model: FittedSurrogate.Model
+                let bits: Double
+                let predictions: [Int]
+                if family == .ruleList {
+                    let list = RuleList.fit(table, parameters: parameters)
+                    (model, bits, predictions) = (
+                        .ruleList(list), list.descriptionLength(outputCount: outputs), list.predict(table)
+                    )
+                } else {
+                    let set = RuleSet.fit(table, parameters: parameters)
+                    (model, bits, predictions) = (.ruleSet(set), set.descriptionLength(outputCount: outputs), set.predict(table))
+                }
+                let errors = zip(predictions, table.labels).filter { $0 != $1 }.count
+                candidates.append(
+                    FittedSurrogate(
+                        family: family, model: model, featureNames: features.names, modelBits: bits,
+                        exceptionBits: exceptionBits(errors),
+                        exceptionCount: errors, probeCount: n))
+                progress?("\(family.rawValue): \(errors) errors, \(Int(candidates.last!.totalBits)) bits")
+            }
+            let exact = candidates[0]
+            if exact.exceptionCount == 0, exact.ruleCount <= Self.exactRuleLimit { return exact }
+            return candidates.min { $0.totalBits < $1.totalBits }!
         }
     }
 }

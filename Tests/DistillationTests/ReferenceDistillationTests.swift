@@ -55,3 +55,31 @@ private func distil(_ name: String, _ family: SurrogateFamily, maxSize: Int = 5)
     #expect(table.totalBits < program.totalBits)
     #expect(table.totalBits < tree.totalBits)
 }
+
+@Test(arguments: ["boolean_circuit_handwired", "boolean_circuit_learned"], [SurrogateFamily.ruleList, .ruleSet])
+func ruleFamiliesRecoverTheBooleanRuleExactly(_ name: String, _ family: SurrogateFamily) throws {
+    let folder = "\(networks)/\(name)"
+    let net = try NetworkLoader.load(
+        file: try WeightFiles.open("\(folder)/model.safetensors"),
+        description: try NetworkLoader.description("\(folder)/network.json"),
+        threads: 1)
+    let task = try TaskDescription.read("\(folder)/task.json")
+    let probes = try ProbeSet.probe(net, task: task, region: try #require(try task.resolveRegions()["probe"]))
+    let features = try TaskFeatures(task: task, names: ["x1", "x2", "x3", "x4"])
+    let surrogate = try Distiller.fit(family, probes: probes, task: task, features: features)
+    #expect(surrogate.exceptionCount == 0)
+    let rules: [Rule]
+    let defaultOutput: Int
+    switch surrogate.model {
+    case .ruleList(let list): (rules, defaultOutput) = (list.rules, list.defaultOutput)
+    case .ruleSet(let set): (rules, defaultOutput) = (set.rules, set.defaultOutput)
+    default:
+        Issue.record("expected rules")
+        return
+    }
+    // (x1 XOR x2) AND x3: exactly two rules for class 1, on x1, x2, x3 only, and default 0.
+    #expect(defaultOutput == 0 && rules.count == 2)
+    let text = surrogate.text(task: task)
+    #expect(text.contains("x1 = 0 AND x2 = 1 AND x3 = 1 THEN 1") && text.contains("x1 = 1 AND x2 = 0 AND x3 = 1 THEN 1"))
+    #expect(!text.contains("x4"))
+}

@@ -203,7 +203,9 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
         "output":1,"precision":1,"coverage":3}],"default":0}
         """
     let parsed = try Array(body.utf8).withUnsafeBytes { try JSONParser.parse($0) }
-    #expect(throws: SurrogateFormatError.unexpected(path: "rules[0].conditions[0].op", expected: "\"<=\" or \">\"", found: "\"<\"")) {
+    #expect(
+        throws: SurrogateFormatError.unexpected(path: "rules[0].conditions[0].op", expected: "\"<=\" or \">\"", found: "\"<\"")
+    ) {
         try RuleList(jsonBody: parsed)
     }
 }
@@ -227,7 +229,9 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
 }
 
 @Test func ruleTextPrintsRealThresholdsInFull() {
-    let rule = Rule(conditions: [Condition(feature: 0, .lessOrEqual, 0.125), Condition(feature: 1, .greater, 49.5)], output: 7, precision: 1, coverage: 1)
+    let rule = Rule(
+        conditions: [Condition(feature: 0, .lessOrEqual, 0.125), Condition(feature: 1, .greater, 49.5)], output: 7, precision: 1,
+        coverage: 1)
     #expect(rule.text(featureNames: ["h", "a"], featureKinds: [.real, .integer]) == "IF h <= 0.125 AND a > 49 THEN 7")
 }
 

@@ -11,6 +11,8 @@ public struct Condition: Sendable, Hashable {
     public var comparison: Comparison
     public var threshold: Double
 
+    /// `x[feature] <= threshold` or `x[feature] > threshold`.
+    /// - Complexity: O(1)
     public init(feature: Int, _ comparison: Comparison, _ threshold: Double) {
         self.feature = feature
         self.comparison = comparison
@@ -31,7 +33,8 @@ public struct Condition: Sendable, Hashable {
         DescriptionLength.choice(featureKinds.count) + 1 + featureKinds[feature].thresholdBits(threshold)
     }
 
-    /// `a <= 49`, `b > 3`, `bit2 = 1`.
+    /// `a <= 49`, `b > 3`, `bit2 = 1` (`FeatureKind.comparison`); features without a name print as `x3`.
+    /// - Complexity: O(1)
     public func text(featureNames: [String], featureKinds: [FeatureKind]) -> String {
         let name = featureNames.indices.contains(feature) ? featureNames[feature] : "x\(feature)"
         return featureKinds[feature].comparison(name, threshold: threshold, greater: comparison == .greater)

@@ -29,6 +29,7 @@ public struct DecisionTree: Sendable, Equatable {
     /// A tree from its parts.
     /// - Precondition: `nodes` is a non-empty pre-order tree whose children follow their parent and whose
     ///   features are below `featureKinds.count`.
+    /// - Complexity: O(nodes)
     public init(nodes: [Node], featureKinds: [FeatureKind], classes: [Int]) {
         precondition(Self.structureProblem(nodes, featureCount: featureKinds.count) == nil, "not a pre-order tree")
         self.nodes = nodes
@@ -43,19 +44,22 @@ public struct DecisionTree: Sendable, Equatable {
     public static func fit(_ table: FeatureTable, parameters: Parameters = Parameters()) -> DecisionTree {
         precondition(table.rowCount > 0, "a tree needs at least one example")
         let (classes, indices) = classIndices(table.labels)
-        let coded = codedFeatures(table, threads: parameters.threads)
+        var coded = codedFeatures(table, threads: parameters.threads)
+        let kinds = coded.indices.map { FeatureKind.of(isInteger: table.isInteger[$0], distinctValues: coded[$0].values) }
         var grower = TreeGrower(features: coded, labels: indices, classCount: classes.count, parameters: parameters)
+        coded = []  // the grower holds the only copy, so its presorted keys are moved, not copied
         grower.grow()
         let grown = grower.tree
         let mask = parameters.ccpAlpha > 0 ? CostComplexityPruning.leaves(of: grown, alpha: parameters.ccpAlpha) : nil
-        return DecisionTree(nodes: grown.nodes(classes: classes, leafMask: mask), featureKinds: FeatureKind.of(table), classes: classes)
+        return DecisionTree(nodes: grown.nodes(classes: classes, leafMask: mask), featureKinds: kinds, classes: classes)
     }
 
     /// The sorted distinct labels and each example's index among them.
     /// - Complexity: O(n) for labels spanning fewer than 2²⁰ values, O(n log n) otherwise.
     static func classIndices(_ labels: [Int]) -> (classes: [Int], indices: [Int32]) {
         guard let low = labels.min(), let high = labels.max() else { return ([], []) }
-        if high.subtractingReportingOverflow(low).partialValue < 1 << 20 && high >= low {
+        let span = high.subtractingReportingOverflow(low)
+        if !span.overflow && span.partialValue < 1 << 20 {
             var table = [Int32](repeating: -1, count: high - low + 1)
             for y in labels { table[y - low] = 0 }
             var classes: [Int] = []

@@ -17,6 +17,13 @@ public enum FeatureKind: String, Sendable, Equatable, CaseIterable {
         }
     }
 
+    /// The kind of a column from its distinct values: binary when they are within {0, 1}.
+    /// - Complexity: O(distinct values)
+    static func of(isInteger: Bool, distinctValues: [Double]) -> FeatureKind {
+        guard isInteger else { return .real }
+        return distinctValues.allSatisfy { $0 == 0 || $0 == 1 } ? .binary : .integer
+    }
+
     /// Whether thresholds on this kind are coded as integers.
     public var isIntegral: Bool { self != .real }
 

@@ -8,6 +8,8 @@ public struct Rule: Sendable, Equatable {
     /// The number of training examples covered.
     public var coverage: Int
 
+    /// A rule from its parts.
+    /// - Complexity: O(1)
     public init(conditions: [Condition], output: Int, precision: Double, coverage: Int) {
         self.conditions = conditions
         self.output = output
@@ -34,6 +36,7 @@ public struct Rule: Sendable, Equatable {
     }
 
     /// `IF a <= 49 AND b > 3 THEN 7` (`IF TRUE THEN 7` without conditions).
+    /// - Complexity: O(conditions)
     public func text(featureNames: [String], featureKinds: [FeatureKind]) -> String {
         let tests = conditions.map { $0.text(featureNames: featureNames, featureKinds: featureKinds) }
         return "IF \(tests.isEmpty ? "TRUE" : tests.joined(separator: " AND ")) THEN \(output)"

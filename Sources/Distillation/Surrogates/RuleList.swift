@@ -20,6 +20,9 @@ public struct RuleList: Sendable, Equatable {
     /// The distinct training labels, increasing; the output alphabet the description length defaults to.
     public let classes: [Int]
 
+    /// A list from its parts.
+    /// - Precondition: every condition's feature is below `featureKinds.count`.
+    /// - Complexity: O(total conditions)
     public init(rules: [Rule], defaultOutput: Int, featureKinds: [FeatureKind], classes: [Int]) {
         precondition(rules.allSatisfy { $0.conditions.allSatisfy { featureKinds.indices.contains($0.feature) } })
         self.rules = rules

@@ -18,6 +18,9 @@ public struct RuleSet: Sendable, Equatable {
     /// The distinct training labels, increasing.
     public let classes: [Int]
 
+    /// A set from its parts.
+    /// - Precondition: every condition's feature is below `featureKinds.count`.
+    /// - Complexity: O(total conditions)
     public init(rules: [Rule], defaultOutput: Int, featureKinds: [FeatureKind], classes: [Int]) {
         precondition(rules.allSatisfy { $0.conditions.allSatisfy { featureKinds.indices.contains($0.feature) } })
         self.rules = rules
@@ -46,7 +49,11 @@ public struct RuleSet: Sendable, Equatable {
             var uncovered = search.classMembers[target]
             while rules.count < parameters.maxRules && !uncovered.isEmpty {
                 let pool = all.subtracting(search.classMembers[target].subtracting(uncovered))
-                var best: (total: Double, candidate: RuleSearch.Candidate, covered: ExampleSet, precision: Double, bits: Double, delta: Int)?
+                var best:
+                    (
+                        total: Double, candidate: RuleSearch.Candidate, covered: ExampleSet, precision: Double, bits: Double,
+                        delta: Int
+                    )?
                 for candidate in search.beam(target: target, pool: pool, positives: uncovered, laplaceClasses: 2) {
                     let covered = search.covered(by: candidate.literals)
                     let coverage = covered.cardinality
@@ -59,7 +66,9 @@ public struct RuleSet: Sendable, Equatable {
                     }
                     let bits = search.bits(candidate.literals)
                     let newTotal = search.totalBits(ruleCount: rules.count + 1, ruleBits: ruleBits + bits, errors: errors + delta)
-                    if let current = best, !RuleList.isBetter(-newTotal, candidate, than: -current.total, current.candidate) { continue }
+                    if let current = best, !RuleList.isBetter(-newTotal, candidate, than: -current.total, current.candidate) {
+                        continue
+                    }
                     best = (newTotal, candidate, covered, precision, bits, delta)
                 }
                 guard let chosen = best else { break }

@@ -13,6 +13,8 @@ public struct FittedSurrogate: Sendable {
     public enum Model: Sendable {
         case table(LookupTable)
         case tree(DecisionTree)
+        case ruleList(RuleList)
+        case ruleSet(RuleSet)
         case program(ProgramSurrogate)
     }
 
@@ -28,6 +30,17 @@ public struct FittedSurrogate: Sendable {
     public var probeCount: Int
 
     public var totalBits: Double { modelBits + exceptionBits }
+
+    /// The number of rules (rule families), leaves (trees), entries (tables) or 1 (programs).
+    public var ruleCount: Int {
+        switch model {
+        case .table(let t): t.entries.count
+        case .tree(let t): t.leafCount
+        case .ruleList(let r): r.rules.count
+        case .ruleSet(let r): r.rules.count
+        case .program: 1
+        }
+    }
     /// Agreement with the network on the fitting probes.
     public var agreement: Double { probeCount == 0 ? 0 : Double(probeCount - exceptionCount) / Double(probeCount) }
 
@@ -41,6 +54,10 @@ public struct FittedSurrogate: Sendable {
             return (0..<probes.count).map { program.predict(probes.region.input($0)) }
         case .tree(let tree):
             return tree.predict(try features(task, probes))
+        case .ruleList(let list):
+            return list.predict(try features(task, probes))
+        case .ruleSet(let set):
+            return set.predict(try features(task, probes))
         }
     }
 
@@ -53,6 +70,8 @@ public struct FittedSurrogate: Sendable {
         switch model {
         case .table(let t): t.jsonBody()
         case .tree(let t): t.jsonBody()
+        case .ruleList(let r): r.jsonBody()
+        case .ruleSet(let r): r.jsonBody()
         case .program(let p): p.jsonBody()
         }
     }
@@ -63,6 +82,8 @@ public struct FittedSurrogate: Sendable {
         switch model {
         case .table(let t): body = t.text(variables: task.variables.map(\.name))
         case .tree(let t): body = t.text(featureNames: featureNames)
+        case .ruleList(let r): body = r.text(featureNames: featureNames)
+        case .ruleSet(let r): body = r.text(featureNames: featureNames)
         case .program(let p): body = p.text()
         }
         let bits =

@@ -26,10 +26,12 @@ struct Distill: ParsableCommand {
 
     @Option(
         parsing: .upToNextOption,
-        help: "Surrogate families to fit (default: table tree program).")
-    var surrogates: [SurrogateFamily] = [.table, .tree, .program]
+        help: "Surrogate families to fit (default: all: table tree rule_list rule_set program).")
+    var surrogates: [SurrogateFamily] = SurrogateFamily.allCases
 
-    @Option(help: "Feature names for the feature-based families (default: the task's, or variables, digits and sums).")
+    @Option(
+        parsing: .upToNextOption,
+        help: "Feature names for the feature-based families (default: the task's, or variables, digits and sums).")
     var features: [String] = []
 
     @Option(help: "Where to write surrogates and probes.")

@@ -96,7 +96,8 @@ struct RuleSearch {
     }
 
     func condition(_ literal: Literal) -> Condition {
-        Condition(feature: literal.feature, literal.greater ? .greater : .lessOrEqual, thresholds[literal.feature][literal.threshold])
+        Condition(
+            feature: literal.feature, literal.greater ? .greater : .lessOrEqual, thresholds[literal.feature][literal.threshold])
     }
 
     /// The examples of the whole training set that satisfy every literal.
@@ -139,7 +140,8 @@ struct RuleSearch {
     func beam(target: Int, pool: ExampleSet, positives: ExampleSet, laplaceClasses: Int) -> [Candidate] {
         var beam = [
             Candidate(
-                literals: [], target: target, covered: pool, total: pool.cardinality, positives: positives.cardinality, laplace: 0)
+                literals: [], target: target, covered: pool, total: pool.cardinality, positives: positives.cardinality, laplace: 0
+            )
         ]
         var found: [Candidate] = []
         for _ in 0..<parameters.maxConditions {

@@ -3,6 +3,9 @@ import Foundation
 /// The impurity arithmetic of scikit-learn's `Gini` and `Entropy` criteria (`sklearn/tree/_criterion.pyx`),
 /// operation for operation, so that equal splits compare equal and the chosen split is the same.
 enum SplitImpurity {
+    /// ln 2.
+    static let ln2 = Foundation.log(2.0)
+
     /// `log(x)` of `_utils.pyx`: `ln(x) / ln(2)`.
     @inline(__always)
     static func log2Ratio(_ x: Double) -> Double { Foundation.log(x) / Foundation.log(2.0) }

@@ -13,6 +13,8 @@ struct TreeGrower {
     private var scikitLearnOrder: ScikitLearnFeatureOrder?
     private var results: [FeatureSplit]
     private let presorted: PresortedColumns
+    /// `k·ln k` for k in 0...n, for the entropy filter (empty for Gini).
+    private let xLogX: [Double]
     private(set) var tree: GrownTree
 
     /// The split chosen for a node, with what its children need.
@@ -70,12 +72,14 @@ struct TreeGrower {
         let binCapacity = min(maxBins, 1 << 16)
         let histogramCapacity = min(maxBins * classCount, 1 << 20)
         workspaces = (0..<parameters.threads).map { _ in
-            SplitWorkspace(exampleCount: n, classCount: classCount, histogramCapacity: histogramCapacity, binCapacity: binCapacity)
+            SplitWorkspace(
+                exampleCount: n, classCount: classCount, histogramCapacity: histogramCapacity, binCapacity: binCapacity)
         }
         if case .scikitLearn(let randomState) = parameters.tieBreak {
             scikitLearnOrder = ScikitLearnFeatureOrder(featureCount: features.count, randomState: randomState)
         }
         results = [FeatureSplit](repeating: FeatureSplit(), count: features.count)
+        xLogX = parameters.criterion == .entropy ? (0...n).map { $0 == 0 ? 0 : Double($0) * Foundation.log(Double($0)) } : []
         tree = GrownTree(classCount: classCount)
     }
 
@@ -229,46 +233,52 @@ struct TreeGrower {
         let features = features
         let (classCount, criterion, minSamplesLeaf) = (classCount, parameters.criterion, parameters.minSamplesLeaf)
         labels.withUnsafeBufferPointer { labels in
-        let search = SplitSearch(
-            features: features, labels: labels.baseAddress!, classCount: classCount, criterion: criterion,
-            minSamplesLeaf: minSamplesLeaf)
-        order.withUnsafeBufferPointer { order in
-            let samples = UnsafeBufferPointer(rebasing: order[start..<end])
-            counts.withUnsafeBufferPointer { counts in
-                results.withUnsafeMutableBufferPointer { results in
-                    if threads <= 1 || samples.count * candidates.count < 1 << 15 {
-                        for f in candidates {
-                            results[f] = Self.best(search, presorted, f, samples, start, counts.baseAddress!, workspaces[0])
-                        }
-                        return
-                    }
-                    // Workers take features in turn; each writes only its own features' results.
-                    let resultsAddress = UInt(bitPattern: results.baseAddress)
-                    let countsAddress = UInt(bitPattern: counts.baseAddress)
-                    let (samplesAddress, sampleCount) = (UInt(bitPattern: samples.baseAddress), samples.count)
-                    DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                        let results = UnsafeMutablePointer<FeatureSplit>(bitPattern: resultsAddress)!
-                        let counts = UnsafePointer<Int>(bitPattern: countsAddress)!
-                        let samples = UnsafeBufferPointer(start: UnsafePointer<Int32>(bitPattern: samplesAddress), count: sampleCount)
-                        for k in stride(from: worker, to: candidates.count, by: threads) {
-                            let f = candidates[k]
-                            results[f] = Self.best(search, presorted, f, samples, start, counts, workspaces[worker])
+            xLogX.withUnsafeBufferPointer { xLogX in
+                let search = SplitSearch(
+                    features: features, labels: labels.baseAddress!, classCount: classCount, criterion: criterion,
+                    minSamplesLeaf: minSamplesLeaf, xLogX: xLogX.isEmpty ? nil : xLogX.baseAddress)
+                order.withUnsafeBufferPointer { order in
+                    let samples = UnsafeBufferPointer(rebasing: order[start..<end])
+                    counts.withUnsafeBufferPointer { counts in
+                        results.withUnsafeMutableBufferPointer { results in
+                            if threads <= 1 || samples.count * candidates.count < 1 << 15 {
+                                for f in candidates {
+                                    results[f] = Self.best(
+                                        search, presorted, f, samples, start, counts.baseAddress!, workspaces[0])
+                                }
+                                return
+                            }
+                            // Workers take features in turn; each writes only its own features' results.
+                            let resultsAddress = UInt(bitPattern: results.baseAddress)
+                            let countsAddress = UInt(bitPattern: counts.baseAddress)
+                            let (samplesAddress, sampleCount) = (UInt(bitPattern: samples.baseAddress), samples.count)
+                            DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                                let results = UnsafeMutablePointer<FeatureSplit>(bitPattern: resultsAddress)!
+                                let counts = UnsafePointer<Int>(bitPattern: countsAddress)!
+                                let samples = UnsafeBufferPointer(
+                                    start: UnsafePointer<Int32>(bitPattern: samplesAddress), count: sampleCount)
+                                for k in stride(from: worker, to: candidates.count, by: threads) {
+                                    let f = candidates[k]
+                                    results[f] = Self.best(search, presorted, f, samples, start, counts, workspaces[worker])
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        }
     }
 
     /// The best split of `feature`: from its presorted keys for wide features, else by `search.best`.
     private static func best(
-        _ search: SplitSearch, _ presorted: PresortedColumns, _ feature: Int, _ samples: UnsafeBufferPointer<Int32>, _ start: Int, _ counts: UnsafePointer<Int>,
+        _ search: SplitSearch, _ presorted: PresortedColumns, _ feature: Int, _ samples: UnsafeBufferPointer<Int32>, _ start: Int,
+        _ counts: UnsafePointer<Int>,
         _ workspace: SplitWorkspace
     ) -> FeatureSplit {
         if let keys = presorted.keys[feature] {
             return search.presortedSplit(
-                feature: feature, keys: keys + start, count: samples.count, columns: presorted, counts: counts, workspace: workspace)
+                feature: feature, keys: keys + start, count: samples.count, columns: presorted, counts: counts,
+                workspace: workspace)
         }
         return search.best(feature: feature, samples: samples, counts: counts, workspace: workspace)
     }
