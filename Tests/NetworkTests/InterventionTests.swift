@@ -138,10 +138,12 @@ private let base = rows([[1, 2], [3, 4]])
             hook: "layers.0.hook_post", units: [1, 2], kind: .interchangeActivation(source, sourceIndex: (0..<10).map { $0 % 3 }))
     ]
     let whole = try net.run(input, capture: ["layers.0.hook_post"], interventions: interventions)
-    let chunked = try Chunking.run(input, examplesPerChunk: 3, interventions: interventions) {
-        chunk, sliced throws(NetworkError) in
-        try net.run(chunk, capture: ["layers.0.hook_post"], interventions: sliced)
+    for threads in [1, 2] {
+        let chunked = try Chunking.run(input, examplesPerChunk: 3, threads: threads, interventions: interventions) {
+            chunk, sliced, _ throws(NetworkError) in
+            try net.run(chunk, capture: ["layers.0.hook_post"], interventions: sliced)
+        }
+        #expect(chunked.output == whole.output)
+        #expect(chunked.activations["layers.0.hook_post"] == whole.activations["layers.0.hook_post"])
     }
-    #expect(chunked.output == whole.output)
-    #expect(chunked.activations["layers.0.hook_post"] == whole.activations["layers.0.hook_post"])
 }

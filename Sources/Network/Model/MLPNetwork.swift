@@ -139,17 +139,17 @@ public struct MLPNetwork: NeuralNetwork {
             if case .linear(_, _, _, _, let outputs) = step { return max(widest, outputs) }
             return widest
         }
-        return try Chunking.run(input, examplesPerChunk: max(64, Chunking.targetFloats / widest), interventions: resolved) {
-            (chunk, interventions) throws(NetworkError) in
+        let perChunk = Chunking.examplesPerChunk(batch: features.shape[0], widest: widest, threads: threads)
+        return try Chunking.run(input, examplesPerChunk: perChunk, threads: threads, interventions: resolved) {
+            (chunk, interventions, threads) throws(NetworkError) in
             guard case .features(let features) = chunk else { preconditionFailure() }
-            return try forward(features, capture: capture, interventions: interventions)
+            return try forward(features, capture: capture, interventions: interventions, threads: threads)
         }
     }
 
-    private func forward(_ features: FloatTensor, capture: Set<String>, interventions resolved: [Intervention])
-        throws(NetworkError)
-        -> NetworkRun
-    {
+    private func forward(
+        _ features: FloatTensor, capture: Set<String>, interventions resolved: [Intervention], threads: Int
+    ) throws(NetworkError) -> NetworkRun {
         let batch = features.shape[0]
         let hooks = HookContext(capture: capture, interventions: resolved)
         var x = features.scalars
@@ -178,11 +178,18 @@ public struct MLPNetwork: NeuralNetwork {
     static func linear(
         _ x: [Float], batch: Int, weight: [Float], bias: [Float]?, inputs: Int, outputs: Int, threads: Int
     ) -> [Float] {
-        var y = [Float](repeating: 0, count: batch * outputs)
-        if let bias {
-            y.withUnsafeMutableBufferPointer { p in
-                for r in 0..<batch { for c in 0..<outputs { p[r * outputs + c] = bias[c] } }
+        // Each row starts as the bias (copied row by row) and the product is accumulated onto it.
+        var y = [Float](unsafeUninitializedCapacity: batch * outputs) { buffer, initialized in
+            if let bias, outputs > 0, batch > 0 {
+                bias.withUnsafeBufferPointer { source in
+                    for r in 0..<batch {
+                        (buffer.baseAddress! + r * outputs).initialize(from: source.baseAddress!, count: outputs)
+                    }
+                }
+            } else if !buffer.isEmpty {
+                buffer.initialize(repeating: 0)
             }
+            initialized = batch * outputs
         }
         guard batch > 0, outputs > 0, inputs > 0 else { return y }
         x.withUnsafeBufferPointer { a in
@@ -196,4 +203,5 @@ public struct MLPNetwork: NeuralNetwork {
         }
         return y
     }
+
 }

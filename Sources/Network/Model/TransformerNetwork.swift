@@ -124,17 +124,17 @@ public struct TransformerNetwork: NeuralNetwork {
             )
         }
         let widest = max(c.dModel, c.dMLP, c.nHeads * c.dHead, c.dVocabOut, c.nHeads * seq)
-        return try Chunking.run(input, examplesPerChunk: max(16, Chunking.targetFloats / (widest * seq)), interventions: resolved)
-        {
-            (chunk, interventions) throws(NetworkError) in
+        let perChunk = Chunking.examplesPerChunk(batch: batch, widest: widest * seq, threads: threads)
+        return try Chunking.run(input, examplesPerChunk: perChunk, threads: threads, interventions: resolved) {
+            (chunk, interventions, threads) throws(NetworkError) in
             guard case .tokens(let ids, let batch, _) = chunk else { preconditionFailure() }
-            return try forward(ids: ids, batch: batch, seq: seq, capture: capture, interventions: interventions)
+            return try forward(ids: ids, batch: batch, seq: seq, capture: capture, interventions: interventions, threads: threads)
         }
     }
 
-    private func forward(ids: [Int], batch: Int, seq: Int, capture: Set<String>, interventions resolved: [Intervention])
-        throws(NetworkError) -> NetworkRun
-    {
+    private func forward(
+        ids: [Int], batch: Int, seq: Int, capture: Set<String>, interventions resolved: [Intervention], threads: Int
+    ) throws(NetworkError) -> NetworkRun {
         let c = config
         let hooks = HookContext(capture: capture, interventions: resolved)
         let rows = batch * seq, dm = c.dModel, hd = c.nHeads * c.dHead
@@ -162,11 +162,11 @@ public struct TransformerNetwork: NeuralNetwork {
                 try hooks.visit("\(p).ln1.hook_normalized", &x, residual)
             }
             let heads = HookLayout.positional([batch, seq, c.nHeads, c.dHead])
-            var q = linear(x, rows: rows, weight: block.wQ, bias: block.bQ, inputs: dm, outputs: hd)
+            var q = linear(x, rows: rows, weight: block.wQ, bias: block.bQ, inputs: dm, outputs: hd, threads: threads)
             try hooks.visit("\(p).attn.hook_q", &q, heads)
-            var k = linear(x, rows: rows, weight: block.wK, bias: block.bK, inputs: dm, outputs: hd)
+            var k = linear(x, rows: rows, weight: block.wK, bias: block.bK, inputs: dm, outputs: hd, threads: threads)
             try hooks.visit("\(p).attn.hook_k", &k, heads)
-            var v = linear(x, rows: rows, weight: block.wV, bias: block.bV, inputs: dm, outputs: hd)
+            var v = linear(x, rows: rows, weight: block.wV, bias: block.bV, inputs: dm, outputs: hd, threads: threads)
             try hooks.visit("\(p).attn.hook_v", &v, heads)
             var scores = attentionScores(q: q, k: k, batch: batch, seq: seq)
             let attention = HookLayout.attention(batch: batch, heads: c.nHeads, positions: seq)
@@ -176,7 +176,7 @@ public struct TransformerNetwork: NeuralNetwork {
             try hooks.visit("\(p).attn.hook_pattern", &pattern, attention)
             var z = attentionValues(pattern: pattern, v: v, batch: batch, seq: seq)
             try hooks.visit("\(p).attn.hook_z", &z, heads)
-            var attnOut = linear(z, rows: rows, weight: block.wO, bias: block.bO, inputs: hd, outputs: dm)
+            var attnOut = linear(z, rows: rows, weight: block.wO, bias: block.bO, inputs: hd, outputs: dm, threads: threads)
             try hooks.visit("\(p).hook_attn_out", &attnOut, residual)
             for j in 0..<resid.count { resid[j] += attnOut[j] }
             if !c.attnOnly {
@@ -187,12 +187,13 @@ public struct TransformerNetwork: NeuralNetwork {
                     try hooks.visit("\(p).ln2.hook_normalized", &y, residual)
                 }
                 let hidden = HookLayout.positional([batch, seq, c.dMLP])
-                var pre = linear(y, rows: rows, weight: block.wIn, bias: block.bIn, inputs: dm, outputs: c.dMLP)
+                var pre = linear(y, rows: rows, weight: block.wIn, bias: block.bIn, inputs: dm, outputs: c.dMLP, threads: threads)
                 try hooks.visit("\(p).mlp.hook_pre", &pre, hidden)
                 var post = pre
                 activate(&post)
                 try hooks.visit("\(p).mlp.hook_post", &post, hidden)
-                var mlpOut = linear(post, rows: rows, weight: block.wOut, bias: block.bOut, inputs: c.dMLP, outputs: dm)
+                var mlpOut = linear(
+                    post, rows: rows, weight: block.wOut, bias: block.bOut, inputs: c.dMLP, outputs: dm, threads: threads)
                 try hooks.visit("\(p).hook_mlp_out", &mlpOut, residual)
                 for j in 0..<resid.count { resid[j] += mlpOut[j] }
             }
@@ -202,11 +203,14 @@ public struct TransformerNetwork: NeuralNetwork {
             Activations.transformerLensNorm(&resid, width: dm, eps: c.eps, weight: norm.weight, bias: norm.bias)
             try hooks.visit("ln_final.hook_normalized", &resid, residual)
         }
-        let logits = linear(resid, rows: rows, weight: unembed, bias: unembedBias, inputs: dm, outputs: c.dVocabOut)
+        let logits = linear(
+            resid, rows: rows, weight: unembed, bias: unembedBias, inputs: dm, outputs: c.dVocabOut, threads: threads)
         return NetworkRun(output: FloatTensor(shape: [batch, seq, c.dVocabOut], scalars: logits), activations: hooks.captured)
     }
 
-    private func linear(_ x: [Float], rows: Int, weight: [Float], bias: [Float], inputs: Int, outputs: Int) -> [Float] {
+    private func linear(
+        _ x: [Float], rows: Int, weight: [Float], bias: [Float], inputs: Int, outputs: Int, threads: Int
+    ) -> [Float] {
         MLPNetwork.linear(x, batch: rows, weight: weight, bias: bias, inputs: inputs, outputs: outputs, threads: threads)
     }
 
