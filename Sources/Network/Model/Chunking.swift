@@ -15,6 +15,14 @@ enum Chunking {
         return max(1, min(cacheSized, perThread))
     }
 
+    /// Multiply-adds below which a run stays on the calling thread: waking another costs more than it saves.
+    static let parallelThreshold = 1 << 18
+
+    /// The threads worth using for `batch` examples of `work` multiply-adds each.
+    static func threads(_ threads: Int, batch: Int, work: Int) -> Int {
+        batch.multipliedReportingOverflow(by: work).partialValue < parallelThreshold ? 1 : threads
+    }
+
     /// Calls `body` on consecutive slices of `input` (interchange source indices sliced to match) and
     /// concatenates the outputs and captured activations. `body` gets the threads its matrix multiplies
     /// may use: all of `threads` for a single chunk, one when chunks run side by side.

@@ -139,6 +139,11 @@ public struct MLPNetwork: NeuralNetwork {
             if case .linear(_, _, _, _, let outputs) = step { return max(widest, outputs) }
             return widest
         }
+        let work = steps.reduce(0) { total, step in
+            if case .linear(_, _, _, let inputs, let outputs) = step { return total + inputs * outputs }
+            return total
+        }
+        let threads = Chunking.threads(threads, batch: features.shape[0], work: work)
         let perChunk = Chunking.examplesPerChunk(batch: features.shape[0], widest: widest, threads: threads)
         return try Chunking.run(input, examplesPerChunk: perChunk, threads: threads, interventions: resolved) {
             (chunk, interventions, threads) throws(NetworkError) in
@@ -192,6 +197,24 @@ public struct MLPNetwork: NeuralNetwork {
             initialized = batch * outputs
         }
         guard batch > 0, outputs > 0, inputs > 0 else { return y }
+        if inputs * outputs <= 1024 {
+            // A small layer: a direct loop beats packing panels for the blocked kernel.
+            x.withUnsafeBufferPointer { a in
+                weight.withUnsafeBufferPointer { w in
+                    y.withUnsafeMutableBufferPointer { c in
+                        for r in 0..<batch {
+                            let row = c.baseAddress! + r * outputs
+                            for k in 0..<inputs {
+                                let v = a[r * inputs + k]
+                                let wk = w.baseAddress! + k * outputs
+                                for j in 0..<outputs { row[j] += v * wk[j] }
+                            }
+                        }
+                    }
+                }
+            }
+            return y
+        }
         x.withUnsafeBufferPointer { a in
             weight.withUnsafeBufferPointer { w in
                 y.withUnsafeMutableBufferPointer { c in

@@ -124,6 +124,9 @@ public struct TransformerNetwork: NeuralNetwork {
             )
         }
         let widest = max(c.dModel, c.dMLP, c.nHeads * c.dHead, c.dVocabOut, c.nHeads * seq)
+        let hd = c.nHeads * c.dHead
+        let work = seq * (c.nLayers * (4 * c.dModel * hd + 2 * c.dModel * c.dMLP) + c.dModel * c.dVocabOut)
+        let threads = Chunking.threads(threads, batch: batch, work: work)
         let perChunk = Chunking.examplesPerChunk(batch: batch, widest: widest * seq, threads: threads)
         return try Chunking.run(input, examplesPerChunk: perChunk, threads: threads, interventions: resolved) {
             (chunk, interventions, threads) throws(NetworkError) in
