@@ -148,3 +148,34 @@ private func mlp(width: Int, outputs: Int) throws -> MLPNetwork {
     let back = try LookupTable(jsonBody: parsed, variableCount: 2)
     #expect(back.predict([3, 4]) == 7 && back.fallbackValue == 7 && back.entries.count == 3)
 }
+
+@Test func tokenSequenceVariablesExpandToOneVariablePerPosition() throws {
+    let t = try task(
+        #"{"retort_task": 1, "variables": [{"name": "s", "type": "tokens", "length": 3, "max": 4}], "encoder": {"kind": "tokens"}, "decoder": {"kind": "argmax", "outputs": 5}}"#
+    )
+    #expect(t.variables.map(\.name) == ["s[0]", "s[1]", "s[2]"])
+    #expect(t.domainSize == 125)
+}
+
+@Test func regressionDecoderRoundsAndClamps() throws {
+    let t = try task(
+        #"{"retort_task": 1, "variables": [{"name": "a", "type": "integer", "min": 0, "max": 9}], "encoder": {"kind": "raw"}, "decoder": {"kind": "regression", "unit": 0, "min": 0, "max": 18}}"#
+    )
+    #expect(t.outputValues.count == 19)
+    let decoded = try t.decode(FloatTensor(shape: [4, 1], scalars: [3.4, 3.6, -2, 1e30]))
+    #expect(decoded == [3, 4, 0, 18])
+}
+
+@Test func hiddenUnitFeaturesThresholdTheProbedActivations() throws {
+    let t = try task(additionTask)
+    let region = Region(name: "probe", values: [1, 2, 3, 4], indices: [12, 34], variableCount: 2)
+    let activation = FloatTensor(shape: [2, 3], scalars: [0.9, -1, 0.2, 0.1, 2, 0.7])
+    let probes = ProbeSet(
+        variables: ["a", "b"], region: region, outputs: [3, 7], activations: ["layers.0.hook_post": activation])
+    #expect(TaskFeatures.hooks(in: ["a", "layers.0.hook_post[1]>0.5"]) == ["layers.0.hook_post"])
+    let one = try TaskFeatures(task: t, names: ["layers.0.hook_post[1]>0.5"], activations: probes.activations)
+    #expect(try one.table(probes).columns == [[0, 1]])
+    let all = try TaskFeatures(task: t, names: ["layers.0.hook_post>0.5"], activations: probes.activations)
+    #expect(all.names == ["layers.0.hook_post[0]>0.5", "layers.0.hook_post[1]>0.5", "layers.0.hook_post[2]>0.5"])
+    #expect(try all.table(probes).columns == [[1, 0], [0, 1], [0, 1]])
+}

@@ -341,3 +341,26 @@ struct DistillCommandTests {
         #expect(run.stderr.contains("width 10") && run.stderr.contains("width 4"))
     }
 }
+
+@Suite("retort distill --probes")
+struct DistillFromProbesTests {
+    @Test("saved probes refit without the network and give the same surrogate")
+    func refitFromProbes() throws {
+        let folder = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try RetortRun(
+            "distill", folder + "/model.safetensors", "--network", folder + "/network.json", "--task", folder + "/task.json",
+            "--surrogates", "program", "--out", directory + "/a")
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try RetortRun(
+            "distill", "--probes", directory + "/a/probes.safetensors", "--task", folder + "/task.json", "--surrogates",
+            "program",
+            "--out", directory + "/b")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(
+            FileManager.default.contents(atPath: directory + "/a/program.json")
+                == FileManager.default.contents(atPath: directory + "/b/program.json"))
+        #expect(try RetortRun("distill", "--task", folder + "/task.json").status == 64)
+    }
+}

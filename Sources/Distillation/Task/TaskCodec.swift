@@ -132,6 +132,17 @@ extension TaskDescription {
                 throw .encoderMismatch(reason: "the decoder reads unit \(unit); the output has \(rowLength)")
             }
             return (0..<batch).map { output.scalars[$0 * rowLength + unit] > threshold ? 1 : 0 }
+        case .regression(let unit, let low, let high):
+            guard unit < rowLength else {
+                throw .encoderMismatch(reason: "the decoder reads unit \(unit); the output has \(rowLength)")
+            }
+            return (0..<batch).map { b in
+                let value = output.scalars[b * rowLength + unit]
+                guard !value.isNaN else { return low }
+                // Clamped as a float first, so a huge output cannot trap the conversion.
+                let clamped = Swift.min(Swift.max(Double(value).rounded(), Double(low)), Double(high))
+                return Int(clamped)
+            }
         }
     }
 }

@@ -53,6 +53,9 @@ public enum TaskDecoder: Sendable, Equatable {
     case argmax(classes: [Int]?, position: Int)
     /// 1 when output `unit` exceeds `threshold`, else 0.
     case threshold(unit: Int, threshold: Float)
+    /// Output `unit` as a number, rounded to the nearest integer and clamped to `min…max`
+    /// (surrogates predict integers; the unrounded value is kept in the probes' activations if hooked).
+    case regression(unit: Int, min: Int, max: Int)
 }
 
 /// A region of the task's domain: how its inputs are chosen.

@@ -23,12 +23,23 @@ struct TaskParser {
         var variables: [TaskVariable] = []
         for (i, element) in variableList.enumerated() {
             let v = try JSONObjectReader(element, path: "variables[\(i)]")
-            try v.rejectUnknownKeys(allowed: ["name", "type", "min", "max", "values"])
+            try v.rejectUnknownKeys(allowed: ["name", "type", "min", "max", "values", "length"])
             let variableName = try v.requiredString("name")
-            guard !variables.contains(where: { $0.name == variableName }) else {
+            guard !variables.contains(where: { $0.name == variableName || $0.name.hasPrefix(variableName + "[") }) else {
                 throw .invalidDescription(path: v.subpath("name"), reason: "duplicate variable \"\(variableName)\"")
             }
             switch try v.requiredString("type") {
+            case "tokens":
+                // A token sequence is one integer variable per position: name[0], name[1], …
+                let length = try v.requiredInteger("length", minimum: 1)
+                let min = try v.integer("min") ?? 0, max = try v.requiredInteger("max")
+                guard min <= max, min >= 0 else {
+                    throw .invalidDescription(path: v.path, reason: "token ids need 0 <= min <= max")
+                }
+                guard length <= 64 else { throw .invalidDescription(path: v.subpath("length"), reason: "at most 64 positions") }
+                for position in 0..<length {
+                    variables.append(TaskVariable(name: "\(variableName)[\(position)]", min: min, max: max))
+                }
             case "integer":
                 let min = try v.requiredInteger("min"), max = try v.requiredInteger("max")
                 guard min <= max else { throw .invalidDescription(path: v.path, reason: "min \(min) exceeds max \(max)") }
@@ -144,6 +155,13 @@ struct TaskParser {
                     path: d.path, reason: "argmax needs \"classes\" (class → value) or \"outputs\" (the class count)")
             }
             return (.argmax(classes: nil, position: position), Array(0..<count))
+        case "regression":
+            try d.rejectUnknownKeys(allowed: ["kind", "unit", "min", "max"])
+            let min = try d.requiredInteger("min"), max = try d.requiredInteger("max")
+            guard min <= max, max - min < 1 << 24 else {
+                throw .invalidDescription(path: d.path, reason: "a regression output needs min <= max (at most 2^24 values)")
+            }
+            return (.regression(unit: try d.integer("unit", minimum: 0) ?? 0, min: min, max: max), Array(min...max))
         case "threshold":
             try d.rejectUnknownKeys(allowed: ["kind", "unit", "threshold"])
             return (
@@ -151,7 +169,8 @@ struct TaskParser {
                 [0, 1]
             )
         case let other:
-            throw .invalidDescription(path: d.subpath("kind"), reason: "unknown decoder \"\(other)\" (known: argmax, threshold)")
+            throw .invalidDescription(
+                path: d.subpath("kind"), reason: "unknown decoder \"\(other)\" (known: argmax, threshold, regression)")
         }
     }
 

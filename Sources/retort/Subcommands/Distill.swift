@@ -15,11 +15,14 @@ struct Distill: ParsableCommand {
             inputs, and its compression against a lookup table of the whole domain.
             """)
 
-    @Argument(help: "The weight file.")
-    var model: String
+    @Argument(help: "The weight file (not needed with --probes).")
+    var model: String?
 
     @Option(help: "A network description file, a TransformerLens config, or a preset (mlp, transformer).")
-    var network: String
+    var network: String?
+
+    @Option(help: "Fit on a probe file saved by an earlier distill instead of running the network.")
+    var probes: String?
 
     @Option(help: "The task description (formats/task.md).")
     var task: String
@@ -51,43 +54,37 @@ struct Distill: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if probes == nil && (model == nil || network == nil) {
+            throw ValidationError("give MODEL and --network, or --probes FILE")
+        }
+        if probes != nil && (model != nil || network != nil) {
+            throw ValidationError("--probes replaces MODEL and --network; give one or the other")
+        }
         if programSize < 1 { throw ValidationError("--program-size must be at least 1") }
     }
 
     func run() throws {
         let threads = self.threads ?? System.coreCount
-        let weights = try reportingErrors(path: model) { () throws(WeightFileError) in try WeightFiles.open(model) }
-        let description = try reportingNetworkErrors(path: network) { () throws(NetworkError) in
-            try NetworkLoader.description(network)
-        }
-        let net = try reportingNetworkErrors(path: model) { () throws(NetworkError) in
-            try NetworkLoader.load(file: weights, description: description, threads: threads)
-        }
         let taskDescription = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
             try TaskDescription.read(task)
         }
-        let regions = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
-            try taskDescription.checkEncoder(for: net)
-            return try taskDescription.resolveRegions()
-        }
         let featureNames = features.isEmpty ? taskDescription.features : features
-        let hooks = TaskFeatures.hooks(in: featureNames)
-        for hook in hooks {
-            try reportingNetworkErrors(path: task) { () throws(NetworkError) in try net.checkHook(hook) }
-        }
-        func probe(_ name: String) throws -> ProbeSet? {
-            guard let region = regions[name] else { return nil }
-            let bar = ProgressBar(label: "probing \(name)", minimumBytes: 0, totalBytes: region.count, unit: "inputs")
-            defer { bar.finish() }
-            return try reportingDistillationErrors(path: model) { () throws(DistillationError) in
-                try ProbeSet.probe(net, task: taskDescription, region: region, hooks: hooks, progress: bar.update)
+        let probes: ProbeSet
+        let heldOut: ProbeSet?
+        if let path = self.probes {
+            probes = try reportingDistillationErrors(path: path) { () throws(DistillationError) in
+                let saved = try ProbeSet.read(path)
+                guard saved.variables == taskDescription.variables.map(\.name) else {
+                    throw .mismatch(
+                        path: path,
+                        reason: "probes of variables \(saved.variables), the task has \(taskDescription.variables.map(\.name))")
+                }
+                return saved
             }
+            heldOut = nil
+        } else {
+            (probes, heldOut) = try probeNetwork(taskDescription, hooks: TaskFeatures.hooks(in: featureNames), threads: threads)
         }
-        guard let probes = try probe("probe") else {
-            printError("\(task): the task has no probe region")
-            throw ExitCode.failure
-        }
-        let heldOut = try probe("held_out")
         let taskFeatures = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
             try TaskFeatures(task: taskDescription, names: featureNames, activations: probes.activations)
         }
@@ -121,6 +118,38 @@ struct Distill: ParsableCommand {
             json
                 ? summaryJSON(fitted, seconds: seconds, task: taskDescription)
                 : summaryText(fitted, seconds: seconds, task: taskDescription, probes: probes, heldOut: heldOut))
+    }
+
+    /// Loads the network and probes the task's probe and held-out regions.
+    private func probeNetwork(_ taskDescription: TaskDescription, hooks: [String], threads: Int) throws -> (ProbeSet, ProbeSet?) {
+        let model = self.model!, network = self.network!
+        let weights = try reportingErrors(path: model) { () throws(WeightFileError) in try WeightFiles.open(model) }
+        let description = try reportingNetworkErrors(path: network) { () throws(NetworkError) in
+            try NetworkLoader.description(network)
+        }
+        let net = try reportingNetworkErrors(path: model) { () throws(NetworkError) in
+            try NetworkLoader.load(file: weights, description: description, threads: threads)
+        }
+        let regions = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+            try taskDescription.checkEncoder(for: net)
+            return try taskDescription.resolveRegions()
+        }
+        for hook in hooks {
+            try reportingNetworkErrors(path: task) { () throws(NetworkError) in try net.checkHook(hook) }
+        }
+        func probe(_ name: String) throws -> ProbeSet? {
+            guard let region = regions[name] else { return nil }
+            let bar = ProgressBar(label: "probing \(name)", minimumBytes: 0, totalBytes: region.count, unit: "inputs")
+            defer { bar.finish() }
+            return try reportingDistillationErrors(path: model) { () throws(DistillationError) in
+                try ProbeSet.probe(net, task: taskDescription, region: region, hooks: hooks, progress: bar.update)
+            }
+        }
+        guard let probes = try probe("probe") else {
+            printError("\(task): the task has no probe region")
+            throw ExitCode.failure
+        }
+        return (probes, try probe("held_out"))
     }
 
     private func write(_ fitted: [FittedSurrogate], probes: ProbeSet, task: TaskDescription, to directory: String) throws {
