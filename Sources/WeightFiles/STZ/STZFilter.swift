@@ -55,8 +55,10 @@ public enum STZFilter: String, Sendable, CaseIterable {
     }
 
     /// The inverse of `split`, reading stream k from `streams[k]` (each `output.count / streamCount` bytes).
+    /// `streaming`: the output is not read again soon (a whole restored file), so it may be
+    /// written around the caches.
     /// - Complexity: O(n)
-    func merge(_ streams: [UnsafeRawPointer], into output: UnsafeMutableRawBufferPointer) {
+    func merge(_ streams: [UnsafeRawPointer], into output: UnsafeMutableRawBufferPointer, streaming: Bool = false) {
         guard output.count > 0 else { return }
         if self == .none {
             output.baseAddress!.copyMemory(from: streams[0], byteCount: output.count)
@@ -64,7 +66,8 @@ public enum STZFilter: String, Sendable, CaseIterable {
         }
         let pointers = streams.map { Optional($0.assumingMemoryBound(to: UInt8.self)) }
         pointers.withUnsafeBufferPointer { list in
-            retort_bytegroup_merge(
+            let merge = streaming ? retort_bytegroup_merge_streaming : retort_bytegroup_merge
+            merge(
                 list.baseAddress!, output.count / streamCount, Int32(streamCount), rotates ? 1 : 0,
                 output.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
