@@ -197,24 +197,6 @@ public struct MLPNetwork: NeuralNetwork {
             initialized = batch * outputs
         }
         guard batch > 0, outputs > 0, inputs > 0 else { return y }
-        if inputs * outputs <= 1024 {
-            // A small layer: a direct loop beats packing panels for the blocked kernel.
-            x.withUnsafeBufferPointer { a in
-                weight.withUnsafeBufferPointer { w in
-                    y.withUnsafeMutableBufferPointer { c in
-                        for r in 0..<batch {
-                            let row = c.baseAddress! + r * outputs
-                            for k in 0..<inputs {
-                                let v = a[r * inputs + k]
-                                let wk = w.baseAddress! + k * outputs
-                                for j in 0..<outputs { row[j] += v * wk[j] }
-                            }
-                        }
-                    }
-                }
-            }
-            return y
-        }
         x.withUnsafeBufferPointer { a in
             weight.withUnsafeBufferPointer { w in
                 y.withUnsafeMutableBufferPointer { c in
