@@ -47,6 +47,7 @@ let package = Package(
                 "WeightFiles",
                 "Network",
                 "Distillation",
+                "CRetortKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +58,7 @@ let package = Package(
         // Peer benchmarks drive this in-process harness (scripts/bench_network.py).
         .executableTarget(
             name: "retort-bench",
-            dependencies: ["WeightFiles", "Network", "Distillation"]
+            dependencies: ["WeightFiles", "Network", "Distillation", "CRetortKernels"]
         ),
         .testTarget(
             name: "NetworkTests",

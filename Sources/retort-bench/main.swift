@@ -6,6 +6,7 @@
 //
 // To add a subcommand, add a case to the switch at the bottom and a line to `usage`.
 
+import CRetortKernels
 import Network
 
 #if canImport(Glibc)
@@ -145,6 +146,10 @@ func runGemm(_ words: ArraySlice<String>) {
         "{\"m\":\(m),\"n\":\(n),\"k\":\(k),\"threads\":\(threads),\"bt\":\(transposed),\"isa\":\"\(isa)\","
             + "\"repeat\":\(repeats),\"best_s\":\(json(best)),\"median_s\":\(json(median)),\"gflops\":\(json(gflops))}")
 }
+
+// As the retort executable does (Sources/retort/Frontend/Allocator.swift): keep freed activation
+// buffers for reuse instead of unmapping them after every layer.
+retort_keep_freed_memory()
 
 let words = CommandLine.arguments.dropFirst()
 switch words.first {

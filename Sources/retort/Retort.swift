@@ -5,7 +5,7 @@ import WeightFiles
 struct Retort: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retort",
-        abstract: "Read, convert and verify neural-network weight files.",
+        abstract: "Read, convert and verify weight files; run networks; distil them into symbolic surrogates.",
         discussion: """
             Formats: safetensors (also sharded through model.safetensors.index.json, \
             and gzip- or zlib-wrapped), NumPy .npy and .npz. PyTorch checkpoints and \
@@ -14,6 +14,11 @@ struct Retort: ParsableCommand {
             """,
         subcommands: [Inspect.self, Convert.self, Verify.self, Run.self, Distill.self]
     )
+
+    static func main() {
+        tuneAllocator()
+        main(nil)
+    }
 }
 
 extension DType: ExpressibleByArgument {

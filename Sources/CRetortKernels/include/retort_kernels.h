@@ -94,3 +94,10 @@ void retort_softmax_rows(float *x, size_t rows, size_t width);
 /// exp of each of `count` floats, in place (relative error below 2e-7; below FLT_MIN → 0).
 void retort_exp(float *x, size_t count);
 #endif
+
+#ifndef RETORT_KERNELS_ALLOCATOR
+#define RETORT_KERNELS_ALLOCATOR
+/// For executables: asks glibc to serve allocations up to 64 MiB from its heap and to keep up to
+/// 256 MiB of freed memory, instead of mapping and unmapping each large buffer (no-op elsewhere).
+void retort_keep_freed_memory(void);
+#endif
