@@ -179,3 +179,29 @@ private func mlp(width: Int, outputs: Int) throws -> MLPNetwork {
     #expect(all.names == ["layers.0.hook_post[0]>0.5", "layers.0.hook_post[1]>0.5", "layers.0.hook_post[2]>0.5"])
     #expect(try all.table(probes).columns == [[1, 0], [0, 1], [0, 1]])
 }
+
+@Test(arguments: [
+    #""variables": [{"name": "a", "type": "integer", "min": -9223372036854775808, "max": 9223372036854775807}]"#,
+    #""regions": {"probe": {"sample": 9223372036854775807}}"#,
+    #""regions": {"x": {"ranges": {"a": [0, 9223372036854775807]}, "sample": 5}}"#,
+    #""encoder": {"kind": "one_hot_digits", "base": 4294967296, "digits": 4294967296}"#,
+    #""encoder": {"kind": "binary", "bits": 1000}"#,
+])
+func hostileSizesInATaskAreRefusedWithoutTrapping(_ member: String) throws {
+    var json = additionTask
+    let key = String(member.prefix { $0 != ":" })
+    // Replace the member of the same name in the valid task.
+    let start = try #require(json.range(of: key + ":"))
+    var depth = 0, end = start.upperBound
+    for index in json[start.upperBound...].indices {
+        let c = json[index]
+        if c == "{" || c == "[" { depth += 1 }
+        if c == "}" || c == "]" { depth -= 1 }
+        if depth == 0 && (c == "}" || c == "]") { end = json.index(after: index); break }
+    }
+    json.replaceSubrange(start.lowerBound..<end, with: member)
+    guard case .invalidTask = distillationError({ _ = try task(json).resolveRegions() }) else {
+        Issue.record("expected invalidTask for \(member)")
+        return
+    }
+}

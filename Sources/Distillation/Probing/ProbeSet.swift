@@ -51,8 +51,8 @@ public struct ProbeSet: Sendable {
         return ProbeSet(variables: task.variables.map(\.name), region: region, outputs: outputs, activations: activations)
     }
 
-    /// Writes the probes as a safetensors file (`formats/task.md`, "Probe files"), atomically.
-    public func write(to path: String, overwrite: Bool = true) throws(DistillationError) {
+    /// Writes the probes as a safetensors file (`formats/task.md`, "Probe files"), atomically; never over one of `inputs`.
+    public func write(to path: String, inputs: [String] = [], overwrite: Bool = true) throws(DistillationError) {
         func int64(_ name: String, _ values: [Int], _ shape: [Int]) -> TensorView {
             let data = values.map { Int64($0) }.withUnsafeBytes { Array($0) }
             return TensorView(info: TensorInfo(name: name, dtype: .i64, shape: shape), copying: data)
@@ -79,7 +79,7 @@ public struct ProbeSet: Sendable {
         let metadata = Metadata([("retort_probes", String(decoding: header, as: UTF8.self))])
         do {
             try SafetensorsWriter.write(
-                tensors: tensors.map(\.info), metadata: metadata, to: path, overwrite: overwrite,
+                tensors: tensors.map(\.info), metadata: metadata, to: path, inputs: inputs, overwrite: overwrite,
                 data: { info in tensors.first { $0.name == info.name }! })
         } catch {
             throw .weightFile(error)

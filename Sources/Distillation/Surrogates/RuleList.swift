@@ -10,7 +10,7 @@ import WeightFiles
 /// takes from the default. Learning stops when the rule would not shorten the total description length (the
 /// list's bits plus the exception table of the training examples it gets wrong), or, with
 /// `stopsOnDescriptionLength` off, when the examples left share one label; and at `maxRules`.
-public struct RuleList: Sendable, Equatable {
+public struct RuleList: RuleModel {
     /// The rules in the order they are tried.
     public let rules: [Rule]
     /// The output when no rule matches.
@@ -106,39 +106,6 @@ public struct RuleList: Sendable, Equatable {
     public func predict(_ table: FeatureTable) -> [Int] {
         let columns = table.columns
         return (0..<table.rowCount).map { i in rules.first { $0.matches(columns: columns, example: i) }?.output ?? defaultOutput }
-    }
-
-    /// Description length in bits (`formats/surrogate.md`, rule list): `natural(ruleCount)`; per rule
-    /// `natural(conditionCount)`, per condition `choice(featureCount) + 1` (≤ or >) `+` the threshold's bits
-    /// (`integer(⌊t⌋)` on a binary or integer feature, else `float`), and `choice(outputCount)` for its output;
-    /// plus `choice(outputCount)` for the default. `outputCount` is |Y|; `nil` takes the classes seen in fitting.
-    /// - Complexity: O(total conditions)
-    public func descriptionLength(outputCount: Int? = nil) -> Double {
-        let outputs = outputCount ?? classes.count
-        return DescriptionLength.natural(rules.count)
-            + rules.reduce(0) { $0 + $1.bits(featureKinds: featureKinds, outputCount: outputs) }
-            + DescriptionLength.choice(outputs)
-    }
-
-    /// The JSON body: `{"feature_kinds": […], "classes": […], "rules": [{"conditions": [{"feature": i, "op": "<=",
-    /// "threshold": t}, …], "output": y, "precision": p, "coverage": n}, …], "default": y}`.
-    /// - Complexity: O(total conditions + features)
-    public func jsonBody() -> String {
-        "{" + SurrogateBodyWriter.header(featureKinds: featureKinds, classes: classes) + ",\"rules\":["
-            + rules.map { $0.json() }.joined(separator: ",") + "],\"default\":\(defaultOutput)}"
-    }
-
-    /// Reads the body `jsonBody()` writes.
-    /// - Throws: `SurrogateFormatError` naming the member at fault.
-    /// - Complexity: O(total conditions + features)
-    public init(jsonBody: JSONValue) throws(SurrogateFormatError) {
-        let body = try SurrogateBodyReader(jsonBody, path: "")
-        let kinds = try body.featureKinds()
-        var rules: [Rule] = []
-        for (i, item) in try body.array("rules").enumerated() {
-            rules.append(try Rule(json: item, path: "rules[\(i)]", featureCount: kinds.count))
-        }
-        self.init(rules: rules, defaultOutput: try body.integer("default"), featureKinds: kinds, classes: try body.classes())
     }
 
     /// `IF … THEN y` for the first rule, `ELSE IF … THEN y` for the others, then `ELSE y`.

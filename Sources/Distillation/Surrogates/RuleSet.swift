@@ -9,7 +9,7 @@ import WeightFiles
 /// description length of the whole set (its bits plus the exception table of the training examples it then
 /// gets wrong) is added, until none shortens it (or, with `stopsOnDescriptionLength` off, until the class
 /// is covered) or `maxRules`.
-public struct RuleSet: Sendable, Equatable {
+public struct RuleSet: RuleModel {
     /// The rules, grouped by class in learning order.
     public let rules: [Rule]
     /// The output when no rule matches.
@@ -110,39 +110,6 @@ public struct RuleSet: Sendable, Equatable {
         var best: Rule?
         for rule in rules where matches(rule) && rule.precision > (best?.precision ?? -1) { best = rule }
         return best?.output ?? defaultOutput
-    }
-
-    /// Description length in bits (`formats/surrogate.md`, rule set): `natural(ruleCount)`; per rule
-    /// `natural(conditionCount)`, per condition `choice(featureCount) + 1` (≤ or >) `+` the threshold's bits
-    /// (`integer(⌊t⌋)` on a binary or integer feature, else `float`), and `choice(outputCount)` for its output;
-    /// plus `choice(outputCount)` for the default. `outputCount` is |Y|; `nil` takes the classes seen in fitting.
-    /// - Complexity: O(total conditions)
-    public func descriptionLength(outputCount: Int? = nil) -> Double {
-        let outputs = outputCount ?? classes.count
-        return DescriptionLength.natural(rules.count)
-            + rules.reduce(0) { $0 + $1.bits(featureKinds: featureKinds, outputCount: outputs) }
-            + DescriptionLength.choice(outputs)
-    }
-
-    /// The JSON body, as `RuleList.jsonBody()`: `{"feature_kinds": […], "classes": […], "rules": [{"conditions":
-    /// [{"feature": i, "op": ">", "threshold": t}, …], "output": y, "precision": p, "coverage": n}, …], "default": y}`.
-    /// - Complexity: O(total conditions + features)
-    public func jsonBody() -> String {
-        "{" + SurrogateBodyWriter.header(featureKinds: featureKinds, classes: classes) + ",\"rules\":["
-            + rules.map { $0.json() }.joined(separator: ",") + "],\"default\":\(defaultOutput)}"
-    }
-
-    /// Reads the body `jsonBody()` writes.
-    /// - Throws: `SurrogateFormatError` naming the member at fault.
-    /// - Complexity: O(total conditions + features)
-    public init(jsonBody: JSONValue) throws(SurrogateFormatError) {
-        let body = try SurrogateBodyReader(jsonBody, path: "")
-        let kinds = try body.featureKinds()
-        var rules: [Rule] = []
-        for (i, item) in try body.array("rules").enumerated() {
-            rules.append(try Rule(json: item, path: "rules[\(i)]", featureCount: kinds.count))
-        }
-        self.init(rules: rules, defaultOutput: try body.integer("default"), featureKinds: kinds, classes: try body.classes())
     }
 
     /// One `IF … THEN y  (precision p, n examples)` line per rule, then `OTHERWISE y`.

@@ -1,4 +1,4 @@
-/// Why the JSON body of a decision tree, rule list or rule set could not be read; every case names
+/// Why the JSON body of a decision tree, rule list, rule set or program could not be read; every case names
 /// where, as a JSON path such as `nodes[3].left` or `rules[1].conditions[0].op`.
 public enum SurrogateFormatError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A required member is absent.

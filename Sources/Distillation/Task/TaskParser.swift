@@ -43,7 +43,9 @@ struct TaskParser {
             case "integer":
                 let min = try v.requiredInteger("min"), max = try v.requiredInteger("max")
                 guard min <= max else { throw .invalidDescription(path: v.path, reason: "min \(min) exceeds max \(max)") }
-                guard max - min < 1 << 40 else { throw .invalidDescription(path: v.path, reason: "range too large") }
+                guard Self.valueLimit.contains(min), Self.valueLimit.contains(max) else {
+                    throw .invalidDescription(path: v.path, reason: "values must lie within ±2^40")
+                }
                 variables.append(TaskVariable(name: variableName, min: min, max: max))
             case "bit":
                 variables.append(TaskVariable(name: variableName, min: 0, max: 1))
@@ -108,6 +110,9 @@ struct TaskParser {
         case "one_hot_digits":
             try e.rejectUnknownKeys(allowed: ["kind", "base", "digits"])
             let base = try e.requiredInteger("base", minimum: 2), digits = try e.requiredInteger("digits", minimum: 1)
+            guard base <= 65536, digits <= 64 else {
+                throw .invalidDescription(path: e.path, reason: "base at most 65536 and at most 64 digits")
+            }
             for v in variables
             where !TaskEncoder.oneHotDigits(base: base, digits: digits).canEncode(v.min, of: v)
                 || !TaskEncoder.oneHotDigits(base: base, digits: digits).canEncode(v.max, of: v)
@@ -122,6 +127,7 @@ struct TaskParser {
         case "binary":
             try e.rejectUnknownKeys(allowed: ["kind", "bits"])
             let bits = try e.requiredInteger("bits", minimum: 1)
+            guard bits <= 62 else { throw .invalidDescription(path: e.subpath("bits"), reason: "at most 62 bits") }
             for v in variables where v.min < 0 || (bits < 62 && v.max >= 1 << bits) {
                 throw .invalidDescription(
                     path: e.path, reason: "variable \(v.name) (\(v.min)…\(v.max)) does not fit \(bits) bits")
@@ -192,7 +198,7 @@ struct TaskParser {
         }
         if try r.bool("rest") == true {
             try r.rejectUnknownKeys(allowed: ["rest", "excluding", "limit", "seed"])
-            return .rest(excluding: excluding, limit: try r.integer("limit", minimum: 1), seed: seed)
+            return .rest(excluding: excluding, limit: try sampleSize(r, "limit", required: false), seed: seed)
         }
         if let ranges = r.value("ranges") {
             try r.rejectUnknownKeys(allowed: ["ranges", "sample", "seed"])
@@ -203,27 +209,42 @@ struct TaskParser {
                     throw .invalidDescription(path: object.subpath(member.key), reason: "no variable named \"\(member.key)\"")
                 }
                 guard case .array(let pair) = member.value, pair.count == 2, let lo = pair[0].integerValue,
-                    let hi = pair[1].integerValue,
-                    lo <= hi
+                    let hi = pair[1].integerValue, lo <= hi, Self.valueLimit.contains(lo), Self.valueLimit.contains(hi)
                 else {
-                    throw .invalidDescription(path: object.subpath(member.key), reason: "expected [min, max]")
+                    throw .invalidDescription(path: object.subpath(member.key), reason: "expected [min, max] within ±2^40")
                 }
                 parsed[member.key] = lo...hi
             }
-            return .outOfRange(ranges: parsed, count: try r.requiredInteger("sample", minimum: 1), seed: seed)
+            return .outOfRange(ranges: parsed, count: try sampleSize(r, "sample", required: true)!, seed: seed)
         }
-        if let count = try r.integer("sample", minimum: 0) {
+        if r.has("sample") {
             try r.rejectUnknownKeys(allowed: ["sample", "seed", "excluding"])
-            guard count > 0 else {
-                throw .invalidDescription(path: r.subpath("sample"), reason: "region \"\(name)\" would be empty")
-            }
-            return .sample(count: count, seed: seed, excluding: excluding)
+            return .sample(count: try sampleSize(r, "sample", required: true)!, seed: seed, excluding: excluding)
         }
         throw .invalidDescription(
             path: r.path,
             reason:
                 "a region is {\"all\": true}, {\"sample\": N}, {\"indices\": FILE}, {\"rest\": true} or {\"ranges\": …, \"sample\": N}"
         )
+    }
+}
+
+extension TaskParser {
+    /// Variables' values, and out-of-range bounds, stay within ±2^40 so that range sizes and domain
+    /// indices cannot overflow.
+    static let valueLimit = -(1 << 40)...(1 << 40)
+
+    /// A region size: at least 1 and at most `TaskDescription.enumerationLimit`, so sampling memory is bounded.
+    func sampleSize(_ r: JSONObjectReader, _ key: String, required: Bool) throws(NetworkError) -> Int? {
+        guard let count = try r.integer(key) else {
+            if required { throw .invalidDescription(path: r.subpath(key), reason: "missing") }
+            return nil
+        }
+        guard count >= 1, count <= TaskDescription.enumerationLimit else {
+            throw .invalidDescription(
+                path: r.subpath(key), reason: "must be 1 to \(TaskDescription.enumerationLimit) inputs, found \(count)")
+        }
+        return count
     }
 }
 

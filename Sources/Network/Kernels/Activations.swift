@@ -54,7 +54,9 @@ enum Activations {
         }
     }
 
-    /// PyTorch `LayerNorm` over rows of `width`: biased variance, then optional affine.
+    /// LayerNorm over rows of `width`: `(x − mean) / sqrt(var + eps)` with the biased variance, then the
+    /// optional affine. PyTorch's `LayerNorm` and TransformerLens's `LayerNorm` / `LayerNormPre` (which
+    /// divides the centred x by `sqrt(mean(x²) + eps)`, the same quantity) both compute this.
     static func layerNorm(_ x: inout [Float], width: Int, eps: Float, weight: [Float]?, bias: [Float]?) {
         x.withUnsafeMutableBufferPointer { p in
             var start = 0
@@ -71,31 +73,6 @@ enum Activations {
                 let inverse = 1 / (variance + eps).squareRoot()
                 for j in 0..<width {
                     var v = (p[start + j] - mean) * inverse
-                    if let weight { v *= weight[j] }
-                    if let bias { v += bias[j] }
-                    p[start + j] = v
-                }
-                start += width
-            }
-        }
-    }
-
-    /// TransformerLens `LayerNorm` / `LayerNormPre`: `x − mean`, divided by `sqrt(mean(x²) + eps)`, then optional affine.
-    static func transformerLensNorm(_ x: inout [Float], width: Int, eps: Float, weight: [Float]?, bias: [Float]?) {
-        x.withUnsafeMutableBufferPointer { p in
-            var start = 0
-            while start < p.count {
-                var mean: Float = 0
-                for i in start..<(start + width) { mean += p[i] }
-                mean /= Float(width)
-                var squares: Float = 0
-                for i in start..<(start + width) {
-                    p[i] -= mean
-                    squares += p[i] * p[i]
-                }
-                let scale = (squares / Float(width) + eps).squareRoot()
-                for j in 0..<width {
-                    var v = p[start + j] / scale
                     if let weight { v *= weight[j] }
                     if let bias { v += bias[j] }
                     p[start + j] = v

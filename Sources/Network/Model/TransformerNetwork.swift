@@ -161,7 +161,7 @@ public struct TransformerNetwork: NeuralNetwork {
             try hooks.visit("\(p).hook_resid_pre", &resid, residual)
             var x = resid
             if let norm = block.ln1 {
-                Activations.transformerLensNorm(&x, width: dm, eps: c.eps, weight: norm.weight, bias: norm.bias)
+                Activations.layerNorm(&x, width: dm, eps: c.eps, weight: norm.weight, bias: norm.bias)
                 try hooks.visit("\(p).ln1.hook_normalized", &x, residual)
             }
             let heads = HookLayout.positional([batch, seq, c.nHeads, c.dHead])
@@ -186,7 +186,7 @@ public struct TransformerNetwork: NeuralNetwork {
                 try hooks.visit("\(p).hook_resid_mid", &resid, residual)
                 var y = resid
                 if let norm = block.ln2 {
-                    Activations.transformerLensNorm(&y, width: dm, eps: c.eps, weight: norm.weight, bias: norm.bias)
+                    Activations.layerNorm(&y, width: dm, eps: c.eps, weight: norm.weight, bias: norm.bias)
                     try hooks.visit("\(p).ln2.hook_normalized", &y, residual)
                 }
                 let hidden = HookLayout.positional([batch, seq, c.dMLP])
@@ -203,7 +203,7 @@ public struct TransformerNetwork: NeuralNetwork {
             try hooks.visit("\(p).hook_resid_post", &resid, residual)
         }
         if let norm = lnFinal {
-            Activations.transformerLensNorm(&resid, width: dm, eps: c.eps, weight: norm.weight, bias: norm.bias)
+            Activations.layerNorm(&resid, width: dm, eps: c.eps, weight: norm.weight, bias: norm.bias)
             try hooks.visit("ln_final.hook_normalized", &resid, residual)
         }
         let logits = linear(

@@ -160,7 +160,7 @@ struct Distill: ParsableCommand {
             throw ExitCode.failure
         }
         try reportingDistillationErrors(path: directory) { () throws(DistillationError) in
-            try probes.write(to: directory + "/probes.safetensors")
+            try probes.write(to: directory + "/probes.safetensors", inputs: [self.probes, model, self.task].compactMap { $0 })
         }
         for surrogate in fitted {
             for (name, text) in [("json", surrogate.json(task: task)), ("txt", surrogate.text(task: task))] {
