@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "WeightFiles", targets: ["WeightFiles"]),
         .library(name: "Network", targets: ["Network"]),
         .library(name: "Distillation", targets: ["Distillation"]),
+        .library(name: "Fidelity", targets: ["Fidelity"]),
         .executable(name: "retort", targets: ["retort"]),
     ],
     dependencies: [
@@ -41,12 +42,17 @@ let package = Package(
             name: "Distillation",
             dependencies: ["Network", "WeightFiles"]
         ),
+        .target(
+            name: "Fidelity",
+            dependencies: ["Distillation", "Network", "WeightFiles"]
+        ),
         .executableTarget(
             name: "retort",
             dependencies: [
                 "WeightFiles",
                 "Network",
                 "Distillation",
+                "Fidelity",
                 "CRetortKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -67,6 +73,11 @@ let package = Package(
         .testTarget(
             name: "DistillationTests",
             dependencies: ["Distillation", "Network", "WeightFiles"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "FidelityTests",
+            dependencies: ["Fidelity", "Distillation", "Network", "WeightFiles"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
