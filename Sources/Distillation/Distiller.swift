@@ -76,13 +76,21 @@ public enum Distiller {
             // otherwise the shorter of the two.
             let table = try features.table(probes)
             var candidates: [FittedSurrogate] = []
+            var lists: [RuleList] = []
+            if family == .ruleList {
+                var parameters = RuleParameters(domainSize: domain, outputCount: outputs)
+                parameters.threads = options.threads
+                let (exhaustive, stopped) = RuleList.fitBoth(table, parameters: parameters)
+                lists = [exhaustive, stopped]
+            }
             for stops in [false, true] {
-                let parameters = RuleParameters(stopsOnDescriptionLength: stops, domainSize: domain, outputCount: outputs)
+                var parameters = RuleParameters(stopsOnDescriptionLength: stops, domainSize: domain, outputCount: outputs)
+                parameters.threads = options.threads
                 let model: FittedSurrogate.Model
                 let bits: Double
                 let predictions: [Int]
                 if family == .ruleList {
-                    let list = RuleList.fit(table, parameters: parameters)
+                    let list = lists[stops ? 1 : 0]
                     (model, bits, predictions) = (
                         .ruleList(list), list.descriptionLength(outputCount: outputs), list.predict(table)
                     )

@@ -306,7 +306,7 @@ struct RunCommandTests {
 struct DistillCommandTests {
     let folder = RetortRun.vectors + "/networks/boolean_circuit_handwired"
 
-    @Test("distill writes each surrogate as JSON and text, and the probes; --json summarises them")
+    @Test("distill writes each surrogate as JSON and text, the probes and the report; --json prints the report")
     func distillWritesSurrogates() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -316,11 +316,19 @@ struct DistillCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
         #expect(
-            files == ["probes.safetensors", "table.json", "table.txt", "tree.json", "tree.txt", "program.json", "program.txt"])
+            files == [
+                "probes.safetensors", "table.json", "table.txt", "tree.json", "tree.txt", "program.json", "program.txt",
+                "report.json", "report.html",
+            ])
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(summary["retort_report"] as? Int == 1)
         let surrogates = try #require(summary["surrogates"] as? [[String: Any]])
         #expect(surrogates.map { $0["family"] as? String } == ["table", "tree", "program"])
-        #expect(surrogates.allSatisfy { ($0["probe_agreement"] as? Double) == 1 })
+        for s in surrogates {
+            let fidelity = try #require(s["fidelity"] as? [[String: Any]])
+            let probe = try #require(fidelity.first { $0["region"] as? String == "probe" }?["agreement"] as? [String: Any])
+            #expect(probe["proportion"] as? Double == 1)
+        }
         let program = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/program.json")))
                 as? [String: Any])

@@ -35,6 +35,16 @@ public struct RuleList: RuleModel {
     /// - Precondition: at least one example; finite feature values.
     /// - Complexity: O(rules · classes · maxConditions · beamWidth · F · maxThresholds · n/64)
     public static func fit(_ table: FeatureTable, parameters: RuleParameters = RuleParameters()) -> RuleList {
+        let (full, stopped) = fitBoth(table, parameters: parameters)
+        return parameters.stopsOnDescriptionLength ? stopped : full
+    }
+
+    /// Both lists in one search: covering until the examples are explained (or `maxRules`), and its prefix
+    /// that stops where no rule shortens the description, which is what `fit` with
+    /// `stopsOnDescriptionLength` learns (the rules chosen never depend on the stopping rule).
+    /// `parameters.stopsOnDescriptionLength` is ignored.
+    /// - Complexity: as `fit` without stopping.
+    public static func fitBoth(_ table: FeatureTable, parameters: RuleParameters) -> (exhaustive: RuleList, stopped: RuleList) {
         let search = RuleSearch(table: table, parameters: parameters)
         let classCount = search.classes.count
         var remaining = ExampleSet(count: search.exampleCount, full: true)
@@ -43,12 +53,27 @@ public struct RuleList: RuleModel {
         var committedErrors = 0
         var counts = search.classCounts(remaining)
         var total = search.totalBits(ruleCount: 0, ruleBits: 0, errors: counts.reduce(0, +) - counts.max()!)
+        var stop: (rules: Int, remaining: ExampleSet)?
+        func finish(_ rules: [Rule], _ remaining: ExampleSet) -> RuleList {
+            let counts = search.classCounts(remaining)
+            let defaultCounts =
+                remaining.isEmpty ? search.classCounts(ExampleSet(count: search.exampleCount, full: true)) : counts
+            return RuleList(
+                rules: rules, defaultOutput: search.classes[majority(defaultCounts)], featureKinds: search.featureKinds,
+                classes: search.classes)
+        }
         while rules.count < parameters.maxRules && counts.filter({ $0 > 0 }).count > 1 {
             let currentDefault = majority(counts)
             var best: (gain: Double, total: Double, candidate: RuleSearch.Candidate, bits: Double, errors: Int)?
-            for target in 0..<classCount where counts[target] > 0 && target != currentDefault {
-                let positives = remaining.intersection(search.classMembers[target])
-                for candidate in search.beam(target: target, pool: remaining, positives: positives, laplaceClasses: classCount) {
+            let targets = (0..<classCount).filter { counts[$0] > 0 && $0 != currentDefault }
+            let pool = remaining
+            let beams = parallelMap(targets, threads: parameters.threads) { target in
+                search.beam(
+                    target: target, pool: pool, positives: pool.intersection(search.classMembers[target]),
+                    laplaceClasses: classCount)
+            }
+            for (target, found) in zip(targets, beams) {
+                for candidate in found {
                     let covered = search.classCounts(candidate.covered)
                     let rest = zip(counts, covered).map { $0 - $1 }
                     let errors = candidate.total - candidate.positives + rest.reduce(0, +) - rest.max()!
@@ -62,7 +87,7 @@ public struct RuleList: RuleModel {
                 }
             }
             guard let chosen = best else { break }
-            if parameters.stopsOnDescriptionLength && chosen.total >= total - 1e-9 { break }
+            if stop == nil && chosen.total >= total - 1e-9 { stop = (rules.count, remaining) }
             let candidate = chosen.candidate
             rules.append(
                 Rule(
@@ -74,10 +99,9 @@ public struct RuleList: RuleModel {
             counts = search.classCounts(remaining)
             total = chosen.total
         }
-        let defaultCounts = remaining.isEmpty ? search.classCounts(ExampleSet(count: search.exampleCount, full: true)) : counts
-        let defaultIndex = majority(defaultCounts)
-        return RuleList(
-            rules: rules, defaultOutput: search.classes[defaultIndex], featureKinds: search.featureKinds, classes: search.classes)
+        let exhaustive = finish(rules, remaining)
+        guard let stop else { return (exhaustive, exhaustive) }
+        return (exhaustive, finish(Array(rules.prefix(stop.rules)), stop.remaining))
     }
 
     /// The most frequent class index (ties → the smallest).

@@ -31,6 +31,19 @@ public struct FittedSurrogate: Sendable {
 
     public var totalBits: Double { modelBits + exceptionBits }
 
+    public init(
+        family: SurrogateFamily, model: Model, featureNames: [String], modelBits: Double, exceptionBits: Double,
+        exceptionCount: Int, probeCount: Int
+    ) {
+        self.family = family
+        self.model = model
+        self.featureNames = featureNames
+        self.modelBits = modelBits
+        self.exceptionBits = exceptionBits
+        self.exceptionCount = exceptionCount
+        self.probeCount = probeCount
+    }
+
     /// The number of rules (rule families), leaves (trees), entries (tables) or 1 (programs).
     public var ruleCount: Int {
         switch model {

@@ -65,7 +65,9 @@ extension TaskDescription {
         return resolved
     }
 
-    private func region(_ name: String, indices: [Int]) -> Region {
+    /// The region of the inputs at these domain indices.
+    /// - Complexity: O(indices × variables)
+    public func region(_ name: String, indices: [Int]) -> Region {
         var values: [Int] = []
         values.reserveCapacity(indices.count * variables.count)
         for index in indices { values += self.values(at: index) }

@@ -90,6 +90,8 @@ public struct TaskDescription: Sendable {
     public var features: [String]
     /// The directory relative paths in the task resolve against.
     public var baseDirectory: String
+    /// The right answer as a program over the variables, when the task knows it (for error agreement).
+    public var truth: ProgramExpression? = nil
 
     /// The number of inputs in the domain (the product of the variables' ranges).
     public var domainSize: Int { variables.reduce(1) { $0 * $1.count } }

@@ -9,6 +9,7 @@ struct TaskParser {
         let object = try JSONObjectReader(root, path: "")
         try object.rejectUnknownKeys(allowed: [
             "retort_task", "name", "variables", "encoder", "decoder", "regions", "constants", "digit_base", "features",
+            "truth",
         ])
         guard let version = try object.integer("retort_task") else {
             throw .invalidDescription(path: "retort_task", reason: "missing (expected 1)")
@@ -99,10 +100,26 @@ struct TaskParser {
         } else {
             features = []
         }
-        return TaskDescription(
+        var truth: ProgramExpression?
+        if let value = object.value("truth") {
+            let truthObject = try JSONObjectReader(value, path: "truth")
+            try truthObject.rejectUnknownKeys(allowed: ["expression"])
+            guard let expression = truthObject.value("expression") else {
+                throw .invalidDescription(path: "truth", reason: "needs an \"expression\" (formats/surrogate.md's program form)")
+            }
+            do {
+                truth = try ProgramExpression(
+                    json: expression, variables: variables.map(\.name), digitBase: digitBase, path: "truth.expression")
+            } catch {
+                throw .invalidDescription(path: "truth", reason: "\(error)")
+            }
+        }
+        var task = TaskDescription(
             name: name, variables: variables, encoder: encoder, decoder: decoder, outputValues: outputs, regions: regions,
             constants: try object.integers("constants", minimum: Int.min) ?? [], digitBase: digitBase, features: features,
             baseDirectory: baseDirectory)
+        task.truth = truth
+        return task
     }
 
     private func parseEncoder(_ e: JSONObjectReader, variables: [TaskVariable]) throws(NetworkError) -> TaskEncoder {

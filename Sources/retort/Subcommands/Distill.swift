@@ -1,18 +1,23 @@
 import ArgumentParser
 import Distillation
+import Fidelity
 import Foundation
 import Network
 import WeightFiles
 
 struct Distill: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Probe a network over a task's domain and fit symbolic surrogates, each measured in bits.",
+        abstract: "Probe a network over a task's domain, fit symbolic surrogates, and report how faithful each is.",
         discussion: """
-            Probes the task's "probe" region (and "held_out", when the task has one), fits each \
-            surrogate family, and writes FAMILY.json (formats/surrogate.md), FAMILY.txt and \
-            probes.safetensors to --out. Prints one line per surrogate: its description length \
-            (model + exceptions), its agreement with the network on the probes and on the held-out \
-            inputs, and its compression against a lookup table of the whole domain.
+            Probes the task's "probe" region, fits each surrogate family, then evaluates every \
+            surrogate against the network on each region of the task (formats/report.md): agreement \
+            with 95% Wilson intervals, error agreement, compression against a lookup table, a verdict. \
+            --out DIR receives FAMILY.json (formats/surrogate.md), FAMILY.txt, probes.safetensors, \
+            report.json and report.html.
+
+            With no arguments at all, runs the whole pipeline on the bundled two-digit addition \
+            network (formats/vectors/networks/addition_mlp) and writes its report to \
+            ./retort-example-addition.
             """)
 
     @Argument(help: "The weight file (not needed with --probes).")
@@ -25,7 +30,7 @@ struct Distill: ParsableCommand {
     var probes: String?
 
     @Option(help: "The task description (formats/task.md).")
-    var task: String
+    var task: String?
 
     @Option(
         parsing: .upToNextOption,
@@ -52,8 +57,13 @@ struct Distill: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    /// No arguments at all: the bundled example.
+    private var isExample: Bool { model == nil && network == nil && probes == nil && task == nil }
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if isExample { return }
+        if task == nil { throw ValidationError("give --task FILE (or no arguments at all, for the bundled example)") }
         if probes == nil && (model == nil || network == nil) {
             throw ValidationError("give MODEL and --network, or --probes FILE")
         }
@@ -64,6 +74,45 @@ struct Distill: ParsableCommand {
     }
 
     func run() throws {
+        let started = ContinuousClock.now
+        var command = self
+        if isExample {
+            let folder = try Self.exampleFolder()
+            command.model = folder + "/model.safetensors"
+            command.network = folder + "/network.json"
+            command.task = folder + "/task.json"
+            command.out = command.out ?? Self.exampleOutput
+            writeStandardError("retort: the bundled example: two-digit addition (\(folder))\n")
+        }
+        try command.distill(started: started)
+    }
+
+    /// The report folder of the bundled example.
+    static let exampleOutput = "retort-example-addition"
+
+    /// Finds the bundled example network: $RETORT_EXAMPLE, else formats/vectors/networks/addition_mlp in the
+    /// current directory or above it, or above the executable (a checkout's .build/…/retort).
+    static func exampleFolder() throws(ExitCode) -> String {
+        let relative = "formats/vectors/networks/addition_mlp"
+        if let given = ProcessInfo.processInfo.environment["RETORT_EXAMPLE"], !given.isEmpty { return given }
+        var starts = [FileManager.default.currentDirectoryPath]
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        starts.append(executable.deletingLastPathComponent().path)
+        for start in starts {
+            var url = URL(fileURLWithPath: start)
+            for _ in 0..<6 {
+                let candidate = url.appendingPathComponent(relative).path
+                if FileManager.default.fileExists(atPath: candidate + "/model.safetensors") { return candidate }
+                url.deleteLastPathComponent()
+            }
+        }
+        printError(
+            "cannot find the bundled example (\(relative)): run from a Retort checkout, or set RETORT_EXAMPLE to that folder")
+        throw ExitCode.failure
+    }
+
+    private func distill(started: ContinuousClock.Instant) throws {
+        let task = self.task!
         let threads = self.threads ?? System.coreCount
         let taskDescription = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
             try TaskDescription.read(task)
@@ -71,6 +120,7 @@ struct Distill: ParsableCommand {
         let featureNames = features.isEmpty ? taskDescription.features : features
         let probes: ProbeSet
         let heldOut: ProbeSet?
+        var net: (any NeuralNetwork)?
         if let path = self.probes {
             probes = try reportingDistillationErrors(path: path) { () throws(DistillationError) in
                 let saved = try ProbeSet.read(path)
@@ -83,7 +133,10 @@ struct Distill: ParsableCommand {
             }
             heldOut = nil
         } else {
-            (probes, heldOut) = try probeNetwork(taskDescription, hooks: TaskFeatures.hooks(in: featureNames), threads: threads)
+            let loaded = try loadNetwork(model: model!, network: network!, threads: threads)
+            net = loaded
+            (probes, heldOut) = try probeNetwork(
+                loaded, taskDescription, hooks: TaskFeatures.hooks(in: featureNames), threads: threads)
         }
         let taskFeatures = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
             try TaskFeatures(task: taskDescription, names: featureNames, activations: probes.activations)
@@ -114,22 +167,33 @@ struct Distill: ParsableCommand {
             fitted.append((surrogate, heldOutAgreement))
         }
         if let out { try write(fitted.map(\.0), probes: probes, task: taskDescription, to: out) }
+        if let net {
+            let behaviour = try evaluateBehaviour(net, task: taskDescription, taskPath: task, surrogates: fitted.map(\.0))
+            let report = FidelityReport(
+                model: model!, network: network!, taskPath: task, behaviour: behaviour, seconds: secondsSince(started))
+            if let out { try writeReport(report, to: out) }
+            if json {
+                emit(report.json.trimmingCharacters(in: .newlines))
+            } else {
+                emit(report.summary)
+                emit(
+                    "fit seconds: "
+                        + zip(fitted, seconds).map { "\($0.0.family.rawValue) \(format3($1))" }.joined(separator: ", "))
+                if let out { emit("report: \(out)/report.html") }
+            }
+            return
+        }
         emit(
             json
                 ? summaryJSON(fitted, seconds: seconds, task: taskDescription)
                 : summaryText(fitted, seconds: seconds, task: taskDescription, probes: probes, heldOut: heldOut))
     }
 
-    /// Loads the network and probes the task's probe and held-out regions.
-    private func probeNetwork(_ taskDescription: TaskDescription, hooks: [String], threads: Int) throws -> (ProbeSet, ProbeSet?) {
-        let model = self.model!, network = self.network!
-        let weights = try reportingErrors(path: model) { () throws(WeightFileError) in try WeightFiles.open(model) }
-        let description = try reportingNetworkErrors(path: network) { () throws(NetworkError) in
-            try NetworkLoader.description(network)
-        }
-        let net = try reportingNetworkErrors(path: model) { () throws(NetworkError) in
-            try NetworkLoader.load(file: weights, description: description, threads: threads)
-        }
+    /// Probes the task's probe and held-out regions.
+    private func probeNetwork(_ net: any NeuralNetwork, _ taskDescription: TaskDescription, hooks: [String], threads: Int) throws
+        -> (ProbeSet, ProbeSet?)
+    {
+        let model = self.model!, task = self.task!
         let regions = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
             try taskDescription.checkEncoder(for: net)
             return try taskDescription.resolveRegions()
@@ -160,7 +224,8 @@ struct Distill: ParsableCommand {
             throw ExitCode.failure
         }
         try reportingDistillationErrors(path: directory) { () throws(DistillationError) in
-            try probes.write(to: directory + "/probes.safetensors", inputs: [self.probes, model, self.task].compactMap { $0 })
+            try probes.write(
+                to: directory + "/probes.safetensors", inputs: [self.probes, model, self.task, network].compactMap { $0 })
         }
         for surrogate in fitted {
             for (name, text) in [("json", surrogate.json(task: task)), ("txt", surrogate.text(task: task))] {

@@ -19,6 +19,8 @@ public struct RuleParameters: Sendable, Equatable {
     public var domainSize: Int?
     /// |Y| for outputs and exceptions; `nil` takes the number of distinct training labels.
     public var outputCount: Int?
+    /// Threads searching the classes' beams at once (rule lists); the rules found do not depend on it.
+    public var threads = 1
 
     /// - Precondition: every count at least 1.
     public init(

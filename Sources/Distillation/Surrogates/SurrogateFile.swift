@@ -1,0 +1,141 @@
+import Foundation
+import Network
+import WeightFiles
+
+/// Reads surrogate files (`formats/surrogate.md`) back, checked against the task they are used with.
+public enum SurrogateFile {
+    /// Reads the surrogate file at `path` for `task`.
+    ///
+    /// - Throws: `mismatch` naming the JSON member when it is not a surrogate file, was fitted for other variables, or
+    ///   predicts outputs outside the task's output alphabet; the body's own errors name their JSON path.
+    /// - Complexity: O(file size)
+    public static func read(_ path: String, task: TaskDescription) throws(DistillationError) -> FittedSurrogate {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .mismatch(path: path, reason: "cannot read the file")
+        }
+        return try parse([UInt8](data), task: task)
+    }
+
+    /// Parses a surrogate file's bytes for `task` (errors name the JSON path).
+    public static func parse(_ bytes: [UInt8], task: TaskDescription) throws(DistillationError) -> FittedSurrogate {
+        let root: JSONValue
+        do { root = try JSONValue.parseDescription(bytes, what: "the surrogate file") } catch {
+            throw .mismatch(path: "surrogate", reason: "\(error)")
+        }
+        guard case .object(let members) = root else {
+            throw .mismatch(path: "surrogate", reason: "expected a JSON object (formats/surrogate.md)")
+        }
+        func member(_ name: String, in members: [JSONMember], at path: String) throws(DistillationError) -> JSONValue {
+            guard let found = members.first(where: { $0.key == name }) else {
+                throw .mismatch(path: path.isEmpty ? name : "\(path).\(name)", reason: "missing")
+            }
+            return found.value
+        }
+        func number(_ value: JSONValue, at path: String) throws(DistillationError) -> Double {
+            guard case .number(let text) = value, let parsed = Double(text), parsed.isFinite else {
+                throw .mismatch(path: path, reason: "expected a number, found \(value.kindDescription)")
+            }
+            return parsed
+        }
+        guard case .number("1") = try member("retort_surrogate", in: members, at: "") else {
+            throw .mismatch(path: "retort_surrogate", reason: "not a version 1 Retort surrogate file")
+        }
+        guard case .string(let familyName) = try member("family", in: members, at: ""),
+            let family = SurrogateFamily(rawValue: familyName)
+        else {
+            throw .mismatch(
+                path: "family", reason: "expected one of \(SurrogateFamily.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+
+        // The task it was fitted for: same variables in the same order, and an output alphabet inside the task's.
+        guard case .object(let taskMembers) = try member("task", in: members, at: "") else {
+            throw .mismatch(path: "task", reason: "expected an object")
+        }
+        guard case .array(let variableItems) = try member("variables", in: taskMembers, at: "task") else {
+            throw .mismatch(path: "task.variables", reason: "expected an array of names")
+        }
+        let variables = variableItems.map { item -> String in if case .string(let s) = item { s } else { "\(item)" } }
+        let taskVariables = task.variables.map(\.name)
+        guard variables == taskVariables else {
+            throw .mismatch(
+                path: "task.variables",
+                reason: "the surrogate reads variables \(variables.joined(separator: ", ")); "
+                    + "the task \"\(task.name)\" has \(taskVariables.joined(separator: ", "))")
+        }
+        guard case .array(let outputItems) = try member("output_values", in: taskMembers, at: "task") else {
+            throw .mismatch(path: "task.output_values", reason: "expected an array of integers")
+        }
+        let outputs = outputItems.compactMap(\.integerValue)
+        guard outputs.count == outputItems.count else {
+            throw .mismatch(path: "task.output_values", reason: "expected integers")
+        }
+        let alphabet = Set(task.outputValues)
+        if let foreign = outputs.first(where: { !alphabet.contains($0) }) {
+            throw .mismatch(
+                path: "task.output_values",
+                reason: "the surrogate can output \(foreign), which is not in the task's output alphabet "
+                    + "(\(describe(task.outputValues)))")
+        }
+
+        guard case .array(let featureItems) = try member("features", in: members, at: "") else {
+            throw .mismatch(path: "features", reason: "expected an array of names")
+        }
+        var featureNames: [String] = []
+        for (i, item) in featureItems.enumerated() {
+            guard case .string(let name) = item else { throw .mismatch(path: "features[\(i)]", reason: "expected a string") }
+            featureNames.append(name)
+        }
+        guard case .object(let bitMembers) = try member("bits", in: members, at: "") else {
+            throw .mismatch(path: "bits", reason: "expected an object")
+        }
+        guard case .object(let fitMembers) = try member("fit", in: members, at: "") else {
+            throw .mismatch(path: "fit", reason: "expected an object")
+        }
+        let modelBits = try number(try member("model", in: bitMembers, at: "bits"), at: "bits.model")
+        let exceptionBits = try number(try member("exceptions", in: bitMembers, at: "bits"), at: "bits.exceptions")
+        guard let probes = try member("probes", in: fitMembers, at: "fit").integerValue, probes >= 0,
+            let exceptions = try member("exceptions", in: fitMembers, at: "fit").integerValue, (0...probes).contains(exceptions)
+        else { throw .mismatch(path: "fit", reason: "expected probes ≥ 0 and exceptions within 0…probes") }
+
+        let body = try member("body", in: members, at: "")
+        let model: FittedSurrogate.Model
+        do throws(SurrogateFormatError) {
+            switch family {
+            case .table: model = .table(try tableBody(body, variableCount: variables.count))
+            case .tree: model = .tree(try DecisionTree(jsonBody: body))
+            case .ruleList: model = .ruleList(try RuleList(jsonBody: body))
+            case .ruleSet: model = .ruleSet(try RuleSet(jsonBody: body))
+            case .program: model = .program(try ProgramSurrogate(jsonBody: body, variables: variables))
+            }
+        } catch {
+            throw .mismatch(path: "body", reason: "\(error)")
+        }
+        let featureCount: Int? =
+            switch model {
+            case .tree(let t): t.featureCount
+            case .ruleList(let r): r.featureKinds.count
+            case .ruleSet(let r): r.featureKinds.count
+            default: nil
+            }
+        if let featureCount, featureCount != featureNames.count {
+            throw .mismatch(
+                path: "features", reason: "\(featureNames.count) feature names for a model over \(featureCount) features")
+        }
+        return FittedSurrogate(
+            family: family, model: model, featureNames: featureNames, modelBits: modelBits, exceptionBits: exceptionBits,
+            exceptionCount: exceptions, probeCount: probes)
+    }
+
+    /// The lookup table's body, its errors in the body reader's terms.
+    private static func tableBody(_ body: JSONValue, variableCount: Int) throws(SurrogateFormatError) -> LookupTable {
+        do { return try LookupTable(jsonBody: body, variableCount: variableCount) } catch {
+            throw .unexpected(path: "body", expected: "a lookup table body", found: "\(error)")
+        }
+    }
+
+    private static func describe(_ values: [Int]) -> String {
+        values.count <= 8
+            ? values.map(String.init).joined(separator: ", ")
+            : "\(values.count) values, \(values.min()!)…\(values.max()!)"
+    }
+}

@@ -1,0 +1,271 @@
+import Distillation
+import Network
+
+/// The behavioural evaluation of one surrogate against a network (design.md §5, tests 1–3).
+public struct SurrogateEvaluation: Sendable {
+    public var surrogate: FittedSurrogate
+    /// Fidelity per region, in the report's region order.
+    public var regions: [RegionFidelity]
+    /// Compression against a lookup table of the whole domain, and the exception count it used.
+    public var compression: Double
+    public var compressionExceptions: Int
+    /// Whether `compressionExceptions` was counted on the whole domain (exact) or estimated from a region.
+    public var compressionBasis: String
+    /// Every domain index where the surrogate and the network disagree (when the domain was enumerated).
+    public var disagreementIndices: [Int]?
+    /// The domain indices of the inputs a program lists in its exception table (programs only).
+    public var exceptionIndices: [Int]?
+    /// How many of the disagreements (domain, else the verdict's region) are inputs where the network is wrong
+    /// (tasks with a truth): a surrogate whose every disagreement is a network mistake is the truth, faithful
+    /// wherever the network is right.
+    public var disagreementsWhereNetworkWrong: Int?
+    /// The first disagreements (domain inputs, else the verdict's region), up to the options' limit.
+    public var disagreements: [Disagreement]
+    /// The verdict, the number it rests on, and a sentence saying which number that is.
+    public var verdict: Verdict
+    public var verdictValue: Double
+    public var verdictBasis: String
+    /// For a faithful surrogate: "algorithm" when it compresses the table below `BehaviourThresholds.algorithmCompression`,
+    /// else "lookup table and special cases"; `nil` when the verdict is not even behaviour.
+    public var character: String?
+
+    /// The fidelity on the named region, if it was evaluated.
+    public func fidelity(_ region: String) -> RegionFidelity? { regions.first { $0.region == region } }
+}
+
+/// Settings of a behavioural evaluation.
+public struct BehaviourOptions: Sendable {
+    /// Domains up to this many inputs are run whole: exact domain fidelity, exact compression, the disagreement map.
+    public var domainLimit = 1_000_000
+    /// How many disagreements each surrogate lists in the report.
+    public var disagreementLimit = 2_000
+    public init() {}
+}
+
+/// The behavioural half of a fidelity report: every surrogate on every region of the task.
+public struct BehaviourReport: Sendable {
+    public var task: TaskDescription
+    /// Region name → number of inputs, in report order.
+    public var regionSizes: [(name: String, count: Int)]
+    /// The network's accuracy against the task's truth per region (tasks with a truth).
+    public var networkAccuracy: [(region: String, accuracy: WilsonInterval)]
+    /// Domain indices where the network's output differs from the truth (domain enumerated, truth known).
+    public var networkWrongIndices: [Int]?
+    public var surrogates: [SurrogateEvaluation]
+    /// Indices into `surrogates` on the fidelity–description-length front (model bits against verdict fidelity).
+    public var paretoFront: [Int]
+    /// What was not evaluated, and why.
+    public var notes: [String]
+
+    /// Evaluates `surrogates` as descriptions of `network` on the task's regions.
+    ///
+    /// When the domain has at most `options.domainLimit` inputs the network runs once over all of it and every
+    /// region is read from that run; otherwise each region runs separately. Out-of-range regions always run
+    /// separately. A `trained` region with domain indices adds `untrained`, the rest of the domain.
+    /// - Parameter progress: (what, done, total) as the network runs.
+    /// - Complexity: one forward pass per evaluated input, plus each surrogate's prediction on it.
+    public static func evaluate(
+        network: any NeuralNetwork, task: TaskDescription, surrogates: [FittedSurrogate], options: BehaviourOptions = .init(),
+        progress: ((String, Int, Int) -> Void)? = nil
+    ) throws(DistillationError) -> BehaviourReport {
+        try task.checkEncoder(for: network)
+        let hooks = TaskFeatures.hooks(in: Array(Set(surrogates.flatMap(\.featureNames))).sorted())
+        for hook in hooks {
+            do { try network.checkHook(hook) } catch { throw .network(error) }
+        }
+        let named = try task.resolveRegions()
+        var notes: [String] = []
+        var order = ["probe", "held_out", "trained", "untrained", "out_of_range"].filter { named[$0] != nil }
+        order += named.keys.filter { !order.contains($0) }.sorted()
+
+        var evaluated: [Evaluated] = []
+        func run(_ region: Region) throws(DistillationError) -> Evaluated {
+            let probes = try ProbeSet.probe(network, task: task, region: region, hooks: hooks) { done, total in
+                progress?("running \(region.name)", done, total)
+            }
+            var predictions: [[Int]] = []
+            for s in surrogates { predictions.append(try s.predict(probes, task: task)) }
+            return Evaluated(name: region.name, region: region, network: probes.outputs, predictions: predictions)
+        }
+
+        var domain: Evaluated?
+        if task.domainSize <= options.domainLimit {
+            domain = try run(task.region("domain", indices: Array(0..<task.domainSize)))
+            if let trained = named["trained"]?.indices, trained.count < task.domainSize {
+                var inTrained = [Bool](repeating: false, count: task.domainSize)
+                for i in trained { inTrained[i] = true }
+                let rest = (0..<task.domainSize).filter { !inTrained[$0] }
+                if !rest.isEmpty {
+                    order.insert("untrained", at: order.firstIndex(of: "trained")! + 1)
+                    evaluated.append(domain!.gathering("untrained", indices: rest, task: task))
+                }
+            }
+        } else {
+            notes.append(
+                "the domain has \(task.domainSize) inputs, more than the \(options.domainLimit) evaluated whole: "
+                    + "regions were run separately and compression is estimated")
+        }
+        for name in order where name != "untrained" {
+            let region = named[name]!
+            if let domain, let indices = region.indices {
+                evaluated.append(domain.gathering(name, indices: indices, task: task))
+            } else {
+                do {
+                    evaluated.append(try run(region))
+                } catch {
+                    notes.append("region \(name) not evaluated: \(error)")
+                }
+            }
+        }
+        if named["out_of_range"] == nil { notes.append("the task defines no out_of_range region") }
+        if let domain { evaluated.append(domain) }
+        evaluated.sort { a, b in
+            let rank = { (name: String) in name == "domain" ? Int.max : (order.firstIndex(of: name) ?? Int.max - 1) }
+            return rank(a.name) < rank(b.name)
+        }
+
+        func truthValues(_ e: Evaluated) -> [Int]? {
+            guard let truth = task.truth else { return nil }
+            return (0..<e.region.count).map { truth.evaluate(e.region.input($0)) }
+        }
+        let truths = evaluated.map(truthValues)
+        var networkAccuracy: [(String, WilsonInterval)] = []
+        for (e, truth) in zip(evaluated, truths) {
+            guard let truth else { continue }
+            let right = zip(e.network, truth).filter { $0 == $1 }.count
+            networkAccuracy.append((e.name, WilsonInterval(successes: right, trials: e.network.count)))
+        }
+        var networkWrongIndices: [Int]?
+        if let domain, let truth = truths.last ?? nil {
+            networkWrongIndices = domain.network.indices.filter { domain.network[$0] != truth[$0] }
+        }
+        if task.truth == nil { notes.append("the task has no truth: error agreement not measured") }
+
+        var results: [SurrogateEvaluation] = []
+        for (k, surrogate) in surrogates.enumerated() {
+            var regions: [RegionFidelity] = []
+            for (e, truth) in zip(evaluated, truths) {
+                let predicted = e.predictions[k]
+                let agree = zip(predicted, e.network).filter { $0 == $1 }.count
+                var mse: Double?
+                if case .regression = task.decoder {
+                    mse =
+                        zip(predicted, e.network).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+                        / Double(max(1, e.network.count))
+                }
+                var errors: ErrorAgreement?
+                if let truth {
+                    var wrong = 0, same = 0, corrected = 0
+                    for i in e.network.indices where e.network[i] != truth[i] {
+                        wrong += 1
+                        if predicted[i] == e.network[i] { same += 1 } else if predicted[i] == truth[i] { corrected += 1 }
+                    }
+                    errors = ErrorAgreement(
+                        sameMistake: WilsonInterval(successes: same, trials: wrong), surrogateRight: corrected)
+                }
+                regions.append(
+                    RegionFidelity(
+                        region: e.name, agreement: WilsonInterval(successes: agree, trials: e.network.count),
+                        meanSquaredError: mse, errorAgreement: errors))
+            }
+            results.append(
+                assess(
+                    surrogate, k: k, regions: regions,
+                    evaluated: evaluated.map { ($0.name, $0.region, $0.network, $0.predictions[k]) },
+                    task: task, options: options))
+        }
+        let front = ParetoFront.indices(bits: results.map(\.surrogate.modelBits), fidelity: results.map(\.verdictValue))
+        return BehaviourReport(
+            task: task, regionSizes: evaluated.map { ($0.name, $0.region.count) }, networkAccuracy: networkAccuracy,
+            networkWrongIndices: networkWrongIndices, surrogates: results, paretoFront: front, notes: notes)
+    }
+
+    /// The verdict, compression and disagreements of one surrogate.
+    private static func assess(
+        _ surrogate: FittedSurrogate, k: Int, regions: [RegionFidelity],
+        evaluated: [(name: String, region: Region, network: [Int], predicted: [Int])], task: TaskDescription,
+        options: BehaviourOptions
+    ) -> SurrogateEvaluation {
+        let outputCount = task.outputValues.count
+        var verdictValue: Double
+        var basis: String
+        var exceptions: Int
+        var compressionBasis: String
+        var disagreementIndices: [Int]?
+        let listed: (name: String, region: Region, network: [Int], predicted: [Int])
+        var exceptionIndices: [Int]?
+        if case .program(let program) = surrogate.model {
+            exceptionIndices = program.exceptions.compactMap { e in
+                zip(e.input, task.variables).allSatisfy { $1.min...$1.max ~= $0 } ? task.index(of: e.input) : nil
+            }.sorted()
+        }
+        if let domain = evaluated.first(where: { $0.name == "domain" }) {
+            let indices = domain.network.indices.filter { domain.network[$0] != domain.predicted[$0] }
+            disagreementIndices = indices
+            // A program's exception table is the E of the compression formula, so the expression alone is
+            // counted against the network: every input where the bare expression is wrong is an exception.
+            if case .program(let program) = surrogate.model {
+                exceptions =
+                    (0..<domain.region.count).filter {
+                        program.expression.evaluate(domain.region.input($0)) != domain.network[$0]
+                    }.count
+            } else {
+                exceptions = indices.count
+            }
+            compressionBasis = "domain"
+            verdictValue = Double(domain.network.count - indices.count) / Double(max(1, domain.network.count))
+            basis = "agreement on all \(domain.network.count) inputs of the domain"
+            listed = domain
+        } else {
+            let region =
+                ["held_out", "untrained", "probe"].lazy.compactMap { name in regions.first { $0.region == name } }.first
+                ?? regions[0]
+            verdictValue = region.agreement.lower
+            basis = "95% Wilson lower bound of the agreement on \(region.region) (\(region.agreement.trials) inputs)"
+            exceptions = Int((Double(task.domainSize) * (1 - region.agreement.proportion)).rounded())
+            compressionBasis = "estimated from \(region.region)"
+            listed = evaluated.first { $0.name == region.region }!
+        }
+        var disagreementsWhereNetworkWrong: Int?
+        if let truth = task.truth {
+            disagreementsWhereNetworkWrong =
+                listed.network.indices.filter {
+                    listed.network[$0] != listed.predicted[$0] && listed.network[$0] != truth.evaluate(listed.region.input($0))
+                }.count
+        }
+        var disagreements: [Disagreement] = []
+        for i in listed.network.indices where listed.network[i] != listed.predicted[i] {
+            guard disagreements.count < options.disagreementLimit else { break }
+            let input = listed.region.input(i)
+            disagreements.append(
+                Disagreement(
+                    input: input, network: listed.network[i], surrogate: listed.predicted[i], truth: task.truth?.evaluate(input)))
+        }
+        let compression = DescriptionLength.compressionRatio(
+            modelBits: surrogate.modelBits, exceptions: exceptions, domainSize: task.domainSize, outputCount: outputCount)
+        let verdict: Verdict = verdictValue >= BehaviourThresholds.agreement ? .interpretationOnly : .notEvenBehaviour
+        let character: String? =
+            verdict == .notEvenBehaviour
+            ? nil : compression <= BehaviourThresholds.algorithmCompression ? "algorithm" : "lookup table and special cases"
+        return SurrogateEvaluation(
+            surrogate: surrogate, regions: regions, compression: compression, compressionExceptions: exceptions,
+            compressionBasis: compressionBasis, disagreementIndices: disagreementIndices, exceptionIndices: exceptionIndices,
+            disagreementsWhereNetworkWrong: disagreementsWhereNetworkWrong, disagreements: disagreements,
+            verdict: verdict, verdictValue: verdictValue, verdictBasis: basis, character: character)
+    }
+}
+
+/// One evaluated region: its inputs, the network's outputs and every surrogate's predictions.
+private struct Evaluated {
+    var name: String
+    var region: Region
+    var network: [Int]
+    var predictions: [[Int]]
+
+    /// The region of these domain indices, read out of this run over the whole domain (domain index = position).
+    func gathering(_ name: String, indices: [Int], task: TaskDescription) -> Evaluated {
+        Evaluated(
+            name: name, region: task.region(name, indices: indices), network: indices.map { network[$0] },
+            predictions: predictions.map { p in indices.map { p[$0] } })
+    }
+}

@@ -1,0 +1,188 @@
+import Distillation
+import Foundation
+
+/// The report's figures as inline SVG, each tagged `data-figure` so tests can find them.
+enum SVGFigures {
+    static let regionColours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"]
+
+    /// Agreement with the network per region, one row per surrogate: a dot at the agreement and a whisker over
+    /// its 95% Wilson interval.
+    static func fidelityByRegion(_ report: FidelityReport) -> String {
+        let b = report.behaviour
+        let regions = b.regionSizes.map(\.name)
+        let order = report.byBits
+        let left = 110.0, right = 20.0, top = 30.0, rowHeight = 34.0, width = 720.0
+        let height = top + rowHeight * Double(order.count) + 60
+        let plotWidth = width - left - right
+        func x(_ v: Double) -> Double { left + v * plotWidth }
+        var svg = open(figure: "fidelity-by-region", width: width, height: height, title: "Agreement with the network by region")
+        for tick in stride(from: 0.0, through: 1.0001, by: 0.25) {
+            svg += line(x(tick), top - 8, x(tick), top + rowHeight * Double(order.count), stroke: "#ddd")
+            svg += text(x(tick), top + rowHeight * Double(order.count) + 16, String(format: "%.2f", tick), anchor: "middle")
+        }
+        svg += line(
+            x(BehaviourThresholds.agreement), top - 8, x(BehaviourThresholds.agreement), top + rowHeight * Double(order.count),
+            stroke: "#999", dash: true)
+        for (row, i) in order.enumerated() {
+            let e = b.surrogates[i]
+            let y = top + rowHeight * Double(row) + rowHeight / 2
+            svg += text(left - 8, y + 4, e.surrogate.family.rawValue, anchor: "end")
+            for (r, name) in regions.enumerated() {
+                guard let f = e.fidelity(name) else { continue }
+                let colour = regionColours[r % regionColours.count]
+                let dy = (Double(r) - Double(regions.count - 1) / 2) * 4
+                svg += line(x(f.agreement.lower), y + dy, x(f.agreement.upper), y + dy, stroke: colour)
+                svg +=
+                    "<circle cx=\"\(fmt(x(f.agreement.proportion)))\" cy=\"\(fmt(y + dy))\" r=\"3.5\" fill=\"\(colour)\">"
+                    + "<title>\(escape(e.surrogate.family.rawValue)) on \(escape(name)): \(percent(f.agreement.proportion)) "
+                    + "[\(percent(f.agreement.lower)), \(percent(f.agreement.upper))] of \(f.agreement.trials)</title></circle>"
+            }
+        }
+        var lx = left
+        let ly = height - 16
+        for (r, name) in regions.enumerated() {
+            svg += "<circle cx=\"\(fmt(lx))\" cy=\"\(fmt(ly - 4))\" r=\"4\" fill=\"\(regionColours[r % regionColours.count])\"/>"
+            svg += text(lx + 8, ly, name, anchor: "start")
+            lx += 24 + Double(name.count) * 7
+        }
+        svg += text(width - right, ly, "dashed: verdict threshold", anchor: "end")
+        return svg + "</svg>"
+    }
+
+    /// Fidelity (the verdict's measure) against model bits on a log scale, with the Pareto front drawn through.
+    static func paretoFront(_ report: FidelityReport) -> String {
+        let b = report.behaviour
+        let width = 720.0, height = 360.0, left = 60.0, right = 30.0, top = 20.0, bottom = 50.0
+        let bits = b.surrogates.map { log2(max(1, $0.surrogate.modelBits)) }
+        let maxBits = max(1, (bits.max() ?? 1).rounded(.up))
+        let minFidelity = min(0.9, (b.surrogates.map(\.verdictValue).min() ?? 0) - 0.05)
+        let low = max(0, (minFidelity * 10).rounded(.down) / 10)
+        func x(_ v: Double) -> Double { left + v / maxBits * (width - left - right) }
+        func y(_ v: Double) -> Double { top + (1 - (v - low) / (1 - low)) * (height - top - bottom) }
+        var svg = open(figure: "pareto-front", width: width, height: height, title: "Fidelity against description length")
+        let step = max(1, (maxBits / 8).rounded(.up))
+        for tick in stride(from: 0.0, through: maxBits, by: step) {
+            svg += line(x(tick), top, x(tick), height - bottom, stroke: "#eee")
+            svg += text(x(tick), height - bottom + 16, tick == 0 ? "1" : "2^\(Int(tick))", anchor: "middle")
+        }
+        for tick in stride(from: low, through: 1.0001, by: (1 - low) / 5) {
+            svg += line(left, y(tick), width - right, y(tick), stroke: "#eee")
+            svg += text(left - 6, y(tick) + 4, String(format: "%.2f", tick), anchor: "end")
+        }
+        svg += line(
+            left, y(BehaviourThresholds.agreement), width - right, y(BehaviourThresholds.agreement), stroke: "#999", dash: true)
+        svg += text((left + width - right) / 2, height - 12, "model bits (log scale)", anchor: "middle")
+        svg +=
+            "<text x=\"14\" y=\"\(fmt((top + height - bottom) / 2))\" transform=\"rotate(-90 14 \(fmt((top + height - bottom) / 2)))\" "
+        svg += "text-anchor=\"middle\" font-size=\"12\">fidelity</text>"
+        let front = b.paretoFront
+        if front.count > 1 {
+            let points = front.map { "\(fmt(x(bits[$0]))),\(fmt(y(b.surrogates[$0].verdictValue)))" }.joined(separator: " ")
+            svg += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"1.5\"/>"
+        }
+        for (i, e) in b.surrogates.enumerated() {
+            let cx = x(bits[i]), cy = y(max(low, e.verdictValue))
+            let colour = front.contains(i) ? "#2ca02c" : "#888"
+            svg +=
+                "<circle cx=\"\(fmt(cx))\" cy=\"\(fmt(cy))\" r=\"5\" fill=\"\(colour)\"><title>\(escape(e.surrogate.family.rawValue)): "
+            svg += "\(fmt(e.surrogate.modelBits)) model bits, fidelity \(percent(e.verdictValue))</title></circle>"
+            svg += text(cx + 8, cy - 6, e.surrogate.family.rawValue, anchor: "start")
+        }
+        return svg + "</svg>"
+    }
+
+    /// The input grid of a two-variable task, coloured where `e` and the network disagree: red where the network
+    /// is right (or there is no truth) and the surrogate differs, orange where the network is wrong and the surrogate
+    /// differs from it. `nil` when the task has not two variables or the domain was not enumerated.
+    static func disagreementMap(_ report: FidelityReport, _ i: Int, side: Double = 300) -> String? {
+        let b = report.behaviour
+        let task = b.task
+        guard task.variables.count == 2, let cells = b.surrogates[i].disagreementIndices else { return nil }
+        let wrong = Set(b.networkWrongIndices ?? [])
+        let listed = b.surrogates[i].exceptionIndices ?? []
+        var title = "\(b.surrogates[i].surrogate.family.rawValue): \(cells.count) of \(task.domainSize) inputs disagree"
+        if !listed.isEmpty { title += ", \(listed.count) exceptions listed" }
+        let disagreeing = Set(cells)
+        return grid(
+            task: task, figure: "disagreement-map-\(b.surrogates[i].surrogate.family.rawValue)", title: title,
+            cells: cells.map { ($0, wrong.contains($0) ? "#ff7f0e" : "#d62728") }
+                + listed.filter { !disagreeing.contains($0) }.map { ($0, "#1f77b4") }, side: side)
+    }
+
+    /// Where the network's output differs from the task's truth.
+    static func networkErrorMap(_ report: FidelityReport, side: Double = 300) -> String? {
+        let b = report.behaviour
+        guard b.task.variables.count == 2, let wrong = b.networkWrongIndices else { return nil }
+        return grid(
+            task: b.task, figure: "network-errors", title: "network: \(wrong.count) of \(b.task.domainSize) inputs wrong",
+            cells: wrong.map { ($0, "#444") }, side: side)
+    }
+
+    /// A grid with the first variable down and the second across; runs of same-coloured cells in a row are one rect.
+    private static func grid(task: TaskDescription, figure: String, title: String, cells: [(Int, String)], side: Double) -> String
+    {
+        let rows = task.variables[0].count, columns = task.variables[1].count
+        let cell = side / Double(max(rows, columns))
+        let left = 44.0, top = 34.0
+        let width = left + cell * Double(columns) + 10, height = top + cell * Double(rows) + 28
+        var svg = open(figure: figure, width: width, height: height, title: title)
+        svg += text(left, 14, title, anchor: "start")
+        svg +=
+            "<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(cell * Double(columns)))\" height=\"\(fmt(cell * Double(rows)))\" fill=\"#e6f0e6\"/>"
+        let sorted = cells.sorted { $0.0 < $1.0 }
+        var k = 0
+        while k < sorted.count {
+            let (start, colour) = sorted[k]
+            var end = k
+            while end + 1 < sorted.count, sorted[end + 1].0 == sorted[end].0 + 1, sorted[end + 1].1 == colour,
+                sorted[end + 1].0 / columns == start / columns
+            {
+                end += 1
+            }
+            let r = start / columns, c = start % columns
+            svg += "<rect x=\"\(fmt(left + Double(c) * cell))\" y=\"\(fmt(top + Double(r) * cell))\" "
+            svg += "width=\"\(fmt(Double(end - k + 1) * cell))\" height=\"\(fmt(cell))\" fill=\"\(colour)\"/>"
+            k = end + 1
+        }
+        let v0 = task.variables[0], v1 = task.variables[1]
+        svg += text(left, top - 4, "\(v1.name) = \(v1.min)", anchor: "start")
+        svg += text(left + cell * Double(columns), top - 4, "\(v1.max)", anchor: "end")
+        svg += text(left - 4, top + 10, "\(v0.min)", anchor: "end")
+        svg += text(left - 4, top + cell * Double(rows), "\(v0.max)", anchor: "end")
+        svg += text(left - 4, top + cell * Double(rows) / 2, v0.name, anchor: "end")
+        return svg + "</svg>"
+    }
+
+    private static func open(figure: String, width: Double, height: Double, title: String) -> String {
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" data-figure=\"\(escape(figure))\" width=\"\(fmt(width))\" height=\"\(fmt(height))\" "
+            + "viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\" aria-label=\"\(escape(title))\" font-family=\"sans-serif\">"
+    }
+
+    private static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, dash: Bool = false) -> String
+    {
+        "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(stroke)\""
+            + (dash ? " stroke-dasharray=\"4 3\"" : "") + " stroke-width=\"1.5\"/>"
+    }
+
+    private static func text(_ x: Double, _ y: Double, _ content: String, anchor: String) -> String {
+        "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" text-anchor=\"\(anchor)\" font-size=\"12\">\(escape(content))</text>"
+    }
+
+    static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
+}
+
+/// Escapes text for HTML and SVG.
+func escape(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.count)
+    for c in text {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        default: out.append(c)
+        }
+    }
+    return out
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Distillation
+import Fidelity
+import Foundation
+import Network
+import WeightFiles
+
+struct FidelityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fidelity",
+        abstract: "Evaluate existing surrogates on a model: agreement by region, error agreement, compression, verdict.",
+        discussion: """
+            Each --surrogate is a FAMILY.json written by `retort distill` (formats/surrogate.md); it must \\
+            read the task's variables and predict only outputs in the task's output alphabet. The model \\
+            can be the one it was fitted on, another checkpoint of the same network, or the same network \\
+            with a task of wider regions. Prints the summary (or --json, formats/report.md); --out DIR \\
+            writes report.json and report.html.
+            """)
+
+    @Argument(help: "The weight file.")
+    var model: String
+
+    @Option(help: "A network description file, a TransformerLens config, or a preset (mlp, transformer).")
+    var network: String
+
+    @Option(parsing: .upToNextOption, help: "Surrogate files (FAMILY.json from retort distill).")
+    var surrogate: [String]
+
+    @Option(help: "The task description (formats/task.md).")
+    var task: String
+
+    @Option(help: "Where to write report.json and report.html.")
+    var out: String?
+
+    @Option(help: "Threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if surrogate.isEmpty { throw ValidationError("give at least one --surrogate FILE") }
+    }
+
+    func run() throws {
+        let started = ContinuousClock.now
+        let taskDescription = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+            try TaskDescription.read(task)
+        }
+        var surrogates: [FittedSurrogate] = []
+        for path in surrogate {
+            surrogates.append(
+                try reportingDistillationErrors(path: path) { () throws(DistillationError) in
+                    try SurrogateFile.read(path, task: taskDescription)
+                })
+        }
+        let net = try loadNetwork(model: model, network: network, threads: threads ?? System.coreCount)
+        let behaviour = try evaluateBehaviour(net, task: taskDescription, taskPath: task, surrogates: surrogates)
+        let report = FidelityReport(
+            model: model, network: network, taskPath: task, behaviour: behaviour, seconds: secondsSince(started))
+        if let out { try writeReport(report, to: out) }
+        emit(json ? report.json.trimmingCharacters(in: .newlines) : report.summary)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@Suite("Fidelity reports from the command line")
+struct ReportCommandTests {
+    let addition = RetortRun.vectors + "/networks/addition_mlp"
+    let boolean = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+
+    @Test("distill with no task runs the bundled addition example and writes its report")
+    func exampleRunsWithoutArguments() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Only options that are not the task's: still the bundled example (fewer families keep the test quick).
+        let run = try RetortRun("distill", "--surrogates", "program", "table", "--out", directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("bundled example"))
+        #expect(run.stdout.contains("task: two-digit addition") && run.stdout.contains("a + b"))
+        #expect(run.stdout.contains("interpretation only (algorithm)"))
+        #expect(FileManager.default.fileExists(atPath: directory + "/report.html"))
+    }
+
+    @Test("fidelity evaluates a saved surrogate on a model and prints the report as JSON")
+    func fidelityEvaluatesASavedSurrogate() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let distill = try RetortRun(
+            "distill", boolean + "/model.safetensors", "--network", boolean + "/network.json", "--task", boolean + "/task.json",
+            "--surrogates", "rule_list", "--out", directory)
+        #expect(distill.status == 0, "\(distill.stderr)")
+        // The learned network computes the same function: the hand-wired network's rules describe it too.
+        let learned = RetortRun.vectors + "/networks/boolean_circuit_learned"
+        let run = try RetortRun(
+            "fidelity", learned + "/model.safetensors", "--network", learned + "/network.json", "--surrogate",
+            directory + "/rule_list.json", "--task", learned + "/task.json", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let surrogate = try #require((report["surrogates"] as? [[String: Any]])?.first)
+        let verdict = try #require(surrogate["verdict"] as? [String: Any])
+        #expect(verdict["verdict"] as? String == "interpretation_only" && verdict["value"] as? Double == 1)
+    }
+
+    @Test("a surrogate of other variables is refused, naming both variable lists")
+    func surrogateOfOtherVariablesIsRefused() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try RetortRun(
+            "distill", boolean + "/model.safetensors", "--network", boolean + "/network.json", "--task", boolean + "/task.json",
+            "--surrogates", "program", "--out", directory)
+        let run = try RetortRun(
+            "fidelity", addition + "/model.safetensors", "--network", addition + "/network.json", "--surrogate",
+            directory + "/program.json", "--task", addition + "/task.json")
+        #expect(run.status == 1)
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(run.stderr.contains("x1, x2, x3, x4") && run.stderr.contains("has a, b"))
+    }
+
+    @Test("a surrogate whose outputs are outside the task's output alphabet is refused")
+    func surrogateOfAnotherAlphabetIsRefused() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try RetortRun("distill", "--surrogates", "program", "--out", directory)
+        let memoriser = RetortRun.vectors + "/networks/memoriser"
+        let run = try RetortRun(
+            "fidelity", memoriser + "/model.safetensors", "--network", memoriser + "/network.json", "--surrogate",
+            directory + "/program.json", "--task", memoriser + "/task.json")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("output alphabet"), "\(run.stderr)")
+    }
+
+    @Test("the HTML report renders in headless Chromium with every figure laid out")
+    func reportRendersInChromium() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try RetortRun("distill", "--surrogates", "program", "table", "--out", directory)
+        #expect(run.status == 0, "\(run.stderr)")
+        let chromium = try #require(
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }, "this test needs Chromium (.ci/run installs Debian's chromium)")
+        // The page itself has no scripts; the test adds one that measures each figure after layout.
+        var page = try String(contentsOfFile: directory + "/report.html", encoding: .utf8)
+        let probe = """
+            <script>
+            const found = [...document.querySelectorAll('svg[data-figure]')].map(s => {
+              const r = s.getBoundingClientRect();
+              return s.dataset.figure + ':' + Math.round(r.width) + ':' + Math.round(r.height) + ':' +
+                s.querySelectorAll('circle,rect,line,polyline').length;
+            });
+            document.body.setAttribute('data-render-check', found.join(';'));
+            </script>
+            """
+        page = page.replacingOccurrences(of: "</body>", with: probe + "</body>")
+        try page.write(toFile: directory + "/check.html", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c",
+            "exec timeout 120 '\(chromium)' --headless --no-sandbox --disable-gpu --user-data-dir='\(directory)/profile' "
+                + "--dump-dom 'file://\(directory)/check.html' > '\(directory)/dom.html' 2> '\(directory)/chromium.log'",
+        ]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let dom = try String(contentsOfFile: directory + "/dom.html", encoding: .utf8)
+        let marker = "data-render-check=\""
+        let start = try #require(dom.range(of: marker), "Chromium did not run the page: \(dom.prefix(300))")
+        let rest = dom[start.upperBound...]
+        let figures = rest[..<rest.firstIndex(of: "\"")!].split(separator: ";").map { $0.split(separator: ":") }
+        let names = Set(figures.map { String($0[0]) })
+        #expect(
+            names == [
+                "fidelity-by-region", "pareto-front", "network-errors", "disagreement-map-program", "disagreement-map-table",
+            ])
+        for figure in figures {
+            #expect(Int(figure[1])! > 100 && Int(figure[2])! > 100, "\(figure) has no size")
+            #expect(Int(figure[3])! > 0, "\(figure) draws nothing")
+        }
+    }
+}
