@@ -25,5 +25,5 @@ public enum BehaviourThresholds {
     public static let agreement = 0.95
     /// Largest compression ratio (design.md §5, test 3) at which a behaviourally faithful surrogate is called
     /// an algorithm rather than "a lookup table and special cases".
-    public static let algorithmCompression = 0.25
+    public static let algorithmCompression = 0.05
 }
