@@ -126,7 +126,11 @@ public struct NetworkTail: Sendable {
             }
         }
         // A final softmax turns logits into probabilities; cross-entropy is defined on its input.
-        if case .activation(.softmax)? = ops.last { ops.removeLast() }
+        if case .activation(.softmax)? = ops.last {
+            ops.removeLast()
+        } else if outputIsProbability(mlp) {
+            throw .invalidIntervention(hook: hook, reason: "the hook is the network's output, after its softmax: no logits")
+        }
         return NetworkTail(ops: ops, hook: hook, width: width, outputWidth: outputWidth, contextHook: nil)
     }
 
