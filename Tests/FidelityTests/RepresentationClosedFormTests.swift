@@ -81,3 +81,42 @@ private func softplus(_ x: Double) -> Double { log(1 + exp(x)) }
     // x2's mean is 0.5 whatever x1 is, so splicing in node 0's value changes nothing.
     #expect(result.replacement?.recoveredFraction == 0)
 }
+
+// Network R: x1, x2, x3 → [x1∧¬x2, x2∧¬x1, x3] → layers.1.hook_post = (2, 2) + XOR·(1, 1)/√2 + x3·(1, −1)/√2 →
+// AND = relu(√2·(h0 − 2) − 1) = XOR ∧ x3 → logits. XOR lives on the diagonal: no unit and no unit set carries
+// it alone, one direction does.
+private func rotatedNetwork() throws -> any NeuralNetwork {
+    let r = Float(0.5).squareRoot()
+    return try handBuiltMLP([
+        ([1, -1, 0, -1, 1, 0, 0, 0, 1], [0, 0, 0], 3, 3), ([r, r, r, r, r, -r], [2, 2], 3, 2),
+        ([2 * r, 0], [-4 * r - 1], 2, 1), ([-4, 4], [2, -2], 1, 2),
+    ]).0
+}
+
+@Test func aRotatedVariableIsFoundByALearnedSubspaceAndByNoNeurons() throws {
+    let task = try bitTask(["x1", "x2", "x3"])
+    let program = ProgramSurrogate(
+        variables: ["x1", "x2", "x3"],
+        expression: .binary(.multiply, .variable(2), .binary(.modulo, .binary(.add, .variable(0), .variable(1)), .constant(2))),
+        exceptions: [], domainSize: 8, outputCount: 2)
+    let surrogate = FittedSurrogate(
+        family: .program, model: .program(program), featureNames: [], modelBits: 0, exceptionBits: 0, exceptionCount: 0,
+        probeCount: 8)
+    let model = try SurrogateCausalModel(surrogate: surrogate, task: task)
+    var options = quickOptions(pairs: 32, steps: 80)
+    options.sites = [AlignmentSite(hook: "layers.1.hook_post")]
+    options.subspaceDimensions = [1]
+    options.maxVariables = 1
+    let result = try RepresentationTests.search(
+        network: try rotatedNetwork(), model: model, inputs: try task.resolveRegions()["probe"]!, options: options)
+    let xor = result.variables[0]
+    #expect(xor.variable.name == "(x1 + x2) mod 2")
+    #expect(xor.best.alignment.className == "subspace" && xor.best.alignment.parameterCount == 2)
+    #expect(xor.best.heldOut.overall.proportion == 1)
+    let neuron = try #require(xor.bestPerClass.first { $0.alignment.className == "neuron" })
+    #expect(neuron.fitting.overall.proportion < 0.9)
+    if case .subspace(let basis) = xor.best.alignment.map {
+        // The learned direction is the diagonal (1, 1)/√2, up to sign.
+        #expect(abs(abs(basis[0][0] + basis[0][1]) - 2.0.squareRoot()) < 0.05)
+    }
+}
