@@ -120,3 +120,24 @@ private func rotatedNetwork() throws -> any NeuralNetwork {
         #expect(abs(abs(basis[0][0] + basis[0][1]) - 2.0.squareRoot()) < 0.05)
     }
 }
+
+@Test func resultsRenderAsJSONWithSnakeCaseKeys() throws {
+    let task = try bitTask(["x1", "x2"])
+    let (network, file, description) = try handBuiltMLP([
+        ([1, 0, 0, 1], [0, 0], 2, 2), ([1, 1], [-1], 2, 1), ([-s, s], [s / 4, -s / 4], 1, 2),
+    ])
+    var options = quickOptions(pairs: 8, steps: 5)
+    options.randomDraws = 1
+    let result = try RepresentationTests.run(
+        network: network, control: try RepresentationTests.controlNetwork(file: file, description: description, seed: 2),
+        surrogate: andTree(), task: task, inputs: try task.resolveRegions()["probe"]!, options: options)
+    let object = try JSONSerialization.jsonObject(with: Data(result.json.utf8)) as! [String: Any]
+    let verdict = object["verdict"] as! [String: Any]
+    #expect((verdict["thresholds"] as! [String: Any])["minimum_margin_over_control"] as? Double == 0.2)
+    let variables = (object["network"] as! [String: Any])["variables"] as! [[String: Any]]
+    #expect(variables.count == 2)
+    let best = variables[0]["best"] as! [String: Any]
+    #expect(best["held_out"] != nil && (best["alignment"] as! [String: Any])["parameter_count"] != nil)
+    #expect((variables[0]["replacement"] as! [String: Any])["recovered_fraction"] != nil)
+    #expect(!result.json.contains("heldOut") && !result.json.contains("recoveredFraction"))
+}

@@ -26,7 +26,9 @@ public struct Alignment: Sendable {
         case subspace(basis: [[Double]])
     }
 
+    /// The hook and position.
     public var site: AlignmentSite
+    /// The neurons or the subspace.
     public var map: Map
     /// The number of features at the site.
     public var width: Int

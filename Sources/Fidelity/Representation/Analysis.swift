@@ -1,6 +1,13 @@
 import Distillation
 import Network
 
+/// Pairs with the surrogate's counterfactual output (`y*`) and its output on the base, computed once per pair set.
+struct PairTargets: Sendable {
+    var pairs: [InterchangePair]
+    var counterfactual: [Int]
+    var base: [Int]
+}
+
 /// What the surrogate says about one variable on the input set.
 struct VariableFacts: Sendable {
     var variable: SurrogateVariable
@@ -87,14 +94,23 @@ struct Analysis: Sendable {
         return VariableFacts(variable: variable, values: values, valueSet: valueSet, matters: matters)
     }
 
-    /// IIA of `alignment` on `pairs`.
-    func accuracy(_ alignment: Alignment, pairs: [InterchangePair], facts: VariableFacts)
-        -> Result<InterchangeAccuracy, RepresentationError>
-    {
+    /// The surrogate's counterfactual output and its output on the base, per pair.
+    func targets(_ pairs: [InterchangePair], facts: VariableFacts) -> PairTargets {
+        PairTargets(
+            pairs: pairs,
+            counterfactual: pairs.map {
+                model.counterfactual(facts.variable, base: runner.inputs[$0.base], source: runner.inputs[$0.source])
+            },
+            base: pairs.map { model.output(runner.inputs[$0.base]) })
+    }
+
+    /// IIA of `alignment` on the pairs of `targets`.
+    func accuracy(_ alignment: Alignment, _ targets: PairTargets) -> Result<InterchangeAccuracy, RepresentationError> {
         let site = alignment.site
         guard let clean = features[site] else {
             return .failure(.invalidSite(hook: site.hook, reason: "not among the analysed sites"))
         }
+        let pairs = targets.pairs
         let patched = pairs.map { alignment.interchange(base: clean[$0.base], source: clean[$0.source]) }
         let outputs: [Int]
         do {
@@ -103,12 +119,10 @@ struct Analysis: Sendable {
             return .failure(error)
         }
         var hits = 0, changed = 0, changedHits = 0
-        for (j, pair) in pairs.enumerated() {
-            let base = runner.inputs[pair.base]
-            let target = model.counterfactual(facts.variable, base: base, source: runner.inputs[pair.source])
-            let hit = outputs[j] == target
+        for j in pairs.indices {
+            let hit = outputs[j] == targets.counterfactual[j]
             if hit { hits += 1 }
-            if target != model.output(base) {
+            if targets.counterfactual[j] != targets.base[j] {
                 changed += 1
                 if hit { changedHits += 1 }
             }
@@ -167,10 +181,9 @@ struct Analysis: Sendable {
         let site = alignment.site
         let clean = features[site]!
         let coordinates = clean.map(alignment.coordinates)
-        var byValue: [Int: [Double]] = [:]
-        for v in facts.valueSet {
-            byValue[v] = mean(coordinates.indices.filter { facts.values[$0] == v }.map { coordinates[$0] })
-        }
+        var groups: [Int: [[Double]]] = [:]
+        for (i, c) in coordinates.enumerated() { groups[facts.values[i], default: []].append(c) }
+        let byValue = groups.mapValues(mean)
         let ablated = try patchedRun(site, meanAblated(alignment, clean))
         let replaced = try patchedRun(
             site, clean.indices.map { alignment.replacingCoordinates(clean[$0], with: byValue[facts.values[$0]]!) })
@@ -216,19 +229,28 @@ struct Analysis: Sendable {
     private func correlationRatios(_ clean: [[Float]], _ facts: VariableFacts) -> [Double] {
         let width = clean.first?.count ?? 0
         let n = Double(clean.count)
+        let group = facts.values.map { facts.valueSet.firstIndex(of: $0)! }
+        var sizes = [Double](repeating: 0, count: facts.valueSet.count)
+        for g in group { sizes[g] += 1 }
         return (0..<width).map { u in
-            let column = clean.map { Double($0[u]) }
-            let total = column.reduce(0, +) / n
-            var variance = 0.0
-            for x in column { variance += (x - total) * (x - total) }
-            guard variance > 1e-12 else { return 0 }
-            var between = 0.0
-            for v in facts.valueSet {
-                let group = column.indices.filter { facts.values[$0] == v }.map { column[$0] }
-                let m = group.reduce(0, +) / Double(group.count)
-                between += Double(group.count) * (m - total) * (m - total)
+            // One pass per unit: the total, the squares and the per-value sums.
+            var sum = 0.0, squares = 0.0
+            var sums = [Double](repeating: 0, count: facts.valueSet.count)
+            for (i, row) in clean.enumerated() {
+                let x = Double(row[u])
+                sum += x
+                squares += x * x
+                sums[group[i]] += x
             }
-            return between / variance
+            let mean = sum / n
+            let variance = squares - n * mean * mean
+            guard variance > 1e-9 * max(1, squares) else { return 0 }
+            var between = 0.0
+            for g in sums.indices where sizes[g] > 0 {
+                let m = sums[g] / sizes[g]
+                between += sizes[g] * (m - mean) * (m - mean)
+            }
+            return min(1, between / variance)
         }
     }
 
@@ -255,6 +277,8 @@ struct Analysis: Sendable {
         progress: (String) -> Void
     ) throws(RepresentationError) -> VariableRepresentation {
         let facts = self.facts(variable)
+        let fittingTargets = targets(fitting, facts: facts)
+        let heldOutTargets = targets(heldOut, facts: facts)
         var candidates: [Candidate] = []
         var unavailable: [String] = []
         for (siteIndex, site) in sites.enumerated() {
@@ -268,7 +292,7 @@ struct Analysis: Sendable {
             let alignments = neuronMaps.map { Alignment(site: site, map: .neurons($0), width: width) }
             let analysis = self
             let scored = parallelMap(alignments.count, threads: options.threads) { @Sendable i in
-                analysis.accuracy(alignments[i], pairs: fitting, facts: facts)
+                analysis.accuracy(alignments[i], fittingTargets)
             }
             for (i, result) in scored.enumerated() {
                 candidates.append(Candidate(alignment: alignments[i], fitting: try result.get(), order: candidates.count))
@@ -279,7 +303,7 @@ struct Analysis: Sendable {
                 case .failure(let error):
                     unavailable.append("\(site.text): \(error)")
                 case .success(let tail):
-                    let examples = trainingExamples(site, tail: tail, pairs: fitting, facts: facts)
+                    let examples = trainingExamples(site, tail: tail, targets: fittingTargets)
                     if examples.isEmpty {
                         unavailable.append("\(site.text): no fitting pair has a counterfactual the network can output")
                         break
@@ -293,7 +317,7 @@ struct Analysis: Sendable {
                         let alignment = Alignment(site: site, map: .subspace(basis: basis), width: width)
                         candidates.append(
                             Candidate(
-                                alignment: alignment, fitting: try accuracy(alignment, pairs: fitting, facts: facts).get(),
+                                alignment: alignment, fitting: try accuracy(alignment, fittingTargets).get(),
                                 order: candidates.count))
                     }
                 }
@@ -314,17 +338,13 @@ struct Analysis: Sendable {
             perClass.append(
                 AlignmentScore(
                     alignment: top.alignment, fitting: top.fitting,
-                    heldOut: try accuracy(top.alignment, pairs: heldOut, facts: facts).get()))
+                    heldOut: try accuracy(top.alignment, heldOutTargets).get()))
         }
         let bestScore = perClass.first { $0.alignment.className == best.alignment.className }!
         let evaluation = try evaluate(
             best.alignment, facts: facts, accuracy: bestScore.heldOut, seed: options.seed &+ UInt64(index))
         var counts: [Int: Int] = [:]
-        for pair in heldOut {
-            counts[
-                model.counterfactual(variable, base: runner.inputs[pair.base], source: runner.inputs[pair.source]), default: 0] +=
-                1
-        }
+        for y in heldOutTargets.counterfactual { counts[y, default: 0] += 1 }
         let chance = Double(counts.values.max() ?? 0) / Double(max(heldOut.count, 1))
         return VariableRepresentation(
             variable: variable, values: facts.valueSet, best: bestScore, bestPerClass: perClass, evaluation: evaluation,
@@ -333,14 +353,13 @@ struct Analysis: Sendable {
 
     /// The fitting pairs as subspace-training examples (pairs whose counterfactual is off the output alphabet
     /// are left out: no class to aim at).
-    private func trainingExamples(_ site: AlignmentSite, tail: NetworkTail, pairs: [InterchangePair], facts: VariableFacts)
-        -> [SubspaceTrainer.Example]
-    {
+    private func trainingExamples(_ site: AlignmentSite, tail: NetworkTail, targets: PairTargets) -> [SubspaceTrainer.Example] {
         let clean = features[site]!
         let contextSite = tail.contextHook.map { AlignmentSite(hook: $0, position: site.position) }
-        return pairs.compactMap { pair in
-            let target = model.counterfactual(facts.variable, base: runner.inputs[pair.base], source: runner.inputs[pair.source])
-            guard let c = InterventionRunner.classIndex(target, task: model.task), c < tail.outputWidth else { return nil }
+        return targets.pairs.indices.compactMap { j in
+            let pair = targets.pairs[j]
+            guard let c = InterventionRunner.classIndex(targets.counterfactual[j], task: model.task), c < tail.outputWidth
+            else { return nil }
             return SubspaceTrainer.Example(
                 base: clean[pair.base].map(Double.init), source: clean[pair.source].map(Double.init),
                 context: contextSite.map { runner.features($0, pair.base).map(Double.init) }, target: c)

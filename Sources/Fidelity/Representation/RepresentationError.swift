@@ -19,6 +19,7 @@ public enum RepresentationError: Error, Sendable, Equatable, CustomStringConvert
     /// The task's encoder or decoder failed.
     case task(DistillationError)
 
+    /// One line for the CLI.
     public var description: String {
         switch self {
         case .noVariables(let family): "a \(family) surrogate has no intermediate variables to align"

@@ -4,6 +4,7 @@ public struct RepresentationOptions: Sendable {
     /// at most `fittingPairs + heldOutPairs` ordered pairs, all of them are shuffled and split in that ratio;
     /// otherwise each set is drawn at random (with replacement across sets).
     public var fittingPairs = 256
+    /// Held-out pairs (see `fittingPairs`).
     public var heldOutPairs = 256
     /// The seed of every draw (pairs, initial bases, random units).
     public var seed: UInt64 = 0
@@ -21,6 +22,7 @@ public struct RepresentationOptions: Sendable {
     public var subspaceDimensions = [1, 2]
     /// Adam steps and learning rate of subspace training (full batch over the fitting pairs).
     public var subspaceSteps = 200
+    /// Adam's learning rate for subspace training.
     public var learningRate = 0.05
     /// Random unit draws averaged for the ablation-specificity baseline.
     public var randomDraws = 5

@@ -43,6 +43,7 @@ extension Alignment {
 
 /// One alignment with its IIA on the fitting pairs (which chose it) and on the held-out pairs.
 public struct AlignmentScore: Sendable {
+    /// The alignment, its IIA on the fitting pairs and on the held-out pairs.
     public var alignment: Alignment
     public var fitting: InterchangeAccuracy
     public var heldOut: InterchangeAccuracy
@@ -149,11 +150,13 @@ public struct AblationSpecificity: Sendable, Equatable {
 
 /// Every test of one alignment for one variable.
 public struct AlignmentEvaluation: Sendable {
+    /// The alignment tested.
     public var alignment: Alignment
     /// IIA on the pairs given.
     public var accuracy: InterchangeAccuracy
     /// `nil` when the decoder is not argmax (no cross-entropy).
     public var replacement: ReplacementResult?
+    /// Ablation specificity against random units.
     public var specificity: AblationSpecificity
 
     /// `{"alignment", "iia", "replacement", "specificity"}`.
@@ -169,6 +172,7 @@ public struct AlignmentEvaluation: Sendable {
 
 /// The alignment search and tests for one surrogate variable on one network.
 public struct VariableRepresentation: Sendable {
+    /// The surrogate variable.
     public var variable: SurrogateVariable
     /// The values the variable takes on the input set.
     public var values: [Int]
@@ -186,7 +190,7 @@ public struct VariableRepresentation: Sendable {
     /// Snake-case JSON.
     public var json: String {
         var o = JSONText()
-        o.add("variable", variable.name)
+        o.add("variable", raw: variable.json)
         o.add("values", values)
         o.add("best", raw: best.json)
         o.add("best_per_class", objects: bestPerClass.map(\.json))
@@ -200,6 +204,7 @@ public struct VariableRepresentation: Sendable {
 
 /// One network's results for every variable.
 public struct NetworkRepresentation: Sendable {
+    /// One result per variable, in the surrogate's order.
     public var variables: [VariableRepresentation]
 
     /// `{"variables": [...]}`.
@@ -212,11 +217,13 @@ public struct NetworkRepresentation: Sendable {
 
 /// Whether one variable's representation is supported, with the numbers behind it.
 public struct VariableVerdict: Sendable, Equatable {
+    /// The variable's name, its best alignment's held-out IIA and the Wilson lower bound.
     public var name: String
     public var heldOutIIA: Double
     public var lowerBound: Double
     /// The control's held-out IIA (`nil`: no control was run, which fails the verdict).
     public var controlIIA: Double?
+    /// Whether every threshold is met.
     public var supported: Bool
     /// Why not, one sentence per failed threshold.
     public var reasons: [String]
@@ -263,6 +270,7 @@ public struct VariableVerdict: Sendable, Equatable {
 
 /// The surrogate's verdict: supported when every variable's is.
 public struct RepresentationVerdict: Sendable {
+    /// One verdict per variable, the thresholds, and whether all are supported.
     public var variables: [VariableVerdict]
     public var thresholds: RepresentationThresholds
     public var supported: Bool { !variables.isEmpty && variables.allSatisfy(\.supported) }
@@ -294,6 +302,7 @@ public struct RepresentationVerdict: Sendable {
 
 /// Everything the representation tests found: the network, its random-init control, and the verdict.
 public struct RepresentationResult: Sendable {
+    /// Results on the network, on its random-init control (when run), and the verdict.
     public var network: NetworkRepresentation
     public var control: NetworkRepresentation?
     public var verdict: RepresentationVerdict

@@ -4,7 +4,9 @@ import WeightFiles
 
 /// One base/source pair of inputs (indices into the input set).
 public struct InterchangePair: Sendable, Hashable {
+    /// The input run with the patch.
     public var base: Int
+    /// The input the patched values come from.
     public var source: Int
 
     /// A pair from its parts.
@@ -97,7 +99,7 @@ public enum RepresentationTests {
                 reason: "the alignment has width \(alignment.width); the site has \(analysis.width(alignment.site))")
         }
         let facts = analysis.facts(variable)
-        let accuracy = try analysis.accuracy(alignment, pairs: pairs, facts: facts).get()
+        let accuracy = try analysis.accuracy(alignment, analysis.targets(pairs, facts: facts)).get()
         return try analysis.evaluate(alignment, facts: facts, accuracy: accuracy, seed: options.seed)
     }
 

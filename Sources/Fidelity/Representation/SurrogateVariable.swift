@@ -13,11 +13,32 @@ public struct SurrogateVariable: Sendable, Equatable {
 
     /// A readable name: `x1 + x2`, `rule 1: x1 = 0 AND x2 = 1 AND x3 = 1`, `node 3: a <= 41`.
     public var name: String
+    /// Where it sits in the surrogate.
     public var kind: Kind
 
     /// A variable from its parts.
     public init(name: String, kind: Kind) {
         self.name = name
         self.kind = kind
+    }
+}
+
+extension SurrogateVariable {
+    /// `{"name": …, "kind": "subexpression" | "rule" | "split", "index": pre-order index, rule index or node}`.
+    public var json: String {
+        var o = JSONText()
+        o.add("name", name)
+        switch kind {
+        case .subexpression(let preorder):
+            o.add("kind", "subexpression")
+            o.add("index", preorder)
+        case .rule(let index):
+            o.add("kind", "rule")
+            o.add("index", index)
+        case .split(let node):
+            o.add("kind", "split")
+            o.add("index", node)
+        }
+        return o.text
     }
 }

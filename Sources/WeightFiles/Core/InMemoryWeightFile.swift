@@ -5,7 +5,9 @@ import Foundation
 /// (little-endian, row-major bytes per tensor).
 public struct InMemoryWeightFile: WeightFile {
     public let format: WeightFileFormat = .safetensors
+    /// The metadata given (or copied from the source file).
     public let metadata: Metadata?
+    /// Every tensor, in the order given.
     public let tensors: [TensorInfo]
     private let views: [String: TensorView]
 
@@ -74,6 +76,7 @@ public struct InMemoryWeightFile: WeightFile {
         return try InMemoryWeightFile(views: views, metadata: file.metadata)
     }
 
+    /// The tensor named `name`, or `tensorNotFound`.
     public func tensor(named name: String) throws(WeightFileError) -> TensorView {
         guard let view = views[name] else { throw .tensorNotFound(name: name) }
         return view
