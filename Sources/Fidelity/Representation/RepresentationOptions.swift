@@ -1,0 +1,36 @@
+/// Settings of the alignment search and the representation tests.
+public struct RepresentationOptions: Sendable {
+    /// Base/source pairs to choose alignments on, and to score the chosen one on. When the input set has
+    /// at most `fittingPairs + heldOutPairs` ordered pairs, all of them are shuffled and split in that ratio;
+    /// otherwise each set is drawn at random (with replacement across sets).
+    public var fittingPairs = 256
+    /// Held-out pairs (see `fittingPairs`).
+    public var heldOutPairs = 256
+    /// The seed of every draw (pairs, initial bases, random units).
+    public var seed: UInt64 = 0
+    /// The sites to search; `nil` = every hidden hook (MLP: `layers.{i}.hook_post`, `hook_pre` of every layer
+    /// but the output layer; transformers: every block's `hook_attn_out`, `hook_resid_mid`, `mlp.hook_post`,
+    /// `hook_resid_post`) at `positions`.
+    public var sites: [AlignmentSite]?
+    /// Transformer positions for the default sites; `nil` = the final position.
+    public var positions: [Int]?
+    /// Single neurons tried per site: the units with the highest correlation ratio η² with the variable.
+    public var maxSingleNeurons = 32
+    /// Sizes of the neuron sets tried per site (the top units by η²).
+    public var neuronSetSizes = [2, 4]
+    /// Dimensions of the subspaces trained per site (distributed alignment search); empty = none.
+    public var subspaceDimensions = [1, 2]
+    /// Adam steps and learning rate of subspace training (full batch over the fitting pairs).
+    public var subspaceSteps = 200
+    /// Adam's learning rate for subspace training.
+    public var learningRate = 0.05
+    /// Random unit draws averaged for the ablation-specificity baseline.
+    public var randomDraws = 5
+    /// Only the first this many surrogate variables (`nil` = all); trees and rule families can have many.
+    public var maxVariables: Int?
+    /// Threads for candidate scoring and subspace training (networks also use their own threads per run).
+    public var threads = 1
+
+    /// The defaults above.
+    public init() {}
+}

@@ -1,0 +1,158 @@
+import Distillation
+import Network
+import WeightFiles
+
+/// One base/source pair of inputs (indices into the input set).
+public struct InterchangePair: Sendable, Hashable {
+    /// The input run with the patch.
+    public var base: Int
+    /// The input the patched values come from.
+    public var source: Int
+
+    /// A pair from its parts.
+    public init(base: Int, source: Int) {
+        self.base = base
+        self.source = source
+    }
+}
+
+/// The mechanistic half of the fidelity tests (`design.md` §5, tests 4–7): does the network compute the
+/// surrogate's intermediate variables, where, and would a random network look the same?
+///
+/// For every surrogate variable: search alignments (single neurons, neuron sets, learned subspaces) at the
+/// network's hidden hooks by interchange intervention accuracy on fitting pairs; score the best on held-out
+/// pairs; run the replacement, excluded and ablation-specificity tests on it; repeat everything on a
+/// randomly initialised copy of the network; and judge by `RepresentationThresholds`.
+public enum RepresentationTests {
+    /// Runs the whole battery: alignment search and tests on `network` and, when given, on `control`
+    /// (`controlNetwork(file:description:seed:threads:)`), and the verdict.
+    /// - Parameters:
+    ///   - inputs: the input set (e.g. the task's probe region); pairs, means and losses come from it.
+    ///   - progress: called with one line per variable and site searched.
+    /// - Complexity: per variable and network, one forward pass over the pairs per candidate alignment,
+    ///   plus `subspaceSteps` tail passes over the fitting pairs per subspace dimension and site.
+    public static func run(
+        network: any NeuralNetwork, control: (any NeuralNetwork)?, surrogate: FittedSurrogate, task: TaskDescription,
+        inputs: Region, options: RepresentationOptions = RepresentationOptions(),
+        thresholds: RepresentationThresholds = .standard, progress: (String) -> Void = { _ in }
+    ) throws(RepresentationError) -> RepresentationResult {
+        let model = try SurrogateCausalModel(surrogate: surrogate, task: task)
+        progress("network: \(model.variables.count) variable(s)")
+        let main = try search(network: network, model: model, inputs: inputs, options: options, progress: progress)
+        var controlResult: NetworkRepresentation?
+        if let control {
+            progress("random-init control")
+            controlResult = try search(network: control, model: model, inputs: inputs, options: options, progress: progress)
+        }
+        return RepresentationResult(
+            network: main, control: controlResult,
+            verdict: RepresentationVerdict(network: main, control: controlResult, thresholds: thresholds))
+    }
+
+    /// The random-init control: `InMemoryWeightFile.randomised(from:seed:)` of `file`, loaded with the same
+    /// description.
+    public static func controlNetwork(file: any WeightFile, description: NetworkDescription, seed: UInt64, threads: Int = 1)
+        throws(RepresentationError) -> any NeuralNetwork
+    {
+        let randomised: InMemoryWeightFile
+        do { randomised = try InMemoryWeightFile.randomised(from: file, seed: seed) } catch { throw .network(.weightFile(error)) }
+        do { return try NetworkLoader.load(file: randomised, description: description, threads: threads) } catch {
+            throw .network(error)
+        }
+    }
+
+    /// The alignment search and tests for every variable of `model` on one network.
+    /// - Complexity: see `run`.
+    public static func search(
+        network: any NeuralNetwork, model: SurrogateCausalModel, inputs: Region, options: RepresentationOptions,
+        progress: (String) -> Void = { _ in }
+    ) throws(RepresentationError) -> NetworkRepresentation {
+        let sites: [AlignmentSite]
+        if let given = options.sites {
+            sites = given
+        } else {
+            sites = try defaultSites(network, task: model.task, positions: options.positions)
+        }
+        let analysis = try Analysis(network: network, model: model, inputs: inputs, sites: sites, options: options)
+        let (fitting, heldOut) = pairs(inputCount: analysis.inputCount, options: options)
+        var results: [VariableRepresentation] = []
+        let variables = Array(model.variables.prefix(options.maxVariables ?? model.variables.count))
+        for (index, variable) in variables.enumerated() {
+            progress("variable \(index + 1)/\(variables.count): \(variable.name)")
+            results.append(
+                try analysis.search(variable, index: index, fitting: fitting, heldOut: heldOut, progress: progress))
+        }
+        return NetworkRepresentation(variables: results)
+    }
+
+    /// Every test of one given alignment for `variable`: IIA on `pairs`, replacement, excluded, ablation
+    /// specificity (random units drawn with `options.seed`).
+    /// - Complexity: O(pairs + inputs × (randomDraws + 3)) forward passes' worth of examples.
+    public static func evaluate(
+        alignment: Alignment, variable: SurrogateVariable, model: SurrogateCausalModel, network: any NeuralNetwork,
+        inputs: Region, pairs: [InterchangePair], options: RepresentationOptions = RepresentationOptions()
+    ) throws(RepresentationError) -> AlignmentEvaluation {
+        let analysis = try Analysis(network: network, model: model, inputs: inputs, sites: [alignment.site], options: options)
+        guard analysis.width(alignment.site) == alignment.width else {
+            throw .invalidSite(
+                hook: alignment.site.hook,
+                reason: "the alignment has width \(alignment.width); the site has \(analysis.width(alignment.site))")
+        }
+        let facts = analysis.facts(variable)
+        let accuracy = try analysis.accuracy(alignment, analysis.targets(pairs, facts: facts)).get()
+        return try analysis.evaluate(alignment, facts: facts, accuracy: accuracy, seed: options.seed)
+    }
+
+    /// Fitting and held-out pairs for `inputCount` inputs (see `RepresentationOptions.fittingPairs`).
+    /// - Complexity: O(pairs), or O(inputCount²) when every pair is enumerated.
+    public static func pairs(inputCount n: Int, options: RepresentationOptions) -> (
+        fitting: [InterchangePair], heldOut: [InterchangePair]
+    ) {
+        var generator = SeededGenerator(seed: options.seed ^ 0x5041_4952)
+        let wanted = options.fittingPairs + options.heldOutPairs
+        guard n > 0 else { return ([], []) }
+        if n * n <= wanted {
+            var all: [InterchangePair] = []
+            for b in 0..<n { for s in 0..<n { all.append(InterchangePair(base: b, source: s)) } }
+            for i in stride(from: all.count - 1, to: 0, by: -1) { all.swapAt(i, generator.below(i + 1)) }
+            let cut = Int((Double(all.count) * Double(options.fittingPairs) / Double(max(wanted, 1))).rounded())
+            return (Array(all[0..<cut]), Array(all[cut...]))
+        }
+        func draw(_ count: Int) -> [InterchangePair] {
+            (0..<count).map { _ in InterchangePair(base: generator.below(n), source: generator.below(n)) }
+        }
+        return (draw(options.fittingPairs), draw(options.heldOutPairs))
+    }
+
+    /// The hidden hooks searched by default: MLP `layers.{i}.hook_post` then `hook_pre` for every layer but
+    /// the output layer (post first, so equal scores prefer the post-activation units); transformer blocks'
+    /// `hook_attn_out`, `hook_resid_mid`, `mlp.hook_post`, `hook_resid_post` at `positions` (default: final).
+    public static func defaultSites(_ network: any NeuralNetwork, task: TaskDescription, positions: [Int]?)
+        throws(RepresentationError) -> [AlignmentSite]
+    {
+        if network is MLPNetwork {
+            let layers = network.hookNames.compactMap { name -> Int? in
+                let parts = name.split(separator: ".")
+                return parts.count == 3 && parts[0] == "layers" ? Int(parts[1]) : nil
+            }
+            guard let last = layers.max() else { return [] }
+            return (0..<last).flatMap { i in
+                [AlignmentSite(hook: "layers.\(i).hook_post"), AlignmentSite(hook: "layers.\(i).hook_pre")]
+            }
+        }
+        if let transformer = network as? TransformerNetwork {
+            let c = transformer.config
+            let length = task.encodedWidth
+            let chosen = positions ?? [length - 1]
+            var sites: [AlignmentSite] = []
+            for i in 0..<c.nLayers {
+                var hooks = ["blocks.\(i).hook_attn_out"]
+                if !c.attnOnly { hooks += ["blocks.\(i).hook_resid_mid", "blocks.\(i).mlp.hook_post"] }
+                hooks.append("blocks.\(i).hook_resid_post")
+                for hook in hooks { for p in chosen { sites.append(AlignmentSite(hook: hook, position: p)) } }
+            }
+            return sites
+        }
+        throw .invalidOptions(reason: "no default sites for this kind of network; list them in options.sites")
+    }
+}
