@@ -53,7 +53,7 @@ extension FidelityReport {
                 }
             }
             page += String(format: "<td>%.4f</td>", e.compression)
-            page += "<td class=l>\(escape(e.verdict.words))\(e.character.map { " (\(escape($0)))" } ?? "")</td></tr>\n"
+            page += "<td class=l>\(escape(verdict(i).words))\(e.character.map { " (\(escape($0)))" } ?? "")</td></tr>\n"
         }
         page += "</table>\n<p>★ on the Pareto front of model bits against fidelity. Agreement is the share of a region's inputs "
         page += "where the surrogate gives the network's output; hover a cell for its 95% Wilson interval. "
@@ -84,10 +84,57 @@ extension FidelityReport {
             page += "</div>\n"
         }
 
+        if !representation.isEmpty {
+            let t = RepresentationThresholds.standard
+            page += "<h2>Representation</h2>\n<p>Interchange interventions on held-out base/source pairs of the probe inputs: "
+            page += "the network is run on the base with the aligned activations patched from the source, and counts as right "
+            page += "when it gives the surrogate's counterfactual output. The same search runs on a randomly initialised copy "
+            page += "of the network (the control). A variable is supported at held-out IIA ≥ \(t.minimumIIA), Wilson lower "
+            page += "bound ≥ \(t.minimumLowerBound) and at least \(t.minimumMarginOverControl) above the control "
+            page += "(formats/report.md).</p>\n"
+            for i in byBits {
+                guard let result = representation[i] else { continue }
+                let family = behaviour.surrogates[i].surrogate.family.rawValue
+                page += "<h3>\(family): \(result.verdict.supported ? "supported" : "not supported")</h3>\n"
+                if let figure = SVGFigures.representation(self, i) { page += "<figure>\(figure)</figure>\n" }
+                page += "<table><tr><th class=l>variable</th><th class=l>alignment</th><th>params</th><th>IIA</th>"
+                page += "<th>IIA where it changes</th><th>control IIA</th><th>chance</th><th>recovered</th><th>excluded acc.</th>"
+                page += "<th>specificity vs random</th><th class=l>verdict</th></tr>"
+                for (k, v) in result.network.variables.enumerated() {
+                    let judged = result.verdict.variables[k]
+                    let h = v.best.heldOut
+                    page +=
+                        "<tr><td class=l>\(escape(v.variable.name))</td><td class=l>\(escape(describe(v.best.alignment)))</td>"
+                    page += "<td>\(v.best.alignment.parameterCount)</td>"
+                    page += String(format: "<td>%.3f [%.3f, %.3f]</td>", h.overall.proportion, h.overall.lower, h.overall.upper)
+                    page +=
+                        h.changed.trials == 0
+                        ? "<td>–</td>" : String(format: "<td>%.3f (%d)</td>", h.changed.proportion, h.changed.trials)
+                    page += judged.controlIIA.map { String(format: "<td>%.3f</td>", $0) } ?? "<td>–</td>"
+                    page += String(format: "<td>%.3f</td>", v.chance)
+                    page +=
+                        v.evaluation.replacement?.recoveredFraction.map { String(format: "<td>%.2f</td>", $0) } ?? "<td>–</td>"
+                    page += v.evaluation.replacement.map { String(format: "<td>%.3f</td>", $0.excludedAccuracy) } ?? "<td>–</td>"
+                    page += v.evaluation.specificity.difference.map { String(format: "<td>%+.3f</td>", $0) } ?? "<td>–</td>"
+                    page +=
+                        "<td class=l>\(judged.supported ? "supported" : escape(judged.reasons.joined(separator: "; ")))</td></tr>"
+                }
+                page += "</table>\n"
+            }
+        }
+        let skipped = byBits.filter { representationSkipped[$0] != nil && behaviour.surrogates[$0].verdict != .notEvenBehaviour }
+        if !skipped.isEmpty {
+            page +=
+                "<p>"
+                + skipped.map {
+                    "\(behaviour.surrogates[$0].surrogate.family.rawValue): \(escape(representationSkipped[$0]!))"
+                }.joined(separator: "<br>") + "</p>\n"
+        }
+
         page += "<h2>Each surrogate</h2>\n"
         for i in byBits {
             let e = b.surrogates[i]
-            page += "<h3>\(e.surrogate.family.rawValue)</h3>\n<p>Verdict: <b>\(escape(e.verdict.words))</b>"
+            page += "<h3>\(e.surrogate.family.rawValue)</h3>\n<p>Verdict: <b>\(escape(verdict(i).words))</b>"
             page += "\(e.character.map { " — \(escape($0))" } ?? ""); \(escape(e.verdictBasis)) = \(percent(e.verdictValue)). "
             page += String(format: "Compression %.4f ", e.compression)
             page += "(\(e.compressionExceptions) exceptions, \(escape(e.compressionBasis))).</p>\n"

@@ -36,7 +36,7 @@ extension FidelityReport {
                 row.append(errors.map { $0.networkWrong == 0 ? "-" : "\($0.sameMistake.successes)/\($0.networkWrong)" } ?? "-")
             }
             row.append(String(format: "%.3f", e.compression))
-            row.append(e.verdict.words + (e.character.map { " (\($0))" } ?? ""))
+            row.append(verdict(i).words + (e.character.map { " (\($0))" } ?? ""))
             rows.append(row)
         }
         lines += table(rows)
@@ -45,7 +45,7 @@ extension FidelityReport {
             let e = b.surrogates[best]
             lines.append("")
             lines.append("best: " + e.surrogate.text(task: task).trimmingCharacters(in: .whitespacesAndNewlines))
-            lines.append("verdict: \(e.verdict.words) — \(e.verdictBasis) = \(percent(e.verdictValue))")
+            lines.append("verdict: \(verdict(best).words) — \(e.verdictBasis) = \(percent(e.verdictValue))")
             if let wrong = e.disagreementsWhereNetworkWrong {
                 let total = e.disagreementIndices?.count ?? e.disagreements.count
                 lines.append(
@@ -57,6 +57,7 @@ extension FidelityReport {
                 "compression against a lookup table: \(compressionText) (\(e.compressionExceptions) exceptions, \(e.compressionBasis))"
             )
         }
+        lines += representationSummary
         for note in b.notes { lines.append("note: \(note)") }
         if let seconds { lines.append(String(format: "took %.1f s", seconds)) }
         return lines.joined(separator: "\n")

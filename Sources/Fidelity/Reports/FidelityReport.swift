@@ -11,6 +11,9 @@ public struct FidelityReport: Sendable {
     public var behaviour: BehaviourReport
     /// Seconds the whole job took (distillation and evaluation), for the summary.
     public var seconds: Double?
+    /// The representation tests by surrogate index (`runRepresentationTests`), and why a surrogate has none.
+    public var representation: [Int: RepresentationResult] = [:]
+    public var representationSkipped: [Int: String] = [:]
 
     public init(model: String, network: String, taskPath: String, behaviour: BehaviourReport, seconds: Double? = nil) {
         self.model = model
@@ -27,6 +30,14 @@ public struct FidelityReport: Sendable {
         }
     }
 
+    /// Surrogate `i`'s verdict: its behavioural verdict, raised to representation supported when it is at least
+    /// interpretation only and its representation tests support every variable against the control.
+    public func verdict(_ i: Int) -> Verdict {
+        let behavioural = behaviour.surrogates[i].verdict
+        guard behavioural == .interpretationOnly, representation[i]?.verdict.supported == true else { return behavioural }
+        return .representationSupported
+    }
+
     /// The surrogate with the fewest total bits among those whose verdict is at least interpretation only,
     /// else the one with the fewest bits.
     public var best: Int? {
@@ -38,11 +49,6 @@ public struct FidelityReport: Sendable {
 func jsonNumber(_ value: Double?) -> String {
     guard let value, value.isFinite else { return "null" }
     return "\(value)"
-}
-
-func jsonInterval(_ w: WilsonInterval) -> String {
-    "{\"successes\":\(w.successes),\"trials\":\(w.trials),\"proportion\":\(jsonNumber(w.proportion)),"
-        + "\"lower\":\(jsonNumber(w.lower)),\"upper\":\(jsonNumber(w.upper))}"
 }
 
 extension FidelityReport {
@@ -60,18 +66,19 @@ extension FidelityReport {
         out += "},\"seconds\":\(jsonNumber(seconds)),\"regions\":["
         out += b.regionSizes.map { "{\"name\":\(JSONWriter.quoted($0.name)),\"inputs\":\($0.count)}" }.joined(separator: ",")
         out += "],\"network_accuracy\":["
-        out += b.networkAccuracy.map { "{\"region\":\(JSONWriter.quoted($0.region)),\"accuracy\":\(jsonInterval($0.accuracy))}" }
+        out += b.networkAccuracy.map { "{\"region\":\(JSONWriter.quoted($0.region)),\"accuracy\":\($0.accuracy.json)}" }
             .joined(separator: ",")
         out += "],\"thresholds\":{\"behaviour_agreement\":\(BehaviourThresholds.agreement),"
         out += "\"algorithm_compression\":\(BehaviourThresholds.algorithmCompression)},\"surrogates\":["
-        out += b.surrogates.map { surrogateJSON($0, task: task) }.joined(separator: ",")
+        out += b.surrogates.indices.map { surrogateJSON($0, task: task) }.joined(separator: ",")
         out +=
             "],\"pareto_front\":[\(b.paretoFront.map(String.init).joined(separator: ","))],\"best\":\(best.map(String.init) ?? "null"),"
         out += "\"notes\":[\(b.notes.map(JSONWriter.quoted).joined(separator: ","))]}\n"
         return out
     }
 
-    private func surrogateJSON(_ e: SurrogateEvaluation, task: TaskDescription) -> String {
+    private func surrogateJSON(_ i: Int, task: TaskDescription) -> String {
+        let e = behaviour.surrogates[i]
         let s = e.surrogate
         var out = "{\"family\":\"\(s.family.rawValue)\",\"text\":\(JSONWriter.quoted(s.text(task: task))),"
         out += "\"features\":[\(s.featureNames.map(JSONWriter.quoted).joined(separator: ","))],"
@@ -79,10 +86,10 @@ extension FidelityReport {
             "\"bits\":{\"model\":\(jsonNumber(s.modelBits)),\"exceptions\":\(jsonNumber(s.exceptionBits)),\"total\":\(jsonNumber(s.totalBits))},"
         out += "\"fit\":{\"probes\":\(s.probeCount),\"exceptions\":\(s.exceptionCount)},\"fidelity\":["
         out += e.regions.map { r in
-            var item = "{\"region\":\(JSONWriter.quoted(r.region)),\"agreement\":\(jsonInterval(r.agreement)),"
+            var item = "{\"region\":\(JSONWriter.quoted(r.region)),\"agreement\":\(r.agreement.json),"
             item += "\"mse\":\(jsonNumber(r.meanSquaredError)),\"error_agreement\":"
             if let ea = r.errorAgreement {
-                item += "{\"network_wrong\":\(ea.networkWrong),\"same_mistake\":\(jsonInterval(ea.sameMistake)),"
+                item += "{\"network_wrong\":\(ea.networkWrong),\"same_mistake\":\(ea.sameMistake.json),"
                 item += "\"surrogate_right\":\(ea.surrogateRight)}"
             } else {
                 item += "null"
@@ -91,7 +98,10 @@ extension FidelityReport {
         }.joined(separator: ",")
         out += "],\"compression\":{\"ratio\":\(jsonNumber(e.compression)),\"exceptions\":\(e.compressionExceptions),"
         out += "\"basis\":\(JSONWriter.quoted(e.compressionBasis))},"
-        out += "\"verdict\":{\"verdict\":\"\(e.verdict.rawValue)\",\"value\":\(jsonNumber(e.verdictValue)),"
+        out += "\"representation\":\(representation[i]?.json ?? "null"),"
+        out += "\"representation_skipped\":\(representationSkipped[i].map(JSONWriter.quoted) ?? "null"),"
+        out += "\"verdict\":{\"verdict\":\"\(verdict(i).rawValue)\",\"behaviour\":\"\(e.verdict.rawValue)\","
+        out += "\"value\":\(jsonNumber(e.verdictValue)),"
         out += "\"basis\":\(JSONWriter.quoted(e.verdictBasis)),\"character\":\(e.character.map(JSONWriter.quoted) ?? "null")},"
         out += "\"disagreements\":{\"count\":\(e.disagreementIndices?.count.description ?? "null"),"
         out += "\"where_network_wrong\":\(e.disagreementsWhereNetworkWrong.map(String.init) ?? "null"),\"listed\":["

@@ -109,6 +109,50 @@ enum SVGFigures {
                 + listed.filter { !disagreeing.contains($0) }.map { ($0, "#1f77b4") }, side: side)
     }
 
+    /// Held-out interchange intervention accuracy per surrogate variable on the network and on its random-init
+    /// control, with the 95% interval and the chance level (always answering the commonest counterfactual).
+    static func representation(_ report: FidelityReport, _ i: Int) -> String? {
+        guard let result = report.representation[i], !result.network.variables.isEmpty else { return nil }
+        let variables = result.network.variables
+        let left = 230.0, right = 20.0, top = 24.0, rowHeight = 30.0, width = 720.0
+        let height = top + rowHeight * Double(variables.count) + 44
+        func x(_ v: Double) -> Double { left + v * (width - left - right) }
+        let family = report.behaviour.surrogates[i].surrogate.family.rawValue
+        var svg = open(
+            figure: "representation-\(family)", width: width, height: height,
+            title: "\(family): interchange intervention accuracy")
+        for tick in stride(from: 0.0, through: 1.0001, by: 0.25) {
+            svg += line(x(tick), top - 6, x(tick), top + rowHeight * Double(variables.count), stroke: "#ddd")
+            svg += text(x(tick), top + rowHeight * Double(variables.count) + 16, String(format: "%.2f", tick), anchor: "middle")
+        }
+        for (k, v) in variables.enumerated() {
+            let y = top + rowHeight * Double(k)
+            svg += text(left - 8, y + 15, String(v.variable.name.prefix(32)), anchor: "end")
+            let bars: [(Double, WilsonInterval?, String)] = [
+                (v.best.heldOut.overall.proportion, v.best.heldOut.overall, "#1f77b4"),
+                (
+                    result.control?.variables[k].best.heldOut.overall.proportion ?? 0,
+                    result.control?.variables[k].best.heldOut.overall, "#aaa"
+                ),
+            ]
+            for (b, (value, interval, colour)) in bars.enumerated() where b == 0 || interval != nil {
+                let by = y + 4 + Double(b) * 11
+                svg +=
+                    "<rect x=\"\(fmt(x(0)))\" y=\"\(fmt(by))\" width=\"\(fmt(x(value) - x(0)))\" height=\"9\" fill=\"\(colour)\">"
+                svg += "<title>\(b == 0 ? "network" : "random-init control"): IIA \(String(format: "%.3f", value))</title></rect>"
+                if let interval { svg += line(x(interval.lower), by + 4.5, x(interval.upper), by + 4.5, stroke: "#222") }
+            }
+            svg += line(x(v.chance), y + 2, x(v.chance), y + 26, stroke: "#d62728", dash: true)
+        }
+        let ly = height - 10
+        svg += "<rect x=\"\(fmt(left))\" y=\"\(fmt(ly - 9))\" width=\"10\" height=\"9\" fill=\"#1f77b4\"/>"
+        svg += text(left + 14, ly, "network", anchor: "start")
+        svg += "<rect x=\"\(fmt(left + 80))\" y=\"\(fmt(ly - 9))\" width=\"10\" height=\"9\" fill=\"#aaa\"/>"
+        svg += text(left + 94, ly, "random-init control", anchor: "start")
+        svg += text(width - right, ly, "dashed red: chance", anchor: "end")
+        return svg + "</svg>"
+    }
+
     /// Where the network's output differs from the task's truth.
     static func networkErrorMap(_ report: FidelityReport, side: Double = 300) -> String? {
         let b = report.behaviour

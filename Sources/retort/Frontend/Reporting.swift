@@ -5,14 +5,72 @@ import Foundation
 import Network
 import WeightFiles
 
+/// A network loaded from a weight file, with what a random-init control copy needs.
+struct LoadedNetwork {
+    var network: any NeuralNetwork
+    var file: any WeightFile
+    var description: NetworkDescription
+}
+
 /// Loads the network in weight file `model` described by `network` (a file or a preset).
-func loadNetwork(model: String, network: String, threads: Int) throws(ExitCode) -> any NeuralNetwork {
+func loadNetwork(model: String, network: String, threads: Int) throws(ExitCode) -> LoadedNetwork {
     let weights = try reportingErrors(path: model) { () throws(WeightFileError) in try WeightFiles.open(model) }
     let description = try reportingNetworkErrors(path: network) { () throws(NetworkError) in
         try NetworkLoader.description(network)
     }
-    return try reportingNetworkErrors(path: model) { () throws(NetworkError) in
+    let net = try reportingNetworkErrors(path: model) { () throws(NetworkError) in
         try NetworkLoader.load(file: weights, description: description, threads: threads)
+    }
+    return LoadedNetwork(network: net, file: weights, description: description)
+}
+
+/// The representation tests' options on the command line (`distill` and `fidelity`).
+struct RepresentationArguments: ParsableArguments {
+    @Flag(help: "Run the representation tests (interchange interventions, replacement, ablation, random-init control).")
+    var representation = false
+
+    @Option(help: "Base/source pairs for fitting alignments, and as many again for scoring them.")
+    var pairs = 256
+
+    @Option(help: "Seed of the pairs, the subspace initialisations, the random units and the control's weights.")
+    var seed: UInt64 = 0
+
+    @Option(help: "The most surrogate variables tested per surrogate (trees and rules can have many).")
+    var maxVariables = 8
+
+    func validate() throws {
+        if pairs < 8 { throw ValidationError("--pairs must be at least 8") }
+        if maxVariables < 1 { throw ValidationError("--max-variables must be at least 1") }
+    }
+
+    /// Runs the tests into `report` when asked, over `inputs`, with a random-init copy of `loaded` as control.
+    func run(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs: Region, threads: Int) throws(ExitCode) {
+        guard representation else { return }
+        let control = try reportingRepresentationErrors(path: "control") { () throws(RepresentationError) in
+            try RepresentationTests.controlNetwork(
+                file: loaded.file, description: loaded.description, seed: seed ^ 0x5EED_C0A7, threads: threads)
+        }
+        var options = RepresentationOptions()
+        options.fittingPairs = pairs
+        options.heldOutPairs = pairs
+        options.seed = seed
+        options.maxVariables = maxVariables
+        options.threads = threads
+        let onTerminal = isatty(2) != 0
+        report.runRepresentationTests(network: loaded.network, control: control, inputs: inputs, options: options) { message in
+            if onTerminal { writeStandardError("\r\u{1B}[K\(message.prefix(100))") }
+        }
+        if onTerminal { writeStandardError("\r\u{1B}[K") }
+    }
+}
+
+/// Runs `body`; a `RepresentationError` becomes one line on stderr and exit status 1.
+func reportingRepresentationErrors<T>(path: String, _ body: () throws(RepresentationError) -> T) throws(ExitCode) -> T {
+    do {
+        return try body()
+    } catch {
+        printError("\(path): \(error)")
+        throw ExitCode.failure
     }
 }
 

@@ -54,7 +54,9 @@ struct Distill: ParsableCommand {
     @Option(help: "The program search's time limit, in seconds.")
     var programSeconds: Double = 60
 
-    @Flag(help: "Print the summary as JSON.")
+    @OptionGroup var representationTests: RepresentationArguments
+
+    @Flag(help: "Print the summary as JSON (with a network: the report, formats/report.md).")
     var json = false
 
     /// No arguments at all: the bundled example.
@@ -120,7 +122,7 @@ struct Distill: ParsableCommand {
         let featureNames = features.isEmpty ? taskDescription.features : features
         let probes: ProbeSet
         let heldOut: ProbeSet?
-        var net: (any NeuralNetwork)?
+        var net: LoadedNetwork?
         if let path = self.probes {
             probes = try reportingDistillationErrors(path: path) { () throws(DistillationError) in
                 let saved = try ProbeSet.read(path)
@@ -136,7 +138,7 @@ struct Distill: ParsableCommand {
             let loaded = try loadNetwork(model: model!, network: network!, threads: threads)
             net = loaded
             (probes, heldOut) = try probeNetwork(
-                loaded, taskDescription, hooks: TaskFeatures.hooks(in: featureNames), threads: threads)
+                loaded.network, taskDescription, hooks: TaskFeatures.hooks(in: featureNames), threads: threads)
         }
         let taskFeatures = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
             try TaskFeatures(task: taskDescription, names: featureNames, activations: probes.activations)
@@ -168,9 +170,11 @@ struct Distill: ParsableCommand {
         }
         if let out { try write(fitted.map(\.0), probes: probes, task: taskDescription, to: out) }
         if let net {
-            let behaviour = try evaluateBehaviour(net, task: taskDescription, taskPath: task, surrogates: fitted.map(\.0))
-            let report = FidelityReport(
-                model: model!, network: network!, taskPath: task, behaviour: behaviour, seconds: secondsSince(started))
+            let behaviour = try evaluateBehaviour(
+                net.network, task: taskDescription, taskPath: task, surrogates: fitted.map(\.0))
+            var report = FidelityReport(model: model!, network: network!, taskPath: task, behaviour: behaviour)
+            try representationTests.run(&report, loaded: net, inputs: probes.region, threads: threads)
+            report.seconds = secondsSince(started)
             if let out { try writeReport(report, to: out) }
             if json {
                 emit(report.json.trimmingCharacters(in: .newlines))

@@ -35,6 +35,8 @@ struct FidelityCommand: ParsableCommand {
     @Option(help: "Threads (default: all cores).")
     var threads: Int?
 
+    @OptionGroup var representationTests: RepresentationArguments
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -55,10 +57,17 @@ struct FidelityCommand: ParsableCommand {
                     try SurrogateFile.read(path, task: taskDescription)
                 })
         }
-        let net = try loadNetwork(model: model, network: network, threads: threads ?? System.coreCount)
-        let behaviour = try evaluateBehaviour(net, task: taskDescription, taskPath: task, surrogates: surrogates)
-        let report = FidelityReport(
-            model: model, network: network, taskPath: task, behaviour: behaviour, seconds: secondsSince(started))
+        let threads = self.threads ?? System.coreCount
+        let net = try loadNetwork(model: model, network: network, threads: threads)
+        let behaviour = try evaluateBehaviour(net.network, task: taskDescription, taskPath: task, surrogates: surrogates)
+        var report = FidelityReport(model: model, network: network, taskPath: task, behaviour: behaviour)
+        if representationTests.representation {
+            let probe = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+                try taskDescription.resolveRegions()["probe"]!
+            }
+            try representationTests.run(&report, loaded: net, inputs: probe, threads: threads)
+        }
+        report.seconds = secondsSince(started)
         if let out { try writeReport(report, to: out) }
         emit(json ? report.json.trimmingCharacters(in: .newlines) : report.summary)
     }

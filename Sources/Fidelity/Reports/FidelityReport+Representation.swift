@@ -1,0 +1,82 @@
+import Distillation
+import Foundation
+import Network
+
+extension FidelityReport {
+    /// Runs the representation tests (design.md §5, tests 4–7) for every surrogate whose behavioural verdict is
+    /// interpretation only, on `network` and on its random-init `control`, over `inputs` (the probe region).
+    /// Surrogates that are not even behaviour, or whose tests cannot run (a lookup table has no intermediate
+    /// variables; features read hidden units), get a reason in `representationSkipped` instead.
+    /// - Complexity: see `RepresentationTests.run`, once per eligible surrogate.
+    public mutating func runRepresentationTests(
+        network: any NeuralNetwork, control: (any NeuralNetwork)?, inputs: Region, options: RepresentationOptions,
+        progress: (String) -> Void = { _ in }
+    ) {
+        for (i, e) in behaviour.surrogates.enumerated() {
+            guard e.verdict == .interpretationOnly else {
+                representationSkipped[i] = "not run: the surrogate does not reproduce the network's behaviour"
+                continue
+            }
+            do {
+                representation[i] = try RepresentationTests.run(
+                    network: network, control: control, surrogate: e.surrogate, task: behaviour.task, inputs: inputs,
+                    options: options
+                ) { message in progress("\(e.surrogate.family.rawValue): \(message)") }
+            } catch {
+                representationSkipped[i] = "not run: \(error)"
+            }
+        }
+    }
+
+    /// The summary's representation section: per surrogate tested, one line per variable.
+    var representationSummary: [String] {
+        guard !representation.isEmpty || !representationSkipped.isEmpty else { return [] }
+        var lines = ["", "representation (interchange interventions; held-out pairs; control = random-init copy):"]
+        var rows = [
+            ["SURROGATE", "VARIABLE", "ALIGNMENT", "IIA", "IIA CHANGED", "CONTROL", "RECOVERED", "SPECIFICITY", "SUPPORTED"]
+        ]
+        for i in byBits {
+            let family = behaviour.surrogates[i].surrogate.family.rawValue
+            guard let result = representation[i] else { continue }
+            for (k, v) in result.network.variables.enumerated() {
+                let judged = result.verdict.variables[k]
+                let control = result.control?.variables[k].best.heldOut.overall.proportion
+                rows.append([
+                    family, String(v.variable.name.prefix(28)), describe(v.best.alignment),
+                    String(format: "%.3f", v.best.heldOut.overall.proportion),
+                    v.best.heldOut.changed.trials == 0 ? "-" : String(format: "%.3f", v.best.heldOut.changed.proportion),
+                    control.map { String(format: "%.3f", $0) } ?? "-",
+                    v.evaluation.replacement?.recoveredFraction.map { String(format: "%.2f", $0) } ?? "-",
+                    v.evaluation.specificity.difference.map { String(format: "%+.2f", $0) } ?? "-",
+                    judged.supported ? "yes" : "no",
+                ])
+            }
+            if result.network.variables.isEmpty {
+                rows.append([family, "(no intermediate variables)", "", "", "", "", "", "", "no"])
+            }
+        }
+        if rows.count > 1 { lines += table(rows) }
+        for i in byBits {
+            if let reason = representationSkipped[i], behaviour.surrogates[i].verdict != .notEvenBehaviour {
+                lines.append("\(behaviour.surrogates[i].surrogate.family.rawValue): \(reason)")
+            }
+        }
+        let t = RepresentationThresholds.standard
+        lines.append(
+            "supported: held-out IIA ≥ \(t.minimumIIA), Wilson lower bound ≥ \(t.minimumLowerBound), "
+                + "and ≥ \(t.minimumMarginOverControl) above the control; RECOVERED = (L_ablated − L_replaced)/(L_ablated − L_full); "
+                + "SPECIFICITY = aligned minus random units")
+        return lines
+    }
+}
+
+/// `neuron layers.1.hook_post[0]`, `subspace(2) blocks.0.hook_resid_post@2, 256 params`.
+func describe(_ a: Alignment) -> String {
+    switch a.map {
+    case .neurons(let units):
+        let list = units.prefix(4).map(String.init).joined(separator: ",") + (units.count > 4 ? ",…" : "")
+        return "\(a.className) \(a.site.text)[\(list)]"
+    case .subspace:
+        return "subspace(\(a.dimension)) \(a.site.text), \(a.parameterCount) params"
+    }
+}
