@@ -239,6 +239,13 @@ public struct VariableVerdict: Sendable, Equatable {
         if lowerBound < thresholds.minimumLowerBound {
             reasons.append("Wilson lower bound \(lowerBound) < \(thresholds.minimumLowerBound)")
         }
+        if heldOut.changed.trials < thresholds.minimumChangedPairs {
+            reasons.append(
+                "only \(heldOut.changed.trials) held-out pairs where the variable changes the output "
+                    + "(< \(thresholds.minimumChangedPairs))")
+        } else if heldOut.changed.proportion < thresholds.minimumIIA {
+            reasons.append("IIA where the output changes \(heldOut.changed.proportion) < \(thresholds.minimumIIA)")
+        }
         if let controlIIA {
             if heldOutIIA - controlIIA < thresholds.minimumMarginOverControl {
                 reasons.append(
@@ -294,6 +301,7 @@ public struct RepresentationVerdict: Sendable {
         t.add("minimum_iia", thresholds.minimumIIA)
         t.add("minimum_lower_bound", thresholds.minimumLowerBound)
         t.add("minimum_margin_over_control", thresholds.minimumMarginOverControl)
+        t.add("minimum_changed_pairs", thresholds.minimumChangedPairs)
         o.add("thresholds", raw: t.text)
         o.add("variables", objects: variables.map(\.json))
         return o.text

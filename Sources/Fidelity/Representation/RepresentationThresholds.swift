@@ -4,8 +4,10 @@
 /// accuracy is at least `minimumIIA`, the lower end of its 95% Wilson interval is at least
 /// `minimumLowerBound`, and it beats the same search on the randomly initialised control by at least
 /// `minimumMarginOverControl` (Sutter et al. 2025: unrestricted maps reach high IIA even on random networks,
-/// so a result the control matches is vacuous). A surrogate's representation is supported when every
-/// variable's is.
+/// so a result the control matches is vacuous), and it is also right on the pairs where the counterfactual
+/// output differs from the base output — at least `minimumChangedPairs` of them, with IIA at least
+/// `minimumIIA` there. Without that last test a variable that rarely matters scores high by leaving the output
+/// alone. A surrogate's representation is supported when every variable's is.
 public struct RepresentationThresholds: Sendable, Equatable {
     /// Held-out IIA needed (0.9).
     public var minimumIIA: Double
@@ -13,6 +15,8 @@ public struct RepresentationThresholds: Sendable, Equatable {
     public var minimumLowerBound: Double
     /// Held-out IIA minus the control's held-out IIA needed (0.2).
     public var minimumMarginOverControl: Double
+    /// Held-out pairs whose counterfactual output differs from the base output needed to judge (10).
+    public var minimumChangedPairs = 10
 
     /// The thresholds Retort reports with.
     public static let standard = RepresentationThresholds(minimumIIA: 0.9, minimumLowerBound: 0.85, minimumMarginOverControl: 0.2)

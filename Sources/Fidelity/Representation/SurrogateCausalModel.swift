@@ -17,8 +17,8 @@ public struct SurrogateCausalModel: Sendable {
     private let features: [TaskFeatures.Feature]
 
     /// The causal model of `surrogate` for `task`.
-    /// - Throws: `noVariables` for tables (and programs, rule families or trees without intermediate
-    ///   variables), `unsupportedFeature` for features that read hidden units or that the task cannot compute.
+    /// - Throws: `noVariables` for tables (and programs that are a bare variable or constant, rule families
+    ///   or trees without intermediate variables), `unsupportedFeature` for features that read hidden units or that the task cannot compute.
     /// - Complexity: O(model size)
     public init(surrogate: FittedSurrogate, task: TaskDescription) throws(RepresentationError) {
         self.surrogate = surrogate
@@ -41,19 +41,25 @@ public struct SurrogateCausalModel: Sendable {
         }
         self.features = features
         var variables: [SurrogateVariable] = []
+        var root: SurrogateVariable?
         let names = surrogate.featureNames
         switch surrogate.model {
         case .table:
             throw .noVariables(family: surrogate.family.rawValue)
         case .program(let program):
-            for (i, node) in program.subexpressions().enumerated() where i > 0 {
+            // The whole expression is a variable too: interchanging it asks whether the aligned units carry the
+            // program's answer (for `a + b`, whether a hidden layer holds the sum), the one question a
+            // single-operation program can be asked. It comes last, so `maxVariables` keeps intermediates first.
+            for (i, node) in program.subexpressions().enumerated() {
                 switch node {
                 case .variable, .constant: continue
                 default:
-                    variables.append(
-                        SurrogateVariable(name: node.text(variables: program.variables), kind: .subexpression(preorder: i)))
+                    let text = node.text(variables: program.variables)
+                    let variable = SurrogateVariable(name: i == 0 ? "\(text) (output)" : text, kind: .subexpression(preorder: i))
+                    if i == 0 { root = variable } else { variables.append(variable) }
                 }
             }
+            if let root { variables.append(root) }
         case .ruleList(let list):
             variables = Self.ruleVariables(list.rules, names: names, kinds: list.featureKinds)
         case .ruleSet(let set):
