@@ -38,9 +38,17 @@ struct RepresentationArguments: ParsableArguments {
     @Option(help: "The most surrogate variables tested per surrogate (trees and rules can have many).")
     var maxVariables = 8
 
+    @Option(
+        parsing: .upToNextOption,
+        help: "Dimensions of the subspaces learned by distributed alignment search at each hook (0: none).")
+    var subspaceDimensions: [Int] = [1, 2]
+
     func validate() throws {
         if pairs < 8 { throw ValidationError("--pairs must be at least 8") }
         if maxVariables < 1 { throw ValidationError("--max-variables must be at least 1") }
+        if subspaceDimensions.contains(where: { $0 < 0 || $0 > 4096 }) {
+            throw ValidationError("--subspace-dimensions must lie within 0…4096")
+        }
     }
 
     /// Runs the tests into `report` when asked, over `inputs`, with a random-init copy of `loaded` as control.
@@ -55,6 +63,7 @@ struct RepresentationArguments: ParsableArguments {
         options.heldOutPairs = pairs
         options.seed = seed
         options.maxVariables = maxVariables
+        options.subspaceDimensions = subspaceDimensions.filter { $0 > 0 }
         options.threads = threads
         let onTerminal = isatty(2) != 0
         report.runRepresentationTests(network: loaded.network, control: control, inputs: inputs, options: options) { message in
