@@ -39,6 +39,30 @@ struct ReportCommandTests {
         #expect(verdict["verdict"] as? String == "interpretation_only" && verdict["value"] as? Double == 1)
     }
 
+    @Test("--representation finds the hand-wired circuit's units: representation supported, control near chance")
+    func representationSupportedOnTheHandWiredCircuit() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try RetortRun(
+            "distill", boolean + "/model.safetensors", "--network", boolean + "/network.json", "--task", boolean + "/task.json",
+            "--surrogates", "program", "table", "--representation", "--pairs", "64", "--out", directory, "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let surrogates = try #require(report["surrogates"] as? [[String: Any]])
+        let program = try #require(surrogates.first { $0["family"] as? String == "program" })
+        #expect((program["verdict"] as? [String: Any])?["verdict"] as? String == "representation_supported")
+        let verdicts = try #require(
+            ((program["representation"] as? [String: Any])?["verdict"] as? [String: Any])?["variables"] as? [[String: Any]])
+        for v in verdicts {
+            #expect((v["held_out_iia"] as? Double ?? 0) >= 0.95, "\(v)")
+            #expect((v["control_iia"] as? Double ?? 1) < 0.8, "\(v)")
+        }
+        let table = try #require(surrogates.first { $0["family"] as? String == "table" })
+        #expect((table["representation_skipped"] as? String)?.contains("no intermediate variables") == true)
+        let html = try String(contentsOfFile: directory + "/report.html", encoding: .utf8)
+        #expect(html.contains("data-figure=\"representation-program\""))
+    }
+
     @Test("a surrogate of other variables is refused, naming both variable lists")
     func surrogateOfOtherVariablesIsRefused() throws {
         let directory = try temporaryDirectory()
