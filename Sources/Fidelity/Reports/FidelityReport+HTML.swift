@@ -120,6 +120,10 @@ extension FidelityReport {
                         "<td class=l>\(judged.supported ? "supported" : escape(judged.reasons.joined(separator: "; ")))</td></tr>"
                 }
                 page += "</table>\n"
+                if result.network.untested > 0 {
+                    page += "<p>\(result.network.untested) more variables were not tested (--max-variables), so the "
+                    page += "surrogate as a whole is not supported.</p>\n"
+                }
             }
         }
         let skipped = byBits.filter { representationSkipped[$0] != nil && behaviour.surrogates[$0].verdict != .notEvenBehaviour }

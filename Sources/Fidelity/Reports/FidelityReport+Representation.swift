@@ -57,6 +57,11 @@ extension FidelityReport {
         }
         if rows.count > 1 { lines += table(rows) }
         for i in byBits {
+            if let untested = representation[i]?.network.untested, untested > 0 {
+                lines.append(
+                    "\(behaviour.surrogates[i].surrogate.family.rawValue): \(untested) more variables not tested "
+                        + "(--max-variables), so not supported as a whole")
+            }
             if let reason = representationSkipped[i], behaviour.surrogates[i].verdict != .notEvenBehaviour {
                 lines.append("\(behaviour.surrogates[i].surrogate.family.rawValue): \(reason)")
             }

@@ -206,11 +206,14 @@ public struct VariableRepresentation: Sendable {
 public struct NetworkRepresentation: Sendable {
     /// One result per variable, in the surrogate's order.
     public var variables: [VariableRepresentation]
+    /// Variables of the surrogate left untested (`RepresentationOptions.maxVariables`).
+    public var untested = 0
 
-    /// `{"variables": [...]}`.
+    /// `{"variables": [...], "untested": n}`.
     public var json: String {
         var o = JSONText()
         o.add("variables", objects: variables.map(\.json))
+        o.add("untested", untested)
         return o.text
     }
 }
@@ -280,12 +283,15 @@ public struct RepresentationVerdict: Sendable {
     /// One verdict per variable, the thresholds, and whether all are supported.
     public var variables: [VariableVerdict]
     public var thresholds: RepresentationThresholds
-    public var supported: Bool { !variables.isEmpty && variables.allSatisfy(\.supported) }
+    /// Variables not tested: a surrogate is only supported when every variable was tested and passed.
+    public var untested: Int
+    public var supported: Bool { !variables.isEmpty && untested == 0 && variables.allSatisfy(\.supported) }
 
     /// Judges every variable of `network` against the same variable of `control`.
     public init(network: NetworkRepresentation, control: NetworkRepresentation?, thresholds: RepresentationThresholds = .standard)
     {
         self.thresholds = thresholds
+        untested = network.untested
         variables = network.variables.enumerated().map { i, v in
             VariableVerdict(
                 name: v.variable.name, heldOut: v.best.heldOut, control: control?.variables[i].best.heldOut,
@@ -297,6 +303,7 @@ public struct RepresentationVerdict: Sendable {
     public var json: String {
         var o = JSONText()
         o.add("supported", supported)
+        o.add("untested", untested)
         var t = JSONText()
         t.add("minimum_iia", thresholds.minimumIIA)
         t.add("minimum_lower_bound", thresholds.minimumLowerBound)

@@ -82,7 +82,7 @@ public enum RepresentationTests {
             results.append(
                 try analysis.search(variable, index: index, fitting: fitting, heldOut: heldOut, progress: progress))
         }
-        return NetworkRepresentation(variables: results)
+        return NetworkRepresentation(variables: results, untested: model.variables.count - variables.count)
     }
 
     /// Every test of one given alignment for `variable`: IIA on `pairs`, replacement, excluded, ablation
