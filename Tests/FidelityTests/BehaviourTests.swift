@@ -105,3 +105,15 @@ private func fit(_ families: [SurrogateFamily], _ task: TaskDescription, _ probe
     let bareDomain = try #require(report.surrogates[1].fidelity("domain")?.errorAgreement)
     #expect(bareDomain.sameMistake.successes == 0 && bareDomain.surrogateRight == bareDomain.networkWrong)
 }
+
+@Test func outOfRangeInputsAreEvaluatedOutsideTheDomain() throws {
+    let (net, task, probes) = try reference("boolean_circuit_handwired")
+    let program = try fit([.program], task, probes)[0]
+    let report = try BehaviourReport.evaluate(network: net, task: task, surrogates: [program])
+    let outside = try #require(report.surrogates[0].fidelity("out_of_range"))
+    let region = try #require(try task.resolveRegions()["out_of_range"])
+    #expect(outside.agreement.trials == region.count && region.count > 0)
+    // None of its inputs is in the domain (every one has a variable outside 0…1).
+    #expect((0..<region.count).allSatisfy { region.input($0).contains { $0 > 1 } })
+    #expect(report.regionSizes.map(\.name) == ["probe", "out_of_range", "domain"])
+}
