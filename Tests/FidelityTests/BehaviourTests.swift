@@ -117,3 +117,25 @@ private func fit(_ families: [SurrogateFamily], _ task: TaskDescription, _ probe
     #expect((0..<region.count).allSatisfy { region.input($0).contains { $0 > 1 } })
     #expect(report.regionSizes.map(\.name) == ["probe", "out_of_range", "domain"])
 }
+
+@Test func regressionOutputsGetTheMeanSquaredError() throws {
+    // The network outputs a + b; the surrogate `a` misses by b, so MSE = mean(b²) = (0 + 1 + 4 + 9) / 4 = 3.5
+    // and it agrees only where b = 0.
+    let (net, _, _) = try handBuiltMLP([(weight: [1, 1], bias: [0], inputs: 2, outputs: 1)])
+    let task = try TaskDescription.parse(
+        Array(
+            """
+            {"retort_task": 1, "name": "sum", "variables": [{"name": "a", "type": "integer", "min": 0, "max": 3},
+             {"name": "b", "type": "integer", "min": 0, "max": 3}], "encoder": {"kind": "raw"},
+             "decoder": {"kind": "regression", "unit": 0, "min": 0, "max": 6}, "regions": {"probe": {"all": true}}}
+            """.utf8))
+    let surrogate = FittedSurrogate(
+        family: .program,
+        model: .program(
+            ProgramSurrogate(variables: ["a", "b"], expression: .variable(0), exceptions: [], domainSize: 16, outputCount: 7)),
+        featureNames: [], modelBits: 0, exceptionBits: 0, exceptionCount: 0, probeCount: 0)
+    let report = try BehaviourReport.evaluate(network: net, task: task, surrogates: [surrogate])
+    let domain = try #require(report.surrogates[0].fidelity("domain"))
+    #expect(domain.meanSquaredError == 3.5)
+    #expect(domain.agreement.successes == 4 && domain.agreement.trials == 16)
+}

@@ -10,21 +10,41 @@ extension FidelityReport {
     /// - Complexity: see `RepresentationTests.run`, once per eligible surrogate.
     public mutating func runRepresentationTests(
         network: any NeuralNetwork, control: (any NeuralNetwork)?, inputs: Region, options: RepresentationOptions,
-        progress: (String) -> Void = { _ in }
+        progress: (_ message: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }
     ) {
+        // The work is one alignment search per (surrogate, variable, site, network): counted up front for the bar.
+        let sites =
+            options.sites?.count
+            ?? ((try? RepresentationTests.defaultSites(
+                network, task: behaviour.task, positions: options.positions
+            ).count) ?? 1)
+        var planned: [Int: Int] = [:]
+        for (i, e) in behaviour.surrogates.enumerated() where e.verdict == .interpretationOnly {
+            let variables = (try? SurrogateCausalModel(surrogate: e.surrogate, task: behaviour.task).variables.count) ?? 0
+            planned[i] = min(variables, options.maxVariables ?? variables) * sites * (control == nil ? 1 : 2)
+        }
+        let total = max(1, planned.values.reduce(0, +))
+        var done = 0
         for (i, e) in behaviour.surrogates.enumerated() {
             guard e.verdict == .interpretationOnly else {
                 representationSkipped[i] = "not run: the surrogate does not reproduce the network's behaviour"
                 continue
             }
+            let start = done
             do {
                 representation[i] = try RepresentationTests.run(
                     network: network, control: control, surrogate: e.surrogate, task: behaviour.task, inputs: inputs,
                     options: options
-                ) { message in progress("\(e.surrogate.family.rawValue): \(message)") }
+                ) { message in
+                    // Each searched site reports one indented line.
+                    if message.hasPrefix("  ") { done = min(done + 1, start + (planned[i] ?? 0)) }
+                    progress("\(e.surrogate.family.rawValue): \(message.trimmingCharacters(in: .whitespaces))", done, total)
+                }
             } catch {
                 representationSkipped[i] = "not run: \(error)"
             }
+            done = start + (planned[i] ?? 0)
+            progress(e.surrogate.family.rawValue, done, total)
         }
     }
 

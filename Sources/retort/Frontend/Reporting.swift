@@ -65,11 +65,11 @@ struct RepresentationArguments: ParsableArguments {
         options.maxVariables = maxVariables
         options.subspaceDimensions = subspaceDimensions.filter { $0 > 0 }
         options.threads = threads
-        let onTerminal = isatty(2) != 0
-        report.runRepresentationTests(network: loaded.network, control: control, inputs: inputs, options: options) { message in
-            if onTerminal { writeStandardError("\r\u{1B}[K\(message.prefix(100))") }
+        let bar = ProgressBar(label: "representation tests", minimumBytes: 0, totalBytes: 1, unit: "site searches")
+        defer { bar.finish() }
+        report.runRepresentationTests(network: loaded.network, control: control, inputs: inputs, options: options) {
+            _, done, total in bar.update(done, total)
         }
-        if onTerminal { writeStandardError("\r\u{1B}[K") }
     }
 }
 
