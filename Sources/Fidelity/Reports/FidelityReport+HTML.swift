@@ -92,6 +92,7 @@ extension FidelityReport {
             page += "of the network (the control). A variable is supported at held-out IIA ≥ \(t.minimumIIA), Wilson lower "
             page += "bound ≥ \(t.minimumLowerBound) and at least \(t.minimumMarginOverControl) above the control "
             page += "(formats/report.md).</p>\n"
+            if let options = representationOptions { page += "<p>Searched: \(escape(options.summary)).</p>\n" }
             for i in byBits {
                 guard let result = representation[i] else { continue }
                 let family = behaviour.surrogates[i].surrogate.family.rawValue

@@ -12,6 +12,7 @@ extension FidelityReport {
         network: any NeuralNetwork, control: (any NeuralNetwork)?, inputs: Region, options: RepresentationOptions,
         progress: (_ message: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }
     ) {
+        representationOptions = options
         // The work is one alignment search per (surrogate, variable, site, network): counted up front for the bar.
         let sites =
             options.sites?.count
@@ -86,6 +87,7 @@ extension FidelityReport {
                 lines.append("\(behaviour.surrogates[i].surrogate.family.rawValue): \(reason)")
             }
         }
+        if let options = representationOptions { lines.append("searched: " + options.summary) }
         let t = RepresentationThresholds.standard
         lines.append(
             "supported: held-out IIA ≥ \(t.minimumIIA), Wilson lower bound ≥ \(t.minimumLowerBound), "
@@ -103,5 +105,33 @@ func describe(_ a: Alignment) -> String {
         return "\(a.className) \(a.site.text)[\(list)]"
     case .subspace:
         return "subspace(\(a.dimension)) \(a.site.text), \(a.parameterCount) params"
+    }
+}
+
+extension RepresentationOptions {
+    /// One line: what the alignment search tried.
+    public var summary: String {
+        let dims =
+            subspaceDimensions.isEmpty
+            ? "no subspaces" : "subspaces of \(subspaceDimensions.map(String.init).joined(separator: ", ")) dimensions"
+        return
+            "single neurons (top \(maxSingleNeurons) by η²), neuron sets of \(neuronSetSizes.map(String.init).joined(separator: ", ")), "
+            + "\(dims) (--subspace-dimensions); \(fittingPairs) fitting and \(heldOutPairs) held-out pairs; seed \(seed)"
+    }
+
+    /// The search settings as JSON.
+    public var json: String {
+        var o = JSONText()
+        o.add("fitting_pairs", fittingPairs)
+        o.add("held_out_pairs", heldOutPairs)
+        o.add("seed", raw: String(seed))
+        o.add("max_single_neurons", maxSingleNeurons)
+        o.add("neuron_set_sizes", neuronSetSizes)
+        o.add("subspace_dimensions", subspaceDimensions)
+        o.add("subspace_steps", subspaceSteps)
+        o.add("learning_rate", learningRate)
+        o.add("random_draws", randomDraws)
+        o.add("max_variables", maxVariables)
+        return o.text
     }
 }

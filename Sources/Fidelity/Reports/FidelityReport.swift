@@ -14,6 +14,8 @@ public struct FidelityReport: Sendable {
     /// The representation tests by surrogate index (`runRepresentationTests`), and why a surrogate has none.
     public var representation: [Int: RepresentationResult] = [:]
     public var representationSkipped: [Int: String] = [:]
+    /// The search the representation tests ran with (`nil` when they were not run).
+    public var representationOptions: RepresentationOptions?
 
     public init(model: String, network: String, taskPath: String, behaviour: BehaviourReport, seconds: Double? = nil) {
         self.model = model
@@ -73,6 +75,7 @@ extension FidelityReport {
         out += b.surrogates.indices.map { surrogateJSON($0, task: task) }.joined(separator: ",")
         out +=
             "],\"pareto_front\":[\(b.paretoFront.map(String.init).joined(separator: ","))],\"best\":\(best.map(String.init) ?? "null"),"
+        out += "\"representation_search\":\(representationOptions.map(\.json) ?? "null"),"
         out += "\"notes\":[\(b.notes.map(JSONWriter.quoted).joined(separator: ","))]}\n"
         return out
     }
