@@ -63,6 +63,21 @@ struct ReportCommandTests {
         #expect(html.contains("data-figure=\"representation-program\""))
     }
 
+    @Test("representation options out of range, or without a network, are usage errors")
+    func representationOptionsAreValidated() throws {
+        let base = [
+            "distill", boolean + "/model.safetensors", "--network", boolean + "/network.json", "--task", boolean + "/task.json",
+        ]
+        for extra in [
+            ["--pairs", "4611686018427387904"], ["--pairs", "2"], ["--max-variables", "0"], ["--subspace-dimensions", "-1"],
+        ] {
+            let run = try RetortRun(arguments: base + ["--representation"] + extra)
+            #expect(run.status == 64, "\(extra): \(run.stderr)")
+        }
+        let probes = try RetortRun("distill", "--probes", "p.safetensors", "--task", boolean + "/task.json", "--representation")
+        #expect(probes.status == 64 && probes.stderr.contains("needs the network"))
+    }
+
     @Test("a surrogate of other variables is refused, naming both variable lists")
     func surrogateOfOtherVariablesIsRefused() throws {
         let directory = try temporaryDirectory()

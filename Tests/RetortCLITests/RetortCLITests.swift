@@ -22,6 +22,10 @@ struct RetortRun {
     }()
 
     init(_ arguments: String...) throws {
+        try self.init(arguments: arguments)
+    }
+
+    init(arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: RetortRun.binary)
         process.arguments = arguments

@@ -7,13 +7,20 @@ public enum DescriptionLength {
     /// - Complexity: O(1)
     public static func natural(_ n: Int) -> Double {
         precondition(n >= 0, "natural numbers only")
-        let bits = Int.bitWidth - (UInt(n) + 1).leadingZeroBitCount  // ⌊log₂(n+1)⌋ + 1
+        return natural(UInt(n))
+    }
+
+    /// `natural` over the whole unsigned range (n + 1 may not fit: then ⌊log₂(n + 1)⌋ = 64).
+    static func natural(_ n: UInt) -> Double {
+        guard n < UInt.max else { return Double(2 * UInt.bitWidth + 1) }
+        let bits = UInt.bitWidth - (n + 1).leadingZeroBitCount  // ⌊log₂(n+1)⌋ + 1
         return Double(2 * (bits - 1) + 1)
     }
 
-    /// Bits of a signed integer: zig-zag (0, −1, 1, −2, … → 0, 1, 2, 3, …), then `natural`.
+    /// Bits of a signed integer: zig-zag (0, −1, 1, −2, … → 0, 1, 2, 3, …), then `natural`; every Int,
+    /// `Int.min` and `Int.max` included (surrogate files may hold any constant).
     public static func integer(_ n: Int) -> Double {
-        natural(n >= 0 ? 2 * n : -2 * n - 1)
+        natural(n >= 0 ? UInt(n) << 1 : (UInt(bitPattern: ~n) << 1) | 1)
     }
 
     /// Bits to pick one of `count` equally likely alternatives: `log₂ count` (0 for one or none).

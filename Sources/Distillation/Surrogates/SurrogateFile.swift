@@ -6,8 +6,9 @@ import WeightFiles
 public enum SurrogateFile {
     /// Reads the surrogate file at `path` for `task`.
     ///
-    /// - Throws: `mismatch` naming the JSON member when it is not a surrogate file, was fitted for other variables, or
-    ///   predicts outputs outside the task's output alphabet; the body's own errors name their JSON path.
+    /// - Throws: `mismatch` naming the JSON member when it is not a surrogate file, was fitted for other variables,
+    ///   states outputs outside the task's output alphabet, or states model bits its body does not have; the
+    ///   body's own errors name their JSON path. Bits are recomputed from the body.
     /// - Complexity: O(file size)
     public static func read(_ path: String, task: TaskDescription) throws(DistillationError) -> FittedSurrogate {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -20,6 +21,7 @@ public enum SurrogateFile {
     public static func parse(_ bytes: [UInt8], task: TaskDescription) throws(DistillationError) -> FittedSurrogate {
         let root: JSONValue
         do { root = try JSONValue.parseDescription(bytes, what: "the surrogate file") } catch {
+            if case .invalidDescription(_, let reason) = error { throw .mismatch(path: "surrogate", reason: reason) }
             throw .mismatch(path: "surrogate", reason: "\(error)")
         }
         guard case .object(let members) = root else {
@@ -92,7 +94,6 @@ public enum SurrogateFile {
             throw .mismatch(path: "fit", reason: "expected an object")
         }
         let modelBits = try number(try member("model", in: bitMembers, at: "bits"), at: "bits.model")
-        let exceptionBits = try number(try member("exceptions", in: bitMembers, at: "bits"), at: "bits.exceptions")
         guard let probes = try member("probes", in: fitMembers, at: "fit").integerValue, probes >= 0,
             let exceptions = try member("exceptions", in: fitMembers, at: "fit").integerValue, (0...probes).contains(exceptions)
         else { throw .mismatch(path: "fit", reason: "expected probes ≥ 0 and exceptions within 0…probes") }
@@ -121,9 +122,66 @@ public enum SurrogateFile {
             throw .mismatch(
                 path: "features", reason: "\(featureNames.count) feature names for a model over \(featureCount) features")
         }
+        // Features the task computes are checked now; those reading hidden units when the network runs.
+        do {
+            _ = try TaskFeatures(task: task, names: featureNames.filter { TaskFeatures.hooks(in: [$0]).isEmpty })
+        } catch {
+            throw .mismatch(path: "features", reason: "\(error)")
+        }
+        if featureCount == nil, !featureNames.isEmpty {
+            throw .mismatch(path: "features", reason: "a \(family.rawValue) reads the task's variables, not features")
+        }
+
+        // Every output the body states must be one the task can produce; computed outputs (a program's
+        // expression) that fall outside simply disagree with the network.
+        let stated: [(String, Int)]
+        switch model {
+        case .table(let t): stated = t.entries.values.map { ("body.entries", $0) } + [("body.fallback_value", t.fallbackValue)]
+        case .tree(let t):
+            stated =
+                t.classes.map { ("body.classes", $0) }
+                + t.nodes.compactMap { node in
+                    if case .leaf(let label, _) = node { ("body.nodes (a leaf)", label) } else { nil }
+                }
+        case .ruleList(let r):
+            stated =
+                r.classes.map { ("body.classes", $0) } + r.rules.map { ("body.rules (an output)", $0.output) }
+                + [("body.default", r.defaultOutput)]
+        case .ruleSet(let r):
+            stated =
+                r.classes.map { ("body.classes", $0) } + r.rules.map { ("body.rules (an output)", $0.output) }
+                + [("body.default", r.defaultOutput)]
+        case .program(let p): stated = p.exceptions.map { ("body.exceptions (an output)", $0.output) }
+        }
+        if let (where_, value) = stated.first(where: { !alphabet.contains($0.1) }) {
+            throw .mismatch(
+                path: where_,
+                reason: "output \(value) is not in the task's output alphabet (\(describe(task.outputValues)))")
+        }
+
+        // Bits are recomputed from the body (formats/surrogate.md), never taken on trust; a file whose stated
+        // model bits disagree is refused, since every figure of a report would rest on them.
+        let domain = task.domainSize, outputCount = task.outputValues.count
+        let computed: Double
+        var listedExceptions = exceptions
+        switch model {
+        case .table(let t): computed = t.descriptionLength(domainSize: domain, outputCount: outputCount)
+        case .tree(let t): computed = t.descriptionLength(outputCount: outputCount)
+        case .ruleList(let r): computed = r.descriptionLength(outputCount: outputCount)
+        case .ruleSet(let r): computed = r.descriptionLength(outputCount: outputCount)
+        case .program(let p):
+            computed = p.expression.bits(variableCount: variables.count)
+            listedExceptions = p.exceptions.count
+        }
+        guard abs(computed - modelBits) <= 1e-6 * max(1, computed) else {
+            throw .mismatch(
+                path: "bits.model",
+                reason: "the file says \(modelBits) bits, but its body is a model of \(computed) bits (formats/surrogate.md)")
+        }
         return FittedSurrogate(
-            family: family, model: model, featureNames: featureNames, modelBits: modelBits, exceptionBits: exceptionBits,
-            exceptionCount: exceptions, probeCount: probes)
+            family: family, model: model, featureNames: featureNames, modelBits: computed,
+            exceptionBits: DescriptionLength.exceptions(listedExceptions, domainSize: domain, outputCount: outputCount),
+            exceptionCount: family == .program ? listedExceptions : exceptions, probeCount: max(probes, listedExceptions))
     }
 
     /// The lookup table's body, its errors in the body reader's terms.

@@ -76,6 +76,10 @@ struct TaskParser {
                     variables: variables)
             }
         }
+        if regions["domain"] != nil {
+            throw .invalidDescription(
+                path: "regions.domain", reason: "\"domain\" is reserved: reports name the whole domain so (use another name)")
+        }
         if regions["probe"] == nil { regions["probe"] = domain <= 20_000 ? .all : .sample(count: 20_000, seed: 1, excluding: []) }
         let names = Set(regions.keys)
         for (name, spec) in regions {

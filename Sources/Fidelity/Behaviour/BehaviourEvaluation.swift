@@ -39,6 +39,8 @@ public struct BehaviourOptions: Sendable {
     public var domainLimit = 1_000_000
     /// How many disagreements each surrogate lists in the report.
     public var disagreementLimit = 2_000
+    /// On domains too big to run whole, the derived `untrained` region is a sample of this many inputs.
+    public var sampleLimit = 20_000
     public init() {}
 }
 
@@ -73,7 +75,24 @@ public struct BehaviourReport: Sendable {
         for hook in hooks {
             do { try network.checkHook(hook) } catch { throw .network(error) }
         }
-        let named = try task.resolveRegions()
+        var regionTask = task
+        // Inputs the network never trained on: the rest of the domain after `trained` (sampled on big domains),
+        // unless the task names its own `untrained`.
+        let derivesUntrained = task.regions["trained"] != nil && task.regions["untrained"] == nil
+        if derivesUntrained {
+            regionTask.regions["untrained"] =
+                task.domainSize <= options.domainLimit
+                ? .rest(excluding: ["trained"], limit: nil, seed: 0)
+                : .rest(excluding: ["trained"], limit: options.sampleLimit, seed: 0x0DD5)
+        }
+        var named: [String: Region]
+        do {
+            named = try regionTask.resolveRegions()
+        } catch {
+            // A `trained` region covering the whole domain leaves nothing untrained.
+            guard derivesUntrained, case .emptyRegion("untrained") = error else { throw error }
+            named = try task.resolveRegions()
+        }
         var notes: [String] = []
         var order = ["probe", "held_out", "trained", "untrained", "out_of_range"].filter { named[$0] != nil }
         order += named.keys.filter { !order.contains($0) }.sorted()
@@ -91,21 +110,12 @@ public struct BehaviourReport: Sendable {
         var domain: Evaluated?
         if task.domainSize <= options.domainLimit {
             domain = try run(task.region("domain", indices: Array(0..<task.domainSize)))
-            if let trained = named["trained"]?.indices, trained.count < task.domainSize {
-                var inTrained = [Bool](repeating: false, count: task.domainSize)
-                for i in trained { inTrained[i] = true }
-                let rest = (0..<task.domainSize).filter { !inTrained[$0] }
-                if !rest.isEmpty {
-                    order.insert("untrained", at: order.firstIndex(of: "trained")! + 1)
-                    evaluated.append(domain!.gathering("untrained", indices: rest, task: task))
-                }
-            }
         } else {
             notes.append(
                 "the domain has \(task.domainSize) inputs, more than the \(options.domainLimit) evaluated whole: "
                     + "regions were run separately and compression is estimated")
         }
-        for name in order where name != "untrained" {
+        for name in order {
             let region = named[name]!
             if let domain, let indices = region.indices {
                 evaluated.append(domain.gathering(name, indices: indices, task: task))
@@ -149,9 +159,12 @@ public struct BehaviourReport: Sendable {
                 let agree = zip(predicted, e.network).filter { $0 == $1 }.count
                 var mse: Double?
                 if case .regression = task.decoder {
+                    // In Double before subtracting: a surrogate may compute values far outside the task's range.
                     mse =
-                        zip(predicted, e.network).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
-                        / Double(max(1, e.network.count))
+                        zip(predicted, e.network).reduce(0.0) { sum, pair in
+                            let d = Double(pair.0) - Double(pair.1)
+                            return sum + d * d
+                        } / Double(max(1, e.network.count))
                 }
                 var errors: ErrorAgreement?
                 if let truth {
@@ -220,11 +233,20 @@ public struct BehaviourReport: Sendable {
             let region =
                 ["held_out", "untrained", "probe"].lazy.compactMap { name in regions.first { $0.region == name } }.first
                 ?? regions[0]
+            listed = evaluated.first { $0.name == region.region }!
             verdictValue = region.agreement.lower
             basis = "95% Wilson lower bound of the agreement on \(region.region) (\(region.agreement.trials) inputs)"
-            exceptions = Int((Double(task.domainSize) * (1 - region.agreement.proportion)).rounded())
+            if region.region == "probe" { basis += ", the inputs it was fitted on: optimistic" }
+            // As on the domain, a program's exception table is not part of its model: count its bare expression.
+            var wrong = listed.network.indices.filter { listed.network[$0] != listed.predicted[$0] }.count
+            if case .program(let program) = surrogate.model {
+                wrong =
+                    listed.network.indices.filter {
+                        program.expression.evaluate(listed.region.input($0)) != listed.network[$0]
+                    }.count
+            }
+            exceptions = Int((Double(task.domainSize) * Double(wrong) / Double(max(1, listed.network.count))).rounded())
             compressionBasis = "estimated from \(region.region)"
-            listed = evaluated.first { $0.name == region.region }!
         }
         var disagreementsWhereNetworkWrong: Int?
         if let truth = task.truth {
@@ -244,8 +266,9 @@ public struct BehaviourReport: Sendable {
         let compression = DescriptionLength.compressionRatio(
             modelBits: surrogate.modelBits, exceptions: exceptions, domainSize: task.domainSize, outputCount: outputCount)
         let verdict: Verdict = verdictValue >= BehaviourThresholds.agreement ? .interpretationOnly : .notEvenBehaviour
+        // Judged only on the inputs it was fitted on, a surrogate's compression says nothing about the rest.
         let character: String? =
-            verdict == .notEvenBehaviour
+            verdict == .notEvenBehaviour || compressionBasis == "estimated from probe"
             ? nil : compression <= BehaviourThresholds.algorithmCompression ? "algorithm" : "lookup table and special cases"
         return SurrogateEvaluation(
             surrogate: surrogate, regions: regions, compression: compression, compressionExceptions: exceptions,

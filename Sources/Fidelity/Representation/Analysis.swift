@@ -200,10 +200,11 @@ struct Analysis: Sendable {
                 excludedLoss: excludedLoss, excludedAccuracy: accuracy(excluded.outputs))
         }
         let alignedDrop = drops(ablated.outputs, facts)
-        // The baseline: as many random units at the same site, from those the alignment does not use.
+        // The baseline: as many random units at the same site, from those the alignment does not use when there
+        // are enough of them, else from all the site's units (the count must match, overlap or not).
         var generator = SeededGenerator(seed: seed ^ 0x5241_4E44)
         var pool = Array(0..<alignment.width)
-        if case .neurons(let units) = alignment.map, units.count < alignment.width {
+        if case .neurons(let units) = alignment.map, alignment.width - units.count >= units.count {
             pool.removeAll { units.contains($0) }
         }
         var sums = (0.0, 0, 0.0, 0)
@@ -298,6 +299,13 @@ struct Analysis: Sendable {
                 candidates.append(Candidate(alignment: alignments[i], fitting: try result.get(), order: candidates.count))
             }
             let dimensions = options.subspaceDimensions.filter { $0 >= 1 && $0 < width }
+            let tooWide = options.subspaceDimensions.filter { $0 >= width }
+            if !tooWide.isEmpty {
+                // A subspace as wide as the site is the whole site: interchanging it is not an alignment.
+                unavailable.append(
+                    "\(site.text): subspaces of \(tooWide.map(String.init).joined(separator: ", ")) dimensions "
+                        + "not searched (the site has \(width) units)")
+            }
             if !dimensions.isEmpty {
                 switch tails[site]! {
                 case .failure(let error):

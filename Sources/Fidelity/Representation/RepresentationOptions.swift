@@ -2,7 +2,7 @@
 public struct RepresentationOptions: Sendable {
     /// Base/source pairs to choose alignments on, and to score the chosen one on. When the input set has
     /// at most `fittingPairs + heldOutPairs` ordered pairs, all of them are shuffled and split in that ratio;
-    /// otherwise each set is drawn at random (with replacement across sets).
+    /// otherwise each set is drawn at random, held-out pairs never repeating a fitting pair.
     public var fittingPairs = 256
     /// Held-out pairs (see `fittingPairs`).
     public var heldOutPairs = 256
@@ -30,6 +30,9 @@ public struct RepresentationOptions: Sendable {
     public var maxVariables: Int?
     /// Threads for candidate scoring and subspace training (networks also use their own threads per run).
     public var threads = 1
+
+    /// The most pairs of either kind: pair sets and their counterfactuals are held in memory.
+    public static let maxPairs = 1_000_000
 
     /// The defaults above.
     public init() {}

@@ -67,6 +67,11 @@ public enum RepresentationTests {
         network: any NeuralNetwork, model: SurrogateCausalModel, inputs: Region, options: RepresentationOptions,
         progress: (String) -> Void = { _ in }
     ) throws(RepresentationError) -> NetworkRepresentation {
+        guard (1...RepresentationOptions.maxPairs).contains(options.fittingPairs),
+            (1...RepresentationOptions.maxPairs).contains(options.heldOutPairs)
+        else {
+            throw .invalidOptions(reason: "fitting and held-out pairs must each be 1…\(RepresentationOptions.maxPairs)")
+        }
         let sites: [AlignmentSite]
         if let given = options.sites {
             sites = given
@@ -118,10 +123,17 @@ public enum RepresentationTests {
             let cut = Int((Double(all.count) * Double(options.fittingPairs) / Double(max(wanted, 1))).rounded())
             return (Array(all[0..<cut]), Array(all[cut...]))
         }
-        func draw(_ count: Int) -> [InterchangePair] {
-            (0..<count).map { _ in InterchangePair(base: generator.below(n), source: generator.below(n)) }
+        func draw() -> InterchangePair { InterchangePair(base: generator.below(n), source: generator.below(n)) }
+        let fitting = (0..<options.fittingPairs).map { _ in draw() }
+        // Held-out pairs are never fitting pairs (more than `wanted` ordered pairs exist, so this ends).
+        let taken = Set(fitting)
+        var heldOut: [InterchangePair] = []
+        heldOut.reserveCapacity(options.heldOutPairs)
+        while heldOut.count < options.heldOutPairs {
+            let pair = draw()
+            if !taken.contains(pair) { heldOut.append(pair) }
         }
-        return (draw(options.fittingPairs), draw(options.heldOutPairs))
+        return (fitting, heldOut)
     }
 
     /// The hidden hooks searched by default: MLP `layers.{i}.hook_post` then `hook_pre` for every layer but

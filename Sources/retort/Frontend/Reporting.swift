@@ -44,7 +44,9 @@ struct RepresentationArguments: ParsableArguments {
     var subspaceDimensions: [Int] = [1, 2]
 
     func validate() throws {
-        if pairs < 8 { throw ValidationError("--pairs must be at least 8") }
+        if pairs < 8 || pairs > RepresentationOptions.maxPairs {
+            throw ValidationError("--pairs must be 8…\(RepresentationOptions.maxPairs)")
+        }
         if maxVariables < 1 { throw ValidationError("--max-variables must be at least 1") }
         if subspaceDimensions.contains(where: { $0 < 0 || $0 > 4096 }) {
             throw ValidationError("--subspace-dimensions must lie within 0…4096")

@@ -73,6 +73,9 @@ struct Distill: ParsableCommand {
             throw ValidationError("--probes replaces MODEL and --network; give one or the other")
         }
         if programSize < 1 { throw ValidationError("--program-size must be at least 1") }
+        if probes != nil && representationTests.representation {
+            throw ValidationError("--representation needs the network: give MODEL and --network instead of --probes")
+        }
     }
 
     func run() throws {
