@@ -67,14 +67,16 @@ public struct RuleList: RuleModel {
             var best: (gain: Double, total: Double, candidate: RuleSearch.Candidate, bits: Double, errors: Int)?
             let targets = (0..<classCount).filter { counts[$0] > 0 && $0 != currentDefault }
             let pool = remaining
+            // Each class's beam and its candidates' class counts (the costly part: classes × examples/64 words
+            // per candidate) run in parallel; choosing among them stays sequential and in class order.
             let beams = parallelMap(targets, threads: parameters.threads) { target in
                 search.beam(
                     target: target, pool: pool, positives: pool.intersection(search.classMembers[target]),
-                    laplaceClasses: classCount)
+                    laplaceClasses: classCount
+                ).map { ($0, search.classCounts($0.covered)) }
             }
             for (target, found) in zip(targets, beams) {
-                for candidate in found {
-                    let covered = search.classCounts(candidate.covered)
+                for (candidate, covered) in found {
                     let rest = zip(counts, covered).map { $0 - $1 }
                     let errors = candidate.total - candidate.positives + rest.reduce(0, +) - rest.max()!
                     let bits = search.bits(candidate.literals)
