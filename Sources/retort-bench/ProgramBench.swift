@@ -34,7 +34,7 @@ func programBenchmark(_ arguments: Arguments) {
     let seed = UInt64(arguments.int("seed", default: 1))
 
     for exampleCount in sizes {
-        var generator = ProgramBenchGenerator(seed: seed)
+        var generator = SplitMix64(state: seed)
         var inputs = Array(0..<domainSize)
         for i in 0..<exampleCount {  // partial Fisher–Yates: the first exampleCount inputs are the sample
             inputs.swapAt(i, i + Int(generator.next() % UInt64(domainSize - i)))
@@ -63,20 +63,5 @@ func programBenchmark(_ arguments: Arguments) {
                 + "\"kept\":\(result.kept),\"kept_limit_reached\":\(result.keptLimitReached),"
                 + "\"generated_by_size\":\(result.generatedBySize.dropFirst()),\"kept_by_size\":\(result.keptBySize.dropFirst())}"
         )
-    }
-}
-
-/// SplitMix64: a small deterministic generator for the benchmark's samples.
-private struct ProgramBenchGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

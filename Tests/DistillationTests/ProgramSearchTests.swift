@@ -6,19 +6,6 @@ import WeightFiles
 
 // MARK: Fixtures
 
-/// SplitMix64, so that samples and corruptions are the same on every run.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 private let a = ProgramExpression.variable(0)
 private let b = ProgramExpression.variable(1)
 
@@ -26,7 +13,7 @@ private let b = ProgramExpression.variable(1)
 private func grid(range: Int, sample: Int? = nil, seed: UInt64 = 7) -> [[Int]] {
     var inputs = Array(0..<(range * range))
     if let sample {
-        var generator = SeededGenerator(state: seed)
+        var generator = SplitMix64(state: seed)
         inputs.shuffle(using: &generator)
         inputs = Array(inputs.prefix(sample))
     }
@@ -45,7 +32,7 @@ private func search(
 /// Int32 operands: every pair of edge values, then small and full-range random values.
 private func kernelOperands(count: Int) -> (x: [Int32], y: [Int32]) {
     let edges: [Int32] = [.min, .max, .min + 1, 0, 1, -1, 2, -2, 7, -7, 10, 113, -113, 99_999, -99_999]
-    var generator = SeededGenerator(state: 13)
+    var generator = SplitMix64(state: 13)
     var x: [Int32] = []
     var y: [Int32] = []
     for p in edges { for q in edges { x.append(p); y.append(q) } }
@@ -92,7 +79,7 @@ private let sampleSurrogate = ProgramSurrogate(
     @Test func findsTheSumPlusExactlyTheCorruptedInputs() {
         let columns = grid(range: 100)
         var targets = zip(columns[0], columns[1]).map(+)
-        var generator = SeededGenerator(state: 11)
+        var generator = SplitMix64(state: 11)
         var corrupted: [[Int]: Int] = [:]
         for i in Array(targets.indices).shuffled(using: &generator).prefix(20) {
             targets[i] = (targets[i] + Int.random(in: 1..<199, using: &generator)) % 199
@@ -125,7 +112,7 @@ private let sampleSurrogate = ProgramSurrogate(
 
     @Test func randomLabelsGetNoProgramShorterThanTheirTable() {
         let columns = grid(range: 30)
-        var generator = SeededGenerator(state: 3)
+        var generator = SplitMix64(state: 3)
         let targets = columns[0].map { _ in Int.random(in: 0..<10, using: &generator) }
         let result = search(columns, targets, range: 30, outputs: 10, maxSize: 4)
         let table = DescriptionLength.table(entries: targets.count, domainSize: 900, outputCount: 10)
@@ -335,7 +322,7 @@ private let sampleSurrogate = ProgramSurrogate(
     }
 
     @Test func randomExpressionsRoundTripThroughJSON() throws {
-        var generator = SeededGenerator(state: 5)
+        var generator = SplitMix64(state: 5)
         func randomExpression(depth: Int) -> ProgramExpression {
             switch depth == 0 ? Int.random(in: 0..<2, using: &generator) : Int.random(in: 0..<5, using: &generator) {
             case 0: return .variable(Int.random(in: 0..<3, using: &generator))

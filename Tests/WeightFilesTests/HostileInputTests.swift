@@ -21,7 +21,7 @@ struct HostileInputTests {
 
     @Test("random bit flips in the header never trap and never pass unnoticed as another size")
     func randomBitFlips() throws {
-        var generator = SplitMix64(seed: 0x5EED)
+        var generator = SplitMix64(state: 0x5EED)
         let original = HostileInputTests.small
         let headerEnd = 8 + Int(original[0]) + Int(original[1]) << 8
         for _ in 0..<3000 {
@@ -88,19 +88,6 @@ struct HostileInputTests {
     }
 }
 
-/// A small seeded generator so that property tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Mutated vectors")
 struct MutatedVectorTests {
     static let readable = GoldenVectors.manifest.vectors.filter {
@@ -111,7 +98,7 @@ struct MutatedVectorTests {
     func randomMutations(_ file: String) throws {
         let original = [UInt8](FileManager.default.contents(atPath: GoldenVectors.path(file))!)
         guard !original.isEmpty else { return }
-        var generator = SplitMix64(seed: UInt64(file.utf8.count) ^ 0xF00D)
+        var generator = SplitMix64(state: UInt64(file.utf8.count) ^ 0xF00D)
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let name = directory + "/" + URL(fileURLWithPath: file).lastPathComponent

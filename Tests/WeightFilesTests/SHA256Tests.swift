@@ -34,7 +34,7 @@ struct SHA256Tests {
 
     @Test("hashing in uneven pieces equals hashing at once")
     func pieces() {
-        var generator = SplitMix64(seed: 42)
+        var generator = SplitMix64(state: 42)
         let bytes = (0..<10_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         let whole = hex(bytes, kernel: true)
         #expect(hex(bytes, kernel: false) == whole)

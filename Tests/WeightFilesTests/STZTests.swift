@@ -119,7 +119,7 @@ struct STZTests {
         let original = [UInt8](FileManager.default.contents(atPath: directory + "/x.stz")!)
         let stz = try STZFile(path: directory + "/x.stz")
         let headerStart = stz.chunks.flatMap { $0 }.map { $0.offset + $0.storedLength }.max()!
-        var generator = SplitMix64(seed: 7)
+        var generator = SplitMix64(state: 7)
         for _ in 0..<500 {
             var bytes = original
             let position = headerStart + Int(generator.next() % UInt64(original.count - headerStart))

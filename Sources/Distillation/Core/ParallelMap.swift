@@ -3,7 +3,7 @@ import Foundation
 /// `items.map(transform)` spread over up to `threads` threads; the result is in `items`' order whatever
 /// the scheduling, so callers stay deterministic.
 /// - Complexity: O(n) calls of `transform`.
-func parallelMap<T: Sendable, R: Sendable>(_ items: [T], threads: Int, _ transform: @escaping @Sendable (T) -> R) -> [R] {
+package func parallelMap<T: Sendable, R: Sendable>(_ items: [T], threads: Int, _ transform: @escaping @Sendable (T) -> R) -> [R] {
     guard threads > 1, items.count > 1 else { return items.map(transform) }
     let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
     results.initialize(repeating: nil)

@@ -17,19 +17,6 @@ public struct Region: Sendable {
     public func input(_ i: Int) -> [Int] { Array(values[(i * variableCount)..<((i + 1) * variableCount)]) }
 }
 
-/// A small, fast, seedable generator (SplitMix64), so regions are reproducible across platforms.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension TaskDescription {
     /// Resolves every region of the task to its inputs, checking that none is empty and that the
     /// probe set and held-out inputs are disjoint.

@@ -128,11 +128,7 @@ public struct BehaviourReport: Sendable {
             }
         }
         if named["out_of_range"] == nil { notes.append("the task defines no out_of_range region") }
-        if let domain { evaluated.append(domain) }
-        evaluated.sort { a, b in
-            let rank = { (name: String) in name == "domain" ? Int.max : (order.firstIndex(of: name) ?? Int.max - 1) }
-            return rank(a.name) < rank(b.name)
-        }
+        if let domain { evaluated.append(domain) }  // last: the report's order is `order`, then the domain
 
         func truthValues(_ e: Evaluated) -> [Int]? {
             guard let truth = task.truth else { return nil }
@@ -183,7 +179,7 @@ public struct BehaviourReport: Sendable {
             }
             results.append(
                 assess(
-                    surrogate, k: k, regions: regions,
+                    surrogate, regions: regions,
                     evaluated: evaluated.map { ($0.name, $0.region, $0.network, $0.predictions[k]) },
                     task: task, options: options))
         }
@@ -195,7 +191,7 @@ public struct BehaviourReport: Sendable {
 
     /// The verdict, compression and disagreements of one surrogate.
     private static func assess(
-        _ surrogate: FittedSurrogate, k: Int, regions: [RegionFidelity],
+        _ surrogate: FittedSurrogate, regions: [RegionFidelity],
         evaluated: [(name: String, region: Region, network: [Int], predicted: [Int])], task: TaskDescription,
         options: BehaviourOptions
     ) -> SurrogateEvaluation {

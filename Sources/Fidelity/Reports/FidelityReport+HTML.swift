@@ -89,9 +89,7 @@ extension FidelityReport {
             page += "<h2>Representation</h2>\n<p>Interchange interventions on held-out base/source pairs of the probe inputs: "
             page += "the network is run on the base with the aligned activations patched from the source, and counts as right "
             page += "when it gives the surrogate's counterfactual output. The same search runs on a randomly initialised copy "
-            page += "of the network (the control). A variable is supported at held-out IIA ≥ \(t.minimumIIA), Wilson lower "
-            page += "bound ≥ \(t.minimumLowerBound) and at least \(t.minimumMarginOverControl) above the control "
-            page += "(formats/report.md).</p>\n"
+            page += "of the network (the control). A variable is supported at \(escape(t.summary)) (formats/report.md).</p>\n"
             if let options = representationOptions { page += "<p>Searched: \(escape(options.summary)).</p>\n" }
             for i in byBits {
                 guard let result = representation[i] else { continue }

@@ -88,11 +88,8 @@ extension FidelityReport {
             }
         }
         if let options = representationOptions { lines.append("searched: " + options.summary) }
-        let t = RepresentationThresholds.standard
-        lines.append(
-            "supported: held-out IIA ≥ \(t.minimumIIA), Wilson lower bound ≥ \(t.minimumLowerBound), "
-                + "and ≥ \(t.minimumMarginOverControl) above the control; RECOVERED = (L_ablated − L_replaced)/(L_ablated − L_full); "
-                + "SPECIFICITY = aligned minus random units")
+        lines.append("supported: " + RepresentationThresholds.standard.summary)
+        lines.append("RECOVERED = (L_ablated − L_replaced)/(L_ablated − L_full); SPECIFICITY = aligned minus random units")
         return lines
     }
 }

@@ -47,12 +47,6 @@ public struct FidelityReport: Sendable {
     }
 }
 
-/// JSON numbers: finite doubles as Swift prints them (valid JSON), anything else as `null`.
-func jsonNumber(_ value: Double?) -> String {
-    guard let value, value.isFinite else { return "null" }
-    return "\(value)"
-}
-
 extension FidelityReport {
     /// The report as JSON (`formats/report.md`).
     /// - Complexity: O(surrogates × (regions + listed disagreements))
@@ -65,7 +59,7 @@ extension FidelityReport {
             .joined(separator: ",")
         out += "],\"domain_size\":\(task.domainSize),\"output_count\":\(task.outputValues.count),\"truth\":"
         out += task.truth.map { JSONWriter.quoted($0.text(variables: task.variables.map(\.name))) } ?? "null"
-        out += "},\"seconds\":\(jsonNumber(seconds)),\"regions\":["
+        out += "},\"seconds\":\(JSONText.number(seconds)),\"regions\":["
         out += b.regionSizes.map { "{\"name\":\(JSONWriter.quoted($0.name)),\"inputs\":\($0.count)}" }.joined(separator: ",")
         out += "],\"network_accuracy\":["
         out += b.networkAccuracy.map { "{\"region\":\(JSONWriter.quoted($0.region)),\"accuracy\":\($0.accuracy.json)}" }
@@ -86,11 +80,11 @@ extension FidelityReport {
         var out = "{\"family\":\"\(s.family.rawValue)\",\"text\":\(JSONWriter.quoted(s.text(task: task))),"
         out += "\"features\":[\(s.featureNames.map(JSONWriter.quoted).joined(separator: ","))],"
         out +=
-            "\"bits\":{\"model\":\(jsonNumber(s.modelBits)),\"exceptions\":\(jsonNumber(s.exceptionBits)),\"total\":\(jsonNumber(s.totalBits))},"
+            "\"bits\":{\"model\":\(JSONText.number(s.modelBits)),\"exceptions\":\(JSONText.number(s.exceptionBits)),\"total\":\(JSONText.number(s.totalBits))},"
         out += "\"fit\":{\"probes\":\(s.probeCount),\"exceptions\":\(s.exceptionCount)},\"fidelity\":["
         out += e.regions.map { r in
             var item = "{\"region\":\(JSONWriter.quoted(r.region)),\"agreement\":\(r.agreement.json),"
-            item += "\"mse\":\(jsonNumber(r.meanSquaredError)),\"error_agreement\":"
+            item += "\"mse\":\(JSONText.number(r.meanSquaredError)),\"error_agreement\":"
             if let ea = r.errorAgreement {
                 item += "{\"network_wrong\":\(ea.networkWrong),\"same_mistake\":\(ea.sameMistake.json),"
                 item += "\"surrogate_right\":\(ea.surrogateRight)}"
@@ -99,12 +93,12 @@ extension FidelityReport {
             }
             return item + "}"
         }.joined(separator: ",")
-        out += "],\"compression\":{\"ratio\":\(jsonNumber(e.compression)),\"exceptions\":\(e.compressionExceptions),"
+        out += "],\"compression\":{\"ratio\":\(JSONText.number(e.compression)),\"exceptions\":\(e.compressionExceptions),"
         out += "\"basis\":\(JSONWriter.quoted(e.compressionBasis))},"
         out += "\"representation\":\(representation[i]?.json ?? "null"),"
         out += "\"representation_skipped\":\(representationSkipped[i].map(JSONWriter.quoted) ?? "null"),"
         out += "\"verdict\":{\"verdict\":\"\(verdict(i).rawValue)\",\"behaviour\":\"\(e.verdict.rawValue)\","
-        out += "\"value\":\(jsonNumber(e.verdictValue)),"
+        out += "\"value\":\(JSONText.number(e.verdictValue)),"
         out += "\"basis\":\(JSONWriter.quoted(e.verdictBasis)),\"character\":\(e.character.map(JSONWriter.quoted) ?? "null")},"
         out += "\"disagreements\":{\"count\":\(e.disagreementIndices?.count.description ?? "null"),"
         out += "\"where_network_wrong\":\(e.disagreementsWhereNetworkWrong.map(String.init) ?? "null"),\"listed\":["

@@ -1,5 +1,6 @@
 import Distillation
 import Network
+import WeightFiles
 
 /// Pairs with the surrogate's counterfactual output (`y*`) and its output on the base, computed once per pair set.
 struct PairTargets: Sendable {
@@ -202,7 +203,7 @@ struct Analysis: Sendable {
         let alignedDrop = drops(ablated.outputs, facts)
         // The baseline: as many random units at the same site, from those the alignment does not use when there
         // are enough of them, else from all the site's units (the count must match, overlap or not).
-        var generator = SeededGenerator(seed: seed ^ 0x5241_4E44)
+        var generator = SplitMix64(seed: seed ^ 0x5241_4E44)
         var pool = Array(0..<alignment.width)
         if case .neurons(let units) = alignment.map, alignment.width - units.count >= units.count {
             pool.removeAll { units.contains($0) }
@@ -292,7 +293,7 @@ struct Analysis: Sendable {
             for k in options.neuronSetSizes where k > 1 && k < width { neuronMaps.append(Array(ranked.prefix(k))) }
             let alignments = neuronMaps.map { Alignment(site: site, map: .neurons($0), width: width) }
             let analysis = self
-            let scored = parallelMap(alignments.count, threads: options.threads) { @Sendable i in
+            let scored = parallelMap(Array(alignments.indices), threads: options.threads) { @Sendable i in
                 analysis.accuracy(alignments[i], fittingTargets)
             }
             for (i, result) in scored.enumerated() {

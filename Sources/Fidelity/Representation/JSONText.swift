@@ -1,9 +1,11 @@
+import WeightFiles
+
 /// A JSON object written member by member, keys in the order given (the result types' `json` renderings).
 struct JSONText {
     private var members: [String] = []
 
-    mutating func add(_ key: String, raw: String) { members.append("\(Self.string(key)):\(raw)") }
-    mutating func add(_ key: String, _ value: String) { add(key, raw: Self.string(value)) }
+    mutating func add(_ key: String, raw: String) { members.append("\(JSONWriter.quoted(key)):\(raw)") }
+    mutating func add(_ key: String, _ value: String) { add(key, raw: JSONWriter.quoted(value)) }
     mutating func add(_ key: String, _ value: Double?) { add(key, raw: Self.number(value)) }
     mutating func add(_ key: String, _ value: Int) { add(key, raw: String(value)) }
     mutating func add(_ key: String, _ value: Int?) { add(key, raw: value.map(String.init) ?? "null") }
@@ -12,7 +14,7 @@ struct JSONText {
         add(key, raw: "[" + values.map(String.init).joined(separator: ",") + "]")
     }
     mutating func add(_ key: String, strings: [String]) {
-        add(key, raw: "[" + strings.map(Self.string).joined(separator: ",") + "]")
+        add(key, raw: "[" + strings.map(JSONWriter.quoted).joined(separator: ",") + "]")
     }
     mutating func add(_ key: String, objects: [String]) { add(key, raw: "[" + objects.joined(separator: ",") + "]") }
 
@@ -22,29 +24,6 @@ struct JSONText {
     static func number(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "null" }
         return "\(value)"
-    }
-
-    /// A JSON string literal.
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out +=
-                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                        + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
 

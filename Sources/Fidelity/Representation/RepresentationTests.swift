@@ -113,7 +113,7 @@ public enum RepresentationTests {
     public static func pairs(inputCount n: Int, options: RepresentationOptions) -> (
         fitting: [InterchangePair], heldOut: [InterchangePair]
     ) {
-        var generator = SeededGenerator(seed: options.seed ^ 0x5041_4952)
+        var generator = SplitMix64(seed: options.seed ^ 0x5041_4952)
         let wanted = options.fittingPairs + options.heldOutPairs
         guard n > 0 else { return ([], []) }
         if n * n <= wanted {

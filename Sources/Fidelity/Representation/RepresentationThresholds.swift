@@ -21,6 +21,13 @@ public struct RepresentationThresholds: Sendable, Equatable {
     /// The thresholds Retort reports with.
     public static let standard = RepresentationThresholds(minimumIIA: 0.9, minimumLowerBound: 0.85, minimumMarginOverControl: 0.2)
 
+    /// The rule in one sentence, for reports.
+    public var summary: String {
+        "held-out IIA ≥ \(minimumIIA) with Wilson lower bound ≥ \(minimumLowerBound), at least \(minimumChangedPairs) "
+            + "held-out pairs where the variable changes the output with IIA ≥ \(minimumIIA) on them, and IIA ≥ "
+            + "\(minimumMarginOverControl) above the random-init control's"
+    }
+
     /// Thresholds from their parts.
     public init(minimumIIA: Double, minimumLowerBound: Double, minimumMarginOverControl: Double) {
         self.minimumIIA = minimumIIA

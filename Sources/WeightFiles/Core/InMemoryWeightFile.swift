@@ -55,7 +55,7 @@ public struct InMemoryWeightFile: WeightFile {
     /// result that survives on this copy is explained by architecture and scale, not by learned structure.
     /// - Complexity: O(total elements)
     public static func randomised(from file: any WeightFile, seed: UInt64) throws(WeightFileError) -> InMemoryWeightFile {
-        var generator = NoiseGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var views: [TensorView] = []
         for (position, info) in file.tensors.enumerated() {
             let view = try file.tensor(at: position)
@@ -80,35 +80,5 @@ public struct InMemoryWeightFile: WeightFile {
     public func tensor(named name: String) throws(WeightFileError) -> TensorView {
         guard let view = views[name] else { throw .tensorNotFound(name: name) }
         return view
-    }
-}
-
-/// SplitMix64 with Box–Muller normals: small, seedable and the same on every platform.
-private struct NoiseGenerator {
-    var state: UInt64
-    var spare: Double?
-
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform double in (0, 1].
-    mutating func uniform() -> Double { (Double(next() >> 11) + 1) / 9_007_199_254_740_992 }
-
-    mutating func gaussian() -> Double {
-        if let s = spare {
-            spare = nil
-            return s
-        }
-        let r = (-2 * log(uniform())).squareRoot()
-        let theta = 2 * Double.pi * uniform()
-        spare = r * sin(theta)
-        return r * cos(theta)
     }
 }

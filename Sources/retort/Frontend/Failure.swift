@@ -36,6 +36,18 @@ func reportingErrors<T>(path: String, _ body: () throws(WeightFileError) -> T) t
     }
 }
 
+/// Runs `body`; any typed error of the library (network, task, surrogate, representation) becomes one line
+/// on stderr prefixed by `path`, and exit status 1. Weight-file errors go through `reportingErrors`, which
+/// knows which of them already name their file.
+func reportingFailures<T, E: Error>(path: String, _ body: () throws(E) -> T) throws(ExitCode) -> T {
+    do {
+        return try body()
+    } catch {
+        printError("\(path): \(error)")
+        throw ExitCode.failure
+    }
+}
+
 /// Writes `text` to stdout.
 func emit(_ text: String) {
     print(text)

@@ -15,10 +15,10 @@ struct LoadedNetwork {
 /// Loads the network in weight file `model` described by `network` (a file or a preset).
 func loadNetwork(model: String, network: String, threads: Int) throws(ExitCode) -> LoadedNetwork {
     let weights = try reportingErrors(path: model) { () throws(WeightFileError) in try WeightFiles.open(model) }
-    let description = try reportingNetworkErrors(path: network) { () throws(NetworkError) in
+    let description = try reportingFailures(path: network) { () throws(NetworkError) in
         try NetworkLoader.description(network)
     }
-    let net = try reportingNetworkErrors(path: model) { () throws(NetworkError) in
+    let net = try reportingFailures(path: model) { () throws(NetworkError) in
         try NetworkLoader.load(file: weights, description: description, threads: threads)
     }
     return LoadedNetwork(network: net, file: weights, description: description)
@@ -56,7 +56,7 @@ struct RepresentationArguments: ParsableArguments {
     /// Runs the tests into `report` when asked, over `inputs`, with a random-init copy of `loaded` as control.
     func run(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs: Region, threads: Int) throws(ExitCode) {
         guard representation else { return }
-        let control = try reportingRepresentationErrors(path: "control") { () throws(RepresentationError) in
+        let control = try reportingFailures(path: "control") { () throws(RepresentationError) in
             try RepresentationTests.controlNetwork(
                 file: loaded.file, description: loaded.description, seed: seed ^ 0x5EED_C0A7, threads: threads)
         }
@@ -75,16 +75,6 @@ struct RepresentationArguments: ParsableArguments {
     }
 }
 
-/// Runs `body`; a `RepresentationError` becomes one line on stderr and exit status 1.
-func reportingRepresentationErrors<T>(path: String, _ body: () throws(RepresentationError) -> T) throws(ExitCode) -> T {
-    do {
-        return try body()
-    } catch {
-        printError("\(path): \(error)")
-        throw ExitCode.failure
-    }
-}
-
 /// Evaluates `surrogates` on `net` over the task's regions, with a progress bar on stderr.
 func evaluateBehaviour(
     _ net: any NeuralNetwork, task: TaskDescription, taskPath: String, surrogates: [FittedSurrogate]
@@ -92,7 +82,7 @@ func evaluateBehaviour(
     var bar: ProgressBar?
     var label = ""
     defer { bar?.finish() }
-    return try reportingDistillationErrors(path: taskPath) { () throws(DistillationError) in
+    return try reportingFailures(path: taskPath) { () throws(DistillationError) in
         try BehaviourReport.evaluate(network: net, task: task, surrogates: surrogates) { what, done, total in
             if what != label {
                 bar?.finish()

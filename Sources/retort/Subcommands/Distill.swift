@@ -119,7 +119,7 @@ struct Distill: ParsableCommand {
     private func distill(started: ContinuousClock.Instant) throws {
         let task = self.task!
         let threads = self.threads ?? System.coreCount
-        let taskDescription = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+        let taskDescription = try reportingFailures(path: task) { () throws(DistillationError) in
             try TaskDescription.read(task)
         }
         let featureNames = features.isEmpty ? taskDescription.features : features
@@ -127,7 +127,7 @@ struct Distill: ParsableCommand {
         let heldOut: ProbeSet?
         var net: LoadedNetwork?
         if let path = self.probes {
-            probes = try reportingDistillationErrors(path: path) { () throws(DistillationError) in
+            probes = try reportingFailures(path: path) { () throws(DistillationError) in
                 let saved = try ProbeSet.read(path)
                 guard saved.variables == taskDescription.variables.map(\.name) else {
                     throw .mismatch(
@@ -143,7 +143,7 @@ struct Distill: ParsableCommand {
             (probes, heldOut) = try probeNetwork(
                 loaded.network, taskDescription, hooks: TaskFeatures.hooks(in: featureNames), threads: threads)
         }
-        let taskFeatures = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+        let taskFeatures = try reportingFailures(path: task) { () throws(DistillationError) in
             try TaskFeatures(task: taskDescription, names: featureNames, activations: probes.activations)
         }
         var options = Distiller.Options()
@@ -153,7 +153,7 @@ struct Distill: ParsableCommand {
         var seconds: [Double] = []
         for family in surrogates {
             let started = ContinuousClock.now
-            let surrogate = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+            let surrogate = try reportingFailures(path: task) { () throws(DistillationError) in
                 try Distiller.fit(family, probes: probes, task: taskDescription, features: taskFeatures, options: options) {
                     message in if isatty(2) != 0 { writeStandardError("\r\u{1B}[K\(message)") }
                 }
@@ -163,7 +163,7 @@ struct Distill: ParsableCommand {
             seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
             var heldOutAgreement: Double?
             if let heldOut {
-                let predictions = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+                let predictions = try reportingFailures(path: task) { () throws(DistillationError) in
                     try surrogate.predict(heldOut, task: taskDescription)
                 }
                 let agree = zip(predictions, heldOut.outputs).filter { $0 == $1 }.count
@@ -201,18 +201,18 @@ struct Distill: ParsableCommand {
         -> (ProbeSet, ProbeSet?)
     {
         let model = self.model!, task = self.task!
-        let regions = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+        let regions = try reportingFailures(path: task) { () throws(DistillationError) in
             try taskDescription.checkEncoder(for: net)
             return try taskDescription.resolveRegions()
         }
         for hook in hooks {
-            try reportingNetworkErrors(path: task) { () throws(NetworkError) in try net.checkHook(hook) }
+            try reportingFailures(path: task) { () throws(NetworkError) in try net.checkHook(hook) }
         }
         func probe(_ name: String) throws -> ProbeSet? {
             guard let region = regions[name] else { return nil }
             let bar = ProgressBar(label: "probing \(name)", minimumBytes: 0, totalBytes: region.count, unit: "inputs")
             defer { bar.finish() }
-            return try reportingDistillationErrors(path: model) { () throws(DistillationError) in
+            return try reportingFailures(path: model) { () throws(DistillationError) in
                 try ProbeSet.probe(net, task: taskDescription, region: region, hooks: hooks, progress: bar.update)
             }
         }
@@ -230,7 +230,7 @@ struct Distill: ParsableCommand {
             printError("\(directory): cannot create the directory: \(error.localizedDescription)")
             throw ExitCode.failure
         }
-        try reportingDistillationErrors(path: directory) { () throws(DistillationError) in
+        try reportingFailures(path: directory) { () throws(DistillationError) in
             try probes.write(
                 to: directory + "/probes.safetensors", inputs: [self.probes, model, self.task, network].compactMap { $0 })
         }
@@ -299,13 +299,3 @@ struct Distill: ParsableCommand {
 }
 
 extension SurrogateFamily: ExpressibleByArgument {}
-
-/// Runs `body`; a `DistillationError` becomes one line on stderr (prefixed by `path`) and exit status 1.
-func reportingDistillationErrors<T>(path: String, _ body: () throws(DistillationError) -> T) throws(ExitCode) -> T {
-    do {
-        return try body()
-    } catch {
-        printError("\(path): \(error)")
-        throw ExitCode.failure
-    }
-}

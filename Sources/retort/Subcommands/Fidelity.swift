@@ -47,13 +47,13 @@ struct FidelityCommand: ParsableCommand {
 
     func run() throws {
         let started = ContinuousClock.now
-        let taskDescription = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+        let taskDescription = try reportingFailures(path: task) { () throws(DistillationError) in
             try TaskDescription.read(task)
         }
         var surrogates: [FittedSurrogate] = []
         for path in surrogate {
             surrogates.append(
-                try reportingDistillationErrors(path: path) { () throws(DistillationError) in
+                try reportingFailures(path: path) { () throws(DistillationError) in
                     try SurrogateFile.read(path, task: taskDescription)
                 })
         }
@@ -62,7 +62,7 @@ struct FidelityCommand: ParsableCommand {
         let behaviour = try evaluateBehaviour(net.network, task: taskDescription, taskPath: task, surrogates: surrogates)
         var report = FidelityReport(model: model, network: network, taskPath: task, behaviour: behaviour)
         if representationTests.representation {
-            let probe = try reportingDistillationErrors(path: task) { () throws(DistillationError) in
+            let probe = try reportingFailures(path: task) { () throws(DistillationError) in
                 try taskDescription.resolveRegions()["probe"]!
             }
             try representationTests.run(&report, loaded: net, inputs: probe, threads: threads)

@@ -62,15 +62,15 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let weights = try reportingErrors(path: model) { () throws(WeightFileError) in try WeightFiles.open(model) }
-        let description = try reportingNetworkErrors(path: network) { () throws(NetworkError) in
+        let description = try reportingFailures(path: network) { () throws(NetworkError) in
             try NetworkLoader.description(
                 network, activation: OpKind(rawValue: activation)!, outputActivation: OpKind(rawValue: outputActivation)!)
         }
-        let net = try reportingNetworkErrors(path: model) { () throws(NetworkError) in
+        let net = try reportingFailures(path: model) { () throws(NetworkError) in
             try NetworkLoader.load(file: weights, description: description, threads: threads ?? System.coreCount)
         }
         let kind: InputFile.Kind = net is TransformerNetwork ? .tokens : .features
-        let input = try reportingNetworkErrors(path: inputs) { () throws(NetworkError) in try InputFile.read(inputs, as: kind) }
+        let input = try reportingFailures(path: inputs) { () throws(NetworkError) in try InputFile.read(inputs, as: kind) }
         var interventions: [Intervention] = []
         if let intervene {
             guard let data = FileManager.default.contents(atPath: intervene) else {
@@ -78,11 +78,11 @@ struct Run: ParsableCommand {
                 throw ExitCode.failure
             }
             let base = (intervene as NSString).deletingLastPathComponent
-            interventions = try reportingNetworkErrors(path: intervene) { () throws(NetworkError) in
+            interventions = try reportingFailures(path: intervene) { () throws(NetworkError) in
                 try InterventionFile.parse([UInt8](data), inputKind: kind, baseDirectory: base.isEmpty ? "." : base)
             }
         }
-        let result = try reportingNetworkErrors(path: model) { () throws(NetworkError) in
+        let result = try reportingFailures(path: model) { () throws(NetworkError) in
             try net.run(input, capture: Set(hooks), interventions: interventions)
         }
         if let out {
@@ -143,14 +143,4 @@ func jsonNumber(_ value: Float) -> String {
     if value.isNaN { return "\"NaN\"" }
     if value.isInfinite { return value > 0 ? "\"Infinity\"" : "\"-Infinity\"" }
     return "\(value)"
-}
-
-/// Runs `body`; a `NetworkError` becomes one line on stderr (prefixed by `path`) and exit status 1.
-func reportingNetworkErrors<T>(path: String, _ body: () throws(NetworkError) -> T) throws(ExitCode) -> T {
-    do {
-        return try body()
-    } catch {
-        printError("\(path): \(error)")
-        throw ExitCode.failure
-    }
 }
