@@ -129,6 +129,7 @@ extension RepresentationOptions {
         o.add("learning_rate", learningRate)
         o.add("random_draws", randomDraws)
         o.add("max_variables", maxVariables)
+        o.add("max_inputs", maxInputs)
         return o.text
     }
 }

@@ -97,7 +97,7 @@ enum SVGFigures {
     static func disagreementMap(_ report: FidelityReport, _ i: Int, side: Double = 300) -> String? {
         let b = report.behaviour
         let task = b.task
-        guard task.variables.count == 2, let cells = b.surrogates[i].disagreementIndices else { return nil }
+        guard mapsGrid(task), let cells = b.surrogates[i].disagreementIndices else { return nil }
         let wrong = Set(b.networkWrongIndices ?? [])
         let listed = b.surrogates[i].exceptionIndices ?? []
         var title = "\(b.surrogates[i].surrogate.family.rawValue): \(cells.count) of \(task.domainSize) inputs disagree"
@@ -156,10 +156,18 @@ enum SVGFigures {
     /// Where the network's output differs from the task's truth.
     static func networkErrorMap(_ report: FidelityReport, side: Double = 300) -> String? {
         let b = report.behaviour
-        guard b.task.variables.count == 2, let wrong = b.networkWrongIndices else { return nil }
+        guard mapsGrid(b.task), let wrong = b.networkWrongIndices else { return nil }
         return grid(
             task: b.task, figure: "network-errors", title: "network: \(wrong.count) of \(b.task.domainSize) inputs wrong",
             cells: wrong.map { ($0, "#444") }, side: side)
+    }
+
+    /// The most values a variable may have for its grid to be drawn: finer cells are not seen, only paid for.
+    static let gridLimit = 512
+
+    /// Whether the task's inputs form a grid worth drawing: two variables of at most `gridLimit` values.
+    static func mapsGrid(_ task: TaskDescription) -> Bool {
+        task.variables.count == 2 && task.variables.allSatisfy { $0.count <= gridLimit }
     }
 
     /// A grid with the first variable down and the second across; runs of same-coloured cells in a row are one rect.

@@ -31,6 +31,10 @@ public struct RepresentationOptions: Sendable {
     /// Threads for candidate scoring and subspace training (networks also use their own threads per run).
     public var threads = 1
 
+    /// The most inputs the tests use (a seeded sample of the input set beyond it): clean activations of
+    /// every input are kept at every site.
+    public var maxInputs = 20_000
+
     /// The most pairs of either kind: pair sets and their counterfactuals are held in memory.
     public static let maxPairs = 1_000_000
 

@@ -78,7 +78,8 @@ public enum RepresentationTests {
         } else {
             sites = try defaultSites(network, task: model.task, positions: options.positions)
         }
-        let analysis = try Analysis(network: network, model: model, inputs: inputs, sites: sites, options: options)
+        let analysis = try Analysis(
+            network: network, model: model, inputs: subset(inputs, options: options), sites: sites, options: options)
         let (fitting, heldOut) = pairs(inputCount: analysis.inputCount, options: options)
         var results: [VariableRepresentation] = []
         let variables = Array(model.variables.prefix(options.maxVariables ?? model.variables.count))
@@ -106,6 +107,19 @@ public enum RepresentationTests {
         let facts = analysis.facts(variable)
         let accuracy = try analysis.accuracy(alignment, analysis.targets(pairs, facts: facts)).get()
         return try analysis.evaluate(alignment, facts: facts, accuracy: accuracy, seed: options.seed)
+    }
+
+    /// `inputs`, or a seeded sample of `options.maxInputs` of them: the analysis keeps every input's clean
+    /// activations at every site, so the input set bounds its memory.
+    /// - Complexity: O(inputs × variables)
+    static func subset(_ inputs: Region, options: RepresentationOptions) -> Region {
+        guard inputs.count > options.maxInputs else { return inputs }
+        var generator = SplitMix64(seed: options.seed ^ 0x494E_5055)
+        let chosen = generator.sample(options.maxInputs, from: Array(0..<inputs.count)).sorted()
+        var sample = inputs
+        sample.values = chosen.flatMap { inputs.input($0) }
+        sample.indices = inputs.indices.map { all in chosen.map { all[$0] } }
+        return sample
     }
 
     /// Fitting and held-out pairs for `inputCount` inputs (see `RepresentationOptions.fittingPairs`).
