@@ -153,9 +153,9 @@ public enum SurrogateFile {
                 + [("body.default", r.defaultOutput)]
         case .program(let p): stated = p.exceptions.map { ("body.exceptions (an output)", $0.output) }
         }
-        if let (where_, value) = stated.first(where: { !alphabet.contains($0.1) }) {
+        if let (place, value) = stated.first(where: { !alphabet.contains($0.1) }) {
             throw .mismatch(
-                path: where_,
+                path: place,
                 reason: "output \(value) is not in the task's output alphabet (\(describe(task.outputValues)))")
         }
 
