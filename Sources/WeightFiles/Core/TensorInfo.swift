@@ -11,13 +11,20 @@ public struct TensorInfo: Sendable, Hashable {
     public var fileOffset: Int?
     /// The file that holds the data, for sharded checkpoints (`nil`: the opened file).
     public var file: String?
+    /// How the file stores the data when that is not `dtype` itself: a block-quantized GGUF type
+    /// such as `Q4_1`, which reading decodes to `dtype` values (`nil`: stored as `dtype`).
+    public var storedAs: StoredEncoding?
 
-    public init(name: String, dtype: DType, shape: [Int], fileOffset: Int? = nil, file: String? = nil) {
+    public init(
+        name: String, dtype: DType, shape: [Int], fileOffset: Int? = nil, file: String? = nil,
+        storedAs: StoredEncoding? = nil
+    ) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
         self.fileOffset = fileOffset
         self.file = file
+        self.storedAs = storedAs
     }
 
     /// The number of elements: the product of the shape (1 for a scalar).
@@ -25,6 +32,19 @@ public struct TensorInfo: Sendable, Hashable {
 
     /// The number of bytes of data, packed sub-byte types included.
     public var byteCount: Int { elementCount * dtype.bitWidth / 8 }
+}
+
+/// A stored form of a tensor that is not one of the `DType`s: its name and how many bytes it takes in the file.
+public struct StoredEncoding: Sendable, Hashable {
+    /// The format's own name for it, e.g. `Q4_K`.
+    public var name: String
+    /// The bytes the tensor occupies in the file.
+    public var byteCount: Int
+
+    public init(name: String, byteCount: Int) {
+        self.name = name
+        self.byteCount = byteCount
+    }
 }
 
 /// The `__metadata__` of a weight file: string keys and values, in file order.

@@ -110,6 +110,24 @@ public enum WeightFileError: Error, Equatable, Sendable {
     /// The restored file's SHA-256 differs from the one recorded.
     case stzDigestMismatch(expected: String, actual: String)
 
+    // MARK: PyTorch checkpoints
+    /// The pickle in `entry` is malformed or uses an opcode or construct the interpreter refuses;
+    /// `offset` counts from the start of the pickle stream.
+    case pickleInvalid(entry: String, reason: String, offset: Int)
+    /// The pickle in `entry` names `global` (e.g. `os.system`), which is not on the allowlist: loading it
+    /// with Python's pickle would run code. Nothing is ever called; the file is refused.
+    case pickleForbiddenGlobal(entry: String, global: String, offset: Int)
+    /// The checkpoint's structure is wrong (no `data.pkl`, a storage with no record, a tensor that runs
+    /// past its storage, an unknown storage type, …); `reason` names the tensor or entry.
+    case pytorchInvalid(reason: String)
+
+    // MARK: GGUF
+    /// The GGUF file is malformed (magic, version, counts, a string or array, a tensor's dimensions or
+    /// offset); `offset` counts from the file start.
+    case ggufInvalid(reason: String, offset: Int)
+    /// `tensor` is stored in a GGUF type this reader cannot decode (`type` names it, e.g. `IQ2_XXS`).
+    case ggufUnsupportedType(tensor: String, type: String)
+
     // MARK: Conversion
     /// A dtype cast that is not supported (e.g. an integer tensor to a float type).
     case unsupportedCast(tensor: String, from: DType, to: DType)
@@ -163,6 +181,11 @@ public enum WeightFileError: Error, Equatable, Sendable {
         case .stzChunkChecksum: "STZChunkChecksum"
         case .stzChunkCorrupt: "STZChunkCorrupt"
         case .stzDigestMismatch: "STZDigestMismatch"
+        case .pickleInvalid: "PickleInvalid"
+        case .pickleForbiddenGlobal: "PickleForbiddenGlobal"
+        case .pytorchInvalid: "PyTorchInvalid"
+        case .ggufInvalid: "GGUFInvalid"
+        case .ggufUnsupportedType: "GGUFUnsupportedType"
         case .unsupportedCast: "UnsupportedCast"
         }
     }
@@ -228,6 +251,13 @@ extension WeightFileError: CustomStringConvertible {
         case .stzChunkChecksum(let tensor, let chunk): "tensor `\(tensor)`, chunk \(chunk): CRC-32 mismatch, the chunk is damaged"
         case .stzChunkCorrupt(let tensor, let chunk, let reason): "tensor `\(tensor)`, chunk \(chunk) does not decode: \(reason)"
         case .stzDigestMismatch(let expected, let actual): "restored file's SHA-256 is \(actual), the header records \(expected)"
+        case .pickleInvalid(let entry, let reason, let offset): "\(entry): invalid pickle at byte \(offset): \(reason)"
+        case .pickleForbiddenGlobal(let entry, let global, let offset):
+            "\(entry): the pickle names `\(global)` at byte \(offset), which is not on the allowlist of tensor-rebuilding globals (loading it with pickle would run code); refused, nothing was executed"
+        case .pytorchInvalid(let reason): "invalid PyTorch checkpoint: \(reason)"
+        case .ggufInvalid(let reason, let offset): "invalid GGUF file at byte \(offset): \(reason)"
+        case .ggufUnsupportedType(let tensor, let type):
+            "tensor `\(tensor)` is stored as GGUF type \(type), which Retort cannot decode"
         case .unsupportedCast(let tensor, let from, let to): "cannot cast tensor `\(tensor)` from \(from) to \(to)"
         }
     }
