@@ -1,0 +1,24 @@
+// swift-tools-version: 6.0
+// Coverage-guided fuzz targets for every weight-file reader (libFuzzer, through swiftc's
+// -sanitize=fuzzer). A package of its own so that the main package's ordinary builds never
+// see a libFuzzer entry point. Build and run with scripts/fuzz.sh.
+import PackageDescription
+
+let targets = ["safetensors", "npz", "stz"]
+
+let package = Package(
+    name: "RetortFuzz",
+    dependencies: [.package(name: "Retort", path: "..")],
+    targets: [
+        .target(
+            name: "FuzzSupport",
+            dependencies: [.product(name: "WeightFiles", package: "Retort")],
+            path: "Sources/FuzzSupport")
+    ]
+        + targets.map { name in
+            .executableTarget(
+                name: "fuzz-\(name)",
+                dependencies: ["FuzzSupport", .product(name: "WeightFiles", package: "Retort")],
+                path: "Sources/fuzz-\(name)")
+        }
+)

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of the weight-file readers (libFuzzer + AddressSanitizer).
+#
+#   scripts/fuzz.sh [--seconds N] [--replay] [TARGET …]
+#
+# TARGET is one of the Fuzz package's targets (safetensors npz stz gguf pytorch pickle; all by
+# default). Each target starts from the golden vectors of its format (formats/vectors) plus the
+# inputs that once broke a reader (Fuzz/regressions/TARGET). --seconds N fuzzes each target for N
+# seconds (default 60); a crash is saved under Fuzz/findings/TARGET and the script exits 1.
+# --replay only runs every seed and regression input once (deterministic: what CI runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+seconds=60
+replay=0
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --replay) replay=1; shift ;;
+    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npz stz gguf pytorch pickle)
+
+# SwiftPM links with gold, which crashes on libFuzzer's objects; the toolchain's lld links them.
+swiftc_path=$(readlink -f "$(command -v swiftc)")
+toolset=$(mktemp)
+trap 'rm -f "$toolset"' EXIT
+printf '{"schemaVersion": "1.0", "linker": {"path": "%s"}}\n' "$(dirname "$swiftc_path")/ld.lld" >"$toolset"
+swift build -c release --package-path Fuzz --scratch-path "$root/.build-fuzz" \
+  -Xswiftc -sanitize=fuzzer,address --toolset "$toolset" >&2
+bin=$root/.build-fuzz/release
+
+# The seed files of each target: the golden vectors of its format, malformed ones included.
+seeds() {
+  local v=$root/formats/vectors
+  case "$1" in
+    safetensors) ls "$v"/safetensors/*.safetensors "$v"/malformed/* "$v"/conversion/* 2>/dev/null ;;
+    npz) ls "$v"/npz/* 2>/dev/null ;;
+    stz) find "$v" -name '*.stz' 2>/dev/null ;;
+    gguf) find "$v"/gguf "$v"/foreign -name '*.gguf' 2>/dev/null ;;
+    pytorch) find "$v"/pytorch -type f ! -name '*.json' 2>/dev/null ;;
+    pickle) find "$v"/pytorch -name '*.pkl' 2>/dev/null ;;
+  esac
+}
+
+status=0
+for t in "${targets[@]}"; do
+  [ -x "$bin/fuzz-$t" ] || { echo "fuzz.sh: no target $t" >&2; exit 64; }
+  corpus=$(mktemp -d)
+  seeds "$t" | while read -r f; do [ -f "$f" ] && cp "$f" "$corpus/"; done
+  # .stz seeds are made from the safetensors vectors by the release retort, when it is built.
+  if [ "$t" = stz ] && [ -x "$root/.build/release/retort" ]; then
+    for f in "$root"/formats/vectors/safetensors/*.safetensors; do
+      "$root/.build/release/retort" convert "$f" "$corpus/$(basename "$f" .safetensors).stz" >/dev/null 2>&1 || true
+    done
+  fi
+  # A pickle target also starts from the data.pkl inside each PyTorch zip.
+  if [ "$t" = pickle ]; then
+    for z in $(seeds pytorch); do
+      python3 - "$z" "$corpus" <<'PY' || true
+import sys, zipfile, hashlib, pathlib
+try:
+    with zipfile.ZipFile(sys.argv[1]) as z:
+        for n in z.namelist():
+            if n.endswith(".pkl"):
+                data = z.read(n)
+                pathlib.Path(sys.argv[2], hashlib.sha1(data).hexdigest()[:16] + ".pkl").write_bytes(data)
+except Exception:
+    pass
+PY
+    done
+  fi
+  regressions=$root/Fuzz/regressions/$t
+  mkdir -p "$regressions"
+  echo "fuzz-$t: $(ls "$corpus" | wc -l) seeds, $(ls "$regressions" | wc -l) regression inputs" >&2
+  if [ $replay = 1 ]; then
+    # Every input once, no mutation.
+    files=$(find "$corpus" "$regressions" -type f)
+    if [ -n "$files" ] && ! "$bin/fuzz-$t" -rss_limit_mb=4096 -timeout=30 $files >/tmp/fuzz-$t.log 2>&1; then
+      tail -40 /tmp/fuzz-$t.log >&2
+      echo "fuzz-$t: an input crashed the reader (log above)" >&2
+      status=1
+    fi
+  else
+    findings=$root/Fuzz/findings/$t
+    mkdir -p "$findings"
+    if ! "$bin/fuzz-$t" "$corpus" "$regressions" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=30 \
+      -max_len=262144 -artifact_prefix="$findings/" -print_final_stats=1 2>&1 | tail -25 >&2; then
+      status=1
+    fi
+    if [ -n "$(ls -A "$findings")" ]; then
+      echo "fuzz-$t: findings in Fuzz/findings/$t" >&2
+      status=1
+    fi
+  fi
+  rm -rf "$corpus"
+done
+exit $status
