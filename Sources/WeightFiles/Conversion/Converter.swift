@@ -3,7 +3,8 @@ public enum Converter {
     /// Writes every tensor of `input` to a safetensors file at `output`.
     ///
     /// Lossless unless `dtype` is given, in which case float tensors are cast to it
-    /// (integer and BOOL tensors are kept as they are). The file is written under a
+    /// (integer and BOOL tensors are kept as they are). Block-quantized tensors are written
+    /// dequantized, as `dtype` or else as the type reading gives (F32). The file is written under a
     /// temporary name and renamed into place; `inputPaths` (the files `input` was read
     /// from) are never overwritten. Tensors are read one at a time, so a compressed
     /// input is decoded tensor by tensor.
@@ -16,6 +17,11 @@ public enum Converter {
             throw .unsupportedCast(tensor: "*", from: dtype, to: dtype)
         }
         var infos = input.tensors
+        // Block-quantized tensors (GGUF) are written as the values reading decodes them to.
+        for i in infos.indices where infos[i].storedAs != nil {
+            infos[i].storedAs = nil
+            infos[i].fileOffset = nil
+        }
         if let dtype {
             for i in infos.indices where infos[i].dtype.isFloatingPoint {
                 infos[i].dtype = dtype

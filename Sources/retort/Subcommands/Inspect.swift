@@ -43,6 +43,12 @@ struct Inspect: ParsableCommand {
             }
             out += "],\"bytes\":"
             out += String(t.byteCount)
+            if let stored = t.storedAs {
+                out += ",\"stored_as\":"
+                out += JSONWriter.quoted(stored.name)
+                out += ",\"stored_bytes\":"
+                out += String(stored.byteCount)
+            }
             out += ",\"offset\":"
             out += t.fileOffset.map(String.init) ?? "null"
             if let file = t.file {
@@ -61,21 +67,37 @@ struct Inspect: ParsableCommand {
         )
         if let metadata = weights.metadata, !metadata.isEmpty {
             lines.append("metadata:")
-            for (key, value) in metadata { lines.append("  \(printable(key)) = \(printable(value))") }
+            for (key, value) in metadata { lines.append("  \(printable(key)) = \(printable(abbreviated(value)))") }
         }
         let sharded = weights.tensors.contains { $0.file != nil }
-        var rows = [["NAME", "DTYPE", "SHAPE", "BYTES", "OFFSET"] + (sharded ? ["FILE"] : [])]
+        let quantized = weights.tensors.contains { $0.storedAs != nil }
+        var rows = [
+            ["NAME", "DTYPE", "SHAPE", "BYTES", "OFFSET"] + (quantized ? ["STORED AS", "STORED BYTES"] : [])
+                + (sharded ? ["FILE"] : [])
+        ]
         for t in weights.tensors {
-            rows.append(
-                [
-                    printable(t.name), t.dtype.name, "[\(t.shape.map(String.init).joined(separator: ", "))]", String(t.byteCount),
-                    t.fileOffset.map(String.init) ?? "-",
-                ] + (sharded ? [printable(t.file ?? "")] : []))
+            var row = [printable(t.name), t.dtype.name, "[\(t.shape.map(String.init).joined(separator: ", "))]"]
+            row += [String(t.byteCount), t.fileOffset.map(String.init) ?? "-"]
+            if quantized { row += [t.storedAs?.name ?? "-", t.storedAs.map { String($0.byteCount) } ?? "-"] }
+            if sharded { row.append(printable(t.file ?? "")) }
+            rows.append(row)
+        }
+        if quantized {
+            let stored = weights.tensors.reduce(0) { $0 + ($1.storedAs?.byteCount ?? $1.byteCount) }
+            lines.append("stored:   \(stored) bytes in the file (\(formatBytes(stored))); block-quantized tensors read as F32")
         }
         lines.append("")
-        lines.append(contentsOf: table(rows, rightAligned: [3, 4]))
+        lines.append(contentsOf: table(rows, rightAligned: quantized ? [3, 4, 6] : [3, 4]))
         return lines.joined(separator: "\n")
     }
+}
+
+/// `value` cut to its first 200 characters, saying how long it is (GGUF vocabularies run to megabytes;
+/// `--json` prints them whole).
+func abbreviated(_ value: String) -> String {
+    let limit = 200
+    guard value.count > limit else { return value }
+    return String(value.prefix(limit)) + "… (\(value.count) characters; --json shows all)"
 }
 
 /// Rows padded into columns; `rightAligned` columns are padded on the left.
