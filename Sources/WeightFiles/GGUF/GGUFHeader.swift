@@ -38,7 +38,8 @@ public struct GGUFHeader: Sendable {
         let version = try reader.u32("version")
         if version != 0 && version & 0xFFFF == 0 {
             throw .ggufInvalid(
-                reason: "big-endian GGUF file (the version field reads \(version.byteSwapped) byte-swapped); only little-endian files are read",
+                reason:
+                    "big-endian GGUF file (the version field reads \(version.byteSwapped) byte-swapped); only little-endian files are read",
                 offset: 4)
         }
         if version == 1 {
@@ -54,12 +55,14 @@ public struct GGUFHeader: Sendable {
         // A tensor info takes at least 24 bytes (name length, n_dims, type, offset), a key-value at least 13.
         guard tensorCount <= UInt64(reader.remaining / 24) else {
             throw .ggufInvalid(
-                reason: "tensor count \(tensorCount) cannot fit in the \(reader.remaining) bytes left (each tensor info takes at least 24)",
+                reason:
+                    "tensor count \(tensorCount) cannot fit in the \(reader.remaining) bytes left (each tensor info takes at least 24)",
                 offset: tensorCountOffset)
         }
         guard valueCount <= UInt64(reader.remaining / 13) else {
             throw .ggufInvalid(
-                reason: "metadata count \(valueCount) cannot fit in the \(reader.remaining) bytes left (each key-value takes at least 13)",
+                reason:
+                    "metadata count \(valueCount) cannot fit in the \(reader.remaining) bytes left (each key-value takes at least 13)",
                 offset: valueCountOffset)
         }
 
@@ -114,7 +117,8 @@ public struct GGUFHeader: Sendable {
             let (end, o2) = start.addingReportingOverflow(t.byteCount)
             guard !o1, !o2, end <= bytes.count else {
                 throw .ggufInvalid(
-                    reason: "tensor `\(t.name)` (\(t.byteCount) bytes at data offset \(t.relativeOffset)) runs past the end of the \(bytes.count)-byte file",
+                    reason:
+                        "tensor `\(t.name)` (\(t.byteCount) bytes at data offset \(t.relativeOffset)) runs past the end of the \(bytes.count)-byte file",
                     offset: dataStart)
             }
             resolved[i].fileOffset = start
@@ -126,7 +130,8 @@ public struct GGUFHeader: Sendable {
             let second = resolved[b]
             if first.byteCount > 0 && second.byteCount > 0 && first.fileOffset + first.byteCount > second.fileOffset {
                 throw .ggufInvalid(
-                    reason: "tensors `\(first.name)` (bytes \(first.fileOffset)..<\(first.fileOffset + first.byteCount)) and `\(second.name)` (from byte \(second.fileOffset)) overlap",
+                    reason:
+                        "tensors `\(first.name)` (bytes \(first.fileOffset)..<\(first.fileOffset + first.byteCount)) and `\(second.name)` (from byte \(second.fileOffset)) overlap",
                     offset: second.fileOffset)
             }
         }
@@ -235,7 +240,8 @@ struct GGUFByteReader {
         let count64 = try u64("element count of the array `\(key)`")
         guard count64 <= UInt64(remaining / elementType.minimumByteCount) else {
             throw .ggufInvalid(
-                reason: "array `\(key)` claims \(count64) \(elementType) elements, more than the \(remaining) bytes left can hold",
+                reason:
+                    "array `\(key)` claims \(count64) \(elementType) elements, more than the \(remaining) bytes left can hold",
                 offset: countOffset)
         }
         let count = Int(count64)
@@ -312,12 +318,14 @@ struct GGUFByteReader {
         let fastest = dimensions.first ?? 1
         guard fastest % type.blockSize == 0 else {
             throw .ggufInvalid(
-                reason: "tensor `\(name)` of type \(type.name) has \(fastest) elements per row, not a multiple of the block size \(type.blockSize)",
+                reason:
+                    "tensor `\(name)` of type \(type.name) has \(fastest) elements per row, not a multiple of the block size \(type.blockSize)",
                 offset: dimsOffset)
         }
         let (byteCount, o) = (elements / type.blockSize).multipliedReportingOverflow(by: type.typeSize)
         guard !o, offset <= UInt64(Int64.max) else {
-            throw .ggufInvalid(reason: "tensor `\(name)`'s size or offset overflows 64 bits", offset: o ? dimsOffset : offsetOffset)
+            throw .ggufInvalid(
+                reason: "tensor `\(name)`'s size or offset overflows 64 bits", offset: o ? dimsOffset : offsetOffset)
         }
         return GGUFTensor(
             name: name, type: type, dimensions: dimensions, relativeOffset: Int(offset), fileOffset: 0, byteCount: byteCount)
