@@ -4,7 +4,7 @@
 // see a libFuzzer entry point. Build and run with scripts/fuzz.sh.
 import PackageDescription
 
-let targets = ["safetensors", "npz", "stz"]
+let targets = ["safetensors", "npz", "stz", "gguf", "pytorch", "pickle"]
 
 let package = Package(
     name: "RetortFuzz",

@@ -41,8 +41,8 @@ seeds() {
     safetensors) ls "$v"/safetensors/*.safetensors "$v"/malformed/* "$v"/conversion/* 2>/dev/null ;;
     npz) ls "$v"/npz/* 2>/dev/null ;;
     stz) find "$v" -name '*.stz' 2>/dev/null ;;
-    gguf) find "$v"/gguf "$v"/foreign -name '*.gguf' 2>/dev/null ;;
-    pytorch) find "$v"/pytorch -type f ! -name '*.json' 2>/dev/null ;;
+    gguf) find "$v"/gguf "$v"/foreign "$v"/networks -name "*.gguf" 2>/dev/null ;;
+    pytorch) find "$v"/pytorch -type f ! -name "*.json" 2>/dev/null; find "$v"/networks "$v"/foreign -name "*.pt" -o -name "*.bin" 2>/dev/null ;;
     pickle) find "$v"/pytorch -name '*.pkl' 2>/dev/null ;;
   esac
 }

@@ -6,9 +6,12 @@ public enum WeightFileFormat: String, Sendable, CaseIterable {
     case zlibSafetensors = "safetensors+zlib"
     case npy
     case npz
-    // Recognised so that the error can name them; not readable yet.
+    /// `torch.save`'s zip format (PyTorch 1.6 and later).
     case pytorchZip = "pytorch-zip"
+    /// `torch.save`'s legacy format: pickles and raw storages, no zip.
     case pickle
+    /// Several PyTorch checkpoints joined by a `pytorch_model.bin.index.json`.
+    case shardedPyTorch = "sharded-pytorch"
     case gguf
     case stz
 }

@@ -48,6 +48,8 @@ struct Convert: ParsableCommand {
         var inputs = [input]
         if let sharded = weights as? ShardedSafetensors {
             inputs = ShardedSafetensors.filePaths(indexPath: input, shardNames: sharded.shardNames)
+        } else if let sharded = weights as? ShardedCheckpoint {
+            inputs = ShardedCheckpoint.filePaths(indexPath: input, shardNames: sharded.shardNames)
         }
         let bar = ProgressBar(label: "converting", totalBytes: weights.totalByteCount)
         if output.lowercased().hasSuffix(".stz") {
