@@ -1,0 +1,26 @@
+/// A causal language model: a transformer over token ids that can continue a prompt.
+///
+/// Conforming types (`LlamaNetwork`, `GPT2Network`) are also `NeuralNetwork`s: `run` on
+/// `.tokens(ids:batch:length:)` gives logits `[batch, length, vocabularySize]` and every TransformerLens
+/// hook and intervention works on them.
+public protocol LanguageModel: NeuralNetwork {
+    /// The longest sequence (prompt + generated tokens) the model takes.
+    var contextLength: Int { get }
+    /// The number of output logits per position.
+    var vocabularySize: Int { get }
+    /// The tokenizer stored with the weights (GGUF metadata, `tokenizer.json` beside the file), if any.
+    var tokenizer: (any Tokenizer)? { get }
+
+    /// Greedy continuation of each prompt (prompts may differ in length): up to `maxNewTokens` ids
+    /// each, stopping early at any id in `stop` (the stop id is included). Uses a KV cache, so each new
+    /// token costs one position's work; the same interventions as `run` may be given and apply at
+    /// every position they name, during the prompt and generation alike.
+    /// - Throws: `invalidInput` when a prompt is empty or prompt + `maxNewTokens` exceeds `contextLength`.
+    func generate(
+        _ prompts: [[Int]], maxNewTokens: Int, stop: Set<Int>, interventions: [Intervention]
+    ) throws(NetworkError) -> [[Int]]
+
+    /// The logits of the position after each prompt's last token (prompts may differ in length):
+    /// `[prompts.count][vocabularySize]`.
+    func nextTokenLogits(_ prompts: [[Int]], interventions: [Intervention]) throws(NetworkError) -> [[Float]]
+}
