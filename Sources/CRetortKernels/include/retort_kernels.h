@@ -100,4 +100,9 @@ void retort_exp(float *x, size_t count);
 /// For executables: asks glibc to serve allocations up to 64 MiB from its heap and to keep up to
 /// 256 MiB of freed memory, instead of mapping and unmapping each large buffer (no-op elsewhere).
 void retort_keep_freed_memory(void);
+
+/// Starts asynchronous writeback of bytes [offset, offset + length) of the open file `fd`
+/// (Linux sync_file_range with SYNC_FILE_RANGE_WRITE; nothing elsewhere). Errors are ignored:
+/// the final fsync reports them.
+void retort_start_writeback(int fd, long long offset, long long length);
 #endif
