@@ -12,7 +12,7 @@ struct Retort: ParsableCommand {
             GGUF files are recognised but not read yet.
             Exit status: 0 success, 1 failed operation or check, 64 usage error.
             """,
-        subcommands: [Inspect.self, Convert.self, Verify.self, Run.self, Distill.self, FidelityCommand.self]
+        subcommands: [Inspect.self, Convert.self, Verify.self, Run.self, Generate.self, Distill.self, FidelityCommand.self]
     )
 
     static func main() {

@@ -1,3 +1,4 @@
+import Foundation
 import Network
 import WeightFiles
 
@@ -7,6 +8,8 @@ public enum DistillationError: Error, Sendable, Equatable, CustomStringConvertib
     case invalidTask(path: String, reason: String)
     /// The encoder produces inputs the network cannot take.
     case encoderMismatch(reason: String)
+    /// A prompt (with the tokens to generate) does not fit the language model's context; `prompt` is its text.
+    case promptTooLong(prompt: String, tokens: Int, newTokens: Int, context: Int)
     /// A region holds no inputs.
     case emptyRegion(name: String)
     /// Two regions that must be disjoint share inputs.
@@ -25,6 +28,9 @@ public enum DistillationError: Error, Sendable, Equatable, CustomStringConvertib
         case .invalidTask(let path, let reason):
             path.isEmpty ? "invalid task: \(reason)" : "invalid task at \(path): \(reason)"
         case .encoderMismatch(let reason): "the task's encoder does not fit the network: \(reason)"
+        case .promptTooLong(let prompt, let tokens, let newTokens, let context):
+            "the prompt \(Self.quoted(prompt)) is \(tokens) tokens\(newTokens > 0 ? " (+\(newTokens) to generate)" : ""), "
+                + "more than the model's context of \(context)"
         case .emptyRegion(let name): "region \"\(name)\" holds no inputs"
         case .overlappingRegions(let first, let second, let count, let example):
             "regions \"\(first)\" and \"\(second)\" share \(count) input\(count == 1 ? "" : "s"), e.g. \(example)"
@@ -34,5 +40,12 @@ public enum DistillationError: Error, Sendable, Equatable, CustomStringConvertib
         case .network(let error): "\(error)"
         case .weightFile(let error): "\(error)"
         }
+    }
+
+    /// A prompt in quotes with newlines shown as \n, its start elided past 100 characters (its end tells prompts apart).
+    static func quoted(_ prompt: String) -> String {
+        let escaped = prompt.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+            .replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"" + (escaped.count > 100 ? "…" + escaped.suffix(99) : escaped) + "\""
     }
 }

@@ -17,13 +17,39 @@ public struct ProbeSet: Sendable {
     /// The number of probes.
     public var count: Int { outputs.count }
 
+    public init(variables: [String], region: Region, outputs: [Int], activations: [String: FloatTensor] = [:]) {
+        self.variables = variables
+        self.region = region
+        self.outputs = outputs
+        self.activations = activations
+    }
+
     /// Runs `network` over `region` in batches, decoding with `task` and capturing `hooks`.
+    ///
+    /// A prompt task runs through `PromptRunner` (the language model's `generate` or `nextTokenLogits`) in
+    /// batches of at most `PromptRunner.batchSize` prompts, and captures no hooks (its prompts differ in length).
     /// - Parameter progress: called with (inputs done, total) after each batch.
-    /// - Complexity: one forward pass per input.
+    /// - Complexity: one forward pass per input (a prompt task: one generation per input).
     public static func probe(
         _ network: any NeuralNetwork, task: TaskDescription, region: Region, hooks: [String] = [], batchSize: Int = 4096,
         progress: ((Int, Int) -> Void)? = nil
     ) throws(DistillationError) -> ProbeSet {
+        if task.isPromptTask {
+            guard hooks.isEmpty else {
+                throw .encoderMismatch(
+                    reason: "a prompt task captures no hooks (its prompts differ in length): fit on variable features only")
+            }
+            let runner = try PromptRunner(network: network, task: task)
+            var outputs: [Int] = []
+            outputs.reserveCapacity(region.count)
+            let step = max(1, min(batchSize, PromptRunner.batchSize))
+            for start in stride(from: 0, to: region.count, by: step) {
+                let end = min(start + step, region.count)
+                outputs += try runner.outputs(region, start..<end)
+                progress?(end, region.count)
+            }
+            return ProbeSet(variables: task.variables.map(\.name), region: region, outputs: outputs, activations: [:])
+        }
         try task.checkEncoder(for: network)
         var outputs: [Int] = []
         outputs.reserveCapacity(region.count)

@@ -26,11 +26,7 @@ extension TaskDescription {
         while !pending.isEmpty {
             var progressed = false
             for (name, spec) in pending.sorted(by: { $0.key < $1.key }) {
-                let dependencies: [String]
-                switch spec {
-                case .sample(_, _, let excluding), .rest(let excluding, _, _): dependencies = excluding
-                default: dependencies = []
-                }
+                let dependencies = spec.excluded
                 guard dependencies.allSatisfy({ resolved[$0] != nil }) else { continue }
                 let excluded = dependencies.compactMap { resolved[$0]?.indices }
                 resolved[name] = try resolve(name, spec, excluding: excluded)
@@ -61,15 +57,21 @@ extension TaskDescription {
         return Region(name: name, values: values, indices: indices, variableCount: variables.count)
     }
 
-    private func resolve(_ name: String, _ spec: RegionSpec, excluding: [[Int]]) throws(DistillationError) -> Region {
+    /// The inputs of `spec`; with `predicate`, only those that satisfy it (a sample draws among those only).
+    private func resolve(_ name: String, _ spec: RegionSpec, excluding: [[Int]], predicate: RegionPredicate? = nil)
+        throws(DistillationError) -> Region
+    {
         let size = domainSize
         switch spec {
+        case .filtered(let base, let condition):
+            return try resolve(name, base, excluding: excluding, predicate: condition)
         case .all:
             guard size <= Self.enumerationLimit else {
                 throw .invalidTask(
                     path: "regions.\(name)", reason: "the domain has \(size) inputs, too many to enumerate; sample it")
             }
-            return region(name, indices: Array(0..<size))
+            guard let predicate else { return region(name, indices: Array(0..<size)) }
+            return region(name, indices: (0..<size).filter { predicate.admits(values(at: $0)) })
         case .indexFile(let path):
             let file: any WeightFile
             do { file = try WeightFiles.open(path) } catch { throw .weightFile(error) }
@@ -96,23 +98,32 @@ extension TaskDescription {
                     path: "regions.\(name).indices",
                     reason: "\(path): element \(bad) (\(indices[bad])) is outside the domain 0..<\(size)")
             }
-            return region(name, indices: Array(Set(indices)).sorted())
+            let unique = Array(Set(indices)).sorted()
+            return region(name, indices: predicate.map { p in unique.filter { p.admits(values(at: $0)) } } ?? unique)
         case .sample(let count, let seed, _), .rest(_, .some(let count), let seed):
-            return region(name, indices: try sample(count, seed: seed, excluding: excluding, name: name))
+            return region(
+                name, indices: try sample(count, seed: seed, excluding: excluding, predicate: predicate, name: name))
         case .rest:
-            return region(name, indices: try sample(size, seed: 0, excluding: excluding, name: name))
+            return region(name, indices: try sample(size, seed: 0, excluding: excluding, predicate: predicate, name: name))
         case .outOfRange(let ranges, let count, let seed):
-            return try outOfRange(name, ranges: ranges, count: count, seed: seed)
+            let drawn = try outOfRange(name, ranges: ranges, count: count, seed: seed)
+            guard let predicate else { return drawn }
+            let kept = (0..<drawn.count).filter { predicate.admits(drawn.input($0)) }
+            return Region(
+                name: name, values: kept.flatMap { drawn.input($0) }, indices: nil, variableCount: variables.count)
         }
     }
 
     /// Up to `count` domain indices not in `excluding`, drawn without replacement, sorted.
-    private func sample(_ count: Int, seed: UInt64, excluding: [[Int]], name: String) throws(DistillationError) -> [Int] {
+    private func sample(_ count: Int, seed: UInt64, excluding: [[Int]], predicate: RegionPredicate?, name: String)
+        throws(DistillationError) -> [Int]
+    {
         let size = domainSize
         let excluded = Set(excluding.joined())
         var rng = SplitMix64(seed: seed)
+        func admitted(_ index: Int) -> Bool { predicate?.admits(values(at: index)) ?? true }
         if size <= Self.enumerationLimit {
-            var candidates = (0..<size).filter { !excluded.contains($0) }
+            var candidates = (0..<size).filter { !excluded.contains($0) && admitted($0) }
             if count >= candidates.count { return candidates }
             for i in 0..<count {
                 let j = i + Int(rng.next() % UInt64(candidates.count - i))
@@ -128,7 +139,7 @@ extension TaskDescription {
                 throw .invalidTask(path: "regions.\(name)", reason: "could not draw \(count) distinct inputs")
             }
             let index = Int(rng.next() % UInt64(size))
-            if !excluded.contains(index) { chosen.insert(index) }
+            if !excluded.contains(index) && admitted(index) { chosen.insert(index) }
         }
         return chosen.sorted()
     }

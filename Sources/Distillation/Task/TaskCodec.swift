@@ -11,6 +11,8 @@ public enum NetworkSignature: Sendable, Equatable {
             self = .features(width: mlp.inputWidth)
         } else if let transformer = network as? TransformerNetwork {
             self = .tokens(vocabulary: transformer.config.dVocab, context: transformer.config.nCtx)
+        } else if let model = network as? any LanguageModel {
+            self = .tokens(vocabulary: model.vocabularySize, context: model.contextLength)
         } else {
             self = .unknown
         }
@@ -26,11 +28,22 @@ extension TaskDescription {
         case .binary(let bits): variables.count * bits
         case .raw: variables.count
         case .tokens(let prefix, let suffix): prefix.count + variables.count + suffix.count
+        case .prompt: 0
         }
     }
 
-    /// Throws `encoderMismatch` unless the encoder produces what `network` takes.
+    /// Throws `encoderMismatch` unless the encoder produces what `network` takes. A prompt task needs a
+    /// language model with a tokenizer; the prompts of the domain's first and last inputs must fit its context
+    /// (every prompt is checked again as it is run).
     public func checkEncoder(for network: any NeuralNetwork) throws(DistillationError) {
+        if case .prompt = encoder {
+            let runner = try PromptRunner(network: network, task: self)
+            guard domainSize > 0 else { return }
+            for index in Set([0, domainSize - 1]) {
+                _ = try runner.promptIDs(for: values(at: index))
+            }
+            return
+        }
         switch (encoder, NetworkSignature(network)) {
         case (.tokens, .tokens(let vocabulary, let context)):
             guard encodedWidth <= context else {
@@ -62,10 +75,15 @@ extension TaskDescription {
     private var tokenSuffix: [Int] { if case .tokens(_, let s) = encoder { s } else { [] } }
 
     /// The network input for inputs `range` of `region`.
+    ///
+    /// A prompt encoder's input needs the model's tokenizer and differs in length between prompts: it gives an
+    /// empty token batch here, and its inputs run through `PromptRunner` (as `ProbeSet.probe` does).
     /// - Complexity: O(inputs × encoded width)
     public func encode(_ region: Region, _ range: Range<Int>) -> NetworkInput {
         let n = range.count, vc = variables.count
         switch encoder {
+        case .prompt:
+            return .tokens(ids: [], batch: n, length: 0)
         case .tokens(let prefix, let suffix):
             var ids: [Int] = []
             ids.reserveCapacity(n * encodedWidth)
@@ -96,7 +114,7 @@ extension TaskDescription {
                     case .raw:
                         x[offset] = Float(value)
                         offset += 1
-                    case .tokens:
+                    case .tokens, .prompt:
                         break
                     }
                 }
@@ -143,6 +161,9 @@ extension TaskDescription {
                 let clamped = Swift.min(Swift.max(Double(value).rounded(), Double(low)), Double(high))
                 return Int(clamped)
             }
+        case .generate, .nextToken:
+            throw .encoderMismatch(
+                reason: "the \(decoder.kindName) decoder reads a language model's continuation, not an output tensor")
         }
     }
 }

@@ -34,6 +34,9 @@ public enum TaskEncoder: Sendable, Equatable {
     case raw
     /// Token ids: `prefix`, the variables' values, `suffix`.
     case tokens(prefix: [Int], suffix: [Int])
+    /// Text for a language model: the template with the variables rendered, after a fixed prefix, tokenized
+    /// with the model's tokenizer (`Tokenizer.promptIDs`); prompts may differ in length.
+    case prompt(PromptTemplate)
 
     /// Whether `value` of a variable with `range` can be encoded.
     func canEncode(_ value: Int, of variable: TaskVariable) -> Bool {
@@ -43,6 +46,7 @@ public enum TaskEncoder: Sendable, Equatable {
         case .binary(let bits): value >= 0 && (bits >= 62 || value < (1 << bits))
         case .raw: true
         case .tokens: value >= 0
+        case .prompt: true
         }
     }
 }
@@ -56,6 +60,30 @@ public enum TaskDecoder: Sendable, Equatable {
     /// Output `unit` as a number, rounded to the nearest integer and clamped to `min…max`
     /// (surrogates predict integers; the unrounded value is kept in the probes' activations if hooked).
     case regression(unit: Int, min: Int, max: Int)
+    /// A language model's greedy continuation of the prompt (up to `maxNewTokens` tokens, stopping at EOS and at
+    /// a newline), read as an integer (`GeneratedAnswer`): the integer when it lies in `min…max`, else `noAnswer`.
+    case generate(maxNewTokens: Int, min: Int, max: Int, noAnswer: Int)
+    /// The candidate whose first token has the largest next-token logit (first on ties); the output is its value.
+    case nextToken(candidates: [String], values: [Int])
+
+    /// The decoder's `kind` in the task format.
+    public var kindName: String {
+        switch self {
+        case .argmax: "argmax"
+        case .threshold: "threshold"
+        case .regression: "regression"
+        case .generate: "generate"
+        case .nextToken: "next_token"
+        }
+    }
+
+    /// Whether the decoder reads a language model's continuation of a prompt rather than an output tensor.
+    public var readsLanguageModel: Bool {
+        switch self {
+        case .generate, .nextToken: true
+        case .argmax, .threshold, .regression: false
+        }
+    }
 }
 
 /// A region of the task's domain: how its inputs are chosen.
@@ -70,6 +98,33 @@ public enum RegionSpec: Sendable, Equatable {
     case rest(excluding: [String], limit: Int?, seed: UInt64)
     /// Inputs outside the domain: variables' ranges replaced, `count` sampled with `seed`, domain inputs removed.
     case outOfRange(ranges: [String: ClosedRange<Int>], count: Int, seed: UInt64)
+    /// The inputs of `base` that satisfy `predicate`; a sample or rest draws from the satisfying inputs only.
+    indirect case filtered(RegionSpec, RegionPredicate)
+
+    /// The regions this one excludes, which must be resolved first.
+    public var excluded: [String] {
+        switch self {
+        case .sample(_, _, let excluding), .rest(let excluding, _, _): excluding
+        case .filtered(let base, _): base.excluded
+        case .all, .indexFile, .outOfRange: []
+        }
+    }
+}
+
+/// A region's `where` condition: an expression of the program language, true where it is not 0.
+public struct RegionPredicate: Sendable, Equatable {
+    /// The text as written in the task.
+    public var text: String
+    public var expression: ProgramExpression
+
+    public init(text: String, expression: ProgramExpression) {
+        self.text = text
+        self.expression = expression
+    }
+
+    /// Whether the input (the variables' values, in order) satisfies the condition.
+    /// - Complexity: O(expression size)
+    public func admits(_ values: [Int]) -> Bool { expression.evaluate(values) != 0 }
 }
 
 /// A task description (`formats/task.md`): what the inputs mean and how the network sees them.
@@ -92,6 +147,11 @@ public struct TaskDescription: Sendable {
     public var baseDirectory: String
     /// The right answer as a program over the variables, when the task knows it (for error agreement).
     public var truth: ProgramExpression? = nil
+
+    /// Whether the task asks a language model through a prompt (`prompt` encoder, `generate` or `next_token` decoder).
+    public var isPromptTask: Bool {
+        if case .prompt = encoder { true } else { false }
+    }
 
     /// The number of inputs in the domain (the product of the variables' ranges).
     public var domainSize: Int { variables.reduce(1) { $0 * $1.count } }

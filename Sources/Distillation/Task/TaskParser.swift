@@ -67,13 +67,23 @@ struct TaskParser {
         let encoder = try parseEncoder(
             try JSONObjectReader(object.value("encoder") ?? .null, path: "encoder"), variables: variables)
         let (decoder, outputs) = try parseDecoder(try JSONObjectReader(object.value("decoder") ?? .null, path: "decoder"))
+        let promptEncoder: Bool = if case .prompt = encoder { true } else { false }
+        if promptEncoder, !decoder.readsLanguageModel {
+            throw .invalidDescription(
+                path: "decoder.kind", reason: "a prompt encoder needs a language-model decoder (generate or next_token)")
+        }
+        if decoder.readsLanguageModel, !promptEncoder {
+            throw .invalidDescription(
+                path: "encoder.kind", reason: "the generate and next_token decoders need a prompt encoder")
+        }
+        let digitBase = try object.integer("digit_base", minimum: 2) ?? 10
         var regions: [String: RegionSpec] = [:]
         if let value = object.value("regions") {
             let regionObject = try JSONObjectReader(value, path: "regions")
             for member in regionObject.members {
                 regions[member.key] = try parseRegion(
                     try JSONObjectReader(member.value, path: regionObject.subpath(member.key)), name: member.key,
-                    variables: variables)
+                    variables: variables, digitBase: digitBase)
             }
         }
         if regions["domain"] != nil {
@@ -83,16 +93,10 @@ struct TaskParser {
         if regions["probe"] == nil { regions["probe"] = domain <= 20_000 ? .all : .sample(count: 20_000, seed: 1, excluding: []) }
         let names = Set(regions.keys)
         for (name, spec) in regions {
-            let excluded: [String]
-            switch spec {
-            case .sample(_, _, let e), .rest(let e, _, _): excluded = e
-            default: excluded = []
-            }
-            for e in excluded where !names.contains(e) || e == name {
+            for e in spec.excluded where !names.contains(e) || e == name {
                 throw .invalidDescription(path: "regions.\(name)", reason: "excludes unknown region \"\(e)\"")
             }
         }
-        let digitBase = try object.integer("digit_base", minimum: 2) ?? 10
         let features: [String]
         if let list = try object.array("features") {
             features = try list.enumerated().map { i, value throws(NetworkError) -> String in
@@ -160,10 +164,21 @@ struct TaskParser {
         case "tokens":
             try e.rejectUnknownKeys(allowed: ["kind", "prefix", "suffix"])
             return .tokens(prefix: try e.integers("prefix") ?? [], suffix: try e.integers("suffix") ?? [])
+        case "prompt":
+            try e.rejectUnknownKeys(allowed: ["kind", "template", "prefix"])
+            let template = try e.requiredString("template"), prefix = try e.string("prefix") ?? ""
+            guard !(prefix + template).isEmpty else {
+                throw .invalidDescription(path: e.subpath("template"), reason: "a prompt needs some text")
+            }
+            do {
+                return .prompt(try PromptTemplate(template: template, prefix: prefix, variables: variables))
+            } catch {
+                throw .invalidDescription(path: e.subpath("template"), reason: error.reason)
+            }
         case let other:
             throw .invalidDescription(
                 path: e.subpath("kind"),
-                reason: "unknown encoder \"\(other)\" (known: one_hot_digits, one_hot, binary, raw, tokens)")
+                reason: "unknown encoder \"\(other)\" (known: one_hot_digits, one_hot, binary, raw, tokens, prompt)")
         }
     }
 
@@ -195,13 +210,78 @@ struct TaskParser {
                 .threshold(unit: try d.integer("unit", minimum: 0) ?? 0, threshold: Float(try d.double("threshold") ?? 0.5)),
                 [0, 1]
             )
+        case "generate":
+            try d.rejectUnknownKeys(allowed: ["kind", "max_new_tokens", "min", "max", "no_answer"])
+            let tokens = try d.requiredInteger("max_new_tokens", minimum: 1)
+            guard tokens <= Self.maxNewTokens else {
+                throw .invalidDescription(path: d.subpath("max_new_tokens"), reason: "at most \(Self.maxNewTokens)")
+            }
+            let min = try d.integer("min") ?? 0
+            // By default every number of up to `max_new_tokens` digits (one digit per token), within the alphabet's bound.
+            var defaultMax = 1
+            for _ in 0..<tokens where defaultMax <= 1 << 24 { defaultMax *= 10 }
+            let max = try d.integer("max") ?? Swift.min(defaultMax - 1, min + (1 << 24) - 1)
+            guard min <= max, max - min < 1 << 24, Self.valueLimit.contains(min), Self.valueLimit.contains(max) else {
+                throw .invalidDescription(
+                    path: d.path, reason: "a generate decoder needs min <= max (at most 2^24 values, within ±2^40)")
+            }
+            let noAnswer = try d.integer("no_answer") ?? -1
+            guard !(min...max).contains(noAnswer) else {
+                throw .invalidDescription(
+                    path: d.subpath("no_answer"),
+                    reason: "no_answer \(noAnswer) lies inside min…max (\(min)…\(max)); give one outside, e.g. \(min - 1)")
+            }
+            return (
+                .generate(maxNewTokens: tokens, min: min, max: max, noAnswer: noAnswer),
+                ([noAnswer] + Array(min...max)).sorted()
+            )
+        case "next_token":
+            try d.rejectUnknownKeys(allowed: ["kind", "candidates", "values"])
+            guard let list = try d.array("candidates"), !list.isEmpty else {
+                throw .invalidDescription(path: d.subpath("candidates"), reason: "missing or empty")
+            }
+            var candidates: [String] = []
+            for (i, value) in list.enumerated() {
+                guard case .string(let text) = value, !text.isEmpty else {
+                    throw .invalidDescription(path: d.subpath("candidates") + "[\(i)]", reason: "expected a non-empty string")
+                }
+                guard !candidates.contains(text) else {
+                    throw .invalidDescription(path: d.subpath("candidates") + "[\(i)]", reason: "duplicate candidate \"\(text)\"")
+                }
+                candidates.append(text)
+            }
+            let values = try d.integers("values", minimum: Int.min) ?? Array(0..<candidates.count)
+            guard values.count == candidates.count else {
+                throw .invalidDescription(
+                    path: d.subpath("values"), reason: "\(values.count) values for \(candidates.count) candidates")
+            }
+            return (.nextToken(candidates: candidates, values: values), Array(Set(values)).sorted())
         case let other:
             throw .invalidDescription(
-                path: d.subpath("kind"), reason: "unknown decoder \"\(other)\" (known: argmax, threshold, regression)")
+                path: d.subpath("kind"),
+                reason: "unknown decoder \"\(other)\" (known: argmax, threshold, regression, generate, next_token)")
         }
     }
 
-    private func parseRegion(_ r: JSONObjectReader, name: String, variables: [TaskVariable]) throws(NetworkError) -> RegionSpec {
+    private func parseRegion(_ r: JSONObjectReader, name: String, variables: [TaskVariable], digitBase: Int)
+        throws(NetworkError) -> RegionSpec
+    {
+        guard let text = try r.string("where") else { return try parseRegionForm(r, variables: variables, filtered: false) }
+        let expression: ProgramExpression
+        do {
+            expression = try ProgramExpression(text: text, variables: variables.map(\.name), digitBase: digitBase)
+        } catch {
+            throw .invalidDescription(path: r.subpath("where"), reason: "\(error) in \"\(text)\"")
+        }
+        let base = try parseRegionForm(r, variables: variables, filtered: true)
+        return .filtered(base, RegionPredicate(text: text, expression: expression))
+    }
+
+    /// A region's form; with `filtered` (a `where` is present) a region of no other form is the whole domain.
+    private func parseRegionForm(_ r: JSONObjectReader, variables: [TaskVariable], filtered: Bool) throws(NetworkError)
+        -> RegionSpec
+    {
+        let extra: Set<String> = filtered ? ["where"] : []
         let seed = UInt64(try r.integer("seed", minimum: 0) ?? 0)
         let excluding: [String]
         if let list = try r.array("excluding") {
@@ -210,19 +290,19 @@ struct TaskParser {
             excluding = []
         }
         if try r.bool("all") == true {
-            try r.rejectUnknownKeys(allowed: ["all"])
+            try r.rejectUnknownKeys(allowed: Set(["all"]).union(extra))
             return .all
         }
         if let file = try r.string("indices") {
-            try r.rejectUnknownKeys(allowed: ["indices"])
+            try r.rejectUnknownKeys(allowed: Set(["indices"]).union(extra))
             return .indexFile(path: file.hasPrefix("/") ? file : baseDirectory + "/" + file)
         }
         if try r.bool("rest") == true {
-            try r.rejectUnknownKeys(allowed: ["rest", "excluding", "limit", "seed"])
+            try r.rejectUnknownKeys(allowed: Set(["rest", "excluding", "limit", "seed"]).union(extra))
             return .rest(excluding: excluding, limit: try sampleSize(r, "limit", required: false), seed: seed)
         }
         if let ranges = r.value("ranges") {
-            try r.rejectUnknownKeys(allowed: ["ranges", "sample", "seed"])
+            try r.rejectUnknownKeys(allowed: Set(["ranges", "sample", "seed"]).union(extra))
             let object = try JSONObjectReader(ranges, path: r.subpath("ranges"))
             var parsed: [String: ClosedRange<Int>] = [:]
             for member in object.members {
@@ -239,13 +319,17 @@ struct TaskParser {
             return .outOfRange(ranges: parsed, count: try sampleSize(r, "sample", required: true)!, seed: seed)
         }
         if r.has("sample") {
-            try r.rejectUnknownKeys(allowed: ["sample", "seed", "excluding"])
+            try r.rejectUnknownKeys(allowed: Set(["sample", "seed", "excluding"]).union(extra))
             return .sample(count: try sampleSize(r, "sample", required: true)!, seed: seed, excluding: excluding)
+        }
+        if filtered {
+            try r.rejectUnknownKeys(allowed: extra)
+            return .all
         }
         throw .invalidDescription(
             path: r.path,
             reason:
-                "a region is {\"all\": true}, {\"sample\": N}, {\"indices\": FILE}, {\"rest\": true} or {\"ranges\": …, \"sample\": N}"
+                "a region is {\"all\": true}, {\"sample\": N}, {\"indices\": FILE}, {\"rest\": true}, {\"ranges\": …, \"sample\": N} or {\"where\": CONDITION}"
         )
     }
 }
@@ -254,6 +338,9 @@ extension TaskParser {
     /// Variables' values, and out-of-range bounds, stay within ±2^40 so that range sizes and domain
     /// indices cannot overflow.
     static let valueLimit = -(1 << 40)...(1 << 40)
+
+    /// The most tokens a `generate` decoder may ask for.
+    static let maxNewTokens = 1024
 
     /// A region size: at least 1 and at most `TaskDescription.enumerationLimit`, so sampling memory is bounded.
     func sampleSize(_ r: JSONObjectReader, _ key: String, required: Bool) throws(NetworkError) -> Int? {

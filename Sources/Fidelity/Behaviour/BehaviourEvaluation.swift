@@ -64,11 +64,15 @@ public struct BehaviourReport: Sendable {
     /// When the domain has at most `options.domainLimit` inputs the network runs once over all of it and every
     /// region is read from that run; otherwise each region runs separately. Out-of-range regions always run
     /// separately. A `trained` region with domain indices adds `untrained`, the rest of the domain.
-    /// - Parameter progress: (what, done, total) as the network runs.
+    /// - Parameters:
+    ///   - known: probes of this network on this task already run (a prompt task's probe set, say): their
+    ///     outputs are reused for their domain indices instead of running the network again. Used only when
+    ///     no surrogate reads hook features.
+    ///   - progress: (what, done, total) as the network runs.
     /// - Complexity: one forward pass per evaluated input, plus each surrogate's prediction on it.
     public static func evaluate(
         network: any NeuralNetwork, task: TaskDescription, surrogates: [FittedSurrogate], options: BehaviourOptions = .init(),
-        progress: ((String, Int, Int) -> Void)? = nil
+        known: [ProbeSet] = [], progress: ((String, Int, Int) -> Void)? = nil
     ) throws(DistillationError) -> BehaviourReport {
         try task.checkEncoder(for: network)
         let hooks = TaskFeatures.hooks(in: Array(Set(surrogates.flatMap(\.featureNames))).sorted())
@@ -97,10 +101,30 @@ public struct BehaviourReport: Sendable {
         var order = ["probe", "held_out", "trained", "untrained", "out_of_range"].filter { named[$0] != nil }
         order += named.keys.filter { !order.contains($0) }.sorted()
 
+        var knownOutputs: [Int: Int] = [:]
+        if hooks.isEmpty {
+            for probes in known {
+                guard let indices = probes.region.indices else { continue }
+                for (index, output) in zip(indices, probes.outputs) { knownOutputs[index] = output }
+            }
+        }
         var evaluated: [Evaluated] = []
         func run(_ region: Region) throws(DistillationError) -> Evaluated {
-            let probes = try ProbeSet.probe(network, task: task, region: region, hooks: hooks) { done, total in
-                progress?("running \(region.name)", done, total)
+            let probes: ProbeSet
+            if !knownOutputs.isEmpty, let indices = region.indices {
+                let missing = indices.filter { knownOutputs[$0] == nil }
+                let fresh = try ProbeSet.probe(network, task: task, region: task.region(region.name, indices: missing)) {
+                    done, total in progress?("running \(region.name)", done, total)
+                }
+                var outputs = knownOutputs
+                for (index, output) in zip(missing, fresh.outputs) { outputs[index] = output }
+                probes = ProbeSet(
+                    variables: task.variables.map(\.name), region: region, outputs: indices.map { outputs[$0]! },
+                    activations: [:])
+            } else {
+                probes = try ProbeSet.probe(network, task: task, region: region, hooks: hooks) { done, total in
+                    progress?("running \(region.name)", done, total)
+                }
             }
             var predictions: [[Int]] = []
             for s in surrogates { predictions.append(try s.predict(probes, task: task)) }

@@ -75,15 +75,16 @@ struct RepresentationArguments: ParsableArguments {
     }
 }
 
-/// Evaluates `surrogates` on `net` over the task's regions, with a progress bar on stderr.
+/// Evaluates `surrogates` on `net` over the task's regions, with a progress bar on stderr; the outputs of
+/// `known` probes are reused rather than run again.
 func evaluateBehaviour(
-    _ net: any NeuralNetwork, task: TaskDescription, taskPath: String, surrogates: [FittedSurrogate]
+    _ net: any NeuralNetwork, task: TaskDescription, taskPath: String, surrogates: [FittedSurrogate], known: [ProbeSet] = []
 ) throws(ExitCode) -> BehaviourReport {
     var bar: ProgressBar?
     var label = ""
     defer { bar?.finish() }
     return try reportingFailures(path: taskPath) { () throws(DistillationError) in
-        try BehaviourReport.evaluate(network: net, task: task, surrogates: surrogates) { what, done, total in
+        try BehaviourReport.evaluate(network: net, task: task, surrogates: surrogates, known: known) { what, done, total in
             if what != label {
                 bar?.finish()
                 label = what

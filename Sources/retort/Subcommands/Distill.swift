@@ -23,7 +23,10 @@ struct Distill: ParsableCommand {
     @Argument(help: "The weight file (not needed with --probes).")
     var model: String?
 
-    @Option(help: "A network description file, a TransformerLens config, or a preset (mlp, transformer).")
+    @Option(
+        help:
+            "A network description file, a TransformerLens config, or a preset (mlp, transformer; llama, gpt2 or auto for a language model)."
+    )
     var network: String?
 
     @Option(help: "Fit on a probe file saved by an earlier distill instead of running the network.")
@@ -123,6 +126,11 @@ struct Distill: ParsableCommand {
             try TaskDescription.read(task)
         }
         let featureNames = features.isEmpty ? taskDescription.features : features
+        if taskDescription.isPromptTask && representationTests.representation {
+            printError(
+                "\(task): --representation needs inputs of one length; a prompt task's prompts differ in length")
+            throw ExitCode(64)
+        }
         let probes: ProbeSet
         let heldOut: ProbeSet?
         var net: LoadedNetwork?
@@ -173,8 +181,10 @@ struct Distill: ParsableCommand {
         }
         if let out { try write(fitted.map(\.0), probes: probes, task: taskDescription, to: out) }
         if let net {
+            // A language model's generations are the slow part: reuse the probes' rather than generate again.
             let behaviour = try evaluateBehaviour(
-                net.network, task: taskDescription, taskPath: task, surrogates: fitted.map(\.0))
+                net.network, task: taskDescription, taskPath: task, surrogates: fitted.map(\.0),
+                known: taskDescription.isPromptTask ? [probes] + (heldOut.map { [$0] } ?? []) : [])
             var report = FidelityReport(model: model!, network: network!, taskPath: task, behaviour: behaviour)
             try representationTests.run(&report, loaded: net, inputs: probes.region, threads: threads)
             report.seconds = secondsSince(started)

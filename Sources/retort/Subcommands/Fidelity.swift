@@ -62,6 +62,10 @@ struct FidelityCommand: ParsableCommand {
         let behaviour = try evaluateBehaviour(net.network, task: taskDescription, taskPath: task, surrogates: surrogates)
         var report = FidelityReport(model: model, network: network, taskPath: task, behaviour: behaviour)
         if representationTests.representation {
+            guard !taskDescription.isPromptTask else {
+                printError("\(task): --representation needs inputs of one length; a prompt task's prompts differ in length")
+                throw ExitCode(64)
+            }
             let probe = try reportingFailures(path: task) { () throws(DistillationError) in
                 try taskDescription.resolveRegions()["probe"]!
             }

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// The bundled example network, which is an MLP and not a language model.
+private let additionMLP = RetortRun.vectors + "/networks/addition_mlp"
+
+@Suite("retort generate and prompt tasks on the command line")
+struct PromptTaskCommandTests {
+    @Test("generate without a prompt is a usage error")
+    func generateNeedsAPrompt() throws {
+        let run = try RetortRun("generate", additionMLP + "/model.safetensors", "--network", "mlp")
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--prompt"))
+    }
+
+    @Test("generate on a network that is no language model fails with one line saying so")
+    func generateNeedsALanguageModel() throws {
+        let run = try RetortRun("generate", additionMLP + "/model.safetensors", "--network", "mlp", "--prompt", "1+1=")
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("retort: error: ") && run.stderr.contains("does not give a language model"))
+    }
+
+    @Test("distilling a prompt task from a network that is no language model fails naming the need")
+    func promptTaskNeedsALanguageModel() throws {
+        let run = try RetortRun(
+            "distill", additionMLP + "/model.safetensors", "--network", "mlp", "--task",
+            RetortRun.vectors + "/tasks/smollm2_addition.json", "--surrogates", "table")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("language model"))
+    }
+
+    @Test("a prompt task refuses the representation tests as a usage error")
+    func promptTaskRefusesRepresentationTests() throws {
+        let run = try RetortRun(
+            "distill", additionMLP + "/model.safetensors", "--network", "mlp", "--task",
+            RetortRun.vectors + "/tasks/smollm2_addition.json", "--representation")
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("prompt task"))
+    }
+}
