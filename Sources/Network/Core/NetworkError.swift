@@ -22,6 +22,8 @@ public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownHook(name: String, suggestions: [String])
     /// An intervention that cannot apply to its hook.
     case invalidIntervention(hook: String, reason: String)
+    /// A tokenizer that cannot be read or is not a byte-level BPE this package implements; `reason` names the key and value.
+    case unsupportedTokenizer(reason: String)
 
     /// One line for the CLI.
     public var description: String {
@@ -48,6 +50,8 @@ public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
                 : "unknown hook \"\(name)\" (did you mean \(suggestions.map { "\"\($0)\"" }.joined(separator: ", "))?)"
         case .invalidIntervention(let hook, let reason):
             "invalid intervention at \(hook): \(reason)"
+        case .unsupportedTokenizer(let reason):
+            "unsupported tokenizer: \(reason)"
         }
     }
 }
