@@ -11,7 +11,11 @@ Fixtures (all ids are `add_special_tokens=False`, decodes use `clean_up_tokeniza
   <|im_start|>, <|im_end|> and one non-special added token [NOTE].
 - small_ids.json: for every corpus text, the ids transformers gives for small_tokenizer.json and, when it
   is not the text itself, the decoded text.
-- pretokens.json: for every corpus text, the pieces Hugging Face's pre-tokenizers cut it into — GPT-2
+- llama3_style_tokenizer.json (only with --train, else reused) and llama3_style_ids.json: Llama 3's
+  pieces — Split(Llama 3 regex) + ByteLevel(use_regex=false), ignore_merges, a BOS template — over a small
+  vocabulary with whole words the merges cannot build, and the ids transformers gives for the texts up to 24 characters.
+- pretokens.json: for every corpus text, the lengths in code points of the pieces Hugging Face's
+  pre-tokenizers cut it into — GPT-2
   (ByteLevel use_regex), SmolLM (Sequence[Digits(individual_digits), ByteLevel]), Llama 3 and Qwen2
   (Split(Regex) isolated + ByteLevel(use_regex=false)) — mapped back from byte-level characters to text;
   smollm is left out where it equals gpt2, qwen2 where it equals llama3.
@@ -40,7 +44,7 @@ import tempfile
 
 import tokenizers
 import transformers
-from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 DEFAULT_GGUF = (
@@ -151,6 +155,31 @@ def train_small(path):
     tok.save(path)
 
 
+def make_llama3_style(small_path, path):
+    """A Llama-3-style tokenizer: Split(Llama 3 regex) + ByteLevel(use_regex=false), ignore_merges, a
+    TemplateProcessing that puts <|begin_of_text|> first, and whole words in the vocabulary that the merges
+    cannot build (so ignore_merges changes ids). Built from the first 120 merges of small_tokenizer.json."""
+    with open(small_path, encoding="utf-8") as f:
+        small = json.load(f)["model"]
+    merges = [tuple(m) for m in small["merges"][:120]]
+    vocab = {c: i for i, c in enumerate(sorted(set(bytes_to_unicode().values()), key=lambda c: CHAR_TO_BYTE[c]))}
+    for left, right in merges:
+        vocab.setdefault(left + right, len(vocab))
+    for word in ["Ġunmergeable", "hello", "ĠHello", "Ġworld", "12", "'S"]:
+        vocab.setdefault(word, len(vocab))
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, ignore_merges=True))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(LLAMA3_PATTERN), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens(["<|begin_of_text|>", "<|end_of_text|>"])
+    bos = tok.token_to_id("<|begin_of_text|>")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<|begin_of_text|> $A", pair="<|begin_of_text|> $A $B", special_tokens=[("<|begin_of_text|>", bos)])
+    tok.save(path)
+
+
 def text_of(piece):
     """A byte-level piece back to its text."""
     return bytes(CHAR_TO_BYTE[c] for c in piece).decode("utf-8")
@@ -172,7 +201,9 @@ def pre_tokenizer_pieces(texts):
     for text in texts:
         case = {"text": text}
         for name, pre in kinds.items():
-            case[name] = [text_of(piece) for piece, _ in pre.pre_tokenize_str(text)]
+            pieces = [text_of(piece) for piece, _ in pre.pre_tokenize_str(text)]
+            assert "".join(pieces) == text
+            case[name] = [len(piece) for piece in pieces]
         # Omitted when equal, to keep the fixture small: smollm as gpt2, qwen2 as llama3.
         if case["smollm"] == case["gpt2"]:
             del case["smollm"]
@@ -255,6 +286,16 @@ def main():
     small = PreTrainedTokenizerFast(tokenizer_file=small_path)
     write_json(os.path.join(args.out, "small_ids.json"), {**versions, "cases": encode_cases(small, short_texts),
                                                           "invalid_utf8": invalid_utf8_cases(small)})
+    llama3_path = os.path.join(args.out, "llama3_style_tokenizer.json")
+    if args.train or not os.path.exists(llama3_path):
+        make_llama3_style(small_path, llama3_path)
+        print(f"made {llama3_path}")
+    llama3 = PreTrainedTokenizerFast(tokenizer_file=llama3_path)
+    llama3_texts = [t for t in short_texts if len(t) <= 24 and not t.isdigit()]
+    llama3_texts += ["Hello world", "hello unmergeable", " Hello", "12 123 1234", "IT'S", "x'S"]
+    assert llama3.encode("a", add_special_tokens=True)[0] == llama3.convert_tokens_to_ids("<|begin_of_text|>")
+    write_json(os.path.join(args.out, "llama3_style_ids.json"), {**versions, "cases": encode_cases(llama3, llama3_texts),
+                                                                "invalid_utf8": invalid_utf8_cases(llama3)})
     write_json(os.path.join(args.out, "pretokens.json"), {**versions, **pre_tokenizer_pieces(short_texts)})
 
     if not os.path.exists(args.gguf):

@@ -7,6 +7,7 @@ import WeightFiles
 // Golden ids from Hugging Face transformers (scripts/tokenizer_parity.py → Fixtures/tokenizer):
 // - small_tokenizer.json, a GPT-2-style byte-level BPE trained with `tokenizers`, and small_ids.json, the
 //   ids transformers gives for ~300 texts (numbers, whitespace, contractions, Unicode, special tokens …);
+// - llama3_style_tokenizer.json (Llama 3's regex, ignore_merges, a BOS template) and llama3_style_ids.json;
 // - pretokens.json, the pieces Hugging Face's GPT-2, SmolLM, Llama 3 and Qwen2 pre-tokenizers cut them into;
 // - smollm2_ids.json, SmolLM2-135M's ids for 1,300 texts, checked against the GGUF named by
 //   RETORT_SMOLLM2_GGUF (and the tokenizer.json named by RETORT_SMOLLM2_TOKENIZER_JSON, which
@@ -34,14 +35,15 @@ struct TokenizerFixture: Decodable, Sendable {
     var invalid_utf8: [InvalidUTF8Case]
 }
 
+/// A text and the lengths, in scalars, of the pieces each Hugging Face pre-tokenizer cuts it into.
 struct PreTokenizerCase: Decodable, Sendable {
     var text: String
-    var gpt2: [String]
-    var smollm: [String]?
-    var llama3: [String]
-    var qwen2: [String]?
+    var gpt2: [Int]
+    var smollm: [Int]?
+    var llama3: [Int]
+    var qwen2: [Int]?
 
-    func pieces(_ kind: PreTokenizer) -> [String] {
+    func pieceLengths(_ kind: PreTokenizer) -> [Int] {
         switch kind {
         case .gpt2: gpt2
         case .smollm: smollm ?? gpt2
@@ -69,10 +71,14 @@ enum TokenizerFixtures {
     }
 
     static let small = Result { try load("small_ids.json", as: TokenizerFixture.self) }
+    static let llama3Style = Result { try load("llama3_style_ids.json", as: TokenizerFixture.self) }
     static let smolLM2 = Result { try load("smollm2_ids.json", as: TokenizerFixture.self) }
     static let preTokens = Result { try load("pretokens.json", as: PreTokenizerFixture.self) }
     static let smallTokenizer = Result {
         try ByteLevelBPETokenizer(tokenizerJSON: directory + "/small_tokenizer.json")
+    }
+    static let llama3StyleTokenizer = Result {
+        try ByteLevelBPETokenizer(tokenizerJSON: directory + "/llama3_style_tokenizer.json")
     }
 
     /// The SmolLM2 GGUF named by RETORT_SMOLLM2_GGUF, or nil (with a note) when unset.
@@ -140,6 +146,32 @@ private func decodeMismatches(_ tokenizer: some Tokenizer, _ cases: [TokenizerCa
     #expect(tokenizer.bosTokenID == nil && !tokenizer.addsBOS)
 }
 
+// MARK: - The small Llama-3-style tokenizer (always run)
+
+@Test func llama3StyleTokenizerEncodesAsTransformers() throws {
+    let tokenizer = try TokenizerFixtures.llama3StyleTokenizer.get()
+    let fixture = try TokenizerFixtures.llama3Style.get()
+    #expect(tokenizer.preTokenizer == .llama3 && tokenizer.ignoresMerges)
+    let wrong = mismatches(tokenizer, fixture.cases)
+    #expect(wrong.isEmpty, "\(wrong.count) of \(fixture.cases.count) differ: \(wrong.prefix(5).joined(separator: "; "))")
+    #expect(decodeMismatches(tokenizer, fixture.cases).isEmpty)
+    for item in fixture.invalid_utf8 { #expect(tokenizer.decode(item.ids) == item.decoded, "\(item.ids)") }
+}
+
+@Test func ignoreMergesTakesAPieceThatIsAToken() throws {
+    let tokenizer = try TokenizerFixtures.llama3StyleTokenizer.get()
+    let hello = try #require(tokenizer.id(ofToken: "hello"))
+    #expect(tokenizer.encode("hello") == [hello])
+    #expect(tokenizer.encode(" hello").count > 1)
+}
+
+@Test func templateProcessingFirstSpecialTokenIsBOS() throws {
+    let tokenizer = try TokenizerFixtures.llama3StyleTokenizer.get()
+    let bos = try #require(tokenizer.id(ofToken: "<|begin_of_text|>"))
+    #expect(tokenizer.bosTokenID == bos && tokenizer.addsBOS)
+    #expect(tokenizer.promptIDs("hello") == [bos] + tokenizer.encode("hello"))
+}
+
 @Test func idsOutsideTheVocabularyDecodeToNothing() throws {
     let tokenizer = try TokenizerFixtures.smallTokenizer.get()
     let ids = tokenizer.encode("hello")
@@ -170,7 +202,11 @@ func preTokenizerCutsAsHuggingFace(_ kind: PreTokenizer) throws {
     var wrong: [String] = []
     for item in fixture.cases {
         let pieces = kind.pieces(of: item.text)
-        if pieces != item.pieces(kind) { wrong.append("\(item.text.debugDescription): \(pieces) ≠ \(item.pieces(kind))") }
+        #expect(pieces.joined() == item.text)
+        let lengths = pieces.map(\.unicodeScalars.count)
+        if lengths != item.pieceLengths(kind) {
+            wrong.append("\(item.text.debugDescription): \(pieces) (lengths \(lengths) ≠ \(item.pieceLengths(kind)))")
+        }
     }
     #expect(wrong.isEmpty, "\(wrong.count) of \(fixture.cases.count) differ: \(wrong.prefix(5).joined(separator: "; "))")
 }
