@@ -68,7 +68,8 @@ let package = Package(
         ),
         .testTarget(
             name: "NetworkTests",
-            dependencies: ["Network", "WeightFiles"]
+            dependencies: ["Network", "WeightFiles"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "DistillationTests",
