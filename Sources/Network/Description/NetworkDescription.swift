@@ -66,10 +66,25 @@ public enum TransformerConfigSource: Sendable, Equatable {
     case metadata
 }
 
+/// A pretrained causal language model run from its own tensor names (`LlamaNetwork`, `GPT2Network`).
+public struct LanguageModelDescription: Sendable, Equatable {
+    /// The architecture to expect; nil detects it from the file (GGUF `general.architecture`, tensor names).
+    public var architecture: LanguageModelConfig.Architecture?
+    /// The configuration; nil reads it from the file (GGUF metadata, or `config.json` beside the weights).
+    public var config: LanguageModelConfig?
+
+    public init(architecture: LanguageModelConfig.Architecture? = nil, config: LanguageModelConfig? = nil) {
+        self.architecture = architecture
+        self.config = config
+    }
+}
+
 /// A parsed network description (`formats/network.md`).
 public enum NetworkDescription: Sendable, Equatable {
     case mlp(MLPDescription)
     case transformer(TransformerConfigSource)
+    /// Presets `llama`, `qwen2`, `gpt2` and `auto`.
+    case languageModel(LanguageModelDescription)
 
     /// The metadata key that holds a transformer's configuration as a JSON string.
     public static let metadataConfigKey = "transformer_lens_config"
@@ -107,19 +122,33 @@ public enum NetworkDescription: Sendable, Equatable {
                 return .transformer(.metadata)
             }
             return .transformer(.inline(try TransformerConfig(JSONObjectReader(config, path: "config"))))
+        case "llama", "qwen2", "gpt2", "auto":
+            try root.rejectUnknownKeys(allowed: ["retort_network", "preset", "config"])
+            let architecture = LanguageModelConfig.Architecture(rawValue: preset)
+            var config: LanguageModelConfig?
+            if let value = root.value("config") {
+                config = try LanguageModelConfig(
+                    huggingFace: JSONObjectReader(value, path: "config"), source: "config", architecture: architecture)
+            }
+            return .languageModel(LanguageModelDescription(architecture: architecture, config: config))
         default:
-            throw .invalidDescription(path: "preset", reason: "unknown preset \"\(preset)\" (known: mlp, transformer)")
+            throw .invalidDescription(
+                path: "preset", reason: "unknown preset \"\(preset)\" (known: mlp, transformer, llama, qwen2, gpt2, auto)")
         }
     }
 
     /// The description a bare preset name stands for on the command line: `mlp` (inferred, with
-    /// the given activations) or `transformer` (configuration from the metadata).
+    /// the given activations), `transformer` (configuration from the metadata), or a language
+    /// model: `llama`, `qwen2`, `gpt2`, or `auto` / `lm` (architecture detected from the file).
     public static func preset(
         named name: String, activation: OpKind = .relu, outputActivation: OpKind = .identity
     ) -> NetworkDescription? {
         switch name {
         case "mlp": .mlp(MLPDescription(activation: activation, outputActivation: outputActivation))
         case "transformer": .transformer(.metadata)
+        case "llama", "qwen2", "gpt2":
+            .languageModel(LanguageModelDescription(architecture: LanguageModelConfig.Architecture(rawValue: name)))
+        case "auto", "lm": .languageModel(LanguageModelDescription())
         default: nil
         }
     }

@@ -13,6 +13,14 @@ struct HookLayout {
     var features: Int
     var positionStride: Int
     var featureMap: FeatureMap
+    /// The sequence position of local position 0: a language model's decode step holds one position of a longer sequence.
+    var firstPosition = 0
+    /// The positions an intervention may name (the whole sequence, of which this layout holds `positions` from
+    /// `firstPosition`); interventions at positions outside the window are left for the step that holds them.
+    var totalPositions: Int? = nil
+
+    /// True when the layout holds only part of the sequence's positions.
+    var isWindow: Bool { firstPosition != 0 || (totalPositions ?? positions) != positions }
 
     var batch: Int { shape[0] }
     var batchStride: Int { shape.dropFirst().reduce(1, *) }
@@ -42,6 +50,13 @@ struct HookLayout {
             shape: [batch, heads, positions, positions], positions: positions, features: heads * positions,
             positionStride: positions, featureMap: .headsByKeys(keys: positions, queries: positions))
     }
+
+    /// `[batch, heads, queries, keys]` with fewer queries than keys (queries continuing a cached sequence).
+    static func attention(batch: Int, heads: Int, queries: Int, keys: Int) -> HookLayout {
+        HookLayout(
+            shape: [batch, heads, queries, keys], positions: queries, features: heads * keys,
+            positionStride: keys, featureMap: .headsByKeys(keys: keys, queries: queries))
+    }
 }
 
 /// The hooks of one forward pass: captures requested activations and applies interventions.
@@ -68,19 +83,24 @@ final class HookContext {
 
     private func apply(_ intervention: Intervention, to values: inout [Float], _ layout: HookLayout) throws(NetworkError) {
         let hook = intervention.hook
-        let positions = intervention.positions ?? Array(0..<layout.positions)
-        for p in positions where p < 0 || p >= layout.positions {
-            throw .invalidIntervention(hook: hook, reason: "position \(p) is outside 0..<\(layout.positions)")
+        let total = layout.totalPositions ?? layout.positions
+        let named = intervention.positions ?? Array(0..<total)
+        for p in named where p < 0 || p >= total {
+            throw .invalidIntervention(hook: hook, reason: "position \(p) is outside 0..<\(total)")
         }
+        // The named positions this layout holds (all of them, unless it is a window).
+        let positions = named.filter { $0 >= layout.firstPosition && $0 < layout.firstPosition + layout.positions }
+        let first = layout.firstPosition
         let units = intervention.units ?? Array(0..<layout.features)
         for u in units where u < 0 || u >= layout.features {
             throw .invalidIntervention(hook: hook, reason: "unit \(u) is outside 0..<\(layout.features)")
         }
+        if positions.isEmpty && layout.isWindow { return }
         let offsets = units.map(layout.featureOffset)
         let batchStride = layout.batchStride
         func forEachSite(_ body: (_ b: Int, _ p: Int, _ base: Int) throws(NetworkError) -> Void) throws(NetworkError) {
             for b in 0..<layout.batch {
-                for p in positions { try body(b, p, b * batchStride + p * layout.positionStride) }
+                for p in positions { try body(b, p, b * batchStride + (p - first) * layout.positionStride) }
             }
         }
         switch intervention.kind {
@@ -96,17 +116,28 @@ final class HookContext {
                 for (j, o) in offsets.enumerated() { values[base + o] = adding ? values[base + o] + given[j] : given[j] }
             }
         case .meanActivation(let mean):
-            guard mean.count == batchStride, mean.shape.last == layout.shape.last else {
+            // A window (a decode step) takes the mean at the sequence position it holds.
+            let fits =
+                layout.isWindow
+                ? mean.shape.count == layout.shape.count && mean.shape.dropFirst(2) == layout.shape.dropFirst(2)
+                    && positions.allSatisfy { ($0 + 1) * layout.positionStride <= mean.count }
+                : mean.count == batchStride && mean.shape.last == layout.shape.last
+            guard fits else {
                 throw .invalidIntervention(
                     hook: hook, reason: "mean activation of shape \(mean.shape) does not fit activations of shape \(layout.shape)"
-                )
+                        + (layout.isWindow ? " at positions \(positions)" : ""))
             }
             try forEachSite { _, p, base in
                 let meanBase = p * layout.positionStride
                 for o in offsets { values[base + o] = mean.scalars[meanBase + o] }
             }
         case .interchangeActivation(let source, let sourceIndex):
-            guard Array(source.shape.dropFirst()) == Array(layout.shape.dropFirst()) else {
+            let sourceFits =
+                layout.isWindow
+                ? source.shape.count == layout.shape.count && source.shape.dropFirst(2) == layout.shape.dropFirst(2)
+                    && positions.allSatisfy { $0 < source.shape[1] }
+                : Array(source.shape.dropFirst()) == Array(layout.shape.dropFirst())
+            guard sourceFits else {
                 throw .invalidIntervention(
                     hook: hook,
                     reason: "source activations of shape \(source.shape) do not fit activations of shape \(layout.shape)")
@@ -120,7 +151,7 @@ final class HookContext {
                 throw .invalidIntervention(hook: hook, reason: "source index \(bad) is outside the \(sources) source examples")
             }
             try forEachSite { b, p, base in
-                let sourceBase = sourceIndex[b] * batchStride + p * layout.positionStride
+                let sourceBase = sourceIndex[b] * (source.count / max(sources, 1)) + p * layout.positionStride
                 for o in offsets { values[base + o] = source.scalars[sourceBase + o] }
             }
         case .projectOnto(let basis), .projectOff(let basis):

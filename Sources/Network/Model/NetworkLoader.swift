@@ -13,7 +13,24 @@ public enum NetworkLoader {
             return try MLPNetwork(file: file, description: mlp, threads: threads)
         case .transformer(let source):
             return try TransformerNetwork(file: file, config: try config(source, file: file), threads: threads)
+        case .languageModel(let lm):
+            let config = try LanguageModels.config(for: file, at: nil, inline: lm.config, architecture: lm.architecture)
+            return try LanguageModels.load(file: file, config: config, threads: threads)
         }
+    }
+
+    /// Opens the weights at `path` (a file or a Hugging Face folder) and loads `description`;
+    /// language models read `config.json` beside the weights when the description has no configuration.
+    public static func load(
+        path: String, description: NetworkDescription, threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws(NetworkError) -> any NeuralNetwork {
+        let file: any WeightFile
+        do { file = try WeightFiles.open(path) } catch { throw .weightFile(error) }
+        if case .languageModel(let lm) = description {
+            let config = try LanguageModels.config(for: file, at: path, inline: lm.config, architecture: lm.architecture)
+            return try LanguageModels.load(file: file, config: config, threads: threads)
+        }
+        return try load(file: file, description: description, threads: threads)
     }
 
     /// The transformer configuration `source` names: inline, or from the file's metadata.
@@ -33,7 +50,7 @@ public enum NetworkLoader {
         }
     }
 
-    /// Reads a description: a preset name (`mlp`, `transformer`) or a path to a JSON document.
+    /// Reads a description: a preset name (`mlp`, `transformer`, `llama`, `qwen2`, `gpt2`, `auto`) or a path to a JSON document.
     public static func description(
         _ argument: String, activation: OpKind = .relu, outputActivation: OpKind = .identity
     ) throws(NetworkError) -> NetworkDescription {
@@ -41,7 +58,7 @@ public enum NetworkLoader {
             return preset
         }
         guard let data = FileManager.default.contents(atPath: argument) else {
-            throw .invalidDescription(path: "", reason: "cannot read \(argument) (not a file, nor a preset: mlp, transformer)")
+            throw .invalidDescription(path: "", reason: "cannot read \(argument) (not a file, nor a preset: mlp, transformer, llama, qwen2, gpt2, auto)")
         }
         return try NetworkDescription.parse([UInt8](data))
     }

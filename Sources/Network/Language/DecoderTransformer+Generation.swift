@@ -1,0 +1,151 @@
+/// `run`, `nextTokenLogits` and greedy `generate` on top of `DecoderTransformer.forward`.
+extension DecoderTransformer {
+    /// Rows per forward pass that `run` and prefill aim at: enough for the matrix multiplies to
+    /// run at full speed, few enough that the activations stay small.
+    static let rowsPerPass = 512
+
+    func run(_ input: NetworkInput, capture: Set<String>, interventions: [Intervention]) throws(NetworkError) -> NetworkRun {
+        for name in capture { try checkHook(name) }
+        guard case .tokens(let ids, let batch, let seq) = input else {
+            throw .invalidInput(reason: "a language model takes token ids, not feature vectors")
+        }
+        guard seq >= 1, seq <= config.contextLength else {
+            throw .invalidInput(
+                reason: "sequences of length \(seq); this model takes 1 to \(config.contextLength) tokens (its context length)")
+        }
+        guard ids.count == batch * seq else { throw .invalidInput(reason: "\(ids.count) token ids for \(batch) × \(seq)") }
+        try checkTokens(ids) { "example \($0 / seq), position \($0 % seq)" }
+        let resolved = try resolve(interventions)
+        let perChunk = max(1, Self.rowsPerPass / seq)
+        let vocab = vocabularySize
+        return try Chunking.run(input, examplesPerChunk: perChunk, threads: 1, interventions: resolved) {
+            (chunk, interventions, _) throws(NetworkError) in
+            guard case .tokens(let ids, let batch, _) = chunk else { preconditionFailure() }
+            let context = HookContext(capture: capture, interventions: interventions)
+            let segments = (0..<batch).map { b in
+                Segment(tokens: Array(ids[(b * seq)..<((b + 1) * seq)]), cache: newCache(seq), hooks: nil, total: seq)
+            }
+            let logits = try forward(segments, uniform: context, logitRows: .all)
+            return NetworkRun(output: FloatTensor(shape: [batch, seq, vocab], scalars: logits), activations: context.captured)
+        }
+    }
+
+    func nextTokenLogits(_ prompts: [[Int]], interventions: [Intervention]) throws(NetworkError) -> [[Float]] {
+        let segments = try prepare(prompts, newTokens: 0, interventions: interventions)
+        return try prefill(segments)
+    }
+
+    func generate(
+        _ prompts: [[Int]], maxNewTokens: Int, stop: Set<Int>, interventions: [Intervention]
+    ) throws(NetworkError) -> [[Int]] {
+        guard maxNewTokens >= 0 else { throw .invalidInput(reason: "maxNewTokens is \(maxNewTokens); it must be at least 0") }
+        var segments = try prepare(prompts, newTokens: maxNewTokens, interventions: interventions)
+        var outputs = [[Int]](repeating: [], count: prompts.count)
+        guard maxNewTokens > 0 else { return outputs }
+        var next = try prefill(segments).map(Self.argmax)
+        var active = Array(prompts.indices)
+        while true {
+            for b in active { outputs[b].append(next[b]) }
+            active = active.filter { outputs[$0].count < maxNewTokens && !stop.contains(next[$0]) }
+            if active.isEmpty { break }
+            let step = active.map { b in
+                var segment = segments[b]
+                segment.tokens = [next[b]]
+                return segment
+            }
+            let logits = try forward(step, uniform: nil, logitRows: .last)
+            let vocab = vocabularySize
+            for (i, b) in active.enumerated() { next[b] = Self.argmax(logits[(i * vocab)..<((i + 1) * vocab)]) }
+        }
+        segments.removeAll()
+        return outputs
+    }
+
+    /// The first index of the largest value (as `torch.argmax`).
+    static func argmax<C: Collection<Float>>(_ values: C) -> Int where C.Index == Int {
+        var best = values.startIndex
+        for i in values.indices where values[i] > values[best] { best = i }
+        return best - values.startIndex
+    }
+
+    private func newCache(_ capacity: Int) -> KVCache {
+        KVCache(layers: config.layers, capacity: capacity, width: config.kvHeads * config.dHead)
+    }
+
+    private func checkTokens(_ ids: [Int], where describe: (Int) -> String) throws(NetworkError) {
+        let vocab = config.vocabularySize
+        if let bad = ids.firstIndex(where: { $0 < 0 || $0 >= vocab }) {
+            throw .invalidInput(reason: "token id \(ids[bad]) at \(describe(bad)) is outside 0..<\(vocab) (the vocabulary)")
+        }
+    }
+
+    /// Checks the prompts and builds one segment per prompt, with its cache and its interventions.
+    private func prepare(_ prompts: [[Int]], newTokens: Int, interventions: [Intervention]) throws(NetworkError) -> [Segment] {
+        for (b, prompt) in prompts.enumerated() {
+            guard !prompt.isEmpty else { throw .invalidInput(reason: "prompt \(b) is empty") }
+            guard prompt.count + newTokens <= config.contextLength else {
+                throw .invalidInput(
+                    reason:
+                        "prompt \(b) has \(prompt.count) tokens; with \(newTokens) new tokens that exceeds the context length \(config.contextLength)"
+                )
+            }
+            try checkTokens(prompt) { "prompt \(b), position \($0)" }
+        }
+        let resolved = try resolve(interventions)
+        for intervention in resolved {
+            if case .interchangeActivation(_, let sourceIndex) = intervention.kind, sourceIndex.count != prompts.count {
+                throw .invalidIntervention(
+                    hook: intervention.hook, reason: "\(sourceIndex.count) source indices for \(prompts.count) prompts")
+            }
+            // Decode steps see a growing key axis, so units and whole-pattern values cannot name the same thing at every step.
+            let attentionHook = intervention.hook.hasSuffix("hook_attn_scores") || intervention.hook.hasSuffix("hook_pattern")
+            if attentionHook, newTokens > 0 {
+                var unsupported = intervention.units != nil
+                switch intervention.kind {
+                case .meanActivation, .interchangeActivation, .projectOnto, .projectOff, .set, .add: unsupported = true
+                default: break
+                }
+                if unsupported {
+                    throw .invalidIntervention(
+                        hook: intervention.hook,
+                        reason:
+                            "during generation only zeroing whole positions is supported at attention scores and patterns (the key axis grows each step)"
+                    )
+                }
+            }
+        }
+        return prompts.enumerated().map { b, prompt in
+            var hooks: HookContext?
+            if !resolved.isEmpty {
+                let mine = resolved.map { intervention in
+                    var sliced = intervention
+                    if case .interchangeActivation(let source, let sourceIndex) = intervention.kind {
+                        sliced.kind = .interchangeActivation(source, sourceIndex: [sourceIndex[b]])
+                    }
+                    return sliced
+                }
+                hooks = HookContext(capture: [], interventions: mine)
+            }
+            return Segment(tokens: prompt, cache: newCache(prompt.count + newTokens), hooks: hooks, total: prompt.count + newTokens)
+        }
+    }
+
+    /// Runs every prompt through the network in passes of about `rowsPerPass` rows; the logits after each prompt.
+    private func prefill(_ segments: [Segment]) throws(NetworkError) -> [[Float]] {
+        var result: [[Float]] = []
+        result.reserveCapacity(segments.count)
+        let vocab = vocabularySize
+        var start = 0
+        while start < segments.count {
+            var end = start + 1, rows = segments[start].tokens.count
+            while end < segments.count, rows + segments[end].tokens.count <= Self.rowsPerPass {
+                rows += segments[end].tokens.count
+                end += 1
+            }
+            let logits = try forward(Array(segments[start..<end]), uniform: nil, logitRows: .last)
+            for i in 0..<(end - start) { result.append(Array(logits[(i * vocab)..<((i + 1) * vocab)])) }
+            start = end
+        }
+        return result
+    }
+}

@@ -1,0 +1,431 @@
+import CRetortKernels
+import Dispatch
+import Foundation
+import WeightFiles
+
+/// The forward pass shared by `LlamaNetwork` and `GPT2Network`: Hugging Face `transformers`' math
+/// (`LlamaForCausalLM`, `Qwen2ForCausalLM`, `GPT2LMHeadModel`) with TransformerLens hook names.
+///
+/// One pass takes several *segments*: runs of new tokens, each continuing its own sequence (its
+/// KV cache). The projections and MLPs run on all their rows together; attention runs per
+/// segment and head. `run` passes equal-length segments from position 0; a decode step passes one
+/// token per prompt.
+struct DecoderTransformer: NeuralNetwork {
+    let config: LanguageModelConfig
+    /// `[vocab, d_model]`; also the unembedding when `unembed` is nil (tied embeddings).
+    let embedding: [Float]
+    /// GPT-2's learned positions `[context, d_model]`.
+    let positional: [Float]?
+    let blocks: [DecoderBlock]
+    let finalNorm: DecoderNorm
+    let unembed: DecoderLinear?
+    /// RoPE's inverse frequencies, `d_head / 2` of them (Llama family).
+    let inverseFrequencies: [Float]
+    var threads: Int
+    let hookNames: [String]
+
+    init(
+        config: LanguageModelConfig, embedding: [Float], positional: [Float]?, blocks: [DecoderBlock],
+        finalNorm: DecoderNorm, unembed: DecoderLinear?, inverseFrequencies: [Float], threads: Int
+    ) {
+        self.config = config
+        self.embedding = embedding
+        self.positional = positional
+        self.blocks = blocks
+        self.finalNorm = finalNorm
+        self.unembed = unembed
+        self.inverseFrequencies = inverseFrequencies
+        self.threads = max(1, threads)
+        let llama = config.architecture.isLlamaFamily
+        var hooks = llama ? ["hook_embed"] : ["hook_embed", "hook_pos_embed"]
+        for i in 0..<config.layers {
+            let p = "blocks.\(i)"
+            hooks += ["\(p).hook_resid_pre", "\(p).ln1.hook_normalized", "\(p).attn.hook_q", "\(p).attn.hook_k", "\(p).attn.hook_v"]
+            if llama { hooks += ["\(p).attn.hook_rot_q", "\(p).attn.hook_rot_k"] }
+            hooks += [
+                "\(p).attn.hook_attn_scores", "\(p).attn.hook_pattern", "\(p).attn.hook_z", "\(p).hook_attn_out",
+                "\(p).hook_resid_mid", "\(p).ln2.hook_normalized", "\(p).mlp.hook_pre",
+            ]
+            if llama { hooks += ["\(p).mlp.hook_pre_linear"] }
+            hooks += ["\(p).mlp.hook_post", "\(p).hook_mlp_out", "\(p).hook_resid_post"]
+        }
+        hooks += ["ln_final.hook_normalized"]
+        self.hookNames = hooks
+    }
+
+    var vocabularySize: Int { unembed?.outputs ?? config.vocabularySize }
+
+    // MARK: Segments and hooks
+
+    /// New tokens continuing one sequence.
+    struct Segment {
+        var tokens: [Int]
+        var cache: KVCache
+        /// This sequence's interventions (generation), or nil.
+        var hooks: HookContext?
+        /// The positions the sequence may reach (for checking the positions interventions name).
+        var total: Int
+    }
+
+    /// Where the hooks of a pass go: one context for a `[batch, seq]` run, or one per segment.
+    private struct Hooks {
+        let uniform: HookContext?
+        let batch: Int
+        let seq: Int
+        let segments: [Segment]
+        let offsets: [Int]
+        let starts: [Int]
+
+        /// Visits hook `name` on row-major `[rows, trailing…]` values.
+        func visit(_ name: String, _ values: inout [Float], _ trailing: [Int]) throws(NetworkError) {
+            if let uniform {
+                if uniform.wants(name) { try uniform.visit(name, &values, .positional([batch, seq] + trailing)) }
+                return
+            }
+            let width = trailing.reduce(1, *)
+            for (s, segment) in segments.enumerated() {
+                guard let context = segment.hooks, context.wants(name) else { continue }
+                let n = segment.tokens.count
+                let range = (offsets[s] * width)..<((offsets[s] + n) * width)
+                var part = Array(values[range])
+                var layout = HookLayout.positional([1, n] + trailing)
+                layout.firstPosition = starts[s]
+                layout.totalPositions = segment.total
+                try context.visit(name, &part, layout)
+                values.replaceSubrange(range, with: part)
+            }
+        }
+
+        /// Visits an attention hook on the concatenated per-segment `[heads, n, length]` blocks.
+        func visitAttention(_ name: String, _ values: inout [Float], heads: Int, blockOffsets: [Int]) throws(NetworkError) {
+            if let uniform {
+                if uniform.wants(name) {
+                    try uniform.visit(name, &values, .attention(batch: batch, heads: heads, positions: seq))
+                }
+                return
+            }
+            for (s, segment) in segments.enumerated() {
+                guard let context = segment.hooks, context.wants(name) else { continue }
+                let n = segment.tokens.count, length = starts[s] + n
+                let range = blockOffsets[s]..<(blockOffsets[s] + heads * n * length)
+                var part = Array(values[range])
+                var layout = HookLayout.attention(batch: 1, heads: heads, queries: n, keys: length)
+                layout.firstPosition = starts[s]
+                layout.totalPositions = segment.total
+                try context.visit(name, &part, layout)
+                values.replaceSubrange(range, with: part)
+            }
+        }
+    }
+
+    /// Which rows get logits.
+    enum LogitRows {
+        case all
+        /// The last row of each segment.
+        case last
+    }
+
+    // MARK: Forward
+
+    /// Runs the segments' new tokens through the network, appending their keys and values to the
+    /// segments' caches, and returns the logits of `logitRows` (`[rows, vocab]`).
+    /// - Parameter uniform: the hook context of a `[batch, seq]` run whose segments all start at 0;
+    ///   nil to use each segment's own context.
+    func forward(
+        _ segments: [Segment], uniform: HookContext?, logitRows: LogitRows
+    ) throws(NetworkError) -> [Float] {
+        let c = config
+        let d = c.dModel, dh = c.dHead, heads = c.heads, kvHeads = c.kvHeads
+        let qWidth = heads * dh, kvWidth = kvHeads * dh
+        var offsets: [Int] = [], starts: [Int] = [], positions: [Int] = [], tokens: [Int] = []
+        for segment in segments {
+            offsets.append(tokens.count)
+            starts.append(segment.cache.length)
+            precondition(segment.cache.length + segment.tokens.count <= segment.cache.capacity, "KV cache overflow")
+            for (i, token) in segment.tokens.enumerated() {
+                tokens.append(token)
+                positions.append(segment.cache.length + i)
+            }
+        }
+        let rows = tokens.count
+        let hooks = Hooks(
+            uniform: uniform, batch: segments.count, seq: segments.first?.tokens.count ?? 0, segments: segments,
+            offsets: offsets, starts: starts)
+        let threads = self.threads
+
+        // Embeddings.
+        var resid = [Float](repeating: 0, count: rows * d)
+        embedding.withUnsafeBufferPointer { e in
+            resid.withUnsafeMutableBufferPointer { r in
+                for (row, token) in tokens.enumerated() {
+                    (r.baseAddress! + row * d).update(from: e.baseAddress! + token * d, count: d)
+                }
+            }
+        }
+        try hooks.visit("hook_embed", &resid, [d])
+        if let positional {
+            var pos = [Float](repeating: 0, count: rows * d)
+            for (row, p) in positions.enumerated() {
+                for j in 0..<d { pos[row * d + j] = positional[p * d + j] }
+            }
+            try hooks.visit("hook_pos_embed", &pos, [d])
+            for i in resid.indices { resid[i] += pos[i] }
+        }
+        let (cosines, sines) = ropeTables(positions)
+
+        for (layer, block) in blocks.enumerated() {
+            let p = "blocks.\(layer)"
+            try hooks.visit("\(p).hook_resid_pre", &resid, [d])
+            var x = resid
+            normalize(&x, block.norm1)
+            try hooks.visit("\(p).ln1.hook_normalized", &x, [d])
+            var q = block.q.apply(x, rows: rows, threads: threads)
+            try hooks.visit("\(p).attn.hook_q", &q, [heads, dh])
+            var k = block.k.apply(x, rows: rows, threads: threads)
+            try hooks.visit("\(p).attn.hook_k", &k, [kvHeads, dh])
+            var v = block.v.apply(x, rows: rows, threads: threads)
+            try hooks.visit("\(p).attn.hook_v", &v, [kvHeads, dh])
+            if c.architecture.isLlamaFamily {
+                rotate(&q, heads: heads, cosines: cosines, sines: sines)
+                try hooks.visit("\(p).attn.hook_rot_q", &q, [heads, dh])
+                rotate(&k, heads: kvHeads, cosines: cosines, sines: sines)
+                try hooks.visit("\(p).attn.hook_rot_k", &k, [kvHeads, dh])
+            }
+            // Append the new keys and values to each sequence's cache.
+            for (s, segment) in segments.enumerated() {
+                let n = segment.tokens.count
+                k.withUnsafeBufferPointer { kp in
+                    (segment.cache.keys(layer) + starts[s] * kvWidth).update(
+                        from: kp.baseAddress! + offsets[s] * kvWidth, count: n * kvWidth)
+                }
+                v.withUnsafeBufferPointer { vp in
+                    (segment.cache.values(layer) + starts[s] * kvWidth).update(
+                        from: vp.baseAddress! + offsets[s] * kvWidth, count: n * kvWidth)
+                }
+            }
+            var z = try attention(q: q, segments: segments, layer: layer, starts: starts, offsets: offsets, hooks: hooks, prefix: p)
+            try hooks.visit("\(p).attn.hook_z", &z, [heads, dh])
+            var attnOut = block.o.apply(z, rows: rows, threads: threads)
+            try hooks.visit("\(p).hook_attn_out", &attnOut, [d])
+            add(&resid, attnOut)
+            try hooks.visit("\(p).hook_resid_mid", &resid, [d])
+            var y = resid
+            normalize(&y, block.norm2)
+            try hooks.visit("\(p).ln2.hook_normalized", &y, [d])
+            var pre = block.up.apply(y, rows: rows, threads: threads)
+            try hooks.visit("\(p).mlp.hook_pre", &pre, [c.dMLP])
+            var post: [Float]
+            if let upLinear = block.upLinear {
+                var linear = upLinear.apply(y, rows: rows, threads: threads)
+                try hooks.visit("\(p).mlp.hook_pre_linear", &linear, [c.dMLP])
+                post = Self.swiGLU(gate: pre, up: linear)
+            } else {
+                post = pre
+                post.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = Activations.geluTanh(b[i]) } }
+            }
+            try hooks.visit("\(p).mlp.hook_post", &post, [c.dMLP])
+            var mlpOut = block.down.apply(post, rows: rows, threads: threads)
+            try hooks.visit("\(p).hook_mlp_out", &mlpOut, [d])
+            add(&resid, mlpOut)
+            try hooks.visit("\(p).hook_resid_post", &resid, [d])
+        }
+        for segment in segments { segment.cache.length += segment.tokens.count }
+
+        var selected: [Float]
+        switch logitRows {
+        case .all:
+            selected = resid
+        case .last:
+            selected = []
+            selected.reserveCapacity(segments.count * d)
+            for (s, segment) in segments.enumerated() {
+                let row = offsets[s] + segment.tokens.count - 1
+                selected += resid[(row * d)..<((row + 1) * d)]
+            }
+        }
+        // The final norm is per row, so normalising only the selected rows gives the same values;
+        // a hook on it needs every row.
+        if logitRows == .all || uniform?.wants("ln_final.hook_normalized") == true
+            || segments.contains(where: { $0.hooks?.wants("ln_final.hook_normalized") == true })
+        {
+            normalize(&resid, finalNorm)
+            try hooks.visit("ln_final.hook_normalized", &resid, [d])
+            if logitRows == .all {
+                selected = resid
+            } else {
+                for (s, segment) in segments.enumerated() {
+                    let row = offsets[s] + segment.tokens.count - 1
+                    selected.replaceSubrange((s * d)..<((s + 1) * d), with: resid[(row * d)..<((row + 1) * d)])
+                }
+            }
+        } else {
+            normalize(&selected, finalNorm)
+        }
+        let outRows = selected.count / d
+        if let unembed { return unembed.apply(selected, rows: outRows, threads: threads) }
+        let vocab = config.vocabularySize
+        return [Float](unsafeUninitializedCapacity: outRows * vocab) { out, count in
+            selected.withUnsafeBufferPointer { x in
+                embedding.withUnsafeBufferPointer { e in
+                    Matmul.multiply(
+                        x.baseAddress!, e.baseAddress!, into: out.baseAddress!, m: outRows, n: vocab, k: d, bTransposed: true,
+                        threads: threads)
+                }
+            }
+            count = outRows * vocab
+        }
+    }
+
+    /// Causal attention of the new queries over each segment's cached keys and values; returns z `[rows, heads·d_head]`.
+    private func attention(
+        q: [Float], segments: [Segment], layer: Int, starts: [Int], offsets: [Int], hooks: Hooks, prefix p: String
+    ) throws(NetworkError) -> [Float] {
+        let c = config
+        let dh = c.dHead, heads = c.heads, group = c.heads / c.kvHeads
+        let qWidth = heads * dh, kvWidth = c.kvHeads * dh
+        let rows = q.count / qWidth
+        var blockOffsets: [Int] = []
+        var total = 0
+        var work = 0
+        for (s, segment) in segments.enumerated() {
+            blockOffsets.append(total)
+            let n = segment.tokens.count, length = starts[s] + n
+            total += heads * n * length
+            work += heads * n * length * dh
+        }
+        var scores = [Float](repeating: 0, count: total)
+        let scale = 1 / Float(Double(dh).squareRoot())
+        let tasks = segments.count * heads
+        let parallel = threads > 1 && work >= 1 << 16 && tasks > 1
+        let caches = segments.map(\.cache), counts = segments.map(\.tokens.count), blockStarts = blockOffsets
+        // Workers write disjoint blocks; pointers cross into them as addresses.
+        scores.withUnsafeMutableBufferPointer { sp in
+            q.withUnsafeBufferPointer { qp in
+                let sAddress = UInt(bitPattern: sp.baseAddress!), qAddress = UInt(bitPattern: qp.baseAddress!)
+                let body: @Sendable (Int) -> Void = { task in
+                    let s = task / heads, h = task % heads
+                    let n = counts[s], start = starts[s], length = start + n
+                    let out = UnsafeMutablePointer<Float>(bitPattern: sAddress)! + blockStarts[s] + h * n * length
+                    let query = UnsafePointer<Float>(bitPattern: qAddress)! + offsets[s] * qWidth + h * dh
+                    let keys = UnsafePointer(caches[s].keys(layer)) + (h / group) * dh
+                    Matmul.multiply(
+                        query, keys, into: out, m: n, n: length, k: dh, bTransposed: true, threads: 1, aStride: qWidth,
+                        bStride: kvWidth, cStride: length)
+                    for i in 0..<n {
+                        let row = out + i * length
+                        for j in 0..<length { row[j] = j > start + i ? -.infinity : row[j] * scale }
+                    }
+                }
+                if parallel { DispatchQueue.concurrentPerform(iterations: tasks, execute: body) } else { (0..<tasks).forEach(body) }
+            }
+        }
+        try hooks.visitAttention("\(p).attn.hook_attn_scores", &scores, heads: heads, blockOffsets: blockOffsets)
+        for (s, segment) in segments.enumerated() {
+            let n = segment.tokens.count, length = starts[s] + n
+            scores.withUnsafeMutableBufferPointer { sp in
+                retort_softmax_rows(sp.baseAddress! + blockOffsets[s], heads * n, length)
+            }
+        }
+        try hooks.visitAttention("\(p).attn.hook_pattern", &scores, heads: heads, blockOffsets: blockOffsets)
+        var z = [Float](repeating: 0, count: rows * qWidth)
+        scores.withUnsafeBufferPointer { sp in
+            z.withUnsafeMutableBufferPointer { zp in
+                let sAddress = UInt(bitPattern: sp.baseAddress!), zAddress = UInt(bitPattern: zp.baseAddress!)
+                let body: @Sendable (Int) -> Void = { task in
+                    let s = task / heads, h = task % heads
+                    let n = counts[s], length = starts[s] + n
+                    let pattern = UnsafePointer<Float>(bitPattern: sAddress)! + blockStarts[s] + h * n * length
+                    let out = UnsafeMutablePointer<Float>(bitPattern: zAddress)! + offsets[s] * qWidth + h * dh
+                    let values = UnsafePointer(caches[s].values(layer)) + (h / group) * dh
+                    Matmul.multiply(
+                        pattern, values, into: out, m: n, n: dh, k: length, threads: 1, aStride: length, bStride: kvWidth,
+                        cStride: qWidth)
+                }
+                if parallel { DispatchQueue.concurrentPerform(iterations: tasks, execute: body) } else { (0..<tasks).forEach(body) }
+            }
+        }
+        return z
+    }
+
+    // MARK: Elementwise pieces
+
+    /// RMSNorm (`x · rsqrt(mean(x²) + eps) · w`, as `LlamaRMSNorm`) or LayerNorm (GPT-2), per row.
+    private func normalize(_ x: inout [Float], _ norm: DecoderNorm) {
+        let d = config.dModel
+        if let bias = norm.bias {
+            Activations.layerNorm(&x, width: d, eps: config.normEps, weight: norm.weight, bias: bias)
+            return
+        }
+        let eps = config.normEps
+        x.withUnsafeMutableBufferPointer { p in
+            norm.weight.withUnsafeBufferPointer { w in
+                var start = 0
+                while start < p.count {
+                    var sum: Float = 0
+                    for j in 0..<d { sum += p[start + j] * p[start + j] }
+                    let inverse = 1 / (sum / Float(d) + eps).squareRoot()
+                    for j in 0..<d { p[start + j] = w[j] * (p[start + j] * inverse) }
+                    start += d
+                }
+            }
+        }
+    }
+
+    private func add(_ x: inout [Float], _ y: [Float]) {
+        x.withUnsafeMutableBufferPointer { a in y.withUnsafeBufferPointer { b in for i in a.indices { a[i] += b[i] } } }
+    }
+
+    /// `silu(gate) · up`, with the vectorised exp.
+    static func swiGLU(gate: [Float], up: [Float]) -> [Float] {
+        var out = gate
+        out.withUnsafeMutableBufferPointer { o in
+            for i in o.indices { o[i] = -o[i] }
+            retort_exp(o.baseAddress!, o.count)
+            gate.withUnsafeBufferPointer { g in
+                up.withUnsafeBufferPointer { u in
+                    for i in o.indices { o[i] = g[i] / (1 + o[i]) * u[i] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// cos and sin of position × inverse frequency, `[rows, d_head/2]`, the angle rounded to Float32 as transformers does.
+    private func ropeTables(_ positions: [Int]) -> ([Float], [Float]) {
+        let half = inverseFrequencies.count
+        guard half > 0 else { return ([], []) }
+        var cosines = [Float](repeating: 0, count: positions.count * half)
+        var sines = cosines
+        for (r, position) in positions.enumerated() {
+            for i in 0..<half {
+                let angle = Double(Float(position) * inverseFrequencies[i])
+                cosines[r * half + i] = Float(cos(angle))
+                sines[r * half + i] = Float(sin(angle))
+            }
+        }
+        return (cosines, sines)
+    }
+
+    /// Rotary embedding in transformers' rotate-half layout: `(x₁, x₂) → (x₁cos − x₂sin, x₂cos + x₁sin)` per head.
+    private func rotate(_ x: inout [Float], heads: Int, cosines: [Float], sines: [Float]) {
+        let dh = config.dHead, half = dh / 2, width = heads * dh
+        x.withUnsafeMutableBufferPointer { p in
+            cosines.withUnsafeBufferPointer { cp in
+                sines.withUnsafeBufferPointer { sp in
+                    let rows = p.count / width
+                    for r in 0..<rows {
+                        let cr = cp.baseAddress! + r * half, sr = sp.baseAddress! + r * half
+                        for h in 0..<heads {
+                            let base = p.baseAddress! + r * width + h * dh
+                            for i in 0..<half {
+                                let a = base[i], b = base[i + half]
+                                base[i] = a * cr[i] - b * sr[i]
+                                base[i + half] = b * cr[i] + a * sr[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+import CRetortKernels
+import WeightFiles
+
+/// A linear layer's Float32 weights: `y = x·Wᵀ + b` for `[out, in]` weights (PyTorch `nn.Linear`,
+/// GGUF), `y = x·W + b` for `[in, out]` (GPT-2's `Conv1D`).
+struct DecoderLinear: Sendable {
+    var weight: [Float]
+    var bias: [Float]?
+    var inputs: Int
+    var outputs: Int
+    /// `[out, in]` rather than `[in, out]`.
+    var outIn: Bool
+
+    /// `y[rows, outputs] = x[rows, inputs]·W (+ b)`.
+    /// - Complexity: O(rows × inputs × outputs)
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, threads: Int) {
+        if let bias {
+            bias.withUnsafeBufferPointer { b in
+                for r in 0..<rows { (y + r * outputs).update(from: b.baseAddress!, count: outputs) }
+            }
+        }
+        weight.withUnsafeBufferPointer { w in
+            Matmul.multiply(
+                x, w.baseAddress!, into: y, m: rows, n: outputs, k: inputs, accumulate: bias != nil, bTransposed: outIn,
+                threads: threads)
+        }
+    }
+
+    func apply(_ x: [Float], rows: Int, threads: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: rows * outputs) { y, count in
+            x.withUnsafeBufferPointer { apply($0.baseAddress!, rows: rows, into: y.baseAddress!, threads: threads) }
+            count = rows * outputs
+        }
+    }
+}
+
+/// RMSNorm (weight only) or LayerNorm (weight and bias) parameters.
+struct DecoderNorm: Sendable {
+    var weight: [Float]
+    var bias: [Float]?
+}
+
+/// One transformer block's weights.
+struct DecoderBlock: Sendable {
+    var norm1: DecoderNorm
+    var q: DecoderLinear, k: DecoderLinear, v: DecoderLinear, o: DecoderLinear
+    var norm2: DecoderNorm
+    /// Llama: `gate_proj`; GPT-2: `c_fc`.
+    var up: DecoderLinear
+    /// Llama: `up_proj` (the linear half of SwiGLU); GPT-2: none.
+    var upLinear: DecoderLinear?
+    var down: DecoderLinear
+}
+
+/// How a weight file names a language model's tensors.
+enum DecoderTensorNames {
+    /// `model.layers.N.self_attn.q_proj.weight` …, with the prefix before `embed_tokens.weight`.
+    case huggingFaceLlama(prefix: String)
+    /// llama.cpp names (`blk.N.attn_q.weight` …); `permutedQK` for the llama architecture, whose
+    /// converter interleaves Q/K rows for llama.cpp's RoPE.
+    case ggufLlama(permutedQK: Bool)
+    /// `transformer.h.N.attn.c_attn.weight` …, with the prefix before `wte.weight`.
+    case huggingFaceGPT2(prefix: String)
+    /// llama.cpp's GPT-2 names (`blk.N.attn_qkv.weight`, `position_embd.weight` …).
+    case ggufGPT2
+
+    /// The naming `file` uses for `architecture`, or nil when it holds none of them.
+    static func detect(_ file: any WeightFile, architecture: LanguageModelConfig.Architecture) -> DecoderTensorNames? {
+        let isGGUF = file.info(named: "token_embd.weight") != nil
+        if architecture.isLlamaFamily {
+            if isGGUF { return .ggufLlama(permutedQK: architecture == .llama && file is GGUFFile) }
+            if let name = file.tensors.first(where: { $0.name.hasSuffix("embed_tokens.weight") })?.name {
+                return .huggingFaceLlama(prefix: String(name.dropLast("embed_tokens.weight".count)))
+            }
+        } else {
+            if isGGUF { return .ggufGPT2 }
+            if let name = file.tensors.first(where: { $0.name == "wte.weight" || $0.name.hasSuffix(".wte.weight") })?.name {
+                return .huggingFaceGPT2(prefix: String(name.dropLast("wte.weight".count)))
+            }
+        }
+        return nil
+    }
+}
+
+/// Reads tensors as Float32 straight into their final arrays, checking names and shapes.
+struct DecoderTensorReader {
+    let file: any WeightFile
+
+    func has(_ name: String) -> Bool { file.info(named: name) != nil }
+
+    /// The tensor `name`, which must have `shape`.
+    /// - Throws: `missingTensor` / `wrongShape` naming the tensor and the expected shape.
+    func read(_ name: String, _ shape: [Int]) throws(NetworkError) -> [Float] {
+        let expected = "[\(shape.map(String.init).joined(separator: ", "))]"
+        guard let info = file.info(named: name) else { throw .missingTensor(name: name, expectedShape: expected) }
+        guard info.dtype.isFloatingPoint else { throw .notFloat(name: name, dtype: info.dtype.name) }
+        guard info.shape == shape else { throw .wrongShape(name: name, shape: info.shape, expectedShape: expected) }
+        let count = info.elementCount
+        do throws(WeightFileError) {
+            if let gguf = file as? GGUFFile {
+                // Dequantized straight into the array: no second copy of large tensors.
+                var failure: WeightFileError?
+                let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    do throws(WeightFileError) {
+                        try gguf.dequantize(named: name, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+                    } catch { failure = error }
+                    initialized = count
+                }
+                if let failure { throw failure }
+                return values
+            }
+            let view = try file.tensor(named: name)
+            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                view.withUnsafeBytes { FloatConversion.decode(view.dtype, $0, count: count, into: buffer) }
+                initialized = count
+            }
+        } catch {
+            throw .weightFile(error)
+        }
+    }
+
+    func readIfPresent(_ name: String, _ shape: [Int]) throws(NetworkError) -> [Float]? {
+        has(name) ? try read(name, shape) : nil
+    }
+}
+
+extension DecoderTransformer {
+    /// Loads every weight of `config` from `file`, converted to Float32 once.
+    init(file: any WeightFile, config: LanguageModelConfig, threads: Int) throws(NetworkError) {
+        let c = config
+        guard let names = DecoderTensorNames.detect(file, architecture: c.architecture) else {
+            let expected = c.architecture == .gpt2 ? "wte.weight or token_embd.weight" : "embed_tokens.weight or token_embd.weight"
+            throw .missingTensor(name: expected, expectedShape: "[\(c.vocabularySize), \(c.dModel)]")
+        }
+        let reader = DecoderTensorReader(file: file)
+        let d = c.dModel, qWidth = c.heads * c.dHead, kvWidth = c.kvHeads * c.dHead
+        func linear(_ name: String, inputs: Int, outputs: Int, outIn: Bool = true, bias: String? = nil)
+            throws(NetworkError) -> DecoderLinear
+        {
+            DecoderLinear(
+                weight: try reader.read(name, outIn ? [outputs, inputs] : [inputs, outputs]),
+                bias: try bias.flatMap { (b) throws(NetworkError) in try reader.readIfPresent(b, [outputs]) },
+                inputs: inputs, outputs: outputs, outIn: outIn)
+        }
+        var blocks: [DecoderBlock] = []
+        var embedding: [Float] = []
+        var positional: [Float]?
+        var finalNorm = DecoderNorm(weight: [])
+        var unembed: DecoderLinear?
+        switch names {
+        case .huggingFaceLlama, .ggufLlama:
+            let gguf: Bool
+            let p: String
+            if case .huggingFaceLlama(let prefix) = names { (gguf, p) = (false, prefix) } else { (gguf, p) = (true, "") }
+            embedding = try reader.read(gguf ? "token_embd.weight" : "\(p)embed_tokens.weight", [c.vocabularySize, d])
+            for i in 0..<c.layers {
+                let b = gguf ? "blk.\(i)." : "\(p)layers.\(i)."
+                func name(_ hf: String, _ gg: String) -> String { gguf ? b + gg : b + hf }
+                var q = try linear(
+                    name("self_attn.q_proj.weight", "attn_q.weight"), inputs: d, outputs: qWidth,
+                    bias: name("self_attn.q_proj.bias", "attn_q.bias"))
+                var k = try linear(
+                    name("self_attn.k_proj.weight", "attn_k.weight"), inputs: d, outputs: kvWidth,
+                    bias: name("self_attn.k_proj.bias", "attn_k.bias"))
+                if case .ggufLlama(true) = names {
+                    q = Self.unpermuteRoPE(q, heads: c.heads, dHead: c.dHead)
+                    k = Self.unpermuteRoPE(k, heads: c.kvHeads, dHead: c.dHead)
+                }
+                blocks.append(
+                    DecoderBlock(
+                        norm1: DecoderNorm(weight: try reader.read(name("input_layernorm.weight", "attn_norm.weight"), [d])),
+                        q: q, k: k,
+                        v: try linear(
+                            name("self_attn.v_proj.weight", "attn_v.weight"), inputs: d, outputs: kvWidth,
+                            bias: name("self_attn.v_proj.bias", "attn_v.bias")),
+                        o: try linear(
+                            name("self_attn.o_proj.weight", "attn_output.weight"), inputs: qWidth, outputs: d,
+                            bias: name("self_attn.o_proj.bias", "attn_output.bias")),
+                        norm2: DecoderNorm(
+                            weight: try reader.read(name("post_attention_layernorm.weight", "ffn_norm.weight"), [d])),
+                        up: try linear(name("mlp.gate_proj.weight", "ffn_gate.weight"), inputs: d, outputs: c.dMLP),
+                        upLinear: try linear(name("mlp.up_proj.weight", "ffn_up.weight"), inputs: d, outputs: c.dMLP),
+                        down: try linear(name("mlp.down_proj.weight", "ffn_down.weight"), inputs: c.dMLP, outputs: d)))
+            }
+            finalNorm = DecoderNorm(weight: try reader.read(gguf ? "output_norm.weight" : "\(p)norm.weight", [d]))
+            let head = gguf ? "output.weight" : "lm_head.weight"
+            if reader.has(head) { unembed = try linear(head, inputs: d, outputs: c.vocabularySize) }
+        case .huggingFaceGPT2(let p):
+            embedding = try reader.read("\(p)wte.weight", [c.vocabularySize, d])
+            positional = try reader.read("\(p)wpe.weight", [c.contextLength, d])
+            for i in 0..<c.layers {
+                let b = "\(p)h.\(i)."
+                // c_attn is one Conv1D [d, 3d]: q, k, v are its column blocks.
+                let qkv = try reader.read(b + "attn.c_attn.weight", [d, 3 * d])
+                let qkvBias = try reader.read(b + "attn.c_attn.bias", [3 * d])
+                func part(_ j: Int) -> DecoderLinear {
+                    var w = [Float](repeating: 0, count: d * d)
+                    for r in 0..<d { for col in 0..<d { w[r * d + col] = qkv[r * 3 * d + j * d + col] } }
+                    return DecoderLinear(
+                        weight: w, bias: Array(qkvBias[(j * d)..<((j + 1) * d)]), inputs: d, outputs: d, outIn: false)
+                }
+                blocks.append(
+                    DecoderBlock(
+                        norm1: DecoderNorm(weight: try reader.read(b + "ln_1.weight", [d]), bias: try reader.read(b + "ln_1.bias", [d])),
+                        q: part(0), k: part(1), v: part(2),
+                        o: try linear(b + "attn.c_proj.weight", inputs: d, outputs: d, outIn: false, bias: b + "attn.c_proj.bias"),
+                        norm2: DecoderNorm(weight: try reader.read(b + "ln_2.weight", [d]), bias: try reader.read(b + "ln_2.bias", [d])),
+                        up: try linear(b + "mlp.c_fc.weight", inputs: d, outputs: c.dMLP, outIn: false, bias: b + "mlp.c_fc.bias"),
+                        upLinear: nil,
+                        down: try linear(
+                            b + "mlp.c_proj.weight", inputs: c.dMLP, outputs: d, outIn: false, bias: b + "mlp.c_proj.bias")))
+            }
+            finalNorm = DecoderNorm(weight: try reader.read("\(p)ln_f.weight", [d]), bias: try reader.read("\(p)ln_f.bias", [d]))
+            if reader.has("lm_head.weight") { unembed = try linear("lm_head.weight", inputs: d, outputs: c.vocabularySize) }
+        case .ggufGPT2:
+            embedding = try reader.read("token_embd.weight", [c.vocabularySize, d])
+            positional = try reader.read("position_embd.weight", [c.contextLength, d])
+            for i in 0..<c.layers {
+                let b = "blk.\(i)."
+                // attn_qkv is [3d, d] ([out, in]): q, k, v are its row blocks.
+                let qkv = try reader.read(b + "attn_qkv.weight", [3 * d, d])
+                let qkvBias = try reader.read(b + "attn_qkv.bias", [3 * d])
+                func part(_ j: Int) -> DecoderLinear {
+                    DecoderLinear(
+                        weight: Array(qkv[(j * d * d)..<((j + 1) * d * d)]), bias: Array(qkvBias[(j * d)..<((j + 1) * d)]),
+                        inputs: d, outputs: d, outIn: true)
+                }
+                blocks.append(
+                    DecoderBlock(
+                        norm1: DecoderNorm(weight: try reader.read(b + "attn_norm.weight", [d]), bias: try reader.read(b + "attn_norm.bias", [d])),
+                        q: part(0), k: part(1), v: part(2),
+                        o: try linear(b + "attn_output.weight", inputs: d, outputs: d, bias: b + "attn_output.bias"),
+                        norm2: DecoderNorm(weight: try reader.read(b + "ffn_norm.weight", [d]), bias: try reader.read(b + "ffn_norm.bias", [d])),
+                        up: try linear(b + "ffn_up.weight", inputs: d, outputs: c.dMLP, bias: b + "ffn_up.bias"),
+                        upLinear: nil,
+                        down: try linear(b + "ffn_down.weight", inputs: c.dMLP, outputs: d, bias: b + "ffn_down.bias")))
+            }
+            finalNorm = DecoderNorm(
+                weight: try reader.read("output_norm.weight", [d]), bias: try reader.read("output_norm.bias", [d]))
+            if reader.has("output.weight") { unembed = try linear("output.weight", inputs: d, outputs: c.vocabularySize) }
+        }
+        var frequencies = c.architecture.isLlamaFamily ? c.ropeInverseFrequencies() : []
+        // llama.cpp's Llama 3 files carry the frequency-dependent scaling as divisors.
+        if case .ggufLlama = names, let factors = try reader.readIfPresent("rope_freqs.weight", [c.dHead / 2]) {
+            for i in frequencies.indices { frequencies[i] /= factors[i] }
+        }
+        self.init(
+            config: c, embedding: embedding, positional: positional, blocks: blocks, finalNorm: finalNorm, unembed: unembed,
+            inverseFrequencies: frequencies, threads: threads)
+    }
+
+    /// Undoes llama.cpp's interleaving of Q/K rows (`convert_hf_to_gguf.py`'s `permute`), giving the
+    /// rotate-half layout transformers uses: row h·d + t·d/2 + i comes from row h·d + 2i + t.
+    static func unpermuteRoPE(_ linear: DecoderLinear, heads: Int, dHead: Int) -> DecoderLinear {
+        let half = dHead / 2, inputs = linear.inputs
+        var out = linear
+        linear.weight.withUnsafeBufferPointer { w in
+            out.weight.withUnsafeMutableBufferPointer { o in
+                for h in 0..<heads {
+                    for t in 0..<2 {
+                        for i in 0..<half {
+                            let to = (h * dHead + t * half + i) * inputs, from = (h * dHead + 2 * i + t) * inputs
+                            (o.baseAddress! + to).update(from: w.baseAddress! + from, count: inputs)
+                        }
+                    }
+                }
+            }
+        }
+        if let bias = linear.bias {
+            for h in 0..<heads {
+                for t in 0..<2 { for i in 0..<half { out.bias![h * dHead + t * half + i] = bias[h * dHead + 2 * i + t] } }
+            }
+        }
+        return out
+    }
+}

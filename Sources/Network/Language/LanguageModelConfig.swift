@@ -1,0 +1,283 @@
+import Foundation
+import WeightFiles
+
+/// The hyperparameters of a decoder-only language model (Llama, Qwen2, GPT-2), read from a GGUF
+/// file's metadata or a Hugging Face `config.json`.
+public struct LanguageModelConfig: Sendable, Equatable {
+    /// The architectures Retort runs.
+    public enum Architecture: String, Sendable, CaseIterable {
+        /// RMSNorm, RoPE, grouped-query attention, SwiGLU MLP, no biases (Llama 1–3, SmolLM, Mistral without sliding window).
+        case llama
+        /// Llama with q/k/v biases (Qwen2, Qwen2.5).
+        case qwen2
+        /// LayerNorm, learned positions, fused `c_attn`, `gelu_new` MLP, biases everywhere.
+        case gpt2
+
+        /// True for the RoPE/RMSNorm/SwiGLU family.
+        public var isLlamaFamily: Bool { self != .gpt2 }
+    }
+
+    /// How RoPE's frequencies are rescaled for long contexts (Hugging Face `rope_scaling`).
+    public enum RoPEScaling: Sendable, Equatable {
+        case none
+        /// Positions divided by `factor` (`"linear"`).
+        case linear(factor: Double)
+        /// Llama 3.1's frequency-dependent scaling (`"llama3"`).
+        case llama3(factor: Double, lowFrequencyFactor: Double, highFrequencyFactor: Double, originalContext: Int)
+    }
+
+    public var architecture: Architecture
+    public var layers: Int
+    public var dModel: Int
+    /// Query heads.
+    public var heads: Int
+    /// Key/value heads (grouped-query attention); equal to `heads` for GPT-2.
+    public var kvHeads: Int
+    public var dHead: Int
+    /// The MLP's hidden width (`intermediate_size`, `n_inner`, `feed_forward_length`).
+    public var dMLP: Int
+    public var vocabularySize: Int
+    /// The longest sequence (`max_position_embeddings`, `n_positions`, `context_length`).
+    public var contextLength: Int
+    /// RMSNorm / LayerNorm epsilon.
+    public var normEps: Float
+    /// RoPE's base θ (Llama family).
+    public var ropeBase: Double
+    public var ropeScaling: RoPEScaling
+
+    public init(
+        architecture: Architecture, layers: Int, dModel: Int, heads: Int, kvHeads: Int? = nil, dHead: Int? = nil,
+        dMLP: Int, vocabularySize: Int, contextLength: Int, normEps: Float = 1e-5, ropeBase: Double = 10000,
+        ropeScaling: RoPEScaling = .none
+    ) {
+        self.architecture = architecture
+        self.layers = layers
+        self.dModel = dModel
+        self.heads = heads
+        self.kvHeads = kvHeads ?? heads
+        self.dHead = dHead ?? dModel / max(heads, 1)
+        self.dMLP = dMLP
+        self.vocabularySize = vocabularySize
+        self.contextLength = contextLength
+        self.normEps = normEps
+        self.ropeBase = ropeBase
+        self.ropeScaling = ropeScaling
+    }
+
+    /// Checks the values fit together (heads divide evenly, RoPE's dimension is even, …).
+    func validate(source: String) throws(NetworkError) {
+        for (name, value) in [
+            ("layers", layers), ("d_model", dModel), ("heads", heads), ("kv_heads", kvHeads), ("d_head", dHead),
+            ("d_mlp", dMLP), ("vocabulary size", vocabularySize), ("context length", contextLength),
+        ] where value < 1 {
+            throw .invalidDescription(path: source, reason: "\(name) must be at least 1, found \(value)")
+        }
+        guard heads % kvHeads == 0 else {
+            throw .invalidDescription(
+                path: source, reason: "\(heads) query heads cannot be grouped over \(kvHeads) key/value heads")
+        }
+        if architecture.isLlamaFamily, dHead % 2 != 0 {
+            throw .invalidDescription(path: source, reason: "RoPE needs an even head dimension, found \(dHead)")
+        }
+        if architecture == .gpt2, heads * dHead != dModel {
+            throw .invalidDescription(path: source, reason: "GPT-2 needs n_embd = n_head × d_head")
+        }
+        guard normEps > 0 else { throw .invalidDescription(path: source, reason: "the norm epsilon must be positive") }
+    }
+
+    // MARK: GGUF
+
+    /// The configuration in a GGUF file's metadata (`general.architecture`, then `ARCH.block_count` …).
+    /// - Throws: `invalidDescription` naming an unsupported architecture or a missing key.
+    public init(gguf file: GGUFFile) throws(NetworkError) {
+        guard let name = file.value(forKey: "general.architecture")?.stringValue else {
+            throw .invalidDescription(path: "general.architecture", reason: "missing from the GGUF metadata")
+        }
+        guard let architecture = Architecture(rawValue: name) else {
+            throw .invalidDescription(
+                path: "general.architecture",
+                reason: "unsupported architecture \"\(name)\" (Retort runs: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+        }
+        func int(_ key: String) -> Int? { file.value(forKey: "\(name).\(key)")?.intValue }
+        func required(_ key: String) throws(NetworkError) -> Int {
+            guard let v = int(key) else {
+                throw .invalidDescription(path: "\(name).\(key)", reason: "missing from the GGUF metadata")
+            }
+            return v
+        }
+        let dModel = try required("embedding_length")
+        let heads = try required("attention.head_count")
+        var vocabulary = int("vocab_size")
+        if vocabulary == nil { vocabulary = file.info(named: "token_embd.weight")?.shape.first }
+        if vocabulary == nil { vocabulary = file.value(forKey: "tokenizer.ggml.tokens")?.arrayValue?.count }
+        let epsKey = architecture == .gpt2 ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon"
+        let eps = file.value(forKey: "\(name).\(epsKey)")?.doubleValue ?? 1e-5
+        var scaling = RoPEScaling.none
+        if let type = file.value(forKey: "\(name).rope.scaling.type")?.stringValue, type != "none" {
+            let factor = file.value(forKey: "\(name).rope.scaling.factor")?.doubleValue ?? 1
+            guard type == "linear" else {
+                throw .invalidDescription(
+                    path: "\(name).rope.scaling.type", reason: "unsupported RoPE scaling \"\(type)\" (supported: none, linear)")
+            }
+            scaling = .linear(factor: factor)
+        }
+        let dHead = int("attention.key_length") ?? dModel / heads
+        if let rotary = int("rope.dimension_count"), architecture.isLlamaFamily, rotary != dHead {
+            throw .invalidDescription(
+                path: "\(name).rope.dimension_count",
+                reason: "partial rotary embeddings (\(rotary) of \(dHead) dimensions) are not supported")
+        }
+        self.init(
+            architecture: architecture, layers: try required("block_count"), dModel: dModel, heads: heads,
+            kvHeads: int("attention.head_count_kv") ?? heads, dHead: dHead,
+            dMLP: int("feed_forward_length") ?? 4 * dModel, vocabularySize: vocabulary ?? 0,
+            contextLength: try required("context_length"), normEps: Float(eps),
+            ropeBase: file.value(forKey: "\(name).rope.freq_base")?.doubleValue ?? 10000, ropeScaling: scaling)
+        try validate(source: "the GGUF metadata")
+    }
+
+    // MARK: Hugging Face config.json
+
+    /// The configuration in a Hugging Face `config.json` (`model_type` llama, qwen2, mistral or gpt2).
+    /// - Parameter architecture: the architecture to read it as when `model_type` is absent.
+    public static func parse(
+        huggingFace bytes: [UInt8], source: String, architecture: Architecture? = nil
+    ) throws(NetworkError) -> LanguageModelConfig {
+        let root = try JSONObjectReader(JSONValue.parseDescription(bytes, what: source), path: "")
+        return try LanguageModelConfig(huggingFace: root, source: source, architecture: architecture)
+    }
+
+    init(huggingFace object: JSONObjectReader, source: String, architecture given: Architecture?) throws(NetworkError) {
+        func path(_ key: String) -> String { "\(source): \(key)" }
+        var architecture = given
+        if let type = try object.string("model_type") {
+            switch type {
+            case "llama", "mistral": architecture = .llama
+            case "qwen2": architecture = .qwen2
+            case "gpt2": architecture = .gpt2
+            default:
+                throw .invalidDescription(
+                    path: path("model_type"),
+                    reason: "unsupported model type \"\(type)\" (Retort runs: llama, mistral, qwen2, gpt2)")
+            }
+        }
+        guard let architecture else {
+            throw .invalidDescription(path: path("model_type"), reason: "missing, and no architecture was given")
+        }
+        func required(_ key: String) throws(NetworkError) -> Int {
+            guard let v = try object.integer(key, minimum: 1) else {
+                throw .invalidDescription(path: path(key), reason: "missing")
+            }
+            return v
+        }
+        if architecture == .gpt2 {
+            let dModel = try required("n_embd")
+            if let act = try object.string("activation_function"),
+                !["gelu_new", "gelu_fast", "gelu_pytorch_tanh"].contains(act)
+            {
+                throw .invalidDescription(
+                    path: path("activation_function"), reason: "unsupported \"\(act)\" (supported: gelu_new, gelu_pytorch_tanh)")
+            }
+            if try object.bool("scale_attn_by_inverse_layer_idx") == true {
+                throw .invalidDescription(path: path("scale_attn_by_inverse_layer_idx"), reason: "not supported")
+            }
+            if try object.bool("scale_attn_weights") == false {
+                throw .invalidDescription(path: path("scale_attn_weights"), reason: "unscaled attention is not supported")
+            }
+            self.init(
+                architecture: .gpt2, layers: try required("n_layer"), dModel: dModel, heads: try required("n_head"),
+                dMLP: try object.integer("n_inner", minimum: 1) ?? 4 * dModel, vocabularySize: try required("vocab_size"),
+                contextLength: try required("n_positions"), normEps: Float(try object.double("layer_norm_epsilon") ?? 1e-5))
+        } else {
+            if let act = try object.string("hidden_act"), act != "silu" {
+                throw .invalidDescription(path: path("hidden_act"), reason: "unsupported \"\(act)\" (supported: silu)")
+            }
+            if let window = try object.integer("sliding_window"), try object.bool("use_sliding_window") ?? (architecture == .llama),
+                window < (try object.integer("max_position_embeddings") ?? Int.max)
+            {
+                throw .invalidDescription(path: path("sliding_window"), reason: "sliding-window attention is not supported")
+            }
+            // transformers ≥ 5 writes `rope_parameters`; earlier versions `rope_theta` and `rope_scaling`.
+            var theta = try object.double("rope_theta")
+            var scalingObject: JSONObjectReader?
+            var scalingPath = path("rope_scaling")
+            if let parameters = object.value("rope_parameters") {
+                let reader = try JSONObjectReader(parameters, path: path("rope_parameters"))
+                theta = try reader.double("rope_theta") ?? theta
+                scalingObject = reader
+                scalingPath = path("rope_parameters")
+            }
+            if let scaling = object.value("rope_scaling") {
+                scalingObject = try JSONObjectReader(scaling, path: path("rope_scaling"))
+                scalingPath = path("rope_scaling")
+            }
+            let scaling = try Self.ropeScaling(scalingObject, path: scalingPath)
+            if let factor = try object.double("partial_rotary_factor"), factor != 1 {
+                throw .invalidDescription(path: path("partial_rotary_factor"), reason: "partial rotary embeddings are not supported")
+            }
+            let dModel = try required("hidden_size")
+            let heads = try required("num_attention_heads")
+            self.init(
+                architecture: architecture, layers: try required("num_hidden_layers"), dModel: dModel, heads: heads,
+                kvHeads: try object.integer("num_key_value_heads", minimum: 1) ?? heads,
+                dHead: try object.integer("head_dim", minimum: 1) ?? dModel / heads,
+                dMLP: try required("intermediate_size"), vocabularySize: try required("vocab_size"),
+                contextLength: try required("max_position_embeddings"),
+                normEps: Float(try object.double("rms_norm_eps") ?? 1e-6), ropeBase: theta ?? 10000, ropeScaling: scaling)
+        }
+        try validate(source: source)
+    }
+
+    private static func ropeScaling(_ object: JSONObjectReader?, path: String) throws(NetworkError) -> RoPEScaling {
+        guard let object else { return .none }
+        var type = try object.string("rope_type")
+        if type == nil { type = try object.string("type") }
+        let kind = type ?? "default"
+        switch kind {
+        case "default": return .none
+        case "linear":
+            guard let factor = try object.double("factor"), factor > 0 else {
+                throw .invalidDescription(path: "\(path).factor", reason: "missing or not positive")
+            }
+            return .linear(factor: factor)
+        case "llama3":
+            guard let factor = try object.double("factor"), let low = try object.double("low_freq_factor"),
+                let high = try object.double("high_freq_factor"),
+                let original = try object.integer("original_max_position_embeddings", minimum: 1), high > low
+            else {
+                throw .invalidDescription(
+                    path: path,
+                    reason: "llama3 scaling needs factor, low_freq_factor < high_freq_factor, original_max_position_embeddings")
+            }
+            return .llama3(factor: factor, lowFrequencyFactor: low, highFrequencyFactor: high, originalContext: original)
+        default:
+            throw .invalidDescription(
+                path: "\(path).rope_type", reason: "unsupported RoPE scaling \"\(kind)\" (supported: default, linear, llama3)")
+        }
+    }
+
+    /// RoPE's inverse frequencies `1 / θ^(2i/d)`, i < d/2, in Float32 as transformers computes them,
+    /// with the configured scaling applied.
+    func ropeInverseFrequencies() -> [Float] {
+        let half = dHead / 2
+        var inv = (0..<half).map { i in
+            Float(1) / Float(Foundation.pow(ropeBase, Double(Float(2 * i) / Float(dHead))))
+        }
+        switch ropeScaling {
+        case .none: break
+        case .linear(let factor): inv = inv.map { $0 / Float(factor) }
+        case .llama3(let factor, let low, let high, let original):
+            let lowWavelength = Double(original) / low
+            let highWavelength = Double(original) / high
+            inv = inv.map { f in
+                let wavelength = 2 * Double.pi / Double(f)
+                if wavelength < highWavelength { return f }
+                if wavelength > lowWavelength { return Float(Double(f) / factor) }
+                let smooth = (Double(original) / wavelength - low) / (high - low)
+                return Float((1 - smooth) * Double(f) / factor + smooth * Double(f))
+            }
+        }
+        return inv
+    }
+}

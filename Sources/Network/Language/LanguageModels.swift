@@ -1,0 +1,86 @@
+import Foundation
+import WeightFiles
+
+/// Opening language models by path, with the architecture detected from the file.
+public enum LanguageModels {
+    /// Opens the weights at `path` (a GGUF file, a Hugging Face folder, or a weight file with
+    /// `config.json` beside it) and reads the configuration: from the GGUF metadata, else from
+    /// `config.json` (its `model_type`, or the tensor names when it has none).
+    /// - Parameter architecture: refuse a file of another architecture (nil: any).
+    public static func open(
+        _ path: String, architecture: LanguageModelConfig.Architecture? = nil
+    ) throws(NetworkError) -> (file: any WeightFile, config: LanguageModelConfig) {
+        let file: any WeightFile
+        do { file = try WeightFiles.open(path) } catch { throw .weightFile(error) }
+        let config = try self.config(for: file, at: path, inline: nil, architecture: architecture)
+        return (file, config)
+    }
+
+    /// Loads the language model at `path` as a `LlamaNetwork` or `GPT2Network`, whichever it is.
+    public static func load(
+        _ path: String, architecture: LanguageModelConfig.Architecture? = nil,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws(NetworkError) -> any LanguageModel {
+        let (file, config) = try open(path, architecture: architecture)
+        return try load(file: file, config: config, threads: threads)
+    }
+
+    /// A `LlamaNetwork` or `GPT2Network` for `config`'s architecture.
+    public static func load(file: any WeightFile, config: LanguageModelConfig, threads: Int) throws(NetworkError)
+        -> any LanguageModel
+    {
+        config.architecture == .gpt2
+            ? try GPT2Network(file: file, config: config, threads: threads)
+            : try LlamaNetwork(file: file, config: config, threads: threads)
+    }
+
+    /// The architecture the tensor names suggest: GGUF `general.architecture`, `embed_tokens` (Llama), `wte` (GPT-2).
+    public static func detectArchitecture(_ file: any WeightFile) -> LanguageModelConfig.Architecture? {
+        if let gguf = file as? GGUFFile, let name = gguf.value(forKey: "general.architecture")?.stringValue {
+            return LanguageModelConfig.Architecture(rawValue: name)
+        }
+        if file.tensors.contains(where: { $0.name.hasSuffix("embed_tokens.weight") }) {
+            return file.tensors.contains(where: { $0.name.hasSuffix("q_proj.bias") }) ? .qwen2 : .llama
+        }
+        if file.tensors.contains(where: { $0.name == "wte.weight" || $0.name.hasSuffix(".wte.weight") }) { return .gpt2 }
+        return nil
+    }
+
+    /// The configuration of `file` (opened from `path`, which may be nil for in-memory files):
+    /// `inline` if given, else GGUF metadata, else `config.json` beside `path`.
+    static func config(
+        for file: any WeightFile, at path: String?, inline: LanguageModelConfig?,
+        architecture: LanguageModelConfig.Architecture?
+    ) throws(NetworkError) -> LanguageModelConfig {
+        let config: LanguageModelConfig
+        if let inline {
+            config = inline
+        } else if let gguf = file as? GGUFFile {
+            config = try LanguageModelConfig(gguf: gguf)
+        } else {
+            guard let path else {
+                throw .invalidDescription(
+                    path: "config",
+                    reason: "a Hugging Face language model needs its config.json: load it by path, or give the configuration")
+            }
+            var isDirectory: ObjCBool = false
+            let folder =
+                FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                ? path : (path as NSString).deletingLastPathComponent
+            let configPath = (folder.isEmpty ? "." : folder) + "/config.json"
+            guard let data = FileManager.default.contents(atPath: configPath) else {
+                throw .invalidDescription(
+                    path: "config", reason: "no \(configPath): a Hugging Face language model needs the config.json beside its weights")
+            }
+            config = try LanguageModelConfig.parse(
+                huggingFace: [UInt8](data), source: configPath, architecture: detectArchitecture(file))
+        }
+        if let architecture, architecture != config.architecture,
+            !(architecture.isLlamaFamily && config.architecture.isLlamaFamily)
+        {
+            throw .invalidDescription(
+                path: "preset", reason: "the file holds a \(config.architecture.rawValue) model, not \(architecture.rawValue)")
+        }
+        return config
+    }
+}
