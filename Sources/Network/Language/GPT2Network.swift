@@ -14,7 +14,7 @@ import WeightFiles
 /// `mlp.hook_post`, `hook_mlp_out`, `hook_resid_post`; then `ln_final.hook_normalized`.
 public struct GPT2Network: LanguageModel {
     let core: DecoderTransformer
-    /// The tokenizer, when one has been attached (the loaders leave it nil).
+    /// The tokenizer, when one has been attached (`LanguageModels.load(_:)` attaches the one stored with the weights).
     public var tokenizer: (any Tokenizer)?
 
     /// Loads the model described by `config` from `file`, converting every weight to Float32 once.

@@ -16,13 +16,50 @@ public enum LanguageModels {
         return (file, config)
     }
 
-    /// Loads the language model at `path` as a `LlamaNetwork` or `GPT2Network`, whichever it is.
+    /// Loads the language model at `path` as a `LlamaNetwork` or `GPT2Network`, whichever it is, with the
+    /// tokenizer stored with its weights attached when there is one (`storedTokenizer`).
+    /// - Throws: the loaders' errors, and `unsupportedTokenizer` when a stored tokenizer cannot be read.
     public static func load(
         _ path: String, architecture: LanguageModelConfig.Architecture? = nil,
         threads: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws(NetworkError) -> any LanguageModel {
         let (file, config) = try open(path, architecture: architecture)
-        return try load(file: file, config: config, threads: threads)
+        let model = try load(file: file, config: config, threads: threads)
+        guard let tokenizer = try storedTokenizer(file: file, path: path) else { return model }
+        return attaching(tokenizer, to: model)
+    }
+
+    /// The tokenizer stored with a model's weights: a GGUF file's `tokenizer.ggml.*` metadata, else a
+    /// `tokenizer.json` beside `path` (in the model folder, or next to the weight file); nil when there is none.
+    /// - Throws: `unsupportedTokenizer` (or a parse error) when the stored tokenizer cannot be read.
+    public static func storedTokenizer(file: any WeightFile, path: String?) throws(NetworkError) -> ByteLevelBPETokenizer? {
+        if let gguf = file as? GGUFFile { return try ByteLevelBPETokenizer(gguf: gguf) }
+        guard let path else { return nil }
+        var isDirectory: ObjCBool = false
+        let folder =
+            FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+            ? path : (path as NSString).deletingLastPathComponent
+        let beside = (folder.isEmpty ? "." : folder) + "/tokenizer.json"
+        guard FileManager.default.fileExists(atPath: beside) else { return nil }
+        return try ByteLevelBPETokenizer(tokenizerJSON: beside)
+    }
+
+    /// `model` with `tokenizer` attached, when it is a language model (other networks are returned as they are).
+    public static func attaching(_ tokenizer: any Tokenizer, to model: any NeuralNetwork) -> any NeuralNetwork {
+        if var llama = model as? LlamaNetwork {
+            llama.tokenizer = tokenizer
+            return llama
+        }
+        if var gpt2 = model as? GPT2Network {
+            gpt2.tokenizer = tokenizer
+            return gpt2
+        }
+        return model
+    }
+
+    /// `attaching(_:to:)` for a language model.
+    public static func attaching(_ tokenizer: any Tokenizer, to model: any LanguageModel) -> any LanguageModel {
+        attaching(tokenizer, to: model as any NeuralNetwork) as! any LanguageModel
     }
 
     /// A `LlamaNetwork` or `GPT2Network` for `config`'s architecture.

@@ -18,7 +18,7 @@ import WeightFiles
 /// `ln_final.hook_normalized`.
 public struct LlamaNetwork: LanguageModel {
     let core: DecoderTransformer
-    /// The tokenizer, when one has been attached (the loaders leave it nil).
+    /// The tokenizer, when one has been attached (`LanguageModels.load(_:)` attaches the one stored with the weights).
     public var tokenizer: (any Tokenizer)?
 
     /// Loads the model described by `config` from `file`, converting every weight to Float32 once.
