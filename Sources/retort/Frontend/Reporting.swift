@@ -24,38 +24,18 @@ func loadNetwork(model: String, network: String, threads: Int) throws(ExitCode) 
     return LoadedNetwork(network: attachingTokenizer(net, file: weights, model: model), file: weights, description: description)
 }
 
-/// A language model loaded without a tokenizer, given the one stored with its weights: a GGUF file's
-/// `tokenizer.ggml.*` metadata, else a `tokenizer.json` beside the weights (or in the model folder).
+/// A language model loaded without a tokenizer, given the one stored with its weights
+/// (`LanguageModels.storedTokenizer`: a GGUF file's metadata, else a `tokenizer.json` beside the weights).
 /// A tokenizer that cannot be read is noted on stderr and left out; prompt tasks then say the model has none.
 func attachingTokenizer(_ net: any NeuralNetwork, file: any WeightFile, model: String) -> any NeuralNetwork {
     guard let language = net as? any LanguageModel, language.tokenizer == nil else { return net }
-    var isDirectory: ObjCBool = false
-    let folder =
-        FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) && isDirectory.boolValue
-        ? model : (model as NSString).deletingLastPathComponent
-    let beside = (folder.isEmpty ? "." : folder) + "/tokenizer.json"
-    let tokenizer: ByteLevelBPETokenizer
     do {
-        if let gguf = file as? GGUFFile {
-            tokenizer = try ByteLevelBPETokenizer(gguf: gguf)
-        } else if FileManager.default.fileExists(atPath: beside) {
-            tokenizer = try ByteLevelBPETokenizer(tokenizerJSON: beside)
-        } else {
-            return net
-        }
+        guard let tokenizer = try LanguageModels.storedTokenizer(file: file, path: model) else { return net }
+        return LanguageModels.attaching(tokenizer, to: net)
     } catch {
         writeStandardError("retort: note: \(model): the tokenizer cannot be read, so none is attached: \(error)\n")
         return net
     }
-    if var llama = net as? LlamaNetwork {
-        llama.tokenizer = tokenizer
-        return llama
-    }
-    if var gpt2 = net as? GPT2Network {
-        gpt2.tokenizer = tokenizer
-        return gpt2
-    }
-    return net
 }
 
 /// The representation tests' options on the command line (`distill` and `fidelity`).
