@@ -99,3 +99,37 @@ struct HostileCheckpointCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty, "convert left a file behind")
     }
 }
+
+@Suite("Language models on the command line")
+struct LanguageModelRunCommandTests {
+    @Test(
+        "run on a Hugging Face folder with --network auto gives transformers' logits and hooks",
+        arguments: ["gpt2_tiny", "llama_tiny"])
+    func runMatchesTransformers(model: String) throws {
+        let folder = RetortRun.vectors + "/networks/" + model
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let expected = try WeightFiles.open(folder + "/expected.safetensors")
+        let ids = try expected.tensor(named: "input_ids").withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) }
+        let length = try #require(expected.info(named: "input_ids")).shape[1]
+        let csv = ids.prefix(length).map(String.init).joined(separator: ",") + "\n"
+        try csv.write(toFile: directory + "/ids.csv", atomically: true, encoding: .utf8)
+        let run = try RetortRun(
+            "run", folder, "--network", "auto", "--inputs", directory + "/ids.csv", "--hook", "blocks.0.hook_resid_post",
+            "--out", directory + "/out.npz")
+        #expect(run.status == 0, "\(run.stderr)")
+        let out = try WeightFiles.open(directory + "/out.npz")
+        let logits = try FloatConversion.float32Values(of: out.tensor(named: "output"))
+        let reference = try FloatConversion.float32Values(of: expected.tensor(named: "logits"))
+        let scale = reference.prefix(logits.count).map(abs).max() ?? 1
+        #expect(logits.count == reference.count / 3)
+        let worst = zip(logits, reference).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-4 * scale, "largest logit difference \(worst)")
+        // hidden_states[1] is the residual stream after block 0 (the last one has the final norm applied).
+        let hidden = try FloatConversion.float32Values(of: out.tensor(named: "blocks.0.hook_resid_post"))
+        let referenceHidden = try FloatConversion.float32Values(of: expected.tensor(named: "hidden_states.1"))
+        let hiddenScale = referenceHidden.prefix(hidden.count).map(abs).max() ?? 1
+        let hiddenWorst = zip(hidden, referenceHidden).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(hiddenWorst <= 1e-4 * hiddenScale, "largest hidden difference \(hiddenWorst)")
+    }
+}

@@ -17,15 +17,16 @@ public enum LanguageModels {
     }
 
     /// Loads the language model at `path` as a `LlamaNetwork` or `GPT2Network`, whichever it is, with the
-    /// tokenizer stored with its weights attached when there is one (`storedTokenizer`).
-    /// - Throws: the loaders' errors, and `unsupportedTokenizer` when a stored tokenizer cannot be read.
+    /// tokenizer stored with its weights attached when there is one and it can be read (`storedTokenizer`
+    /// says why not); the model runs on token ids either way.
+    /// - Throws: the loaders' errors.
     public static func load(
         _ path: String, architecture: LanguageModelConfig.Architecture? = nil,
         threads: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws(NetworkError) -> any LanguageModel {
         let (file, config) = try open(path, architecture: architecture)
         let model = try load(file: file, config: config, threads: threads)
-        guard let tokenizer = try storedTokenizer(file: file, path: path) else { return model }
+        guard let tokenizer = try? storedTokenizer(file: file, path: path) else { return model }
         return attaching(tokenizer, to: model)
     }
 

@@ -4,9 +4,12 @@ import WeightFiles
 /// Builds runnable networks from weight files and descriptions.
 public enum NetworkLoader {
     /// Loads `description` from `file`, converting its weights to Float32 once.
-    /// - Parameter threads: threads for the matrix multiplies (default: every core).
+    /// - Parameters:
+    ///   - threads: threads for the matrix multiplies (default: every core).
+    ///   - path: where `file` was opened from; a Hugging Face language model reads `config.json` beside it.
     public static func load(
-        file: any WeightFile, description: NetworkDescription, threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        file: any WeightFile, description: NetworkDescription, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        path: String? = nil
     ) throws(NetworkError) -> any NeuralNetwork {
         switch description {
         case .mlp(let mlp):
@@ -14,7 +17,7 @@ public enum NetworkLoader {
         case .transformer(let source):
             return try TransformerNetwork(file: file, config: try config(source, file: file), threads: threads)
         case .languageModel(let lm):
-            let config = try LanguageModels.config(for: file, at: nil, inline: lm.config, architecture: lm.architecture)
+            let config = try LanguageModels.config(for: file, at: path, inline: lm.config, architecture: lm.architecture)
             return try LanguageModels.load(file: file, config: config, threads: threads)
         }
     }
@@ -26,11 +29,7 @@ public enum NetworkLoader {
     ) throws(NetworkError) -> any NeuralNetwork {
         let file: any WeightFile
         do { file = try WeightFiles.open(path) } catch { throw .weightFile(error) }
-        if case .languageModel(let lm) = description {
-            let config = try LanguageModels.config(for: file, at: path, inline: lm.config, architecture: lm.architecture)
-            return try LanguageModels.load(file: file, config: config, threads: threads)
-        }
-        return try load(file: file, description: description, threads: threads)
+        return try load(file: file, description: description, threads: threads, path: path)
     }
 
     /// The transformer configuration `source` names: inline, or from the file's metadata.

@@ -19,7 +19,7 @@ func loadNetwork(model: String, network: String, threads: Int) throws(ExitCode) 
         try NetworkLoader.description(network)
     }
     let net = try reportingFailures(path: model) { () throws(NetworkError) in
-        try NetworkLoader.load(file: weights, description: description, threads: threads)
+        try NetworkLoader.load(file: weights, description: description, threads: threads, path: model)
     }
     return LoadedNetwork(network: attachingTokenizer(net, file: weights, model: model), file: weights, description: description)
 }

@@ -67,9 +67,9 @@ struct Run: ParsableCommand {
                 network, activation: OpKind(rawValue: activation)!, outputActivation: OpKind(rawValue: outputActivation)!)
         }
         let net = try reportingFailures(path: model) { () throws(NetworkError) in
-            try NetworkLoader.load(file: weights, description: description, threads: threads ?? System.coreCount)
+            try NetworkLoader.load(file: weights, description: description, threads: threads ?? System.coreCount, path: model)
         }
-        let kind: InputFile.Kind = net is TransformerNetwork ? .tokens : .features
+        let kind: InputFile.Kind = net is TransformerNetwork || net is any LanguageModel ? .tokens : .features
         let input = try reportingFailures(path: inputs) { () throws(NetworkError) in try InputFile.read(inputs, as: kind) }
         var interventions: [Intervention] = []
         if let intervene {
