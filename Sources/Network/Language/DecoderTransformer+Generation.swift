@@ -4,6 +4,9 @@ extension DecoderTransformer {
     /// run at full speed, few enough that the activations stay small.
     static let rowsPerPass = 512
 
+    /// The generated positions a sequence's KV cache has room for before it grows.
+    static let initialGenerationCapacity = 64
+
     func run(_ input: NetworkInput, capture: Set<String>, interventions: [Intervention]) throws(NetworkError) -> NetworkRun {
         for name in capture { try checkHook(name) }
         guard case .tokens(let ids, let batch, let seq) = input else {
@@ -83,7 +86,7 @@ extension DecoderTransformer {
     private func prepare(_ prompts: [[Int]], newTokens: Int, interventions: [Intervention]) throws(NetworkError) -> [Segment] {
         for (b, prompt) in prompts.enumerated() {
             guard !prompt.isEmpty else { throw .invalidInput(reason: "prompt \(b) is empty") }
-            guard prompt.count + newTokens <= config.contextLength else {
+            guard newTokens <= config.contextLength - prompt.count else {
                 throw .invalidInput(
                     reason:
                         "prompt \(b) has \(prompt.count) tokens; with \(newTokens) new tokens that exceeds the context length \(config.contextLength)"
@@ -126,7 +129,9 @@ extension DecoderTransformer {
                 }
                 hooks = HookContext(capture: [], interventions: mine)
             }
-            return Segment(tokens: prompt, cache: newCache(prompt.count + newTokens), hooks: hooks, total: prompt.count + newTokens)
+            // The cache grows as tokens are generated: a generation that stops early never pays for `newTokens`.
+            let capacity = prompt.count + min(newTokens, Self.initialGenerationCapacity)
+            return Segment(tokens: prompt, cache: newCache(capacity), hooks: hooks, total: prompt.count + newTokens)
         }
     }
 

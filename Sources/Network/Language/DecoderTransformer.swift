@@ -141,7 +141,7 @@ struct DecoderTransformer: NeuralNetwork {
         for segment in segments {
             offsets.append(tokens.count)
             starts.append(segment.cache.length)
-            precondition(segment.cache.length + segment.tokens.count <= segment.cache.capacity, "KV cache overflow")
+            segment.cache.reserve(segment.tokens.count)
             for (i, token) in segment.tokens.enumerated() {
                 tokens.append(token)
                 positions.append(segment.cache.length + i)

@@ -127,6 +127,8 @@ struct DecoderTensorReader {
 extension DecoderTransformer {
     /// Loads every weight of `config` from `file`, converted to Float32 once.
     init(file: any WeightFile, config: LanguageModelConfig, threads: Int) throws(NetworkError) {
+        // A configuration built in code is checked as one read from a file is, before any size is used.
+        try config.validate(source: "the language-model configuration")
         let c = config
         guard let names = DecoderTensorNames.detect(file, architecture: c.architecture) else {
             let expected = c.architecture == .gpt2 ? "wte.weight or token_embd.weight" : "embed_tokens.weight or token_embd.weight"

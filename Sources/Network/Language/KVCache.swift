@@ -1,23 +1,26 @@
 /// The keys and values one sequence has produced so far, for every layer: what lets each new token of
 /// a continuation cost one position's work.
 ///
-/// Keys are stored after RoPE. Layout per layer: `[capacity, kvHeads·dHead]`, row-major.
+/// Keys are stored after RoPE. Layout per layer: `[capacity, kvHeads·dHead]`, row-major. The cache grows
+/// (doubling) as positions are added, so a long `maxNewTokens` costs memory only for the tokens actually
+/// generated.
 final class KVCache: @unchecked Sendable {
     let layers: Int
-    let capacity: Int
+    /// Positions the cache holds without growing.
+    private(set) var capacity: Int
     let width: Int
     /// Positions filled (the same in every layer once a forward pass completes).
     var length = 0
-    private let keys: UnsafeMutablePointer<Float>
-    private let values: UnsafeMutablePointer<Float>
+    private var keys: UnsafeMutablePointer<Float>
+    private var values: UnsafeMutablePointer<Float>
 
-    /// An empty cache for up to `capacity` positions.
+    /// An empty cache with room for `capacity` positions before it grows.
     /// - Complexity: O(layers × capacity × width) memory, allocated uninitialised.
     init(layers: Int, capacity: Int, width: Int) {
         self.layers = layers
-        self.capacity = capacity
+        self.capacity = max(1, capacity)
         self.width = width
-        let count = max(1, layers * capacity * width)
+        let count = max(1, layers * self.capacity * width)
         keys = .allocate(capacity: count)
         values = .allocate(capacity: count)
     }
@@ -25,6 +28,27 @@ final class KVCache: @unchecked Sendable {
     deinit {
         keys.deallocate()
         values.deallocate()
+    }
+
+    /// Makes room for `count` more positions after `length`, growing the cache (at least doubling it) when
+    /// needed; the pointers `keys(_:)` and `values(_:)` gave before may then be stale.
+    /// - Complexity: O(layers × length × width) when it grows, O(1) otherwise.
+    func reserve(_ count: Int) {
+        let needed = length + count
+        guard needed > capacity else { return }
+        let grown = max(needed, 2 * capacity)
+        let total = max(1, layers * grown * width)
+        let newKeys = UnsafeMutablePointer<Float>.allocate(capacity: total)
+        let newValues = UnsafeMutablePointer<Float>.allocate(capacity: total)
+        for layer in 0..<layers {
+            (newKeys + layer * grown * width).update(from: keys + layer * capacity * width, count: length * width)
+            (newValues + layer * grown * width).update(from: values + layer * capacity * width, count: length * width)
+        }
+        keys.deallocate()
+        values.deallocate()
+        keys = newKeys
+        values = newValues
+        capacity = grown
     }
 
     /// Layer `layer`'s keys, `[capacity, width]`.

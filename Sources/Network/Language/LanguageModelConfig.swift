@@ -64,13 +64,21 @@ public struct LanguageModelConfig: Sendable, Equatable {
         self.ropeScaling = ropeScaling
     }
 
+    /// The largest value a size of the configuration may take (layers, widths, heads, vocabulary, context):
+    /// far beyond any real model, and small enough that the product of two sizes cannot overflow.
+    public static let maximumSize = 1 << 30
+
     /// Checks the values fit together (heads divide evenly, RoPE's dimension is even, …).
     func validate(source: String) throws(NetworkError) {
         for (name, value) in [
             ("layers", layers), ("d_model", dModel), ("heads", heads), ("kv_heads", kvHeads), ("d_head", dHead),
             ("d_mlp", dMLP), ("vocabulary size", vocabularySize), ("context length", contextLength),
-        ] where value < 1 {
-            throw .invalidDescription(path: source, reason: "\(name) must be at least 1, found \(value)")
+        ] {
+            if value < 1 { throw .invalidDescription(path: source, reason: "\(name) must be at least 1, found \(value)") }
+            if value > Self.maximumSize {
+                throw .invalidDescription(
+                    path: source, reason: "\(name) must be at most \(Self.maximumSize) (2^30), found \(value)")
+            }
         }
         guard heads % kvHeads == 0 else {
             throw .invalidDescription(
@@ -82,7 +90,27 @@ public struct LanguageModelConfig: Sendable, Equatable {
         if architecture == .gpt2, heads * dHead != dModel {
             throw .invalidDescription(path: source, reason: "GPT-2 needs n_embd = n_head × d_head")
         }
-        guard normEps > 0 else { throw .invalidDescription(path: source, reason: "the norm epsilon must be positive") }
+        guard normEps > 0, normEps.isFinite else {
+            throw .invalidDescription(path: source, reason: "the norm epsilon must be positive and finite")
+        }
+        if architecture.isLlamaFamily {
+            guard ropeBase > 0, ropeBase.isFinite else {
+                throw .invalidDescription(path: source, reason: "RoPE's base θ must be positive and finite, found \(ropeBase)")
+            }
+            switch ropeScaling {
+            case .none: break
+            case .linear(let factor):
+                guard factor > 0, factor.isFinite else {
+                    throw .invalidDescription(
+                        path: source, reason: "the linear RoPE scaling factor must be positive, found \(factor)")
+                }
+            case .llama3(let factor, let low, let high, _):
+                guard factor > 0, factor.isFinite, low > 0, high > low, high.isFinite else {
+                    throw .invalidDescription(
+                        path: source, reason: "llama3 RoPE scaling needs factor > 0 and 0 < low_freq_factor < high_freq_factor")
+                }
+            }
+        }
     }
 
     // MARK: GGUF
@@ -99,16 +127,23 @@ public struct LanguageModelConfig: Sendable, Equatable {
                 reason: "unsupported architecture \"\(name)\" (Retort runs: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))"
             )
         }
-        func int(_ key: String) -> Int? { file.value(forKey: "\(name).\(key)")?.intValue }
+        // Sizes beyond `maximumSize` (or negative) are refused before any arithmetic on them.
+        func int(_ key: String) throws(NetworkError) -> Int? {
+            guard let v = file.value(forKey: "\(name).\(key)")?.intValue else { return nil }
+            guard (0...Self.maximumSize).contains(v) else {
+                throw .invalidDescription(path: "\(name).\(key)", reason: "\(v) is outside 0…\(Self.maximumSize) (2^30)")
+            }
+            return v
+        }
         func required(_ key: String) throws(NetworkError) -> Int {
-            guard let v = int(key) else {
+            guard let v = try int(key) else {
                 throw .invalidDescription(path: "\(name).\(key)", reason: "missing from the GGUF metadata")
             }
             return v
         }
         let dModel = try required("embedding_length")
         let heads = try required("attention.head_count")
-        var vocabulary = int("vocab_size")
+        var vocabulary = try int("vocab_size")
         if vocabulary == nil { vocabulary = file.info(named: "token_embd.weight")?.shape.first }
         if vocabulary == nil { vocabulary = file.value(forKey: "tokenizer.ggml.tokens")?.arrayValue?.count }
         let epsKey = architecture == .gpt2 ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon"
@@ -122,16 +157,16 @@ public struct LanguageModelConfig: Sendable, Equatable {
             }
             scaling = .linear(factor: factor)
         }
-        let dHead = int("attention.key_length") ?? dModel / heads
-        if let rotary = int("rope.dimension_count"), architecture.isLlamaFamily, rotary != dHead {
+        let dHead = try int("attention.key_length") ?? (heads > 0 ? dModel / heads : 0)
+        if let rotary = try int("rope.dimension_count"), architecture.isLlamaFamily, rotary != dHead {
             throw .invalidDescription(
                 path: "\(name).rope.dimension_count",
                 reason: "partial rotary embeddings (\(rotary) of \(dHead) dimensions) are not supported")
         }
         self.init(
             architecture: architecture, layers: try required("block_count"), dModel: dModel, heads: heads,
-            kvHeads: int("attention.head_count_kv") ?? heads, dHead: dHead,
-            dMLP: int("feed_forward_length") ?? 4 * dModel, vocabularySize: vocabulary ?? 0,
+            kvHeads: try int("attention.head_count_kv") ?? heads, dHead: dHead,
+            dMLP: try int("feed_forward_length") ?? 4 * dModel, vocabularySize: vocabulary ?? 0,
             contextLength: try required("context_length"), normEps: Float(eps),
             ropeBase: file.value(forKey: "\(name).rope.freq_base")?.doubleValue ?? 10000, ropeScaling: scaling)
         try validate(source: "the GGUF metadata")
@@ -165,10 +200,16 @@ public struct LanguageModelConfig: Sendable, Equatable {
         guard let architecture else {
             throw .invalidDescription(path: path("model_type"), reason: "missing, and no architecture was given")
         }
-        func required(_ key: String) throws(NetworkError) -> Int {
-            guard let v = try object.integer(key, minimum: 1) else {
-                throw .invalidDescription(path: path(key), reason: "missing")
+        // Sizes beyond `maximumSize` are refused before any arithmetic on them.
+        func optional(_ key: String) throws(NetworkError) -> Int? {
+            guard let v = try object.integer(key, minimum: 1) else { return nil }
+            guard v <= Self.maximumSize else {
+                throw .invalidDescription(path: path(key), reason: "\(v) is more than \(Self.maximumSize) (2^30)")
             }
+            return v
+        }
+        func required(_ key: String) throws(NetworkError) -> Int {
+            guard let v = try optional(key) else { throw .invalidDescription(path: path(key), reason: "missing") }
             return v
         }
         if architecture == .gpt2 {
@@ -187,7 +228,7 @@ public struct LanguageModelConfig: Sendable, Equatable {
             }
             self.init(
                 architecture: .gpt2, layers: try required("n_layer"), dModel: dModel, heads: try required("n_head"),
-                dMLP: try object.integer("n_inner", minimum: 1) ?? 4 * dModel, vocabularySize: try required("vocab_size"),
+                dMLP: try optional("n_inner") ?? 4 * dModel, vocabularySize: try required("vocab_size"),
                 contextLength: try required("n_positions"), normEps: Float(try object.double("layer_norm_epsilon") ?? 1e-5))
         } else {
             if let act = try object.string("hidden_act"), act != "silu" {
@@ -220,8 +261,8 @@ public struct LanguageModelConfig: Sendable, Equatable {
             let heads = try required("num_attention_heads")
             self.init(
                 architecture: architecture, layers: try required("num_hidden_layers"), dModel: dModel, heads: heads,
-                kvHeads: try object.integer("num_key_value_heads", minimum: 1) ?? heads,
-                dHead: try object.integer("head_dim", minimum: 1) ?? dModel / heads,
+                kvHeads: try optional("num_key_value_heads") ?? heads,
+                dHead: try optional("head_dim") ?? dModel / heads,
                 dMLP: try required("intermediate_size"), vocabularySize: try required("vocab_size"),
                 contextLength: try required("max_position_embeddings"),
                 normEps: Float(try object.double("rms_norm_eps") ?? 1e-6), ropeBase: theta ?? 10000, ropeScaling: scaling)

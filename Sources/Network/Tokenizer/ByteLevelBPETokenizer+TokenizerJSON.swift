@@ -38,19 +38,28 @@ extension ByteLevelBPETokenizer {
     ///   merge naming an unknown token, duplicate tokens or ids, ids out of range.
     /// - Complexity: O(size of the document).
     public init(tokenizerJSON bytes: [UInt8], config: [UInt8]? = nil) throws(NetworkError) {
+        let configReader: JSONObjectReader?
+        do throws(NetworkError) {
+            configReader = try config.map { bytes throws(NetworkError) in
+                try JSONObjectReader(JSONValue.parseDescription(bytes, what: "tokenizer_config.json"), path: "")
+            }
+        } catch {
+            throw Self.naming("tokenizer_config.json", error)
+        }
         do throws(NetworkError) {
             let root = try JSONObjectReader(JSONValue.parseDescription(bytes, what: "tokenizer.json"), path: "")
-            try self.init(
-                root: root,
-                config: try config.map { bytes throws(NetworkError) in
-                    try JSONObjectReader(JSONValue.parseDescription(bytes, what: "tokenizer_config.json"), path: "")
-                })
+            try self.init(root: root, config: configReader)
         } catch {
-            if case .invalidDescription(let path, let reason) = error {
-                throw .unsupportedTokenizer(reason: path.isEmpty ? reason : "tokenizer.json at \(path): \(reason)")
-            }
-            throw error
+            throw Self.naming("tokenizer.json", error)
         }
+    }
+
+    /// A description error at a JSON path of `file` as an `unsupportedTokenizer` naming the file and path.
+    private static func naming(_ file: String, _ error: NetworkError) -> NetworkError {
+        if case .invalidDescription(let path, let reason) = error {
+            return .unsupportedTokenizer(reason: path.isEmpty ? reason : "\(file) at \(path): \(reason)")
+        }
+        return error
     }
 
     private init(root: JSONObjectReader, config: JSONObjectReader?) throws(NetworkError) {
@@ -120,7 +129,8 @@ extension ByteLevelBPETokenizer {
         }
         let count = (byID.keys.max() ?? -1) + 1
         var tokens: [String] = []
-        tokens.reserveCapacity(count)
+        // Not `count`: one id near the limit must not reserve room for 2^24 tokens before the gap is found.
+        tokens.reserveCapacity(byID.count)
         for id in 0..<count {
             guard let token = byID[id] else { throw unsupported("model.vocab", "no token has id \(id)") }
             tokens.append(token)
@@ -168,9 +178,13 @@ extension ByteLevelBPETokenizer {
         var eos: Int?
         var addsBOS = templateBOS != nil
         if let config {
-            if let name = try tokenName(config, "bos_token") { bos = try id(of: name, "tokenizer_config.json bos_token") }
-            eos = try id(of: try tokenName(config, "eos_token"), "tokenizer_config.json eos_token")
-            if let flag = try config.bool("add_bos_token") { addsBOS = flag }
+            do throws(NetworkError) {
+                if let name = try tokenName(config, "bos_token") { bos = try id(of: name, "tokenizer_config.json bos_token") }
+                eos = try id(of: try tokenName(config, "eos_token"), "tokenizer_config.json eos_token")
+                if let flag = try config.bool("add_bos_token") { addsBOS = flag }
+            } catch {
+                throw Self.naming("tokenizer_config.json", error)
+            }
         }
         let unknown = try id(of: try model.string("unk_token"), "tokenizer.json model.unk_token")
 

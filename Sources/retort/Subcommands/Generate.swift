@@ -49,7 +49,7 @@ struct Generate: ParsableCommand {
             throw ExitCode.failure
         }
         let ids = prompts.map { tokenizer.promptIDs($0) }
-        for (prompt, promptIDs) in zip(prompts, ids) where promptIDs.count + maxNewTokens > language.contextLength {
+        for (prompt, promptIDs) in zip(prompts, ids) where maxNewTokens > language.contextLength - promptIDs.count {
             printError(
                 "the prompt \(JSONWriter.quoted(prompt)) is \(promptIDs.count) tokens; with --max-new-tokens \(maxNewTokens) "
                     + "it exceeds the model's context of \(language.contextLength)")
