@@ -34,8 +34,8 @@ struct TaskParser {
                 // A token sequence is one integer variable per position: name[0], name[1], …
                 let length = try v.requiredInteger("length", minimum: 1)
                 let min = try v.integer("min") ?? 0, max = try v.requiredInteger("max")
-                guard min <= max, min >= 0 else {
-                    throw .invalidDescription(path: v.path, reason: "token ids need 0 <= min <= max")
+                guard min <= max, min >= 0, max <= Self.valueLimit.upperBound else {
+                    throw .invalidDescription(path: v.path, reason: "token ids need 0 <= min <= max <= 2^40")
                 }
                 guard length <= 64 else { throw .invalidDescription(path: v.subpath("length"), reason: "at most 64 positions") }
                 for position in 0..<length {
@@ -196,11 +196,14 @@ struct TaskParser {
                 throw .invalidDescription(
                     path: d.path, reason: "argmax needs \"classes\" (class → value) or \"outputs\" (the class count)")
             }
+            guard count <= 1 << 24 else {
+                throw .invalidDescription(path: d.subpath("outputs"), reason: "at most 2^24 classes, found \(count)")
+            }
             return (.argmax(classes: nil, position: position), Array(0..<count))
         case "regression":
             try d.rejectUnknownKeys(allowed: ["kind", "unit", "min", "max"])
             let min = try d.requiredInteger("min"), max = try d.requiredInteger("max")
-            guard min <= max, max - min < 1 << 24 else {
+            guard min <= max, !max.subtractingReportingOverflow(min).overflow, max - min < 1 << 24 else {
                 throw .invalidDescription(path: d.path, reason: "a regression output needs min <= max (at most 2^24 values)")
             }
             return (.regression(unit: try d.integer("unit", minimum: 0) ?? 0, min: min, max: max), Array(min...max))
@@ -217,11 +220,14 @@ struct TaskParser {
                 throw .invalidDescription(path: d.subpath("max_new_tokens"), reason: "at most \(Self.maxNewTokens)")
             }
             let min = try d.integer("min") ?? 0
+            guard Self.valueLimit.contains(min) else {
+                throw .invalidDescription(path: d.subpath("min"), reason: "\(min) is outside ±2^40")
+            }
             // By default every number of up to `max_new_tokens` digits (one digit per token), within the alphabet's bound.
             var defaultMax = 1
             for _ in 0..<tokens where defaultMax <= 1 << 24 { defaultMax *= 10 }
             let max = try d.integer("max") ?? Swift.min(defaultMax - 1, min + (1 << 24) - 1)
-            guard min <= max, max - min < 1 << 24, Self.valueLimit.contains(min), Self.valueLimit.contains(max) else {
+            guard Self.valueLimit.contains(max), min <= max, max - min < 1 << 24 else {
                 throw .invalidDescription(
                     path: d.path, reason: "a generate decoder needs min <= max (at most 2^24 values, within ±2^40)")
             }
@@ -271,7 +277,9 @@ struct TaskParser {
         do {
             expression = try ProgramExpression(text: text, variables: variables.map(\.name), digitBase: digitBase)
         } catch {
-            throw .invalidDescription(path: r.subpath("where"), reason: "\(error) in \"\(text)\"")
+            // A long condition is quoted by its start only, so the error stays a readable line.
+            let shown = text.count > 120 ? String(text.prefix(120)) + "…" : text
+            throw .invalidDescription(path: r.subpath("where"), reason: "\(error) in \"\(shown)\"")
         }
         let base = try parseRegionForm(r, variables: variables, filtered: true)
         return .filtered(base, RegionPredicate(text: text, expression: expression))

@@ -17,7 +17,11 @@ extension ProgramExpression {
     /// `ProgramExpression` with its usual total semantics: `x > y` is `y < x`, `x >= y` is `y <= x`,
     /// `x != y` is `(x = y) = 0`, `not x` is `x = 0`, `x and y` is `if x then (if y then 1 else 0) else 0`,
     /// `x or y` is `if x then 1 else (if y then 1 else 0)`, `-x` is `0 - x` (a literal `-3` stays a constant).
-    /// - Throws: `ProgramTextError` naming the first character that does not fit, or an unknown name.
+    /// Expressions nest at most `maximumTextNesting` levels (parentheses, `if`, `not`, unary minus, function
+    /// arguments) and have at most `maximumTextNodes` nodes after the rewrites, so that reading, evaluating and
+    /// releasing one never recurses deeply enough to overflow the stack.
+    /// - Throws: `ProgramTextError` naming the first character that does not fit, or an unknown name, or where
+    ///   the expression grows past those limits.
     /// - Complexity: O(length of the text)
     public init(text: String, variables: [String], digitBase: Int) throws(ProgramTextError) {
         var parser = InfixParser(text: text, variables: variables, digitBase: max(digitBase, 2))
@@ -27,6 +31,12 @@ extension ProgramExpression {
         }
         self = expression
     }
+
+    /// The deepest nesting the infix reader accepts.
+    public static let maximumTextNesting = 64
+
+    /// The most nodes an expression read from infix text may have.
+    public static let maximumTextNodes = 2_000
 }
 
 /// A recursive-descent reader of the infix form.
@@ -43,6 +53,10 @@ private struct InfixParser {
     private let digitBase: Int
     private let length: Int
     private var lexError: ProgramTextError?
+    /// How deeply the reader has descended (parentheses, `if`, `not`, unary minus, function arguments).
+    private var nesting = 0
+    /// The nodes built so far, the rewrites' included.
+    private var nodes = 0
 
     init(text: String, variables: [String], digitBase: Int) {
         self.variables = variables
@@ -111,14 +125,35 @@ private struct InfixParser {
 
     private static let keywords: Set<String> = ["if", "then", "else", "and", "or", "not", "div", "mod", "min", "max"]
 
+    /// Counts `count` new nodes, refusing an expression that grows past `maximumTextNodes`.
+    private mutating func grow(_ count: Int, at start: Int) throws(ProgramTextError) {
+        nodes += count
+        guard nodes <= ProgramExpression.maximumTextNodes else {
+            throw ProgramTextError(
+                position: start, reason: "the expression has more than \(ProgramExpression.maximumTextNodes) nodes")
+        }
+    }
+
+    /// Enters one more level of nesting, refusing to go deeper than `maximumTextNesting`.
+    private mutating func descend(at start: Int) throws(ProgramTextError) {
+        nesting += 1
+        guard nesting <= ProgramExpression.maximumTextNesting else {
+            throw ProgramTextError(
+                position: start, reason: "the expression nests deeper than \(ProgramExpression.maximumTextNesting) levels")
+        }
+    }
+
     mutating func parseExpression() throws(ProgramTextError) -> ProgramExpression {
         if let lexError { throw lexError }
+        try descend(at: position)
+        defer { nesting -= 1 }
         if take(.name("if")) {
             let condition = try parseExpression()
             try expect(.name("then"), "\"then\"")
             let yes = try parseExpression()
             try expect(.name("else"), "\"else\"")
             let no = try parseExpression()
+            try grow(1, at: position)
             return .conditional(condition, yes, no)
         }
         return try parseOr()
@@ -128,6 +163,7 @@ private struct InfixParser {
         var left = try parseAnd()
         while take(.name("or")) {
             let right = try parseAnd()
+            try grow(5, at: position)
             left = .conditional(left, .constant(1), .conditional(right, .constant(1), .constant(0)))
         }
         return left
@@ -137,13 +173,21 @@ private struct InfixParser {
         var left = try parseNot()
         while take(.name("and")) {
             let right = try parseNot()
+            try grow(5, at: position)
             left = .conditional(left, .conditional(right, .constant(1), .constant(0)), .constant(0))
         }
         return left
     }
 
     private mutating func parseNot() throws(ProgramTextError) -> ProgramExpression {
-        if take(.name("not")) { return .binary(.equal, try parseNot(), .constant(0)) }
+        let start = position
+        if take(.name("not")) {
+            try descend(at: start)
+            defer { nesting -= 1 }
+            let operand = try parseNot()
+            try grow(2, at: start)
+            return .binary(.equal, operand, .constant(0))
+        }
         return try parseComparison()
     }
 
@@ -154,6 +198,7 @@ private struct InfixParser {
         }
         next += 1
         let right = try parseAdditive()
+        try grow(op == "!=" || op == "≠" ? 3 : 1, at: position)
         if case .symbol(let again) = peek, ["<", "<=", "≤", ">", ">=", "≥", "=", "==", "!=", "≠"].contains(again) {
             throw ProgramTextError(position: position, reason: "comparisons do not chain: join them with \"and\"")
         }
@@ -177,6 +222,7 @@ private struct InfixParser {
             } else {
                 return left
             }
+            try grow(1, at: position)
         }
     }
 
@@ -192,6 +238,7 @@ private struct InfixParser {
             } else {
                 return left
             }
+            try grow(1, at: position)
         }
     }
 
@@ -203,9 +250,14 @@ private struct InfixParser {
             guard let value = Int("-" + digits) else {
                 throw ProgramTextError(position: start, reason: "-\(digits) does not fit a 64-bit integer")
             }
+            try grow(1, at: start)
             return .constant(value)
         }
-        return .binary(.subtract, .constant(0), try parseUnary())
+        try descend(at: start)
+        defer { nesting -= 1 }
+        let operand = try parseUnary()
+        try grow(2, at: start)
+        return .binary(.subtract, .constant(0), operand)
     }
 
     private mutating func parsePrimary() throws(ProgramTextError) -> ProgramExpression {
@@ -216,6 +268,7 @@ private struct InfixParser {
             guard let value = Int(digits) else {
                 throw ProgramTextError(position: start, reason: "\(digits) does not fit a 64-bit integer")
             }
+            try grow(1, at: start)
             return .constant(value)
         case .symbol("("):
             next += 1
@@ -231,6 +284,7 @@ private struct InfixParser {
                     try expect(.symbol(","), "\",\" between \(name)'s two operands")
                     let y = try parseExpression()
                     try expect(.symbol(")"), "\")\"")
+                    try grow(1, at: start)
                     return .binary(name == "min" ? .minimum : .maximum, x, y)
                 }
                 if name.hasPrefix("digit"), let place = Int(name.dropFirst(5)) {
@@ -240,10 +294,14 @@ private struct InfixParser {
                     next += 1
                     let x = try parseExpression()
                     try expect(.symbol(")"), "\")\"")
+                    try grow(1, at: start)
                     return .digit(place: place, base: digitBase, x)
                 }
             }
-            if let index = variables.firstIndex(of: name) { return .variable(index) }
+            if let index = variables.firstIndex(of: name) {
+                try grow(1, at: start)
+                return .variable(index)
+            }
             if Self.keywords.contains(name) {
                 throw ProgramTextError(position: start, reason: "unexpected \"\(name)\"")
             }
