@@ -4,7 +4,8 @@
 // see a libFuzzer entry point. Build and run with scripts/fuzz.sh.
 import PackageDescription
 
-let targets = ["safetensors", "npz", "stz", "gguf", "pytorch", "pickle"]
+let readers = ["safetensors", "npz", "stz", "gguf", "pytorch", "pickle"]
+let descriptions = ["network", "task", "surrogate", "intervention"]
 
 let package = Package(
     name: "RetortFuzz",
@@ -15,10 +16,19 @@ let package = Package(
             dependencies: [.product(name: "WeightFiles", package: "Retort")],
             path: "Sources/FuzzSupport")
     ]
-        + targets.map { name in
+        + readers.map { name in
             .executableTarget(
                 name: "fuzz-\(name)",
                 dependencies: ["FuzzSupport", .product(name: "WeightFiles", package: "Retort")],
+                path: "Sources/fuzz-\(name)")
+        }
+        + descriptions.map { name in
+            .executableTarget(
+                name: "fuzz-\(name)",
+                dependencies: [
+                    "FuzzSupport", .product(name: "Network", package: "Retort"),
+                    .product(name: "Distillation", package: "Retort"),
+                ],
                 path: "Sources/fuzz-\(name)")
         }
 )

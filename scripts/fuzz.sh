@@ -2,11 +2,14 @@
 # Coverage-guided fuzzing of the weight-file readers (libFuzzer + AddressSanitizer).
 #
 #   scripts/fuzz.sh [--seconds N] [--replay] [TARGET …]
+#   scripts/fuzz.sh TARGET SECONDS
 #
-# TARGET is one of the Fuzz package's targets (safetensors npz stz gguf pytorch pickle; all by
-# default). Each target starts from the golden vectors of its format (formats/vectors) plus the
-# inputs that once broke a reader (Fuzz/regressions/TARGET). --seconds N fuzzes each target for N
-# seconds (default 60); a crash is saved under Fuzz/findings/TARGET and the script exits 1.
+# TARGET is one of the Fuzz package's targets: the weight-file readers (safetensors npz stz gguf
+# pytorch pickle) and the JSON inputs (network task surrogate intervention); all by default. Each
+# target starts from the files of its kind in formats/vectors (and the tests' fixtures) plus the
+# inputs that once broke it (Fuzz/regressions/TARGET). --seconds N fuzzes each target for N
+# seconds (default 60); a crash, a timeout (30 s) or an allocation over 4 GB is saved under
+# Fuzz/findings/TARGET and the script exits 1.
 # --replay only runs every seed and regression input once (deterministic: what CI runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +23,11 @@ while [ $# -gt 0 ]; do
     --seconds) seconds=$2; shift 2 ;;
     --replay) replay=1; shift ;;
     -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    [0-9]*) seconds=$1; shift ;;
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors npz stz gguf pytorch pickle)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npz stz gguf pytorch pickle network task surrogate intervention)
 
 # SwiftPM links with gold, which crashes on libFuzzer's objects; the toolchain's lld links them.
 swiftc_path=$(readlink -f "$(command -v swiftc)")
@@ -44,14 +48,33 @@ seeds() {
     gguf) find "$v"/gguf "$v"/foreign "$v"/networks -name "*.gguf" 2>/dev/null ;;
     pytorch) find "$v"/pytorch -type f ! -name "*.json" 2>/dev/null; find "$v"/networks "$v"/foreign -name "*.pt" -o -name "*.bin" 2>/dev/null ;;
     pickle) find "$v"/pytorch -name '*.pkl' 2>/dev/null ;;
+    network) find "$v"/networks -name network.json -o -name config.json 2>/dev/null ;;
+    task) find "$v"/networks "$v"/tasks -name 'task*.json' -o -name 'smollm2_addition.json' 2>/dev/null ;;
+    surrogate) grep -rl --include='*.json' retort_surrogate "$v" "$root"/Tests 2>/dev/null ;;
+    intervention) find "$v"/networks -name 'interventions.json' 2>/dev/null ;;
   esac
 }
+
+# LeakSanitizer is off: Swift keeps enum case tags in a pointer's spare bits, so an indirect
+# enum's boxes (program expressions) look unreachable to it and every run would "leak".
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 
 status=0
 for t in "${targets[@]}"; do
   [ -x "$bin/fuzz-$t" ] || { echo "fuzz.sh: no target $t" >&2; exit 64; }
   corpus=$(mktemp -d)
-  seeds "$t" | while read -r f; do [ -f "$f" ] && cp "$f" "$corpus/"; done
+  # Distinct names: many seeds share a base name (network.json, task.json).
+  seeds "$t" | while read -r f; do
+    [ -f "$f" ] && cp "$f" "$corpus/$(printf '%s' "$f" | md5sum | cut -c1-8)-$(basename "$f")"
+  done
+  # Surrogate seeds: every family, as the bundled example's distill writes them (release retort).
+  if [ "$t" = surrogate ] && [ -x "$root/.build/release/retort" ]; then
+    "$root/.build/release/retort" distill --out "$corpus/example" --surrogates table tree rule_set program >/dev/null 2>&1 || true
+    for f in "$corpus"/example/*.json; do
+      [ "$(basename "$f")" = report.json ] || cp "$f" "$corpus/example-$(basename "$f")"
+    done
+    rm -rf "$corpus/example"
+  fi
   # .stz seeds are made from the safetensors vectors by the release retort, when it is built.
   if [ "$t" = stz ] && [ -x "$root/.build/release/retort" ]; then
     for f in "$root"/formats/vectors/safetensors/*.safetensors; do
