@@ -7,44 +7,6 @@ import WeightFiles
 // Hostile language-model configurations and generation requests: each gets a NetworkError naming the
 // problem, never a trap (division by zero, arithmetic overflow) or an allocation sized by a hostile number.
 
-/// A GGUF file with no tensors and the given metadata (strings, UInt32, UInt64, Int32, Float).
-private func ggufMetadata(_ entries: [(String, Any)]) throws -> GGUFFile {
-    var bytes: [UInt8] = []
-    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    func string(_ s: String) {
-        u64(UInt64(s.utf8.count))
-        bytes.append(contentsOf: s.utf8)
-    }
-    bytes.append(contentsOf: Array("GGUF".utf8))
-    u32(3)
-    u64(0)
-    u64(UInt64(entries.count))
-    for (key, value) in entries {
-        string(key)
-        switch value {
-        case let text as String:
-            u32(8)
-            string(text)
-        case let number as UInt32:
-            u32(4)
-            u32(number)
-        case let number as Int32:
-            u32(5)
-            u32(UInt32(bitPattern: number))
-        case let number as UInt64:
-            u32(10)
-            u64(number)
-        case let number as Float:
-            u32(6)
-            u32(number.bitPattern)
-        default: fatalError("unsupported test value \(value)")
-        }
-    }
-    while bytes.count % 32 != 0 { bytes.append(0) }
-    return try GGUFFile(storage: ByteStorage(copying: bytes))
-}
-
 /// A tiny llama configuration's metadata with `changes` applied (keys without the `llama.` prefix).
 private func llamaMetadata(_ changes: [(String, Any)], architecture: String = "llama") -> [(String, Any)] {
     var entries: [(String, Any)] = [
@@ -59,7 +21,7 @@ private func llamaMetadata(_ changes: [(String, Any)], architecture: String = "l
 }
 
 private func ggufConfigError(_ changes: [(String, Any)], architecture: String = "llama") throws -> String? {
-    let file = try ggufMetadata(llamaMetadata(changes, architecture: architecture))
+    let file = try ggufWithMetadata(llamaMetadata(changes, architecture: architecture))
     return networkError { _ = try LanguageModelConfig(gguf: file) }?.description
 }
 

@@ -349,48 +349,6 @@ private func tokenizerJSON(model: [String: String] = [:], top: [String: String] 
 
 // MARK: - GGUF metadata
 
-/// A GGUF file with no tensors and the given metadata (strings, string arrays, integer arrays, integers, bools).
-private func gguf(_ entries: [(String, Any)]) throws -> GGUFFile {
-    var bytes: [UInt8] = []
-    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    func string(_ s: String) {
-        u64(UInt64(s.utf8.count))
-        bytes.append(contentsOf: s.utf8)
-    }
-    bytes.append(contentsOf: Array("GGUF".utf8))
-    u32(3)
-    u64(0)
-    u64(UInt64(entries.count))
-    for (key, value) in entries {
-        string(key)
-        switch value {
-        case let text as String:
-            u32(8)
-            string(text)
-        case let texts as [String]:
-            u32(9)
-            u32(8)
-            u64(UInt64(texts.count))
-            texts.forEach(string)
-        case let numbers as [Int32]:
-            u32(9)
-            u32(5)
-            u64(UInt64(numbers.count))
-            numbers.forEach { u32(UInt32(bitPattern: $0)) }
-        case let number as UInt32:
-            u32(4)
-            u32(number)
-        case let flag as Bool:
-            u32(7)
-            bytes.append(flag ? 1 : 0)
-        default: fatalError("unsupported test value \(value)")
-        }
-    }
-    while bytes.count % 32 != 0 { bytes.append(0) }
-    return try GGUFFile(storage: ByteStorage(copying: bytes))
-}
-
 private var ggufBasics: [(String, Any)] {
     [
         ("tokenizer.ggml.model", "gpt2"), ("tokenizer.ggml.pre", "smollm"),
@@ -406,7 +364,7 @@ private func replacing(_ key: String, with value: Any?) -> [(String, Any)] {
 }
 
 @Test func ggufMetadataLoads() throws {
-    let tokenizer = try ByteLevelBPETokenizer(gguf: gguf(ggufBasics))
+    let tokenizer = try ByteLevelBPETokenizer(gguf: ggufWithMetadata(ggufBasics))
     #expect(tokenizer.encode("<s>ab 1") == [0, 3, 5, 4])
     #expect(tokenizer.bosTokenID == 0 && tokenizer.addsBOS && tokenizer.eosTokenID == nil)
     #expect(tokenizer.addedTokens == [AddedToken(id: 0, content: "<s>")])
@@ -428,13 +386,13 @@ private func replacing(_ key: String, with value: Any?) -> [(String, Any)] {
         ("both id 1 and id 2", replacing("tokenizer.ggml.tokens", with: ["<s>", "a", "a", "ab", "1", "Ġ"])),
     ]
     for (expected, entries) in cases {
-        let file = try gguf(entries)
+        let file = try ggufWithMetadata(entries)
         let reason = tokenizerError { _ = try ByteLevelBPETokenizer(gguf: file) }
         #expect(reason?.contains(expected) == true, "\(expected): \(reason ?? "accepted")")
     }
     // An explicit pre-tokenizer stands in for a missing tokenizer.ggml.pre.
     #expect(
-        try ByteLevelBPETokenizer(gguf: gguf(replacing("tokenizer.ggml.pre", with: nil)), preTokenizer: .gpt2).preTokenizer
+        try ByteLevelBPETokenizer(gguf: ggufWithMetadata(replacing("tokenizer.ggml.pre", with: nil)), preTokenizer: .gpt2).preTokenizer
             == .gpt2)
 }
 
