@@ -5,7 +5,7 @@
 import PackageDescription
 
 let readers = ["safetensors", "npz", "stz", "gguf", "pytorch", "pickle"]
-let descriptions = ["network", "task", "surrogate", "intervention"]
+let descriptions = ["network", "task", "surrogate", "intervention", "tokenizer"]
 
 let package = Package(
     name: "RetortFuzz",

@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh TARGET SECONDS
 #
 # TARGET is one of the Fuzz package's targets: the weight-file readers (safetensors npz stz gguf
-# pytorch pickle) and the JSON inputs (network task surrogate intervention); all by default. Each
+# pytorch pickle) and the JSON inputs (network task surrogate intervention tokenizer); all by default. Each
 # target starts from the files of its kind in formats/vectors (and the tests' fixtures) plus the
 # inputs that once broke it (Fuzz/regressions/TARGET). --seconds N fuzzes each target for N
 # seconds (default 60); a crash, a timeout (30 s) or an allocation over 4 GB is saved under
@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors npz stz gguf pytorch pickle network task surrogate intervention)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors npz stz gguf pytorch pickle network task surrogate intervention tokenizer)
 
 # SwiftPM links with gold, which crashes on libFuzzer's objects; the toolchain's lld links them.
 swiftc_path=$(readlink -f "$(command -v swiftc)")
@@ -52,6 +52,7 @@ seeds() {
     task) find "$v"/networks "$v"/tasks -name 'task*.json' -o -name 'smollm2_addition.json' 2>/dev/null ;;
     surrogate) grep -rl --include='*.json' retort_surrogate "$v" "$root"/Tests 2>/dev/null ;;
     intervention) find "$v"/networks -name 'interventions.json' 2>/dev/null ;;
+    tokenizer) ls "$root"/Tests/NetworkTests/Fixtures/tokenizer/*_tokenizer.json "$v"/gguf/metadata.gguf 2>/dev/null ;;
   esac
 }
 

@@ -33,17 +33,6 @@ private func invalidTask(_ json: String) -> (path: String, reason: String)? {
     }
 }
 
-/// The thrown DistillationError, or nil.
-private func distillationError(_ body: () throws -> Void) -> DistillationError? {
-    do {
-        try body()
-        return nil
-    } catch let error as DistillationError {
-        return error
-    } catch {
-        return .invalidTask(path: "untyped", reason: "\(error)")
-    }
-}
 
 // MARK: Parsing
 

@@ -14,8 +14,8 @@ private let additionTask = #"""
      "regions": {"probe": {"sample": 60, "seed": 1}, "held_out": {"rest": true, "excluding": ["probe"]}}}
     """#
 
-/// The thrown DistillationError, or nil.
-private func distillationError(_ body: () throws -> Void) -> DistillationError? {
+/// The thrown DistillationError, or nil (shared by the task test files).
+func distillationError(_ body: () throws -> Void) -> DistillationError? {
     do {
         try body()
         return nil
