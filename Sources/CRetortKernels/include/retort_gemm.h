@@ -27,4 +27,21 @@ int retort_sgemm_isa(void);
 void retort_sgemm_with_isa(int isa, int transposed_b, size_t M, size_t N, size_t K, const float *A, size_t lda,
                            const float *B, size_t ldb, float *C, size_t ldc, int accumulate);
 
+/// Bytes per 32-element block of ggml type `type` (2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1, 8 Q8_0:
+/// ggml's type ids), or 0 for any other type.
+size_t retort_qblock_bytes(int type);
+
+/// Decodes `rows` rows of `cols` elements (a multiple of 32) of ggml type `type`, row r at
+/// src + r*row_bytes, into dst (row r at dst + r*ldd), bit-identical to gguf-py's dequantize.
+void retort_dequantize_rows(int type, const unsigned char *src, size_t row_bytes, size_t rows, size_t cols,
+                            float *dst, size_t ldd);
+
+/// C[M×N] = A[M×K] · Wᵀ (or += when `accumulate`), W an N×K matrix of ggml type `type` with
+/// row j at W + j*row_bytes, on the calling thread, with the float kernels capped at `isa`
+/// (as retort_sgemm_with_isa). Every element equals retort_sgemm_bt's with W dequantized.
+/// Returns -1 (and leaves C alone) when `type` is not a 32-element block type or K is not a
+/// multiple of 32, else 0.
+int retort_qgemm_bt(int isa, int type, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                    const unsigned char *W, size_t row_bytes, float *C, size_t ldc, int accumulate);
+
 #endif

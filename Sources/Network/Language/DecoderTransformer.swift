@@ -13,7 +13,7 @@ import WeightFiles
 struct DecoderTransformer: NeuralNetwork {
     let config: LanguageModelConfig
     /// `[vocab, d_model]`; also the unembedding when `unembed` is nil (tied embeddings).
-    let embedding: [Float]
+    let embedding: DecoderMatrix
     /// GPT-2's learned positions `[context, d_model]`.
     let positional: [Float]?
     let blocks: [DecoderBlock]
@@ -25,7 +25,7 @@ struct DecoderTransformer: NeuralNetwork {
     let hookNames: [String]
 
     init(
-        config: LanguageModelConfig, embedding: [Float], positional: [Float]?, blocks: [DecoderBlock],
+        config: LanguageModelConfig, embedding: DecoderMatrix, positional: [Float]?, blocks: [DecoderBlock],
         finalNorm: DecoderNorm, unembed: DecoderLinear?, inverseFrequencies: [Float], threads: Int
     ) {
         self.config = config
@@ -155,12 +155,8 @@ struct DecoderTransformer: NeuralNetwork {
 
         // Embeddings.
         var resid = [Float](repeating: 0, count: rows * d)
-        embedding.withUnsafeBufferPointer { e in
-            resid.withUnsafeMutableBufferPointer { r in
-                for (row, token) in tokens.enumerated() {
-                    (r.baseAddress! + row * d).update(from: e.baseAddress! + token * d, count: d)
-                }
-            }
+        resid.withUnsafeMutableBufferPointer { r in
+            for (row, token) in tokens.enumerated() { embedding.copyRow(token, width: d, into: r.baseAddress! + row * d) }
         }
         try hooks.visit("hook_embed", &resid, [d])
         if let positional {
@@ -266,11 +262,8 @@ struct DecoderTransformer: NeuralNetwork {
         let vocab = config.vocabularySize
         return [Float](unsafeUninitializedCapacity: outRows * vocab) { out, count in
             selected.withUnsafeBufferPointer { x in
-                embedding.withUnsafeBufferPointer { e in
-                    Matmul.multiply(
-                        x.baseAddress!, e.baseAddress!, into: out.baseAddress!, m: outRows, n: vocab, k: d, bTransposed: true,
-                        threads: threads)
-                }
+                embedding.multiplyTransposed(
+                    x.baseAddress!, m: outRows, n: vocab, k: d, into: out.baseAddress!, accumulate: false, threads: threads)
             }
             count = outRows * vocab
         }

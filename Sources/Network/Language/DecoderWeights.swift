@@ -1,10 +1,70 @@
 import CRetortKernels
 import WeightFiles
 
-/// A linear layer's Float32 weights: `y = x·Wᵀ + b` for `[out, in]` weights (PyTorch `nn.Linear`,
-/// GGUF), `y = x·W + b` for `[in, out]` (GPT-2's `Conv1D`).
+/// A weight matrix as a language model holds it: Float32, or (from GGUF) still in its ggml block
+/// format, multiplied without a Float32 copy and with bit-identical results.
+enum DecoderMatrix: Sendable {
+    case dense([Float])
+    /// `[out, in]` (or `[vocab, d_model]`), rows of 32-element blocks.
+    case quantized(QuantizedMatrix)
+
+    /// The matrix as Float32, row-major.
+    var floats: [Float] {
+        switch self {
+        case .dense(let values): values
+        case .quantized(let matrix): matrix.dequantized()
+        }
+    }
+
+    /// Copies row `row` of a matrix `width` wide into `out`.
+    func copyRow(_ row: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .dense(let values):
+            values.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + row * width, count: width) }
+        case .quantized(let matrix):
+            matrix.decodeRow(row, into: out)
+        }
+    }
+
+    /// `y[m, n] (+)= x[m, k] · selfᵀ` for a `[n, k]` matrix.
+    func multiplyTransposed(
+        _ x: UnsafePointer<Float>, m: Int, n: Int, k: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
+        threads: Int
+    ) {
+        switch self {
+        case .dense(let values):
+            values.withUnsafeBufferPointer { w in
+                Matmul.multiply(
+                    x, w.baseAddress!, into: y, m: m, n: n, k: k, accumulate: accumulate, bTransposed: true, threads: threads)
+            }
+        case .quantized(let matrix):
+            matrix.multiplyTransposed(x, m: m, into: y, accumulate: accumulate, threads: threads)
+        }
+    }
+
+    /// The rows `order[0]`, `order[1]`, … of a matrix `width` wide.
+    func selectingRows(_ order: [Int], width: Int) -> DecoderMatrix {
+        switch self {
+        case .dense(let values):
+            var out = [Float](repeating: 0, count: order.count * width)
+            values.withUnsafeBufferPointer { w in
+                out.withUnsafeMutableBufferPointer { o in
+                    for (to, from) in order.enumerated() {
+                        (o.baseAddress! + to * width).update(from: w.baseAddress! + from * width, count: width)
+                    }
+                }
+            }
+            return .dense(out)
+        case .quantized(let matrix):
+            return .quantized(matrix.selectingRows(order))
+        }
+    }
+}
+
+/// A linear layer's weights: `y = x·Wᵀ + b` for `[out, in]` weights (PyTorch `nn.Linear`,
+/// GGUF), `y = x·W + b` for `[in, out]` (GPT-2's `Conv1D`, always Float32).
 struct DecoderLinear: Sendable {
-    var weight: [Float]
+    var weight: DecoderMatrix
     var bias: [Float]?
     var inputs: Int
     var outputs: Int
@@ -19,10 +79,15 @@ struct DecoderLinear: Sendable {
                 for r in 0..<rows { (y + r * outputs).update(from: b.baseAddress!, count: outputs) }
             }
         }
-        weight.withUnsafeBufferPointer { w in
-            Matmul.multiply(
-                x, w.baseAddress!, into: y, m: rows, n: outputs, k: inputs, accumulate: bias != nil, bTransposed: outIn,
-                threads: threads)
+        switch weight {
+        case .dense(let values) where !outIn:
+            values.withUnsafeBufferPointer { w in
+                Matmul.multiply(
+                    x, w.baseAddress!, into: y, m: rows, n: outputs, k: inputs, accumulate: bias != nil, threads: threads)
+            }
+        default:
+            precondition(outIn, "a block-quantized weight is [out, in]")
+            weight.multiplyTransposed(x, m: rows, n: outputs, k: inputs, into: y, accumulate: bias != nil, threads: threads)
         }
     }
 
@@ -119,6 +184,22 @@ struct DecoderTensorReader {
         }
     }
 
+    /// The `[rows, columns]` matrix `name`: kept in its block format when it is a GGUF tensor of a
+    /// type the quantized kernels take, else read as Float32.
+    func readMatrix(_ name: String, rows: Int, columns: Int) throws(NetworkError) -> DecoderMatrix {
+        if let gguf = file as? GGUFFile, let t = gguf.ggufTensor(named: name), QuantizedMatrix.supports(t.type),
+            let info = file.info(named: name), info.shape == [rows, columns]
+        {
+            let matrix = withExtendedLifetime(gguf.storage) {
+                QuantizedMatrix(
+                    type: t.type, rows: rows, columns: columns,
+                    source: UnsafeRawBufferPointer(rebasing: gguf.storage.bytes[t.byteRange]))
+            }
+            if let matrix { return .quantized(matrix) }
+        }
+        return .dense(try read(name, [rows, columns]))
+    }
+
     func readIfPresent(_ name: String, _ shape: [Int]) throws(NetworkError) -> [Float]? {
         has(name) ? try read(name, shape) : nil
     }
@@ -140,12 +221,14 @@ extension DecoderTransformer {
             throws(NetworkError) -> DecoderLinear
         {
             DecoderLinear(
-                weight: try reader.read(name, outIn ? [outputs, inputs] : [inputs, outputs]),
+                weight: outIn
+                    ? try reader.readMatrix(name, rows: outputs, columns: inputs)
+                    : .dense(try reader.read(name, [inputs, outputs])),
                 bias: try bias.flatMap { (b) throws(NetworkError) in try reader.readIfPresent(b, [outputs]) },
                 inputs: inputs, outputs: outputs, outIn: outIn)
         }
         var blocks: [DecoderBlock] = []
-        var embedding: [Float] = []
+        var embedding = DecoderMatrix.dense([])
         var positional: [Float]?
         var finalNorm = DecoderNorm(weight: [])
         var unembed: DecoderLinear?
@@ -154,7 +237,8 @@ extension DecoderTransformer {
             let gguf: Bool
             let p: String
             if case .huggingFaceLlama(let prefix) = names { (gguf, p) = (false, prefix) } else { (gguf, p) = (true, "") }
-            embedding = try reader.read(gguf ? "token_embd.weight" : "\(p)embed_tokens.weight", [c.vocabularySize, d])
+            embedding = try reader.readMatrix(
+                gguf ? "token_embd.weight" : "\(p)embed_tokens.weight", rows: c.vocabularySize, columns: d)
             for i in 0..<c.layers {
                 let b = gguf ? "blk.\(i)." : "\(p)layers.\(i)."
                 func name(_ hf: String, _ gg: String) -> String { gguf ? b + gg : b + hf }
@@ -188,7 +272,7 @@ extension DecoderTransformer {
             let head = gguf ? "output.weight" : "lm_head.weight"
             if reader.has(head) { unembed = try linear(head, inputs: d, outputs: c.vocabularySize) }
         case .huggingFaceGPT2(let p):
-            embedding = try reader.read("\(p)wte.weight", [c.vocabularySize, d])
+            embedding = .dense(try reader.read("\(p)wte.weight", [c.vocabularySize, d]))
             positional = try reader.read("\(p)wpe.weight", [c.contextLength, d])
             for i in 0..<c.layers {
                 let b = "\(p)h.\(i)."
@@ -199,7 +283,7 @@ extension DecoderTransformer {
                     var w = [Float](repeating: 0, count: d * d)
                     for r in 0..<d { for col in 0..<d { w[r * d + col] = qkv[r * 3 * d + j * d + col] } }
                     return DecoderLinear(
-                        weight: w, bias: Array(qkvBias[(j * d)..<((j + 1) * d)]), inputs: d, outputs: d, outIn: false)
+                        weight: .dense(w), bias: Array(qkvBias[(j * d)..<((j + 1) * d)]), inputs: d, outputs: d, outIn: false)
                 }
                 blocks.append(
                     DecoderBlock(
@@ -215,16 +299,17 @@ extension DecoderTransformer {
             finalNorm = DecoderNorm(weight: try reader.read("\(p)ln_f.weight", [d]), bias: try reader.read("\(p)ln_f.bias", [d]))
             if reader.has("lm_head.weight") { unembed = try linear("lm_head.weight", inputs: d, outputs: c.vocabularySize) }
         case .ggufGPT2:
-            embedding = try reader.read("token_embd.weight", [c.vocabularySize, d])
+            embedding = try reader.readMatrix("token_embd.weight", rows: c.vocabularySize, columns: d)
             positional = try reader.read("position_embd.weight", [c.contextLength, d])
             for i in 0..<c.layers {
                 let b = "blk.\(i)."
                 // attn_qkv is [3d, d] ([out, in]): q, k, v are its row blocks.
-                let qkv = try reader.read(b + "attn_qkv.weight", [3 * d, d])
+                let qkv = try reader.readMatrix(b + "attn_qkv.weight", rows: 3 * d, columns: d)
                 let qkvBias = try reader.read(b + "attn_qkv.bias", [3 * d])
                 func part(_ j: Int) -> DecoderLinear {
                     DecoderLinear(
-                        weight: Array(qkv[(j * d * d)..<((j + 1) * d * d)]), bias: Array(qkvBias[(j * d)..<((j + 1) * d)]),
+                        weight: qkv.selectingRows(Array((j * d)..<((j + 1) * d)), width: d),
+                        bias: Array(qkvBias[(j * d)..<((j + 1) * d)]),
                         inputs: d, outputs: d, outIn: true)
                 }
                 blocks.append(
@@ -254,25 +339,14 @@ extension DecoderTransformer {
     /// Undoes llama.cpp's interleaving of Q/K rows (`convert_hf_to_gguf.py`'s `permute`), giving the
     /// rotate-half layout transformers uses: row h·d + t·d/2 + i comes from row h·d + 2i + t.
     static func unpermuteRoPE(_ linear: DecoderLinear, heads: Int, dHead: Int) -> DecoderLinear {
-        let half = dHead / 2, inputs = linear.inputs
+        let half = dHead / 2
+        var order = [Int](repeating: 0, count: heads * dHead)
+        for h in 0..<heads {
+            for t in 0..<2 { for i in 0..<half { order[h * dHead + t * half + i] = h * dHead + 2 * i + t } }
+        }
         var out = linear
-        linear.weight.withUnsafeBufferPointer { w in
-            out.weight.withUnsafeMutableBufferPointer { o in
-                for h in 0..<heads {
-                    for t in 0..<2 {
-                        for i in 0..<half {
-                            let to = (h * dHead + t * half + i) * inputs, from = (h * dHead + 2 * i + t) * inputs
-                            (o.baseAddress! + to).update(from: w.baseAddress! + from, count: inputs)
-                        }
-                    }
-                }
-            }
-        }
-        if let bias = linear.bias {
-            for h in 0..<heads {
-                for t in 0..<2 { for i in 0..<half { out.bias![h * dHead + t * half + i] = bias[h * dHead + 2 * i + t] } }
-            }
-        }
+        out.weight = linear.weight.selectingRows(order, width: linear.inputs)
+        out.bias = linear.bias.map { bias in order.map { bias[$0] } }
         return out
     }
 }
