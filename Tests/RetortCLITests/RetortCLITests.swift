@@ -26,8 +26,13 @@ struct RetortRun {
     }
 
     init(arguments: [String]) throws {
+        try self.init(executable: RetortRun.binary, arguments: arguments)
+    }
+
+    /// Runs `executable` (a shell wrapping retort, say) with `arguments`.
+    init(executable: String, arguments: [String]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: RetortRun.binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let out = Pipe()
         let err = Pipe()

@@ -10,15 +10,25 @@ func compress(_ source: String, to output: String, chunkSize: Int = 64, threads:
     try STZWriter.write(try WeightFiles.open(source), inputPaths: [source], to: output, options: options)
 }
 
-/// `bytes` of a .stz file with its JSON header replaced by `transform(header)` and the footer fixed.
-func rewritingHeader(_ bytes: [UInt8], _ transform: (String) -> String) -> [UInt8] {
-    let footer = bytes.count - 24
+/// `bytes` of a .stz file with its JSON header replaced by `transform(header)` and the footer fixed
+/// (offsets, and in a version 2 file the header's CRC-32 unless `keepChecksum`, which leaves the
+/// recorded CRC as it was, as damage or a careless edit would).
+func rewritingHeader(_ bytes: [UInt8], keepChecksum: Bool = false, _ transform: (String) -> String) -> [UInt8] {
+    let footerLength = bytes[8] >= 2 ? 28 : 24
+    let footer = bytes.count - footerLength
     let offset = bytes[footer..<(footer + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
     let header = String(decoding: bytes[offset..<footer], as: UTF8.self)
     let replaced = Array(transform(header).utf8)
     var out = Array(bytes[0..<offset]) + replaced
     for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: offset >> (8 * k))) }
     for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: replaced.count >> (8 * k))) }
+    if footerLength == 28 {
+        let crc = keepChecksum ? Array(bytes[(footer + 16)..<(footer + 20)]) : replaced.withUnsafeBytes { raw in
+            let value = Inflater.crc32(raw)
+            return (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) }
+        }
+        out += crc
+    }
     return out + Array("RTSTZEND".utf8)
 }
 
@@ -141,7 +151,7 @@ struct STZTests {
             return errorKind { _ = try STZFile(path: directory + "/e.stz") }
         }
         var version = bytes
-        version[8] = 2
+        version[8] = 3
         #expect(try kind(version) == "STZUnsupportedVersion")
         #expect(
             try kind(rewritingHeader(bytes) { $0.replacingOccurrences(of: "\"deflate\"", with: "\"zstd\"") }) == "STZUnknownCodec"
@@ -220,6 +230,119 @@ struct STZTests {
             errorKind { try STZFile(path: directory + "/e.stz").restore(to: directory + "/o.safetensors", inputPaths: []) }
                 == "STZDigestMismatch")
         #expect(!FileManager.default.fileExists(atPath: directory + "/o.safetensors"))
+    }
+
+    @Test("a header changed behind its checksum (metadata bit, swapped chunk entries, another filter) is refused on open")
+    func headerChecksum() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = directory + "/m.safetensors"
+        let values: [Float] = (0..<64).map { Float($0) * 0.25 - 3 }
+        let tensor = TensorView(
+            info: TensorInfo(name: "w", dtype: .f32, shape: [64]), copying: values.withUnsafeBytes { Array($0) })
+        try Data(try SafetensorsWriter.serialize([tensor], metadata: Metadata([("format", "pt")]))).write(to: URL(fileURLWithPath: source))
+        try compress(source, to: directory + "/x.stz", chunkSize: 64)
+        let bytes = [UInt8](FileManager.default.contents(atPath: directory + "/x.stz")!)
+        let stz = try STZFile(path: directory + "/x.stz")
+        #expect(stz.version == 2)
+        let first = stz.chunks[0][0]
+        let second = stz.chunks[0][1]
+        func entry(_ c: STZChunk) -> String { "[\(c.offset),\(c.storedLength),\(c.rawLength),\(c.crc)]" }
+        let edits: [(String, (String) -> String)] = [
+            // "pt" → "pu" is one bit (0x74 → 0x75), in the source header and its metadata copy.
+            ("metadata bit", { $0.replacingOccurrences(of: "pt", with: "pu") }),
+            (
+                "swapped chunks",
+                {
+                    $0.replacingOccurrences(of: entry(first), with: "FIRST").replacingOccurrences(
+                        of: entry(second), with: entry(first)
+                    ).replacingOccurrences(of: "FIRST", with: entry(second))
+                }
+            ),
+            ("filter", { $0.replacingOccurrences(of: "bytegroup4-rot1", with: "bytegroup4") }),
+        ]
+        for (name, edit) in edits {
+            let edited = rewritingHeader(bytes, keepChecksum: true, edit)
+            #expect(edited != bytes, "\(name): the edit changed nothing")
+            try Data(edited).write(to: URL(fileURLWithPath: directory + "/e.stz"))
+            #expect(errorKind { _ = try STZFile(path: directory + "/e.stz") } == "STZHeaderChecksum", "\(name)")
+            // The same edit with its checksum fixed opens, and then decodes to other bytes than the source's
+            // (so only the header checksum catches it without --verify).
+            try Data(rewritingHeader(bytes, edit)).write(to: URL(fileURLWithPath: directory + "/f.stz"))
+            let forged = try STZFile(path: directory + "/f.stz")
+            try forged.restore(to: directory + "/f.safetensors", inputPaths: [], checkDigest: false)
+            #expect(
+                FileManager.default.contents(atPath: directory + "/f.safetensors")
+                    != FileManager.default.contents(atPath: source), "\(name)")
+        }
+    }
+
+    @Test("version 1 containers (no header checksum), as the previous writer wrote them, restore byte for byte")
+    func versionOneStillReads() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in ["all_dtypes", "odd_offsets"] {
+            let stz = try STZFile(path: GoldenVectors.path("stz/\(name).v1.stz"))
+            #expect(stz.version == 1)
+            try stz.verifyIntegrity()
+            try stz.restore(to: directory + "/\(name).safetensors", inputPaths: [], checkDigest: true)
+            #expect(
+                FileManager.default.contents(atPath: directory + "/\(name).safetensors")
+                    == FileManager.default.contents(atPath: GoldenVectors.path("safetensors/\(name).safetensors")))
+        }
+    }
+
+    @Test("the committed version 2 vectors restore their safetensors vector byte for byte")
+    func versionTwoVectors() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in ["all_dtypes", "odd_offsets"] {
+            let stz = try STZFile(path: GoldenVectors.path("stz/\(name).stz"))
+            #expect(stz.version == 2)
+            try stz.restore(to: directory + "/\(name).safetensors", inputPaths: [], checkDigest: true)
+            #expect(
+                FileManager.default.contents(atPath: directory + "/\(name).safetensors")
+                    == FileManager.default.contents(atPath: GoldenVectors.path("safetensors/\(name).safetensors")))
+        }
+    }
+
+    @Test("a legal 256 MiB chunk_size sizes no buffer: restore's buffers follow the chunks the file has")
+    func largeDeclaredChunkSize() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try compress(GoldenVectors.path("safetensors/odd_offsets.safetensors"), to: directory + "/x.stz", chunkSize: 8)
+        let bytes = [UInt8](FileManager.default.contents(atPath: directory + "/x.stz")!)
+        try Data(rewritingHeader(bytes) { $0.replacingOccurrences(of: "\"chunk_size\":8,", with: "\"chunk_size\":268435456,") })
+            .write(to: URL(fileURLWithPath: directory + "/big.stz"))
+        var stz = try STZFile(path: directory + "/big.stz")
+        stz.threads = 1000
+        #expect(stz.chunkSize == 1 << 28)
+        #expect(stz.largestChunk == 8)
+        #expect(stz.windowCapacity <= 8 * 1000 * 8)
+        try stz.restore(to: directory + "/out.safetensors", inputPaths: [], checkDigest: true)
+        #expect(
+            FileManager.default.contents(atPath: directory + "/out.safetensors")
+                == FileManager.default.contents(atPath: GoldenVectors.path("safetensors/odd_offsets.safetensors")))
+    }
+
+    @Test("large chunks run fewer decoding workers: scratch and windows stay within the decode budget")
+    func decodeBudget() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = directory + "/z.safetensors"
+        let count = 9 << 20
+        let tensor = TensorView(
+            info: TensorInfo(name: "z", dtype: .u8, shape: [count]), copying: [UInt8](repeating: 7, count: count))
+        try Data(try SafetensorsWriter.serialize([tensor], metadata: nil)).write(to: URL(fileURLWithPath: source))
+        try compress(source, to: directory + "/z.stz", chunkSize: 8 << 20, threads: 64)
+        var stz = try STZFile(path: directory + "/z.stz")
+        stz.threads = 64
+        #expect(stz.largestChunk == 8 << 20)
+        #expect(stz.decodeWorkers == STZLayout.decodeBudget / (8 << 20))
+        #expect(stz.windowCapacity <= STZLayout.decodeBudget)
+        try stz.verifyIntegrity()
+        stz.threads = 1 << 40
+        #expect(stz.decodeWorkers <= STZLayout.maxThreads)
     }
 }
 

@@ -28,6 +28,28 @@ public enum Converter {
                 infos[i].fileOffset = nil
             }
         }
+        // A gzip/zlib-wrapped safetensors file whose tensors lie in canonical order (as the reference
+        // writer puts them) streams through in pieces: memory stays bounded whatever it inflates to.
+        let ordered = SafetensorsWriter.canonicalOrder(infos)
+        if let compressed = input as? CompressedSafetensorsFile, ordered.map(\.name) == compressed.tensors.map(\.name) {
+            let sources = compressed.tensors
+            try SafetensorsWriter.writeStreaming(
+                tensors: ordered, metadata: input.metadata, to: output, inputs: inputPaths, overwrite: overwrite,
+                progress: progress
+            ) { (sink) throws(WeightFileError) in
+                try compressed.forEachPiece { (position, _, bytes) throws(WeightFileError) in
+                    let source = sources[position]
+                    let target = ordered[position].dtype
+                    guard target != source.dtype else { return try sink(bytes) }
+                    let piece = TensorView(
+                        info: TensorInfo(name: source.name, dtype: source.dtype, shape: [bytes.count * 8 / source.dtype.bitWidth]),
+                        copying: bytes)
+                    let cast = try FloatConversion.cast(piece, to: target)
+                    try cast.withUnsafeBytes { (raw) throws(WeightFileError) in try sink(raw) }
+                }
+            }
+            return
+        }
         try SafetensorsWriter.write(
             tensors: infos, metadata: input.metadata, to: output, inputs: inputPaths, overwrite: overwrite,
             data: { (info) throws(WeightFileError) -> TensorView in

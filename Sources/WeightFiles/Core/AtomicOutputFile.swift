@@ -11,10 +11,23 @@ import CRetortKernels
 /// An output file written under a temporary name in the destination's directory and
 /// renamed into place only when complete, so a failure never leaves a half-written
 /// file and never touches an existing file at the destination.
+///
+/// A process killed while writing (`kill -9`, a crash, a power cut) leaves nothing behind
+/// for long: on Linux the data goes to an unnamed file (`open(2)` with `O_TMPFILE` in the
+/// destination's directory), which the kernel frees when the process dies, and which gets a
+/// name (`linkat(2)` through `/proc/self/fd`) only at `commit`, just before the rename. Where the
+/// file system has no `O_TMPFILE` (or `/proc` is absent) the file is created by `mkstemp(3)` as
+/// `.NAME.retort-PID-XXXXXX`; every later `AtomicOutputFile` for the same directory removes such
+/// files whose process (PID) no longer runs, so a killed run's leftovers go with the next run.
 public final class AtomicOutputFile {
     /// The final path.
     public let path: String
-    private let temporaryPath: String
+    /// The directory the temporary file lives in (the destination's).
+    private let directory: String
+    /// The temporary file's name while it has one (the `mkstemp` fallback, or after `linkat`).
+    private var temporaryPath: String?
+    /// Whether the temporary file is unnamed (`O_TMPFILE`) until `commit`.
+    public let isUnnamed: Bool
     private var fd: Int32
     private var committed = false
     private var buffer: [UInt8] = []
@@ -26,10 +39,15 @@ public final class AtomicOutputFile {
     /// file already on its way to the disk instead of writing all of it at the end.
     private static let writebackStep = 32 << 20
 
-    /// Creates the temporary file (`mkstemp` next to `path`).
+    /// The marker in a temporary file's name: `.NAME.retort-PID-XXXXXX`.
+    public static let temporaryMarker = ".retort-"
+
+    /// Creates the temporary file (unnamed where the file system allows, see the type's summary).
     ///
     /// Refuses when `path` names one of `inputs` (the same file by device and inode,
-    /// so links and relative paths are caught too), or exists and `overwrite` is false.
+    /// so links and relative paths are caught too), is something other than a regular file
+    /// (a directory, FIFO, device or socket: never replaced, even with `overwrite`), or exists
+    /// and `overwrite` is false. Errors name `path`, never the temporary file.
     public init(path: String, inputs: [String] = [], overwrite: Bool = true) throws(WeightFileError) {
         self.path = path
         var target = stat()
@@ -40,8 +58,8 @@ public final class AtomicOutputFile {
                     throw .outputIsInput(path: path)
                 }
             }
+            if let kind = AtomicOutputFile.specialKind(target.st_mode) { throw .outputNotRegularFile(path: path, kind: kind) }
             if !overwrite { throw .outputExists(path: path) }
-            if (target.st_mode & S_IFMT) == S_IFDIR { throw .io(path: path, operation: "create", message: "is a directory") }
         }
         let directory: String
         if let slash = path.lastIndex(of: "/") {
@@ -49,15 +67,69 @@ public final class AtomicOutputFile {
         } else {
             directory = "."
         }
+        self.directory = directory
         let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
-        var template = Array("\(directory)/.\(name).retort-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        if fd < 0 { throw .io(path: path, operation: "mkstemp in \(directory)", message: errnoMessage()) }
-        self.fd = fd
-        self.temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        AtomicOutputFile.removeStaleTemporaries(in: directory, name: name)
         let mask = umask(0)
         umask(mask)
-        fchmod(fd, 0o666 & ~mask)
+        #if os(Linux)
+            // O_TMPFILE is __O_TMPFILE | O_DIRECTORY; __O_TMPFILE is 0o20000000 on every Linux ABI Swift runs on.
+            let unnamed = open(directory, Int32(0o20000000) | O_DIRECTORY | O_WRONLY | O_CLOEXEC, mode_t(0o666 & ~mask))
+        #else
+            let unnamed: Int32 = -1
+        #endif
+        if unnamed >= 0 && access("/proc/self/fd", X_OK) == 0 {
+            fd = unnamed
+            isUnnamed = true
+            temporaryPath = nil
+        } else {
+            if unnamed >= 0 { close(unnamed) }
+            var template = Array("\(directory)/.\(name)\(AtomicOutputFile.temporaryMarker)\(getpid())-XXXXXX".utf8CString)
+            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            if fd < 0 {
+                throw .io(path: path, operation: "create", message: "\(errnoMessage()) (a temporary file in \(directory))")
+            }
+            self.fd = fd
+            isUnnamed = false
+            temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            fchmod(fd, 0o666 & ~mask)
+        }
+    }
+
+    /// The kind of a file that is not a regular file ("a directory", "a FIFO", …), nil for a regular file.
+    static func specialKind(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: nil
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a regular file"
+        }
+    }
+
+    /// Removes `.NAME.retort-PID-XXXXXX` files in `directory` whose process no longer runs
+    /// (what a killed run of the `mkstemp` fallback leaves). Files of running processes, and
+    /// names of any other form, are left alone.
+    static func removeStaleTemporaries(in directory: String, name: String) {
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        let prefix = Array(".\(name)\(temporaryMarker)".utf8)
+        while let entry = readdir(dir) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                Array(raw.prefix { $0 != 0 })
+            }
+            guard entryName.count >= prefix.count + 8, entryName.starts(with: prefix) else { continue }
+            // PID-XXXXXX: digits, a dash, six characters.
+            let rest = entryName[prefix.count...]
+            guard let dash = rest.firstIndex(of: UInt8(ascii: "-")), entryName.endIndex - dash == 7,
+                dash > rest.startIndex, rest[..<dash].allSatisfy({ (0x30...0x39).contains($0) }),
+                let pid = Int32(String(decoding: rest[..<dash], as: UTF8.self)), pid > 0
+            else { continue }
+            if kill(pid, 0) == 0 || errno != ESRCH { continue }
+            unlink("\(directory)/\(String(decoding: entryName, as: UTF8.self))")
+        }
     }
 
     deinit {
@@ -95,7 +167,7 @@ public final class AtomicOutputFile {
             let n = posixWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .io(path: temporaryPath, operation: "write", message: errnoMessage())
+                throw .io(path: path, operation: "write", message: errnoMessage())
             }
             offset += n
         }
@@ -107,23 +179,40 @@ public final class AtomicOutputFile {
         }
     }
 
-    /// Flushes, closes and renames the temporary file to `path`.
+    /// Flushes, closes and renames the temporary file to `path` (an unnamed one is first linked
+    /// under a `.NAME.retort-PID-XXXXXX` name beside it).
     public func commit() throws(WeightFileError) {
         try flush()
-        if fsync(fd) != 0 { throw .io(path: temporaryPath, operation: "fsync", message: errnoMessage()) }
+        if fsync(fd) != 0 { throw .io(path: path, operation: "write", message: errnoMessage()) }
+        if isUnnamed {
+            let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+            var linked: String?
+            for attempt in 0..<100 {
+                let suffix = String(UInt32.random(in: 0..<UInt32.max) % 1_000_000 + 1_000_000).dropFirst()
+                let candidate = "\(directory)/.\(name)\(AtomicOutputFile.temporaryMarker)\(getpid())-\(suffix)"
+                if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, candidate, AT_SYMLINK_FOLLOW) == 0 {
+                    linked = candidate
+                    break
+                }
+                if errno != EEXIST || attempt == 99 {
+                    throw .io(path: path, operation: "create", message: errnoMessage())
+                }
+            }
+            temporaryPath = linked
+        }
         if close(fd) != 0 {
             fd = -1
-            throw .io(path: temporaryPath, operation: "close", message: errnoMessage())
+            throw .io(path: path, operation: "write", message: errnoMessage())
         }
         fd = -1
-        if rename(temporaryPath, path) != 0 { throw .io(path: path, operation: "rename", message: errnoMessage()) }
+        if rename(temporaryPath!, path) != 0 { throw .io(path: path, operation: "rename", message: errnoMessage()) }
         committed = true
     }
 
     /// Closes and deletes the temporary file; the destination is untouched.
     public func abandon() {
         if fd >= 0 { close(fd); fd = -1 }
-        unlink(temporaryPath)
+        if let temporaryPath { unlink(temporaryPath) }
         committed = true
     }
 }

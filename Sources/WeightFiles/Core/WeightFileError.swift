@@ -11,6 +11,8 @@ public enum WeightFileError: Error, Equatable, Sendable {
     case outputIsInput(path: String)
     /// The output exists and overwriting was not allowed.
     case outputExists(path: String)
+    /// The output path names a directory, FIFO, device or socket (`kind`), which is never replaced by a file.
+    case outputNotRegularFile(path: String, kind: String)
     /// The file's format was recognised but is not supported yet (`detected` names it).
     case unsupportedFormat(detected: String)
     /// Neither the magic bytes nor the extension identify a readable format.
@@ -109,6 +111,8 @@ public enum WeightFileError: Error, Equatable, Sendable {
     case stzChunkCorrupt(tensor: String, chunk: Int, reason: String)
     /// The restored file's SHA-256 differs from the one recorded.
     case stzDigestMismatch(expected: String, actual: String)
+    /// The header's CRC-32 (version 2 footer) does not match its bytes: the header was damaged or edited.
+    case stzHeaderChecksum(expected: UInt32, actual: UInt32)
 
     // MARK: PyTorch checkpoints
     /// The pickle in `entry` is malformed or uses an opcode or construct the interpreter refuses;
@@ -138,6 +142,7 @@ public enum WeightFileError: Error, Equatable, Sendable {
         case .io: "IO"
         case .outputIsInput: "OutputIsInput"
         case .outputExists: "OutputExists"
+        case .outputNotRegularFile: "OutputNotRegularFile"
         case .unsupportedFormat: "UnsupportedFormat"
         case .unknownFormat: "UnknownFormat"
         case .headerTooSmall: "HeaderTooSmall"
@@ -181,6 +186,7 @@ public enum WeightFileError: Error, Equatable, Sendable {
         case .stzChunkChecksum: "STZChunkChecksum"
         case .stzChunkCorrupt: "STZChunkCorrupt"
         case .stzDigestMismatch: "STZDigestMismatch"
+        case .stzHeaderChecksum: "STZHeaderChecksum"
         case .pickleInvalid: "PickleInvalid"
         case .pickleForbiddenGlobal: "PickleForbiddenGlobal"
         case .pytorchInvalid: "PyTorchInvalid"
@@ -198,6 +204,8 @@ extension WeightFileError: CustomStringConvertible {
         case .io(let path, let operation, let message): "\(path): \(operation) failed: \(message)"
         case .outputIsInput(let path): "refusing to overwrite the input file \(path)"
         case .outputExists(let path): "\(path) exists (use --force to replace it)"
+        case .outputNotRegularFile(let path, let kind):
+            "\(path) is \(kind), not a regular file: refusing to replace it (even with --force)"
         case .unsupportedFormat(let detected): "\(detected): not supported yet"
         case .unknownFormat(let reason): "unknown weight-file format: \(reason)"
         case .headerTooSmall(let size): "header too small: the file has \(size) bytes, fewer than the 8-byte header length"
@@ -243,7 +251,7 @@ extension WeightFileError: CustomStringConvertible {
         case .compressedCorrupt(let format, let message): "\(format) stream is corrupt: \(message)"
         case .compressedTrailingData(let format): "bytes follow the end of the \(format) stream"
         case .stzInvalid(let reason, let offset): "invalid .stz file at byte \(offset): \(reason)"
-        case .stzUnsupportedVersion(let version): ".stz version \(version) is not supported (this reader knows version 1)"
+        case .stzUnsupportedVersion(let version): ".stz version \(version) is not supported (this reader knows versions 1 and 2)"
         case .stzUnknownCodec(let codec): ".stz codec `\(codec)` is not supported (known: deflate)"
         case .stzUnknownFilter(let tensor, let filter):
             "tensor `\(tensor)`: .stz filter `\(filter)` is unknown or does not fit its dtype"
@@ -251,6 +259,8 @@ extension WeightFileError: CustomStringConvertible {
         case .stzChunkChecksum(let tensor, let chunk): "tensor `\(tensor)`, chunk \(chunk): CRC-32 mismatch, the chunk is damaged"
         case .stzChunkCorrupt(let tensor, let chunk, let reason): "tensor `\(tensor)`, chunk \(chunk) does not decode: \(reason)"
         case .stzDigestMismatch(let expected, let actual): "restored file's SHA-256 is \(actual), the header records \(expected)"
+        case .stzHeaderChecksum(let expected, let actual):
+            "header CRC-32 is \(hex8(actual)), the footer records \(hex8(expected)): the header (metadata, chunk table or filters) is damaged"
         case .pickleInvalid(let entry, let reason, let offset): "\(entry): invalid pickle at byte \(offset): \(reason)"
         case .pickleForbiddenGlobal(let entry, let global, let offset):
             "\(entry): the pickle names `\(global)` at byte \(offset), which is not on the allowlist of tensor-rebuilding globals (loading it with pickle would run code); refused, nothing was executed"
@@ -261,4 +271,10 @@ extension WeightFileError: CustomStringConvertible {
         case .unsupportedCast(let tensor, let from, let to): "cannot cast tensor `\(tensor)` from \(from) to \(to)"
         }
     }
+}
+
+/// `value` as 8 lowercase hex digits.
+private func hex8(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: 8 - digits.count) + digits
 }

@@ -55,16 +55,9 @@ public enum WeightFiles {
                 try PyTorchCheckpoint(path: shard, limit: options.decompressionLimit)
             }
         case .gzipSafetensors, .zlibSafetensors:
-            let compressed = try ByteStorage.map(path: path)
-            let wrapper: Inflater.Wrapper = format == .gzipSafetensors ? .gzip : .zlib
-            var hint = 0
-            if wrapper == .gzip, compressed.count >= 18 {
-                // ISIZE, the size modulo 2^32: only a first allocation size, never trusted.
-                hint = Int(compressed.bytes.loadUnaligned(fromByteOffset: compressed.count - 4, as: UInt32.self).littleEndian)
-            }
-            let inflated = try Inflater.inflate(
-                compressed.bytes, wrapper: wrapper, sizeHint: hint, limit: options.decompressionLimit, entry: path)
-            return try SafetensorsFile(storage: inflated, format: format)
+            // Read as a stream: opening inflates the header only (CompressedSafetensorsFile).
+            return try CompressedSafetensorsFile(
+                path: path, wrapper: format == .gzipSafetensors ? .gzip : .zlib, limit: options.decompressionLimit)
         case .npy:
             return try NPYFile(path: path)
         case .npz:

@@ -18,8 +18,13 @@ public struct STZFile: WeightFile {
     public let filters: [STZFilter]
     /// Each tensor's chunks, parallel to `tensors`.
     public let chunks: [[STZChunk]]
-    /// Worker threads used to decode a tensor's chunks.
+    /// Worker threads used to decode a tensor's chunks (fewer run when the chunks are large:
+    /// see `decodeWorkers`).
     public var threads: Int = System.coreCount
+    /// The container version (1 or 2; version 2 has a header checksum).
+    public let version: UInt32
+    /// The largest decoded chunk, which sizes every decoding buffer (never `chunk_size` itself).
+    public let largestChunk: Int
 
     public var metadata: Metadata? { source.metadata }
     public var tensors: [TensorInfo] {
@@ -47,10 +52,14 @@ public struct STZFile: WeightFile {
         }
         guard Array(bytes[0..<8]) == STZLayout.magic else { throw .stzInvalid(reason: "missing the RTSTZ magic", offset: 0) }
         let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard version == STZLayout.version else { throw .stzUnsupportedVersion(version) }
+        guard STZLayout.readableVersions.contains(version) else { throw .stzUnsupportedVersion(version) }
         let flags = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
         guard flags == 0 else { throw .stzInvalid(reason: "unknown flags \(flags)", offset: 12) }
-        let footer = size - STZLayout.footerLength
+        let footerLength = STZLayout.footerLength(version: version)
+        guard size >= STZLayout.preludeLength + footerLength else {
+            throw .stzInvalid(reason: "the file has \(size) bytes, fewer than the prelude and footer", offset: 0)
+        }
+        let footer = size - footerLength
         guard Array(bytes[(size - 8)..<size]) == STZLayout.endMagic else {
             throw .stzInvalid(reason: "missing the RTSTZEND end magic (truncated?)", offset: size - 8)
         }
@@ -63,6 +72,13 @@ public struct STZFile: WeightFile {
                 reason:
                     "footer places the header at [\(headerOffset), +\(headerLength)), which does not end at the footer (byte \(footer))",
                 offset: footer)
+        }
+        if version >= 2 {
+            // The header's own checksum: a damaged or edited header (metadata, filters, the chunk
+            // table's order, offsets or CRCs) is refused before anything is decoded.
+            let recorded = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: footer + 16, as: UInt32.self))
+            let actual = Inflater.crc32(UnsafeRawBufferPointer(rebasing: bytes[Int(headerOffset)..<footer]))
+            guard recorded == actual else { throw .stzHeaderChecksum(expected: recorded, actual: actual) }
         }
         let dataEnd = Int(headerOffset)
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[dataEnd..<footer])
@@ -81,7 +97,7 @@ public struct STZFile: WeightFile {
             throw fail("no `__stz__` object")
         }
         func field(_ name: String) -> JSONValue? { fields.first { $0.key == name }?.value }
-        guard let declared = field("version")?.uint64, declared == UInt64(STZLayout.version) else {
+        guard let declared = field("version")?.uint64, declared == UInt64(version) else {
             throw fail("`__stz__.version` is missing or differs from the prelude's", stzMember)
         }
         guard case .string(let codec)? = field("codec") else { throw fail("`__stz__.codec` is missing", stzMember) }
@@ -191,7 +207,10 @@ public struct STZFile: WeightFile {
         self.sourceSHA256 = digest
         self.chunkSize = Int(chunkSize)
         self.filters = filters
-        self.chunks = tables.map { $0! }
+        let chunks = tables.map { $0! }
+        self.chunks = chunks
+        self.version = version
+        self.largestChunk = chunks.lazy.flatMap { $0 }.map(\.rawLength).max() ?? 0
     }
 
     public func info(named name: String) -> TensorInfo? { source.positions[name].map { tensors[$0] } }
@@ -214,6 +233,19 @@ public struct STZFile: WeightFile {
         }
         return TensorView(
             info: info, storage: ByteStorage(adopting: buffer, count: info.byteCount), byteRange: 0..<info.byteCount)
+    }
+
+    /// The workers that decode at once: `threads`, but no more than keep their scratch space
+    /// (one chunk each) within `STZLayout.decodeBudget`, and at least one.
+    public var decodeWorkers: Int {
+        let byMemory = max(1, STZLayout.decodeBudget / max(1, largestChunk))
+        return max(1, min(threads, STZLayout.maxThreads, byMemory))
+    }
+
+    /// The bytes a streaming restore decodes at a time (each of its two window buffers): up to
+    /// 8 chunks a worker, within `STZLayout.decodeBudget`, and at least the largest chunk.
+    public var windowCapacity: Int {
+        max(largestChunk, min(8 * decodeWorkers * largestChunk, STZLayout.decodeBudget))
     }
 
     /// One chunk to decode and where its bytes go.
@@ -242,7 +274,7 @@ public struct STZFile: WeightFile {
         alongside: (() -> WeightFileError?)?, streaming: Bool = false
     ) throws(WeightFileError) {
         guard !jobs.isEmpty || alongside != nil else { return }
-        let workers = max(1, min(threads, jobs.count))
+        let workers = max(1, min(decodeWorkers, jobs.count))
         let failures = UnsafeMutableBufferPointer<WeightFileError?>.allocate(capacity: jobs.count + 1)
         failures.initialize(repeating: nil)
         defer { failures.deallocate() }
@@ -272,7 +304,7 @@ public struct STZFile: WeightFile {
             run.failures[run.jobs.count] = run.alongside?()
             return
         }
-        let codec = STZChunkCodec(level: 0, chunkSize: chunkSize)
+        let codec = STZChunkCodec(level: 0, chunkSize: largestChunk)
         while true {
             let i = run.counter.next()
             guard i < run.jobs.count else { return }
@@ -354,9 +386,10 @@ public struct STZFile: WeightFile {
         if checkDigest { digest.update(prefix) }
 
         // Double buffering: while the workers decode window k into one buffer, one more
-        // worker writes and hashes window k − 1 from the other.
-        let window = max(1, threads) * 8
-        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: window * chunkSize, alignment: 64) }
+        // worker writes and hashes window k − 1 from the other. The windows are sized by the
+        // chunks the file has, within a fixed budget, never by the declared chunk size.
+        let capacity = windowCapacity
+        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, capacity), alignment: 64) }
         defer { buffers.forEach { $0.deallocate() } }
         let state = SendableBox(SinkState(digest: digest))
         var pending: UnsafeRawBufferPointer?
@@ -384,9 +417,9 @@ public struct STZFile: WeightFile {
         }
         for position in source.tensors.indices {
             for (k, chunk) in chunks[position].enumerated() {
+                if filled + chunk.rawLength > capacity { try finishWindow() }
                 jobs.append(DecodeJob(tensor: position, chunk: k, outputOffset: filled))
                 filled += chunk.rawLength
-                if jobs.count == window { try finishWindow() }
             }
         }
         try finishWindow()

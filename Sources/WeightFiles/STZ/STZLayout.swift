@@ -10,18 +10,27 @@ public enum STZLayout {
     public static let magic: [UInt8] = [0x52, 0x54, 0x53, 0x54, 0x5A, 0x00, 0x0D, 0x0A]
     /// `RTSTZEND`, the last 8 bytes.
     public static let endMagic: [UInt8] = Array("RTSTZEND".utf8)
-    /// The version this code reads and writes.
-    public static let version: UInt32 = 1
+    /// The version this code writes. Version 2 added the header's CRC-32 to the footer.
+    public static let version: UInt32 = 2
+    /// The versions this code reads: version 1 files (no header checksum) still read.
+    public static let readableVersions: ClosedRange<UInt32> = 1...2
     /// Magic, u32 version, u32 flags (0).
     public static let preludeLength = 16
-    /// u64 header offset, u64 header length, end magic.
+    /// The shortest footer (version 1): u64 header offset, u64 header length, end magic.
     public static let footerLength = 24
+    /// The footer of `version`: version 2 puts the header's u32 CRC-32 before the end magic.
+    public static func footerLength(version: UInt32) -> Int { version >= 2 ? 28 : 24 }
     /// The largest header accepted (a checkpoint with millions of tensors stays far below it).
     public static let maxHeaderLength = 1 << 30
     /// The default chunk size: 1 MiB.
     public static let defaultChunkSize = 1 << 20
     /// The largest chunk size accepted.
     public static let maxChunkSize = 1 << 28
+    /// Decoding budget: a restore's window buffers hold at most max(this, largest chunk) bytes
+    /// each, and its workers' scratch space as much, whatever `threads` and `chunk_size` say.
+    public static let decodeBudget = 64 << 20
+    /// The most worker threads a reader or writer starts, whatever it is asked for.
+    public static let maxThreads = 1024
     /// The codec this version knows.
     public static let codec = "deflate"
 

@@ -8,7 +8,7 @@ import Dispatch
 public enum STZWriter {
     /// Settings for `write`.
     public struct Options: Sendable {
-        /// Worker threads for compression (default: every core).
+        /// Worker threads for compression (default: every core; at most `STZLayout.maxThreads` are started).
         public var threads: Int = System.coreCount
         /// The zlib level of the LZ77 attempt (1–9); 0 keeps Huffman-only coding alone.
         public var level: Int = 1
@@ -83,7 +83,7 @@ public enum STZWriter {
             try SafetensorsHeader.parse(headerBytes: raw, fileSize: 8 + raw.count + input.totalByteCount)
         }
         guard source.positions["__stz__"] == nil else { throw .duplicateTensor(name: "__stz__") }
-        let threads = max(1, options.threads)
+        let threads = min(max(1, options.threads), STZLayout.maxThreads)
         var prelude = STZLayout.magic
         appendLE(STZLayout.version, to: &prelude)
         appendLE(UInt32(0), to: &prelude)
@@ -145,6 +145,7 @@ public enum STZWriter {
         var footer: [UInt8] = []
         appendLE(UInt64(headerOffset), to: &footer)
         appendLE(UInt64(json.count), to: &footer)
+        appendLE(json.withUnsafeBytes { Inflater.crc32($0) }, to: &footer)
         footer += STZLayout.endMagic
         try withBytes(footer) { (raw) throws(WeightFileError) in try sink(raw) }
         return headerOffset + json.count + footer.count
@@ -156,6 +157,7 @@ public enum STZWriter {
             let header = safetensors.header
             return Array(UnsafeRawBufferPointer(rebasing: safetensors.storage.bytes[8..<header.dataStart]))
         }
+        if let compressed = input as? CompressedSafetensorsFile { return compressed.headerBytes }
         let ordered = SafetensorsWriter.canonicalOrder(input.tensors)
         return try SafetensorsWriter.header(for: ordered, metadata: input.metadata).bytes
     }

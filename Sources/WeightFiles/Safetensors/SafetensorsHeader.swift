@@ -43,8 +43,10 @@ public struct SafetensorsHeader: Sendable {
         return try parse(headerBytes: UnsafeRawBufferPointer(rebasing: buffer[8..<(8 + n)]), fileSize: buffer.count)
     }
 
-    /// Parses the N header bytes (without the 8-byte length) of a file of `fileSize` bytes.
-    public static func parse(headerBytes: UnsafeRawBufferPointer, fileSize: Int) throws(WeightFileError)
+    /// Parses the N header bytes (without the 8-byte length) of a file of `fileSize` bytes; nil
+    /// when the size is not known yet (a compressed file read as a stream, whose size the caller
+    /// checks against `fileSize` at the end).
+    public static func parse(headerBytes: UnsafeRawBufferPointer, fileSize: Int?) throws(WeightFileError)
         -> SafetensorsHeader
     {
         let n = headerBytes.count
@@ -119,8 +121,8 @@ public struct SafetensorsHeader: Sendable {
             dataOffsets.append(Int(clamping: entry.begin)..<Int(clamping: entry.end))
         }
         let (expected, overflow) = start.addingReportingOverflow(UInt64(8 + n))
-        if overflow || expected != UInt64(fileSize) {
-            throw .metadataIncompleteBuffer(expectedFileSize: Int(clamping: expected), fileSize: fileSize)
+        if overflow || expected > UInt64(Int.max) || (fileSize.map { expected != UInt64($0) } ?? false) {
+            throw .metadataIncompleteBuffer(expectedFileSize: Int(clamping: expected), fileSize: fileSize ?? Int.max)
         }
         for i in tensors.indices { tensors[i].fileOffset = 8 + n + dataOffsets[i].lowerBound }
         return SafetensorsHeader(

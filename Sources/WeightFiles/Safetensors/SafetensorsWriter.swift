@@ -111,6 +111,43 @@ public enum SafetensorsWriter {
         }
     }
 
+    /// Writes `tensors` (already in canonical order) and `metadata` to `path` from a stream of
+    /// data bytes: `body` is handed a sink and must pass it every tensor's bytes, in order, in
+    /// pieces of any size. Memory is the pieces', whatever the file's size.
+    /// - Throws: `tensorInvalidInfo` (naming the last tensor) when `body` passes more or fewer
+    ///   bytes than the tensors need.
+    public static func writeStreaming(
+        tensors ordered: [TensorInfo], metadata: Metadata?, to path: String, inputs: [String] = [], overwrite: Bool = true,
+        progress: ((Int, Int) -> Void)? = nil,
+        body: ((UnsafeRawBufferPointer) throws(WeightFileError) -> Void) throws(WeightFileError) -> Void
+    ) throws(WeightFileError) {
+        let (header, dataLength) = try header(for: ordered, metadata: metadata)
+        let output = try AtomicOutputFile(path: path, inputs: inputs, overwrite: overwrite)
+        do throws(WeightFileError) {
+            var lengthBytes = [UInt8](repeating: 0, count: 8)
+            for i in 0..<8 { lengthBytes[i] = UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64(i))) }
+            try output.write(lengthBytes)
+            try output.write(header)
+            var written = 0
+            try body { (bytes) throws(WeightFileError) in
+                guard written + bytes.count <= dataLength else {
+                    throw .tensorInvalidInfo(
+                        tensor: ordered.last?.name ?? "", expectedBytes: dataLength, declaredBytes: written + bytes.count)
+                }
+                try output.write(bytes)
+                written += bytes.count
+                progress?(written, dataLength)
+            }
+            guard written == dataLength else {
+                throw .tensorInvalidInfo(tensor: ordered.last?.name ?? "", expectedBytes: dataLength, declaredBytes: written)
+            }
+            try output.commit()
+        } catch {
+            output.abandon()
+            throw error
+        }
+    }
+
     /// The safetensors bytes for `tensors` in memory.
     public static func serialize(_ tensors: [TensorView], metadata: Metadata?) throws(WeightFileError) -> [UInt8] {
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

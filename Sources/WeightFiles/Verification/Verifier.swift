@@ -35,6 +35,7 @@ public enum Verifier {
     /// - Parameter progress: called with (bytes read, total bytes) after each tensor.
     /// - Complexity: O(total bytes)
     public static func verify(_ file: any WeightFile, progress: ((Int, Int) -> Void)? = nil) throws(WeightFileError) -> Report {
+        if let compressed = file as? CompressedSafetensorsFile { return try verifyStreaming(compressed, progress: progress) }
         let total = file.totalByteCount
         var done = 0
         var checks: [TensorCheck] = []
@@ -61,15 +62,46 @@ public enum Verifier {
         return Report(format: file.format, tensors: checks)
     }
 
+    /// `verify` of a gzip/zlib-wrapped file in one pass of bounded memory: the data is inflated in
+    /// pieces (`CompressedSafetensorsFile.pieceSize`), never whole.
+    static func verifyStreaming(_ file: CompressedSafetensorsFile, progress: ((Int, Int) -> Void)?) throws(WeightFileError)
+        -> Report
+    {
+        let infos = file.tensors
+        var checks = infos.map {
+            TensorCheck(
+                name: $0.name, dtype: $0.dtype, shape: $0.shape, byteCount: $0.byteCount, nanCount: 0, infinityCount: 0,
+                invalidBoolCount: 0)
+        }
+        let total = file.totalByteCount
+        var done = 0
+        try file.forEachPiece { (position, _, bytes) throws(WeightFileError) in
+            let dtype = infos[position].dtype
+            let (nan, inf) = nonFiniteCounts(bytes, dtype: dtype, count: bytes.count * 8 / dtype.bitWidth)
+            checks[position].nanCount += nan
+            checks[position].infinityCount += inf
+            if dtype == .bool {
+                for byte in bytes where byte > 1 { checks[position].invalidBoolCount += 1 }
+            }
+            done += bytes.count
+            progress?(done, total)
+        }
+        return Report(format: file.format, tensors: checks)
+    }
+
     /// The number of NaN and infinite elements of a tensor; every byte is read.
     /// - Complexity: O(n)
     public static func nonFiniteCounts(_ view: TensorView) -> (nan: Int, infinity: Int) {
         defer { withExtendedLifetime(view) {} }
-        let bytes = view.bytes
-        let count = view.info.elementCount
-        switch view.dtype {
+        return nonFiniteCounts(view.bytes, dtype: view.dtype, count: view.info.elementCount)
+    }
+
+    /// The number of NaN and infinite elements among `count` elements of `dtype` in `bytes`.
+    /// - Complexity: O(n)
+    public static func nonFiniteCounts(_ bytes: UnsafeRawBufferPointer, dtype: DType, count: Int) -> (nan: Int, infinity: Int) {
+        switch dtype {
         case .f32, .c64:
-            let n = view.dtype == .c64 ? 2 * count : count
+            let n = dtype == .c64 ? 2 * count : count
             return countSpecials(bytes, n, UInt32.self, exponentMask: 0x7F80_0000, mantissaMask: 0x007F_FFFF)
         case .f64:
             return countSpecials(
@@ -87,10 +119,10 @@ public enum Verifier {
             var start = 0
             while start < count {
                 let n = min(block, count - start)
-                let first = start * view.dtype.bitWidth / 8
-                let last = min(bytes.count, ((start + n) * view.dtype.bitWidth + 7) / 8)
+                let first = start * dtype.bitWidth / 8
+                let last = min(bytes.count, ((start + n) * dtype.bitWidth + 7) / 8)
                 values.withUnsafeMutableBufferPointer { out in
-                    FloatConversion.decode(view.dtype, UnsafeRawBufferPointer(rebasing: bytes[first..<last]), count: n, into: out)
+                    FloatConversion.decode(dtype, UnsafeRawBufferPointer(rebasing: bytes[first..<last]), count: n, into: out)
                 }
                 for v in values[0..<n] {
                     if v.isNaN { nan += 1 } else if v.isInfinite { inf += 1 }

@@ -17,8 +17,8 @@ struct Convert: ParsableCommand {
     @Argument(help: "The output file: .safetensors, or .stz to compress.")
     var output: String
 
-    @Option(help: "Worker threads for .stz compression and decompression (default: all cores).")
-    var threads: Int = System.coreCount
+    @Option(help: "Worker threads for .stz compression and decompression, 1 to 1024 (default: all cores).")
+    var threads: Int = min(System.coreCount, STZLayout.maxThreads)
 
     @Option(help: "zlib level (0-9) of the LZ77 attempt when writing .stz; 0 = Huffman-only.")
     var level: Int = 1
@@ -36,7 +36,7 @@ struct Convert: ParsableCommand {
         if let dtype, !FloatConversion.castTargets.contains(dtype) {
             throw ValidationError("--dtype must be one of \(FloatConversion.castTargets.map(\.name).joined(separator: ", "))")
         }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateThreads(threads)
         if !(0...9).contains(level) { throw ValidationError("--level must be between 0 and 9") }
         if output.lowercased().hasSuffix(".stz") && dtype != nil {
             throw ValidationError("--dtype cannot be combined with a .stz output: .stz restores its source byte for byte")

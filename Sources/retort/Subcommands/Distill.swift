@@ -48,7 +48,7 @@ struct Distill: ParsableCommand {
     @Option(help: "Where to write surrogates and probes.")
     var out: String?
 
-    @Option(help: "Threads (default: all cores).")
+    @Option(help: "Threads, 1 to 1024 (default: all cores).")
     var threads: Int?
 
     @Option(help: "The program search's largest expression (nodes).")
@@ -66,7 +66,7 @@ struct Distill: ParsableCommand {
     private var isExample: Bool { model == nil && network == nil && probes == nil && task == nil }
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateThreads(threads)
         if isExample { return }
         if task == nil { throw ValidationError("give --task FILE (or no arguments at all, for the bundled example)") }
         if probes == nil && (model == nil || network == nil) {
@@ -92,7 +92,35 @@ struct Distill: ParsableCommand {
             command.out = command.out ?? Self.exampleOutput
             writeStandardError("retort: the bundled example: two-digit addition (\(folder))\n")
         }
-        try command.distill(started: started)
+        // A failed run leaves no folder it created (--out a/b/c may create a and a/b too), nor any
+        // file of its own in one.
+        var created: [String] = []
+        if var folder = command.out {
+            while !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+                created.append(folder)
+                let parent = (folder as NSString).deletingLastPathComponent
+                if parent == folder { break }
+                folder = parent
+            }
+        }
+        do {
+            try command.distill(started: started)
+        } catch {
+            if let out = command.out, !created.isEmpty {
+                Self.removeOutput(out, families: command.surrogates, folders: created)
+            }
+            throw error
+        }
+    }
+
+    /// Removes the files a run writes into `directory`, then each of `folders` (innermost first)
+    /// that this left empty.
+    static func removeOutput(_ directory: String, families: [SurrogateFamily], folders: [String]) {
+        let names =
+            ["probes.safetensors", "report.json", "report.html"]
+            + families.flatMap { ["\($0.rawValue).json", "\($0.rawValue).txt"] }
+        for name in names { unlink(directory + "/" + name) }
+        for folder in folders where rmdir(folder) != 0 { break }
     }
 
     /// The report folder of the bundled example.

@@ -32,7 +32,7 @@ struct FidelityCommand: ParsableCommand {
     @Option(help: "Where to write report.json and report.html.")
     var out: String?
 
-    @Option(help: "Threads (default: all cores).")
+    @Option(help: "Threads, 1 to 1024 (default: all cores).")
     var threads: Int?
 
     @OptionGroup var representationTests: RepresentationArguments
@@ -41,7 +41,7 @@ struct FidelityCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateThreads(threads)
         if surrogate.isEmpty { throw ValidationError("give at least one --surrogate FILE") }
     }
 

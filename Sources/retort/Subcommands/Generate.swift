@@ -25,7 +25,7 @@ struct Generate: ParsableCommand {
     @Option(help: "The network: auto (from the weight file's metadata), llama, gpt2, or a description file.")
     var network = "auto"
 
-    @Option(help: "Threads (default: all cores).")
+    @Option(help: "Threads, 1 to 1024 (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Print the continuations as JSON, with their token ids.")
@@ -35,7 +35,7 @@ struct Generate: ParsableCommand {
         if prompts.isEmpty { throw ValidationError("give at least one --prompt TEXT") }
         if prompts.contains(where: \.isEmpty) { throw ValidationError("a --prompt must not be empty") }
         if maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateThreads(threads)
     }
 
     func run() throws {

@@ -39,7 +39,7 @@ struct Run: ParsableCommand {
     @Option(help: "For --network mlp: the activation after the last layer.")
     var outputActivation: String = "identity"
 
-    @Option(help: "Threads for the matrix multiplies (default: all cores).")
+    @Option(help: "Threads for the matrix multiplies, 1 to 1024 (default: all cores).")
     var threads: Int?
 
     @Flag(help: "Overwrite --out if it exists.")
@@ -49,7 +49,7 @@ struct Run: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateThreads(threads)
         if OpKind(rawValue: activation) == nil { throw ValidationError("unknown --activation \(activation)") }
         if OpKind(rawValue: outputActivation) == nil { throw ValidationError("unknown --output-activation \(outputActivation)") }
         if let out, ![".npz", ".npy", ".csv"].contains(where: { out.lowercased().hasSuffix($0) }) {

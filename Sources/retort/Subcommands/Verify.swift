@@ -44,7 +44,11 @@ struct Verify: ParsableCommand {
         }
         bar.finish()
         emit(json ? verifyJSON(report) : verifyText(report))
-        if !report.problems.isEmpty { throw ExitCode.failure }
+        if !report.problems.isEmpty {
+            // The report on stdout says it too, but a failed check must say why where errors go.
+            for problem in report.problems { printError("\(file): \(problem)") }
+            throw ExitCode.failure
+        }
     }
 
     private func verifyText(_ report: Verifier.Report) -> String {
