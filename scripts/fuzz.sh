@@ -7,10 +7,12 @@
 # TARGET is one of the Fuzz package's targets: the weight-file readers (safetensors npz stz gguf
 # pytorch pickle) and the JSON inputs (network task surrogate intervention tokenizer); all by default. Each
 # target starts from the files of its kind in formats/vectors (and the tests' fixtures) plus the
-# inputs that once broke it (Fuzz/regressions/TARGET). --seconds N fuzzes each target for N
-# seconds (default 60); a crash, a timeout (30 s) or an allocation over 4 GB is saved under
-# Fuzz/findings/TARGET and the script exits 1.
-# --replay only runs every seed and regression input once (deterministic: what CI runs).
+# inputs that once broke it (Fuzz/regressions/TARGET), and mutates with its dictionary
+# (Fuzz/dictionaries/TARGET.dict: the format's magic bytes, keys and names). --seconds N fuzzes each
+# target for N seconds (default 60); a crash, a timeout (30 s) or an allocation over 4 GB is saved under
+# Fuzz/findings/TARGET and the script exits 1. Each run ends with one summary line on stderr:
+# seconds, executions, executions per second, coverage (edges) and findings.
+# --replay only runs every seed and regression input once (deterministic: what CI runs first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,7 +24,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --replay) replay=1; shift ;;
-    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
     [0-9]*) seconds=$1; shift ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -42,7 +44,7 @@ bin=$root/.build-fuzz/release
 seeds() {
   local v=$root/formats/vectors
   case "$1" in
-    safetensors) ls "$v"/safetensors/*.safetensors "$v"/malformed/* "$v"/conversion/* 2>/dev/null ;;
+    safetensors) ls "$v"/safetensors/*.safetensors "$v"/malformed/* "$v"/conversion/* "$v"/compressed/* 2>/dev/null ;;
     npz) ls "$v"/npz/* 2>/dev/null ;;
     stz) find "$v" -name '*.stz' 2>/dev/null ;;
     gguf) find "$v"/gguf "$v"/foreign "$v"/networks -name "*.gguf" 2>/dev/null ;;
@@ -112,14 +114,28 @@ PY
   else
     findings=$root/Fuzz/findings/$t
     mkdir -p "$findings"
-    if ! "$bin/fuzz-$t" "$corpus" "$regressions" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=30 \
-      -max_len=262144 -artifact_prefix="$findings/" -print_final_stats=1 2>&1 | tail -25 >&2; then
+    dict=()
+    [ -f "$root/Fuzz/dictionaries/$t.dict" ] && dict=(-dict="$root/Fuzz/dictionaries/$t.dict")
+    log=$(mktemp)
+    # The seeds stay read-only: new coverage goes to a scratch corpus directory listed first.
+    work=$(mktemp -d)
+    before=$(ls -A "$findings" | wc -l)
+    if ! "$bin/fuzz-$t" "$work" "$corpus" "$regressions" "${dict[@]}" -max_total_time="$seconds" -rss_limit_mb=4096 \
+      -timeout=30 -max_len=262144 -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1; then
+      tail -25 "$log" >&2
       status=1
     fi
-    if [ -n "$(ls -A "$findings")" ]; then
+    after=$(ls -A "$findings" | wc -l)
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    echo "fuzz-$t: ${seconds} s, ${execs:-?} executions, ${rate:-?}/s, coverage ${cov:-?} edges (${ft:-?} features), $((after - before)) new findings" >&2
+    if [ "$after" -gt 0 ]; then
       echo "fuzz-$t: findings in Fuzz/findings/$t" >&2
       status=1
     fi
+    rm -rf "$work" "$log"
   fi
   rm -rf "$corpus"
 done
