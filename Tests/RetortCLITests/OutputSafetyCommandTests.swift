@@ -199,6 +199,41 @@ struct CompressedBombCommandTests {
         #expect((try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int ?? 0) > zeros)
     }
 
+    // Python (which CI installs for the interoperability check) writes the archive as numpy does.
+    @Test("verify and convert of an NPZ whose deflated entry inflates to 384 MiB run within 300 MB of address space")
+    func boundedMemoryNPZ() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bomb = directory + "/bomb.npz"
+        let zeros = 384 << 20
+        // numpy.savez_compressed's layout: a deflated NAME.npy entry (zip64), written by Python's zipfile.
+        let script = """
+            import sys, zipfile
+            n = int(sys.argv[2])
+            header = "{'descr': '|u1', 'fortran_order': False, 'shape': (%d,), }" % n
+            header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\\n"
+            with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+                with z.open("zeros.npy", "w", force_zip64=True) as f:
+                    f.write(b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, "little") + header.encode())
+                    block = bytes(1 << 20)
+                    for _ in range(n >> 20):
+                        f.write(block)
+            """
+        let made = try RetortRun(executable: "/usr/bin/env", arguments: ["python3", "-c", script, bomb, "\(zeros)"])
+        #expect(made.status == 0, "\(made.stderr)")
+        func limited(_ arguments: [String]) throws -> RetortRun {
+            let quoted = ([RetortRun.binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
+            return try RetortRun(executable: "/bin/bash", arguments: ["-c", "ulimit -v 300000; exec \(quoted)"])
+        }
+        let verify = try limited(["verify", bomb])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stdout.contains("\(zeros) bytes read"), "\(verify.stdout)")
+        let output = directory + "/out.safetensors"
+        let convert = try limited(["convert", bomb, output])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        #expect((try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int ?? 0) > zeros)
+    }
+
     @Test("a wrapped file whose data stops short or runs long is refused by verify and convert, which leave no output")
     func wrongLength() throws {
         let directory = try temporaryDirectory()

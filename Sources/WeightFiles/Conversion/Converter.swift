@@ -28,9 +28,23 @@ public enum Converter {
                 infos[i].fileOffset = nil
             }
         }
-        // A gzip/zlib-wrapped safetensors file whose tensors lie in canonical order (as the reference
-        // writer puts them) streams through in pieces: memory stays bounded whatever it inflates to.
+        // Inputs whose data can be read in pieces stream through: memory stays bounded whatever
+        // they inflate to. A gzip/zlib-wrapped safetensors file is read once in file order, so it
+        // streams when its tensors lie in canonical order (as the reference writer puts them); an
+        // NPZ archive entry by entry in any order (a column-major entry is read whole, to transpose it).
         let ordered = SafetensorsWriter.canonicalOrder(infos)
+        /// `bytes` of `source` (a whole number of elements) as `target`, to `sink`.
+        func pass(
+            _ bytes: UnsafeRawBufferPointer, _ source: TensorInfo, _ target: DType,
+            _ sink: (UnsafeRawBufferPointer) throws(WeightFileError) -> Void
+        ) throws(WeightFileError) {
+            guard target != source.dtype else { return try sink(bytes) }
+            let piece = TensorView(
+                info: TensorInfo(name: source.name, dtype: source.dtype, shape: [bytes.count * 8 / source.dtype.bitWidth]),
+                copying: bytes)
+            let cast = try FloatConversion.cast(piece, to: target)
+            try cast.withUnsafeBytes { (raw) throws(WeightFileError) in try sink(raw) }
+        }
         if let compressed = input as? CompressedSafetensorsFile, ordered.map(\.name) == compressed.tensors.map(\.name) {
             let sources = compressed.tensors
             try SafetensorsWriter.writeStreaming(
@@ -38,14 +52,30 @@ public enum Converter {
                 progress: progress
             ) { (sink) throws(WeightFileError) in
                 try compressed.forEachPiece { (position, _, bytes) throws(WeightFileError) in
-                    let source = sources[position]
-                    let target = ordered[position].dtype
-                    guard target != source.dtype else { return try sink(bytes) }
-                    let piece = TensorView(
-                        info: TensorInfo(name: source.name, dtype: source.dtype, shape: [bytes.count * 8 / source.dtype.bitWidth]),
-                        copying: bytes)
-                    let cast = try FloatConversion.cast(piece, to: target)
-                    try cast.withUnsafeBytes { (raw) throws(WeightFileError) in try sink(raw) }
+                    try pass(bytes, sources[position], ordered[position].dtype, sink)
+                }
+            }
+            return
+        }
+        if let npz = input as? NPZFile {
+            let sources = npz.tensors
+            let positions = Dictionary(sources.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+            try SafetensorsWriter.writeStreaming(
+                tensors: ordered, metadata: input.metadata, to: output, inputs: inputPaths, overwrite: overwrite,
+                progress: progress
+            ) { (sink) throws(WeightFileError) in
+                for info in ordered {
+                    let position = positions[info.name]!
+                    if npz.isFortranOrder(position) {
+                        let view = try npz.tensor(at: position)
+                        try view.withUnsafeBytes { (bytes) throws(WeightFileError) in
+                            try pass(bytes, sources[position], info.dtype, sink)
+                        }
+                    } else {
+                        try npz.forEachPiece(of: position) { (_, bytes) throws(WeightFileError) in
+                            try pass(bytes, sources[position], info.dtype, sink)
+                        }
+                    }
                 }
             }
             return

@@ -87,4 +87,82 @@ public struct NPZFile: WeightFile {
     }
 
     public func info(named name: String) -> TensorInfo? { index[name].map { tensors[$0] } }
+
+    /// The bytes `forEachPiece` hands over at a time.
+    public static let pieceSize = 4 << 20
+
+    /// Whether `tensors[position]` is stored column-major (Fortran order), which `forEachPiece`
+    /// hands over in that order.
+    public func isFortranOrder(_ position: Int) -> Bool { members[position].header.fortranOrder }
+
+    /// Reads `tensors[position]` in pieces of at most `pieceSize` bytes, each a whole number of
+    /// elements, little-endian, in the order the entry stores them (row-major, or column-major
+    /// when `isFortranOrder`): `body` gets (byte offset in the tensor, piece). A deflated entry is
+    /// inflated as a stream, so memory is the piece's whatever the entry's size; the entry's size
+    /// and CRC-32 are checked at the end, as `tensor(named:)` checks them.
+    /// - Complexity: O(entry size) time, O(`pieceSize`) memory.
+    public func forEachPiece(
+        of position: Int, _ body: (Int, UnsafeRawBufferPointer) throws(WeightFileError) -> Void
+    ) throws(WeightFileError) {
+        let member = members[position]
+        let header = member.header
+        let entry = member.entry
+        let width = header.dtype.byteWidth ?? 1
+        let swapWidth = header.dtype == .c64 ? 4 : width
+        // A multiple of 24 bytes: whole elements of every width (and of the 6-bit types' 3-byte groups).
+        let piece = NPZFile.pieceSize / 24 * 24
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: piece, alignment: 64)
+        defer { buffer.deallocate() }
+        let source = UnsafeRawBufferPointer(rebasing: storage.bytes[entry.dataRange])
+        if entry.method == 0 {
+            guard Inflater.crc32(source) == entry.crc32 else { throw .zipChecksum(entry: entry.name) }
+        }
+        let stream =
+            entry.method == 0
+            ? nil : try InflateStream(source, wrapper: .raw, limit: entry.uncompressedSize, entry: entry.name)
+        var crc: UInt32 = 0
+        func read(into target: UnsafeMutableRawBufferPointer, at offset: Int) throws(WeightFileError) {
+            guard let stream else {
+                target.baseAddress!.copyMemory(from: source.baseAddress! + offset, byteCount: target.count)
+                return
+            }
+            let n = try stream.read(into: target)
+            crc = Inflater.crc32(UnsafeRawBufferPointer(rebasing: target[0..<n]), continuing: crc)
+            guard n == target.count else {
+                throw .zipInvalid(
+                    reason: "entry \(entry.name) inflates to \(stream.produced) bytes, \(entry.uncompressedSize) declared",
+                    offset: entry.dataOffset)
+            }
+        }
+        // The NPY header (already parsed at open) is read past, then the data.
+        var offset = 0
+        while offset < header.dataOffset {
+            let n = min(piece, header.dataOffset - offset)
+            try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n]), at: offset)
+            offset += n
+        }
+        var done = 0
+        while done < header.dataByteCount {
+            let n = min(piece, header.dataByteCount - done)
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+            try read(into: target, at: header.dataOffset + done)
+            if header.isBigEndian { NPYFile.swapBytes(target, count: n, width: swapWidth) }
+            try body(done, UnsafeRawBufferPointer(target))
+            done += n
+        }
+        if let stream {
+            // Whatever follows the array in the entry still counts towards its size and CRC.
+            let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(piece, 65536)])
+            while !stream.finished {
+                let n = try stream.read(into: rest)
+                crc = Inflater.crc32(UnsafeRawBufferPointer(rebasing: rest[0..<n]), continuing: crc)
+            }
+            guard stream.produced == entry.uncompressedSize else {
+                throw .zipInvalid(
+                    reason: "entry \(entry.name) inflates to \(stream.produced) bytes, \(entry.uncompressedSize) declared",
+                    offset: entry.dataOffset)
+            }
+            guard crc == entry.crc32 else { throw .zipChecksum(entry: entry.name) }
+        }
+    }
 }

@@ -83,7 +83,11 @@ public enum STZWriter {
             try SafetensorsHeader.parse(headerBytes: raw, fileSize: 8 + raw.count + input.totalByteCount)
         }
         guard source.positions["__stz__"] == nil else { throw .duplicateTensor(name: "__stz__") }
-        let threads = min(max(1, options.threads), STZLayout.maxThreads)
+        // No more workers than chunks, and no more than the budget's worth of one-chunk scratch each
+        // beyond the first few: `threads` 1,024 on a small file must not allocate gigabytes.
+        let chunkCount = source.tensors.reduce(0) { $0 + ($1.byteCount + options.chunkSize - 1) / options.chunkSize }
+        let threads = max(
+            1, min(options.threads, STZLayout.maxThreads, chunkCount + 1, max(2, STZLayout.decodeBudget / options.chunkSize)))
         var prelude = STZLayout.magic
         appendLE(STZLayout.version, to: &prelude)
         appendLE(UInt32(0), to: &prelude)
@@ -96,19 +100,21 @@ public enum STZWriter {
         digest.update(lengthField)
         digest.update(sourceHeaderBytes)
 
-        let codecs = (0..<threads).map { _ in STZChunkCodec(level: Int32(options.level), chunkSize: options.chunkSize) }
         var tables = [[STZChunk]](repeating: [], count: source.tensors.count)
         let filters = source.tensors.map { STZFilter.preferred(for: $0.dtype) }
         var done = 0
         // Windows of chunks, across tensors, keep memory near chunk size × window
         // while every worker stays busy; one of the workers hashes the window meanwhile.
-        let window = threads * 8
+        let largestChunk = min(options.chunkSize, source.tensors.map(\.byteCount).max() ?? 0)
+        let slot = (STZChunkCodec.encodedCapacity(largestChunk) + 63) & ~63
+        // A codec's scratch holds one chunk: the largest there is, not the chunk size.
+        let codecs = (0..<threads).map { _ in STZChunkCodec(level: Int32(options.level), chunkSize: max(1, largestChunk)) }
+        // 8 chunks a worker, within the budget (at least one chunk a worker).
+        let window = max(threads, min(threads * 8, STZLayout.decodeBudget / slot))
         var jobs: [ChunkJob] = []
         let hasher = SendableBox(HashState())
         hasher.value.digest = digest
         // One arena for the window's encoded chunks, reused from window to window.
-        let largestChunk = min(options.chunkSize, source.tensors.map(\.byteCount).max() ?? 0)
-        let slot = (STZChunkCodec.encodedCapacity(largestChunk) + 63) & ~63
         let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: slot * window, alignment: 64)
         defer { arena.deallocate() }
         func flush() throws(WeightFileError) {

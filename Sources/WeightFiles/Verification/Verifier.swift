@@ -41,6 +41,19 @@ public enum Verifier {
         var checks: [TensorCheck] = []
         checks.reserveCapacity(file.tensors.count)
         for (position, info) in file.tensors.enumerated() {
+            if let npz = file as? NPZFile {
+                // Entry by entry, in pieces: a deflated entry is never held whole.
+                var check = TensorCheck(
+                    name: info.name, dtype: info.dtype, shape: info.shape, byteCount: info.byteCount, nanCount: 0,
+                    infinityCount: 0, invalidBoolCount: 0)
+                try npz.forEachPiece(of: position) { (_, bytes) throws(WeightFileError) in
+                    check.add(bytes)
+                    progress?(done + bytes.count, total)
+                }
+                checks.append(check)
+                done += info.byteCount
+                continue
+            }
             let view = try file.tensor(at: position)
             guard view.bytes.count == info.byteCount else {
                 throw .tensorInvalidInfo(tensor: info.name, expectedBytes: info.byteCount, declaredBytes: view.bytes.count)
@@ -76,13 +89,7 @@ public enum Verifier {
         let total = file.totalByteCount
         var done = 0
         try file.forEachPiece { (position, _, bytes) throws(WeightFileError) in
-            let dtype = infos[position].dtype
-            let (nan, inf) = nonFiniteCounts(bytes, dtype: dtype, count: bytes.count * 8 / dtype.bitWidth)
-            checks[position].nanCount += nan
-            checks[position].infinityCount += inf
-            if dtype == .bool {
-                for byte in bytes where byte > 1 { checks[position].invalidBoolCount += 1 }
-            }
+            checks[position].add(bytes)
             done += bytes.count
             progress?(done, total)
         }
@@ -162,5 +169,17 @@ public enum Verifier {
             }
         }
         return (nan, nonFinite - nan)
+    }
+}
+
+extension Verifier.TensorCheck {
+    /// Counts a piece of the tensor's bytes (a whole number of elements, little-endian) into the check.
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        let (nan, inf) = Verifier.nonFiniteCounts(bytes, dtype: dtype, count: bytes.count * 8 / dtype.bitWidth)
+        nanCount += nan
+        infinityCount += inf
+        if dtype == .bool {
+            for byte in bytes where byte > 1 { invalidBoolCount += 1 }
+        }
     }
 }

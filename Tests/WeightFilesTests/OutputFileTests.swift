@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import WeightFiles
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Output files")
+struct OutputFileTests {
+    @Test("the temporary file has no name while it is written (O_TMPFILE), and the output appears only on commit")
+    func unnamedUntilCommit() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = try AtomicOutputFile(path: directory + "/out.bin")
+        #expect(file.isUnnamed)
+        try file.write([1, 2, 3])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        try file.commit()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["out.bin"])
+        #expect(FileManager.default.contents(atPath: directory + "/out.bin") == Data([1, 2, 3]))
+    }
+
+    @Test("temporary files left by a killed process are removed by the next output to the same name; a live process's stay")
+    func staleTemporariesRemoved() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A process that has exited: its PID is free (and not reused this quickly in practice).
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let dead = directory + "/.out.bin.retort-\(finished.processIdentifier)-a1B2c3"
+        let live = directory + "/.out.bin.retort-\(getpid())-zzzzzz"
+        let other = directory + "/.other.bin.retort-\(finished.processIdentifier)-a1B2c3"
+        let unrelated = directory + "/.out.bin.retort-notapid"
+        for path in [dead, live, other, unrelated] { try Data([0]).write(to: URL(fileURLWithPath: path)) }
+        let file = try AtomicOutputFile(path: directory + "/out.bin")
+        file.abandon()
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
+        #expect(!left.contains(".out.bin.retort-\(finished.processIdentifier)-a1B2c3"))
+        #expect(left.contains(".out.bin.retort-\(getpid())-zzzzzz"))
+        #expect(left.contains(".other.bin.retort-\(finished.processIdentifier)-a1B2c3"))
+        #expect(left.contains(".out.bin.retort-notapid"))
+    }
+
+    @Test("a FIFO, a directory or a socket at the output path is refused even when overwriting is allowed")
+    func specialFilesRefused() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(mkfifo(directory + "/fifo", 0o600) == 0)
+        try FileManager.default.createDirectory(atPath: directory + "/dir", withIntermediateDirectories: false)
+        #expect(throws: WeightFileError.outputNotRegularFile(path: directory + "/fifo", kind: "a FIFO")) {
+            _ = try AtomicOutputFile(path: directory + "/fifo", overwrite: true)
+        }
+        #expect(throws: WeightFileError.outputNotRegularFile(path: directory + "/dir", kind: "a directory")) {
+            _ = try AtomicOutputFile(path: directory + "/dir", overwrite: true)
+        }
+        #expect(throws: WeightFileError.outputNotRegularFile(path: "/dev/null", kind: "a character device")) {
+            _ = try AtomicOutputFile(path: "/dev/null", overwrite: true)
+        }
+    }
+
+    @Test("a directory the output cannot be created in gives an error naming the output, not a system call")
+    func uncreatableNamesOutput() throws {
+        #expect {
+            _ = try AtomicOutputFile(path: "/nonexistent-retort-dir/out.bin")
+        } throws: { error in
+            guard case .io(let path, let operation, _) = error as? WeightFileError else { return false }
+            return path == "/nonexistent-retort-dir/out.bin" && operation == "create"
+        }
+    }
+}
+
+@Suite("gzip/zlib-wrapped safetensors read as a stream")
+struct CompressedSafetensorsTests {
+    @Test("opening reads the header only: a file cut short in its data opens, lists its tensors, and fails when read")
+    func headerOnlyOpen() throws {
+        let file = try WeightFiles.open(GoldenVectors.path("compressed/truncated.safetensors.gz"))
+        #expect(file is CompressedSafetensorsFile)
+        #expect(!file.tensors.isEmpty)
+        #expect(errorKind { _ = try Verifier.verify(file) } == "CompressedTruncated")
+    }
+
+    @Test("pieces, tensors read in order, and tensors read out of order give the same bytes (gzip against zlib)")
+    func sameBytesEveryWay() throws {
+        let compressed = try WeightFiles.open(GoldenVectors.path("compressed/model.safetensors.gz"))
+        let reference = try WeightFiles.open(GoldenVectors.path("compressed/model.safetensors.zlib"))
+        #expect(compressed.tensors.map(\.name) == reference.tensors.map(\.name))
+        for position in compressed.tensors.indices {
+            #expect(try compressed.tensor(at: position).copyBytes() == reference.tensor(at: position).copyBytes())
+        }
+        // Backwards now: the whole file is inflated once.
+        for position in compressed.tensors.indices.reversed() {
+            #expect(try compressed.tensor(at: position).copyBytes() == reference.tensor(at: position).copyBytes())
+        }
+        var pieces: [Int: [UInt8]] = [:]
+        try (compressed as! CompressedSafetensorsFile).forEachPiece { (position, offset, bytes) throws(WeightFileError) in
+            #expect(pieces[position, default: []].count == offset)
+            pieces[position, default: []] += Array(bytes)
+        }
+        for position in compressed.tensors.indices where compressed.tensors[position].byteCount > 0 {
+            #expect(pieces[position] == (try reference.tensor(at: position).copyBytes()))
+        }
+    }
+}
