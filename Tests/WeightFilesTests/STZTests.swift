@@ -277,6 +277,31 @@ struct STZTests {
         }
     }
 
+    @Test("two chunks' bytes swapped in the data area fail their CRC-32s on restore, without --verify, and leave no output")
+    func swappedChunkBytes() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = directory + "/r.safetensors"
+        var generator = SplitMix64(state: 3)
+        let bytes = (0..<256).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let tensor = TensorView(info: TensorInfo(name: "r", dtype: .u8, shape: [256]), copying: bytes)
+        try Data(try SafetensorsWriter.serialize([tensor], metadata: nil)).write(to: URL(fileURLWithPath: source))
+        try compress(source, to: directory + "/x.stz", chunkSize: 64)
+        var container = [UInt8](FileManager.default.contents(atPath: directory + "/x.stz")!)
+        let stz = try STZFile(path: directory + "/x.stz")
+        let (a, b) = (stz.chunks[0][0], stz.chunks[0][1])
+        #expect(a.storedLength == b.storedLength)  // random bytes are stored: equal lengths
+        let first = Array(container[a.offset..<(a.offset + a.storedLength)])
+        container.replaceSubrange(a.offset..<(a.offset + a.storedLength), with: container[b.offset..<(b.offset + b.storedLength)])
+        container.replaceSubrange(b.offset..<(b.offset + b.storedLength), with: first)
+        try Data(container).write(to: URL(fileURLWithPath: directory + "/s.stz"))
+        let swapped = try STZFile(path: directory + "/s.stz")
+        #expect(throws: WeightFileError.stzChunkChecksum(tensor: "r", chunk: 0)) {
+            try swapped.restore(to: directory + "/out.safetensors", inputPaths: [], checkDigest: false)
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/out.safetensors"))
+    }
+
     @Test("version 1 containers (no header checksum), as the previous writer wrote them, restore byte for byte")
     func versionOneStillReads() throws {
         let directory = try makeTemporaryDirectory()
