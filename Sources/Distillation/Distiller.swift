@@ -70,44 +70,37 @@ public enum Distiller {
             }
             return best!
         case .ruleList, .ruleSet:
-            // Two fits: covering until the probes are explained, and stopping when no rule shortens the
-            // description. An exact model with few rules is kept even when listing its exceptions would be
-            // shorter (small domains, where a table of a few exceptions costs less than any rule);
-            // otherwise the shorter of the two.
+            // One search gives two models: stopping where no rule shortens the description, and continuing while
+            // rules remove probe errors (given up past `exactRuleLimit` rules). An exact model with few rules is
+            // kept even when listing its exceptions would be shorter (small domains, where a table of a few
+            // exceptions costs less than any rule); otherwise the shorter of the two.
             let table = try features.table(probes)
-            var candidates: [FittedSurrogate] = []
-            var lists: [RuleList] = []
+            var parameters = RuleParameters(domainSize: domain, outputCount: outputs)
+            parameters.threads = options.threads
+            var models: [FittedSurrogate.Model] = []
             if family == .ruleList {
-                var parameters = RuleParameters(domainSize: domain, outputCount: outputs)
-                parameters.threads = options.threads
-                let (exhaustive, stopped) = RuleList.fitBoth(table, parameters: parameters)
-                lists = [exhaustive, stopped]
+                let (exhaustive, stopped) = RuleList.fitBoth(table, parameters: parameters, exhaustiveLimit: Self.exactRuleLimit)
+                models = ([exhaustive].compactMap { $0 } + [stopped]).map { .ruleList($0) }
+            } else {
+                let (exhaustive, stopped) = RuleSet.fitBoth(table, parameters: parameters, exhaustiveLimit: Self.exactRuleLimit)
+                models = ([exhaustive].compactMap { $0 } + [stopped]).map { .ruleSet($0) }
             }
-            for stops in [false, true] {
-                var parameters = RuleParameters(stopsOnDescriptionLength: stops, domainSize: domain, outputCount: outputs)
-                parameters.threads = options.threads
-                let model: FittedSurrogate.Model
-                let bits: Double
-                let predictions: [Int]
-                if family == .ruleList {
-                    let list = lists[stops ? 1 : 0]
-                    (model, bits, predictions) = (
-                        .ruleList(list), list.descriptionLength(outputCount: outputs), list.predict(table)
-                    )
-                } else {
-                    let set = RuleSet.fit(table, parameters: parameters)
-                    (model, bits, predictions) = (.ruleSet(set), set.descriptionLength(outputCount: outputs), set.predict(table))
+            let candidates = models.map { model in
+                let (bits, predictions): (Double, [Int])
+                switch model {
+                case .ruleList(let list): (bits, predictions) = (list.descriptionLength(outputCount: outputs), list.predict(table))
+                case .ruleSet(let set): (bits, predictions) = (set.descriptionLength(outputCount: outputs), set.predict(table))
+                default: preconditionFailure("rule models only")
                 }
                 let errors = zip(predictions, table.labels).filter { $0 != $1 }.count
-                candidates.append(
-                    FittedSurrogate(
-                        family: family, model: model, featureNames: features.names, modelBits: bits,
-                        exceptionBits: exceptionBits(errors),
-                        exceptionCount: errors, probeCount: n))
-                progress?("\(family.rawValue): \(errors) errors, \(Int(candidates.last!.totalBits)) bits")
+                return FittedSurrogate(
+                    family: family, model: model, featureNames: features.names, modelBits: bits,
+                    exceptionBits: exceptionBits(errors), exceptionCount: errors, probeCount: n)
             }
-            let exact = candidates[0]
-            if exact.exceptionCount == 0, exact.ruleCount <= Self.exactRuleLimit { return exact }
+            for candidate in candidates {
+                progress?("\(family.rawValue): \(candidate.ruleCount) rules, \(candidate.exceptionCount) errors, \(Int(candidate.totalBits)) bits")
+            }
+            if let exact = candidates.first, exact.exceptionCount == 0, exact.ruleCount <= Self.exactRuleLimit { return exact }
             return candidates.min { $0.totalBits < $1.totalBits }!
         }
     }

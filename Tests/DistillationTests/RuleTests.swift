@@ -72,6 +72,20 @@ private func mixedTable() -> FeatureTable {
     return FeatureTable(names: ["n", "bit", "h"], columns: columns, labels: labels)
 }
 
+/// a, b in 0..<20 (400 examples) labelled a + b: 39 classes, each one value of the feature `a+b`.
+private func sumsTable() -> FeatureTable {
+    var a: [Double] = [], b: [Double] = [], sum: [Double] = [], labels: [Int] = []
+    for i in 0..<20 {
+        for j in 0..<20 {
+            a.append(Double(i))
+            b.append(Double(j))
+            sum.append(Double(i + j))
+            labels.append(i + j)
+        }
+    }
+    return FeatureTable(names: ["a", "b", "a+b"], columns: [a, b, sum], labels: labels)
+}
+
 private func errors(_ predictions: [Int], _ labels: [Int]) -> Int { zip(predictions, labels).filter { $0 != $1 }.count }
 
 /// What the XOR tests accept as an exact recovery: zero training errors, no condition on the distractor x4,
@@ -204,7 +218,8 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
         """
     let parsed = try Array(body.utf8).withUnsafeBytes { try JSONParser.parse($0) }
     #expect(
-        throws: SurrogateFormatError.unexpected(path: "rules[0].conditions[0].op", expected: "\"<=\" or \">\"", found: "\"<\"")
+        throws: SurrogateFormatError.unexpected(
+            path: "rules[0].conditions[0].op", expected: "\"<=\", \">\" or \"=\"", found: "\"<\"")
     ) {
         try RuleList(jsonBody: parsed)
     }
@@ -239,4 +254,67 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
     let table = mixedTable()
     #expect(RuleList.fit(table) == RuleList.fit(table))
     #expect(RuleSet.fit(table) == RuleSet.fit(table))
+}
+
+@Test func ruleListNamesEveryClassOfAManyClassSum() {
+    let table = sumsTable()
+    let list = RuleList.fit(table, parameters: RuleParameters(stopsOnDescriptionLength: false))
+    #expect(errors(list.predict(table), table.labels) == 0)
+    // One condition per rule, on the sum alone.
+    #expect(list.rules.allSatisfy { $0.conditions.count == 1 && $0.conditions[0].feature == 2 })
+}
+
+@Test func ruleSetNamesEveryClassOfAManyClassSumWithEquality() {
+    let table = sumsTable()
+    let set = RuleSet.fit(table, parameters: RuleParameters(stopsOnDescriptionLength: false))
+    #expect(errors(set.predict(table), table.labels) == 0)
+    #expect(set.rules.count == 38)
+    // One condition per rule, on the sum; all but the extreme classes by equality (`a+b = 17 THEN 17`).
+    #expect(set.rules.allSatisfy { $0.conditions.count == 1 && $0.conditions[0].feature == 2 })
+    #expect(set.rules.filter { $0.conditions == [Condition(feature: 2, .equal, Double($0.output))] }.count >= 36)
+}
+
+@Test func everyDistinctValueIsACandidateThreshold() {
+    // 300 distinct values four times each, one of them special: found only if no threshold is thinned away.
+    let x = (0..<300).map(Double.init)
+    let column = x + x + x + x
+    let table = FeatureTable(names: ["x"], columns: [column], labels: column.map { $0 == 137 ? 1 : 0 })
+    let list = RuleList.fit(table, parameters: RuleParameters(maxThresholds: 299))
+    #expect(list.rules.map(\.conditions) == [[Condition(feature: 0, .equal, 137)]])
+}
+
+@Test func equalityCostsAThirdComparisonOnIntegerFeatures() {
+    let kinds: [FeatureKind] = [.integer, .binary, .real]
+    #expect(Condition(feature: 0, .equal, 57).bits(featureKinds: kinds) == log2(3.0) + log2(3.0) + 13)
+    #expect(Condition(feature: 0, .lessOrEqual, 57.5).bits(featureKinds: kinds) == log2(3.0) + log2(3.0) + 13)
+    #expect(Condition(feature: 1, .greater, 0.5).bits(featureKinds: kinds) == log2(3.0) + 1 + 1)
+}
+
+@Test func equalityReadsAsAnEquation() {
+    let rule = Rule(conditions: [Condition(feature: 0, .equal, 57)], output: 57, precision: 1, coverage: 58)
+    #expect(rule.text(featureNames: ["a+b"], featureKinds: [.integer]) == "IF a+b = 57 THEN 57")
+    #expect(rule.matches([57]) && !rule.matches([56]) && !rule.matches([57.5]))
+}
+
+@Test func ruleJSONRefusesEqualityOnABinaryFeature() throws {
+    let body = """
+        {"feature_kinds":["binary"],"classes":[0,1],"rules":[{"conditions":[{"feature":0,"op":"=","threshold":1}],\
+        "output":1,"precision":1,"coverage":3}],"default":0}
+        """
+    let parsed = try Array(body.utf8).withUnsafeBytes { try JSONParser.parse($0) }
+    #expect(
+        throws: SurrogateFormatError.unexpected(
+            path: "rules[0].conditions[0].op", expected: "\"<=\" or \">\" on a binary feature", found: "\"=\"")
+    ) {
+        try RuleList(jsonBody: parsed)
+    }
+}
+
+@Test func threadsDoNotChangeTheRules() {
+    let table = sumsTable()
+    var parameters = RuleParameters()
+    let one = (RuleList.fit(table, parameters: parameters), RuleSet.fit(table, parameters: parameters))
+    parameters.threads = 4
+    #expect(RuleList.fit(table, parameters: parameters) == one.0)
+    #expect(RuleSet.fit(table, parameters: parameters) == one.1)
 }

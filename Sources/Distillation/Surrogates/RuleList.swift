@@ -2,14 +2,15 @@ import WeightFiles
 
 /// An ordered if-then-else list: the first rule whose conditions hold gives the output, the default otherwise.
 ///
-/// Learning is sequential covering (`RuleParameters`): the default is the majority label of the examples no
-/// rule covers yet; for every other label a beam search proposes conjunctions, and the proposal that saves the
-/// most bits is appended and its examples removed. A rule saves `(hits − rival) · (log₂|D| + log₂|Y|)` minus its
-/// own bits, where `rival` is the most examples of any other single label it covers: the exceptions it removes
-/// over the best other output for the same examples, so a broad rule gains nothing from examples it merely
-/// takes from the default. Learning stops when the rule would not shorten the total description length (the
-/// list's bits plus the exception table of the training examples it gets wrong), or, with
-/// `stopsOnDescriptionLength` off, when the examples left share one label; and at `maxRules`.
+/// Learning follows Classy (Proença & van Leeuwen 2020): natively multi-class sequential covering chosen by
+/// description length, with no tuning. Each step appends the rule that most shortens the total description —
+/// the list's bits plus the exception table of the training examples it gets wrong, where the examples no
+/// rule covers go to the default, the majority of what is left — and removes the examples it covers; a rule
+/// predicts the majority class of the examples that reach it. Candidates are conjunctions of conditions over
+/// every threshold a feature has (`RuleParameters.maxThresholds`), and `=` on integer features, found by a beam
+/// search (`RuleSearch.bestRule`) whose first level scores every condition at once from per-bin class
+/// histograms that are kept up to date as examples are covered. Learning stops when no rule shortens the
+/// description, or, with `stopsOnDescriptionLength` off, when no rule removes a training error; and at `maxRules`.
 public struct RuleList: RuleModel {
     /// The rules in the order they are tried.
     public let rules: [Rule]
@@ -33,92 +34,109 @@ public struct RuleList: RuleModel {
 
     /// Learns a rule list for `table`'s labels.
     /// - Precondition: at least one example; finite feature values.
-    /// - Complexity: O(rules · classes · maxConditions · beamWidth · F · maxThresholds · n/64)
+    /// - Complexity: O(rules · maxConditions · beamWidth · (n·F + Σ bins · K)) at worst; the first level of
+    ///   each search costs O(Σ bins · K) plus O(F) per example covered.
     public static func fit(_ table: FeatureTable, parameters: RuleParameters = RuleParameters()) -> RuleList {
         let (full, stopped) = fitBoth(table, parameters: parameters)
-        return parameters.stopsOnDescriptionLength ? stopped : full
+        return parameters.stopsOnDescriptionLength ? stopped : (full ?? stopped)
     }
 
-    /// Both lists in one search: covering until the examples are explained (or `maxRules`), and its prefix
-    /// that stops where no rule shortens the description, which is what `fit` with
-    /// `stopsOnDescriptionLength` learns (the rules chosen never depend on the stopping rule).
-    /// `parameters.stopsOnDescriptionLength` is ignored.
-    /// - Complexity: as `fit` without stopping.
-    public static func fitBoth(_ table: FeatureTable, parameters: RuleParameters) -> (exhaustive: RuleList, stopped: RuleList) {
+    /// Both lists in one search: the list that stops where no rule shortens the description (what `fit`
+    /// learns), and its continuation that adds rules while they remove training errors (what `fit` learns with
+    /// `stopsOnDescriptionLength` off), unless that needs more than `exhaustiveLimit` rules (then nil).
+    /// `parameters.stopsOnDescriptionLength` is ignored; the rules chosen never depend on the stopping rule.
+    /// - Complexity: as `fit`.
+    public static func fitBoth(_ table: FeatureTable, parameters: RuleParameters, exhaustiveLimit: Int = .max)
+        -> (exhaustive: RuleList?, stopped: RuleList)
+    {
         let search = RuleSearch(table: table, parameters: parameters)
-        let classCount = search.classes.count
-        var remaining = ExampleSet(count: search.exampleCount, full: true)
+        // The two rankings run side by side, sharing the threads.
+        var inner = search
+        inner.parameters.threads = max(1, parameters.threads / 2)
+        let runs = parallelMap([true, false], threads: parameters.threads) { [inner] in
+            learn(inner, normalized: $0, exhaustiveLimit: exhaustiveLimit)
+        }
+        return search.choose(runs.map { ($0.exhaustive, $0.stopped) }, table: table) {
+            ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count)
+        }
+    }
+
+    /// One covering run: candidates ranked by bits saved per example covered (`normalized`, Classy's choice,
+    /// which keeps a broad rule from taking examples later rules would name) or by bits saved.
+    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int) -> (exhaustive: RuleList?, stopped: RuleList) {
+        let parameters = search.parameters
+        let n = search.exampleCount
+        let k = search.classCount
+        var remaining = (0..<n).map { Int32($0) }
+        var counts = search.classCounts(remaining)
+        let every = RuleSearch.Slots(counts: counts, reference: counts, all: true)
+        var histograms = (0..<search.bin.count).map { search.histogram($0, remaining, every) }
         var rules: [Rule] = []
         var ruleBits = 0.0
-        var committedErrors = 0
-        var counts = search.classCounts(remaining)
-        var total = search.totalBits(ruleCount: 0, ruleBits: 0, errors: counts.reduce(0, +) - counts.max()!)
-        var stop: (rules: Int, remaining: ExampleSet)?
-        func finish(_ rules: [Rule], _ remaining: ExampleSet) -> RuleList {
-            let counts = search.classCounts(remaining)
-            let defaultCounts =
-                remaining.isEmpty ? search.classCounts(ExampleSet(count: search.exampleCount, full: true)) : counts
+        var committed = 0  // errors of the rules so far
+        var stop: (rules: Int, counts: [Int])?
+        var limited = false  // the continuation past `stop` was cut at `exhaustiveLimit`
+        func defaultErrors(_ counts: [Int]) -> Int { counts.reduce(0, +) - counts.max()! }
+        func finish(_ rules: [Rule], _ counts: [Int]) -> RuleList {
+            let defaultCounts = counts.reduce(0, +) == 0 ? search.classCounts((0..<n).map { Int32($0) }) : counts
             return RuleList(
                 rules: rules, defaultOutput: search.classes[majority(defaultCounts)], featureKinds: search.featureKinds,
                 classes: search.classes)
         }
-        while rules.count < parameters.maxRules && counts.filter({ $0 > 0 }).count > 1 {
-            let currentDefault = majority(counts)
-            var best: (gain: Double, total: Double, candidate: RuleSearch.Candidate, bits: Double, errors: Int)?
-            let targets = (0..<classCount).filter { counts[$0] > 0 && $0 != currentDefault }
-            let pool = remaining
-            // Each class's beam and its candidates' class counts (the costly part: classes × examples/64 words
-            // per candidate) run in parallel; choosing among them stays sequential and in class order.
-            let beams = parallelMap(targets, threads: parameters.threads) { target in
-                search.beam(
-                    target: target, pool: pool, positives: pool.intersection(search.classMembers[target]),
-                    laplaceClasses: classCount
-                ).map { ($0, search.classCounts($0.covered)) }
+        while rules.count < parameters.maxRules && !remaining.isEmpty {
+            let errors = committed + defaultErrors(counts)
+            let exhaustive = stop != nil
+            if exhaustive && errors == 0 { break }
+            if exhaustive && rules.count >= exhaustiveLimit {
+                limited = true
+                break
             }
-            for (target, found) in zip(targets, beams) {
-                for (candidate, covered) in found {
-                    let rest = zip(counts, covered).map { $0 - $1 }
-                    let errors = candidate.total - candidate.positives + rest.reduce(0, +) - rest.max()!
-                    let bits = search.bits(candidate.literals)
-                    let rival = covered.indices.reduce(0) { $1 == target ? $0 : max($0, covered[$1]) }
-                    let gain = Double(candidate.positives - rival) * search.exceptionBits - bits
-                    if let current = best, !isBetter(gain, candidate, than: current.gain, current.candidate) { continue }
-                    let newTotal = search.totalBits(
-                        ruleCount: rules.count + 1, ruleBits: ruleBits + bits, errors: committedErrors + errors)
-                    best = (gain, newTotal, candidate, bits, candidate.total - candidate.positives)
-                }
+            let current = search.totalBits(ruleCount: rules.count, ruleBits: ruleBits, errors: errors)
+            let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
+            let (domain, outputs) = (search.domainSize, search.outputCount)
+            let remainingCount = remaining.count, committedNow = committed
+            let focus = majority(counts)
+            let found = search.bestRule(group: remaining, histograms: histograms, reference: counts, focus: focus) {
+                cover, second, bits in
+                let after = committedNow + (cover.total - cover.first) + (remainingCount - cover.total - cover.restMax)
+                let best = cover.best(excluding: focus, secondClass: second).count
+                let optimistic =
+                    current - (base + bits + DescriptionLength.exceptions(max(errors - best, 0), domainSize: domain, outputCount: outputs))
+                let optimisticRank = normalized ? optimistic / Double(max(best, 1)) : optimistic
+                if exhaustive && after >= errors { return (-.infinity, -.infinity, optimisticRank, cover.firstClass, cover.first) }
+                let gain = current - (base + bits + DescriptionLength.exceptions(after, domainSize: domain, outputCount: outputs))
+                return (normalized ? gain / Double(cover.total) : gain, gain, optimisticRank, cover.firstClass, cover.first)
             }
-            guard let chosen = best else { break }
-            if stop == nil && chosen.total >= total - 1e-9 { stop = (rules.count, remaining) }
-            let candidate = chosen.candidate
+            guard let found else { break }
+            if !exhaustive && found.gain <= 1e-9 {
+                stop = (rules.count, counts)
+                continue
+            }
             rules.append(
                 Rule(
-                    conditions: candidate.literals.map(search.condition), output: search.classes[candidate.target],
-                    precision: Double(candidate.positives) / Double(candidate.total), coverage: candidate.total))
-            ruleBits += chosen.bits
-            committedErrors += chosen.errors
-            remaining = remaining.subtracting(candidate.covered)
-            counts = search.classCounts(remaining)
-            total = chosen.total
+                    conditions: found.literals.sorted().map(search.condition), output: search.classes[found.output],
+                    precision: Double(found.hits) / Double(found.members.count), coverage: found.members.count))
+            ruleBits += search.bits(found.literals)
+            committed += found.members.count - found.hits
+            // Remove the covered examples from the remaining ones and from every histogram.
+            var covered = [Bool](repeating: false, count: n)
+            for i in found.members { covered[Int(i)] = true }
+            remaining.removeAll { covered[Int($0)] }
+            for i in found.members {
+                let c = Int(search.classIndex[Int(i)])
+                counts[c] -= 1
+                for f in histograms.indices { histograms[f][Int(search.bin[f][Int(i)]) * k + c] -= 1 }
+            }
         }
-        let exhaustive = finish(rules, remaining)
-        guard let stop else { return (exhaustive, exhaustive) }
-        return (exhaustive, finish(Array(rules.prefix(stop.rules)), stop.remaining))
+        let full = finish(rules, counts)
+        guard let stop else { return (full, full) }
+        let stopped = finish(Array(rules.prefix(stop.rules)), stop.counts)
+        return (limited ? nil : full, stopped)
     }
 
     /// The most frequent class index (ties → the smallest).
     static func majority(_ counts: [Int]) -> Int {
         counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) }!
-    }
-
-    /// Whether a candidate with `score` (higher is better) beats the best so far: a higher score, then higher
-    /// Laplace precision, then fewer conditions (earlier candidates win remaining ties).
-    static func isBetter(_ score: Double, _ candidate: RuleSearch.Candidate, than bestScore: Double, _ best: RuleSearch.Candidate)
-        -> Bool
-    {
-        if abs(score - bestScore) > 1e-9 { return score > bestScore }
-        if candidate.laplace != best.laplace { return candidate.laplace > best.laplace }
-        return candidate.literals.count < best.literals.count
     }
 
     /// The output for `row` (one value per feature): the first matching rule's, else the default.

@@ -1,16 +1,18 @@
 import WeightFiles
 
-/// Unordered rules per class: of the rules whose conditions hold, the one with the highest training
-/// precision gives the output (ties → the earlier rule); the default class otherwise.
+/// Unordered rules: of the rules whose conditions hold, the one with the highest training precision gives the
+/// output (ties → the earlier rule); the default class otherwise.
 ///
-/// The default is the most frequent training label (ties → the smallest) and gets no rules. Every other class,
-/// in increasing order, is covered one-vs-rest: a beam search (`RuleParameters`) proposes conjunctions that
-/// hit its examples not yet covered while missing other classes', the one giving the shortest total
-/// description length of the whole set (its bits plus the exception table of the training examples it then
-/// gets wrong) is added, until none shortens it (or, with `stopsOnDescriptionLength` off, until the class
-/// is covered) or `maxRules`.
+/// The default is the most frequent training label (ties → the smallest) and gets no rules. Learning is
+/// natively multi-class and chosen by description length, like `RuleList`'s: each step adds the rule that
+/// most shortens the total description (the set's bits plus the exception table of the training examples it
+/// gets wrong), searched on the examples no rule covers yet and predicting their majority class other than
+/// the default; the chosen rule's effect on examples other rules cover (where its precision beats theirs) is
+/// counted exactly before it is added. Learning stops when no rule shortens the description (or, with
+/// `stopsOnDescriptionLength` off, when no rule removes a training error) or at `maxRules`. On integer
+/// features a rule can test `=`, so one condition names one class: `IF a+b = 57 THEN 57`.
 public struct RuleSet: RuleModel {
-    /// The rules, grouped by class in learning order.
+    /// The rules in learning order.
     public let rules: [Rule]
     /// The output when no rule matches.
     public let defaultOutput: Int
@@ -31,66 +33,116 @@ public struct RuleSet: RuleModel {
 
     /// Learns a rule set for `table`'s labels.
     /// - Precondition: at least one example; finite feature values.
-    /// - Complexity: O(rules · maxConditions · beamWidth · F · maxThresholds · n/64 + rules · beam · n)
+    /// - Complexity: as `RuleList.fit`, plus O(n · conditions) per rule added.
     public static func fit(_ table: FeatureTable, parameters: RuleParameters = RuleParameters()) -> RuleSet {
+        let (full, stopped) = fitBoth(table, parameters: parameters)
+        return parameters.stopsOnDescriptionLength ? stopped : (full ?? stopped)
+    }
+
+    /// Both sets in one search, as `RuleList.fitBoth`: the one that stops where no rule shortens the
+    /// description, and its continuation while rules remove training errors (nil past `exhaustiveLimit` rules).
+    /// - Complexity: as `fit`.
+    public static func fitBoth(_ table: FeatureTable, parameters: RuleParameters, exhaustiveLimit: Int = .max)
+        -> (exhaustive: RuleSet?, stopped: RuleSet)
+    {
         let search = RuleSearch(table: table, parameters: parameters)
+        // The two rankings run side by side, sharing the threads.
+        var inner = search
+        inner.parameters.threads = max(1, parameters.threads / 2)
+        let runs = parallelMap([true, false], threads: parameters.threads) { [inner] in
+            learn(inner, normalized: $0, exhaustiveLimit: exhaustiveLimit)
+        }
+        return search.choose(runs.map { ($0.exhaustive, $0.stopped) }, table: table) {
+            ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count)
+        }
+    }
+
+    /// One covering run, ranking candidates by bits saved per example covered (`normalized`) or by bits saved.
+    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int) -> (exhaustive: RuleSet?, stopped: RuleSet) {
+        let parameters = search.parameters
         let n = search.exampleCount
-        let all = ExampleSet(count: n, full: true)
-        let counts = search.classCounts(all)
+        let k = search.classCount
+        let counts = search.classCounts((0..<n).map { Int32($0) })
         let defaultIndex = RuleList.majority(counts)
         // Each example's current prediction and the precision of the rule giving it (-1: the default).
         var predicted = [Int32](repeating: Int32(defaultIndex), count: n)
         var winning = [Double](repeating: -1, count: n)
         var errors = n - counts[defaultIndex]
+        var uncovered = (0..<n).map { Int32($0) }
+        var uncoveredCounts = counts
+        let every = RuleSearch.Slots(counts: counts, reference: counts, all: true)
+        var histograms = (0..<search.bin.count).map { search.histogram($0, uncovered, every) }
         var rules: [Rule] = []
         var ruleBits = 0.0
-        var total = search.totalBits(ruleCount: 0, ruleBits: 0, errors: errors)
-        for target in search.classes.indices where target != defaultIndex {
-            var uncovered = search.classMembers[target]
-            while rules.count < parameters.maxRules && !uncovered.isEmpty {
-                let pool = all.subtracting(search.classMembers[target].subtracting(uncovered))
-                var best:
-                    (
-                        total: Double, candidate: RuleSearch.Candidate, covered: ExampleSet, precision: Double, bits: Double,
-                        delta: Int
-                    )?
-                for candidate in search.beam(target: target, pool: pool, positives: uncovered, laplaceClasses: 2) {
-                    let covered = search.covered(by: candidate.literals)
-                    let coverage = covered.cardinality
-                    let precision = Double(covered.intersectionCount(search.classMembers[target])) / Double(coverage)
-                    var delta = 0
-                    covered.forEach { i in
-                        guard precision > winning[i] else { return }
-                        let label = search.classIndex[i]
-                        delta += (label == Int32(target) ? 0 : 1) - (label == predicted[i] ? 0 : 1)
-                    }
-                    let bits = search.bits(candidate.literals)
-                    let newTotal = search.totalBits(ruleCount: rules.count + 1, ruleBits: ruleBits + bits, errors: errors + delta)
-                    if let current = best, !RuleList.isBetter(-newTotal, candidate, than: -current.total, current.candidate) {
-                        continue
-                    }
-                    best = (newTotal, candidate, covered, precision, bits, delta)
-                }
-                guard let chosen = best else { break }
-                if parameters.stopsOnDescriptionLength && chosen.total >= total - 1e-9 { break }
-                rules.append(
-                    Rule(
-                        conditions: chosen.candidate.literals.map(search.condition), output: search.classes[target],
-                        precision: chosen.precision, coverage: chosen.covered.cardinality))
-                chosen.covered.forEach { i in
-                    if chosen.precision > winning[i] {
-                        winning[i] = chosen.precision
-                        predicted[i] = Int32(target)
-                    }
-                }
-                errors += chosen.delta
-                ruleBits += chosen.bits
-                uncovered = uncovered.subtracting(chosen.covered)
-                total = chosen.total
+        var stop: Int?
+        var limited = false
+        while rules.count < parameters.maxRules && !uncovered.isEmpty {
+            let exhaustive = stop != nil
+            if exhaustive && errors == 0 { break }
+            if exhaustive && rules.count >= exhaustiveLimit {
+                limited = true
+                break
+            }
+            let current = search.totalBits(ruleCount: rules.count, ruleBits: ruleBits, errors: errors)
+            let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
+            let (domain, outputs, errorsNow) = (search.domainSize, search.outputCount, errors)
+            let found = search.bestRule(group: uncovered, histograms: histograms, reference: uncoveredCounts, focus: defaultIndex) {
+                cover, second, bits in
+                let (hits, label) = cover.best(excluding: defaultIndex, secondClass: second)
+                guard hits > 0 else { return nil }
+                let after = errorsNow - hits + cover.focus
+                let optimistic =
+                    current - (base + bits + DescriptionLength.exceptions(errorsNow - hits, domainSize: domain, outputCount: outputs))
+                let optimisticRank = normalized ? optimistic / Double(hits) : optimistic
+                if exhaustive && after >= errorsNow { return (-.infinity, -.infinity, optimisticRank, label, hits) }
+                let gain = current - (base + bits + DescriptionLength.exceptions(after, domainSize: domain, outputCount: outputs))
+                return (normalized ? gain / Double(cover.total) : gain, gain, optimisticRank, label, hits)
+            }
+            guard let found else { break }
+            // The rule over every training example: its precision and its exact effect where it beats other rules.
+            let literals = found.literals
+            let covered = (0..<n).filter { i in literals.allSatisfy { search.holds($0, i) } }
+            let target = Int32(found.output)
+            let precision = Double(covered.reduce(0) { $0 + (search.classIndex[$1] == target ? 1 : 0) }) / Double(covered.count)
+            var delta = 0
+            for i in covered where precision > winning[i] {
+                let label = search.classIndex[i]
+                delta += (label == target ? 0 : 1) - (label == predicted[i] ? 0 : 1)
+            }
+            let bits = search.bits(literals)
+            let exact = current - (base + bits + DescriptionLength.exceptions(errors + delta, domainSize: domain, outputCount: outputs))
+            if exhaustive && delta >= 0 { break }
+            if !exhaustive && exact <= 1e-9 {
+                stop = rules.count
+                continue
+            }
+            rules.append(
+                Rule(
+                    conditions: literals.sorted().map(search.condition), output: search.classes[found.output], precision: precision,
+                    coverage: covered.count))
+            ruleBits += bits
+            errors += delta
+            for i in covered where precision > winning[i] {
+                winning[i] = precision
+                predicted[i] = target
+            }
+            var taken = [Bool](repeating: false, count: n)
+            for i in found.members { taken[Int(i)] = true }
+            uncovered.removeAll { taken[Int($0)] }
+            for i in found.members {
+                let c = Int(search.classIndex[Int(i)])
+                uncoveredCounts[c] -= 1
+                for f in histograms.indices { histograms[f][Int(search.bin[f][Int(i)]) * k + c] -= 1 }
             }
         }
-        return RuleSet(
-            rules: rules, defaultOutput: search.classes[defaultIndex], featureKinds: search.featureKinds, classes: search.classes)
+        func set(_ rules: [Rule]) -> RuleSet {
+            RuleSet(
+                rules: rules, defaultOutput: search.classes[defaultIndex], featureKinds: search.featureKinds,
+                classes: search.classes)
+        }
+        let full = set(rules)
+        guard let stop else { return (full, full) }
+        return (limited ? nil : full, set(Array(rules.prefix(stop))))
     }
 
     /// The output for `row`: the matching rule with the highest precision (the earlier on ties), else the default.

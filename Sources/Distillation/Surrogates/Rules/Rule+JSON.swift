@@ -11,21 +11,25 @@ extension Rule {
             + "\"precision\":\(SurrogateBodyWriter.number(precision)),\"coverage\":\(coverage)}"
     }
 
-    /// Reads `json()` at JSON path `path`; features must be below `featureCount`.
-    init(json: JSONValue, path: String, featureCount: Int) throws(SurrogateFormatError) {
+    /// Reads `json()` at JSON path `path`; features must index `featureKinds`, and `=` tests integer features.
+    init(json: JSONValue, path: String, featureKinds: [FeatureKind]) throws(SurrogateFormatError) {
+        let featureCount = featureKinds.count
         let body = try SurrogateBodyReader(json, path: path)
         var conditions: [Condition] = []
         for (i, item) in try body.array("conditions").enumerated() {
             let test = try SurrogateBodyReader(item, path: "\(body.subpath("conditions"))[\(i)]")
             let op = try test.string("op")
             guard let comparison = Condition.Comparison(rawValue: op) else {
-                throw .unexpected(path: test.subpath("op"), expected: "\"<=\" or \">\"", found: "\"\(op)\"")
+                throw .unexpected(path: test.subpath("op"), expected: "\"<=\", \">\" or \"=\"", found: "\"\(op)\"")
             }
-            conditions.append(
-                Condition(
-                    feature: try test.integer("feature", in: 0...max(featureCount - 1, 0)), comparison,
-                    try test.real("threshold")))
+            let feature = try test.integer("feature", in: 0...max(featureCount - 1, 0))
             if featureCount == 0 { throw .unexpected(path: test.subpath("feature"), expected: "no feature", found: "one") }
+            if comparison == .equal && featureKinds[feature] != .integer {
+                throw .unexpected(
+                    path: test.subpath("op"), expected: "\"<=\" or \">\" on a \(featureKinds[feature].rawValue) feature",
+                    found: "\"=\"")
+            }
+            conditions.append(Condition(feature: feature, comparison, try test.real("threshold")))
         }
         let precision = try body.real("precision")
         guard (0...1).contains(precision) else {

@@ -40,7 +40,7 @@ extension RuleModel {
         let kinds = try body.featureKinds()
         var rules: [Rule] = []
         for (i, item) in try body.array("rules").enumerated() {
-            rules.append(try Rule(json: item, path: "rules[\(i)]", featureCount: kinds.count))
+            rules.append(try Rule(json: item, path: "rules[\(i)]", featureKinds: kinds))
         }
         self.init(rules: rules, defaultOutput: try body.integer("default"), featureKinds: kinds, classes: try body.classes())
     }

@@ -1,5 +1,6 @@
-/// How `RuleList.fit` and `RuleSet.fit` search for rules: sequential covering, with per class a beam search
-/// over conjunctions of threshold conditions ranked by Laplace-corrected precision proposing the rules.
+/// How `RuleList.fit` and `RuleSet.fit` search for rules: sequential covering chosen by description length,
+/// each rule found by a beam search over conjunctions of conditions (`RuleSearch.bestRule`). The defaults
+/// serve every task; none of them needs tuning to the data.
 public struct RuleParameters: Sendable, Equatable {
     /// Conjunctions kept per refinement step.
     public var beamWidth: Int
@@ -10,22 +11,23 @@ public struct RuleParameters: Sendable, Equatable {
     /// The most rules to learn.
     public var maxRules: Int
     /// Stop when no rule shortens the total description length (model bits + the exception table of the
-    /// training examples it gets wrong); `false` learns until the examples are explained or no rule is found.
+    /// training examples it gets wrong); `false` learns while a rule removes a training error.
     public var stopsOnDescriptionLength: Bool
-    /// Candidate thresholds per feature: every midpoint between consecutive distinct values, thinned to at
-    /// most this many at evenly spaced example quantiles.
+    /// Candidate thresholds per feature: every midpoint between consecutive distinct values when there are at
+    /// most this many (so sums, digits and variables keep all of theirs), else this many at evenly spaced
+    /// example quantiles; `=` tests only on integer features that keep all of theirs.
     public var maxThresholds: Int
     /// |D| for the exception table; `nil` takes the number of training examples.
     public var domainSize: Int?
     /// |Y| for outputs and exceptions; `nil` takes the number of distinct training labels.
     public var outputCount: Int?
-    /// Threads searching the classes' beams at once (rule lists); the rules found do not depend on it.
+    /// Threads scoring conditions at once; the rules found do not depend on it.
     public var threads = 1
 
     /// - Precondition: every count at least 1.
     public init(
-        beamWidth: Int = 6, maxConditions: Int = 4, minCoverage: Int = 1, maxRules: Int = 64,
-        stopsOnDescriptionLength: Bool = true, maxThresholds: Int = 32, domainSize: Int? = nil, outputCount: Int? = nil
+        beamWidth: Int = 4, maxConditions: Int = 4, minCoverage: Int = 1, maxRules: Int = 4096,
+        stopsOnDescriptionLength: Bool = true, maxThresholds: Int = 255, domainSize: Int? = nil, outputCount: Int? = nil
     ) {
         precondition(beamWidth >= 1 && maxConditions >= 1 && minCoverage >= 1 && maxRules >= 0 && maxThresholds >= 1)
         self.beamWidth = beamWidth

@@ -1,73 +1,110 @@
-/// The training examples prepared for rule search: candidate thresholds per feature with the bitset of
-/// examples at or below each, the class bitsets, and the beam search that grows conjunctions of them.
-struct RuleSearch {
+/// The training examples prepared for rule search: every feature cut into bins (each distinct value its own
+/// bin unless there are more than `maxThresholds + 1`), every example's bin and class, and the evaluation
+/// that scores every single condition on a group of examples at once from per-bin class histograms.
+///
+/// A condition is a `Literal`: `x <= cut`, `x > cut` (a cut between consecutive bins) or, on an integer
+/// feature with more than two values, `x = value`. Scoring a group of m examples over F features, K classes
+/// and V bins per feature costs O(m·F + Σ V·K): one histogram per feature, then one pass over its bins with
+/// running class counts gives every `<=` and `>` literal, and the bins themselves every `=` literal.
+struct RuleSearch: Sendable {
     let exampleCount: Int
     let featureKinds: [FeatureKind]
-    /// The distinct labels, increasing; rules predict `classes[target]`.
+    /// The distinct labels, increasing; rules predict `classes[k]`.
     let classes: [Int]
+    var classCount: Int { classes.count }
     /// Each example's class index.
     let classIndex: [Int32]
-    /// The examples of each class.
-    let classMembers: [ExampleSet]
-    /// Candidate thresholds of each feature, increasing.
-    let thresholds: [[Double]]
-    /// `atMost[f][k]`: the examples with `x[f] <= thresholds[f][k]`.
-    let atMost: [[ExampleSet]]
-    let parameters: RuleParameters
+    /// `bin[f][i]`: the bin of example i's value of feature f.
+    let bin: [[Int32]]
+    /// `cuts[f][j]`: the threshold between bins j and j + 1 of feature f (`x <= cuts[f][j]` ⟺ bin ≤ j).
+    let cuts: [[Double]]
+    /// `values[f]`: the value of each bin, when feature f may be tested with `=` (an integer feature with more
+    /// than two values, every value its own bin); nil otherwise.
+    let equalValues: [[Double]?]
+    /// Bits of each literal's condition: `[f][op][j]`.
+    let literalBits: [[[Double]]]
+    var parameters: RuleParameters
     /// |Y| and |D| of the description length.
     let outputCount: Int
     let domainSize: Int
 
-    /// One condition as an index into the candidate thresholds.
-    struct Literal: Hashable, Comparable {
+    /// One condition: `op` 0 is `<= cuts[feature][index]`, 1 is `> cuts[feature][index]`, 2 is
+    /// `= equalValues[feature][index]`.
+    struct Literal: Hashable, Comparable, Sendable {
         var feature: Int
-        var threshold: Int
-        var greater: Bool
+        var op: Int
+        var index: Int
 
-        static func < (a: Literal, b: Literal) -> Bool {
-            (a.feature, a.threshold, a.greater ? 1 : 0) < (b.feature, b.threshold, b.greater ? 1 : 0)
+        static func < (a: Literal, b: Literal) -> Bool { (a.feature, a.op, a.index) < (b.feature, b.op, b.index) }
+    }
+
+    /// What a literal's coverage of a group holds, for scoring: its size, its two largest class counts (and the
+    /// first one's class), its count of class `focus`, and the largest class count of the reference examples it
+    /// leaves (`restMax`).
+    struct Coverage: Sendable {
+        var total: Int
+        var first: Int
+        var firstClass: Int
+        var second: Int
+        var focus: Int
+        var restMax: Int
+
+        /// The largest class count among classes other than `focus`, and that class.
+        func best(excluding focus: Int, secondClass: Int) -> (count: Int, label: Int) {
+            firstClass == focus ? (second, secondClass) : (first, firstClass)
         }
     }
 
-    /// A conjunction found by the beam, with its coverage of the pool it was searched on.
-    struct Candidate {
-        var literals: [Literal]
-        var target: Int
-        var covered: ExampleSet
-        var total: Int
-        var positives: Int
-        var laplace: Double
-    }
-
     /// - Precondition: at least one example; finite feature values.
-    /// - Complexity: O(n log n · F + n · F · maxThresholds / 64) words.
+    /// - Complexity: O(n log n · F)
     init(table: FeatureTable, parameters: RuleParameters) {
         precondition(table.rowCount > 0, "rules need at least one example")
         let n = table.rowCount
         exampleCount = n
-        featureKinds = FeatureKind.of(table)
+        let kinds = FeatureKind.of(table)
+        featureKinds = kinds
         let (classes, indices) = DecisionTree.classIndices(table.labels)
         self.classes = classes
         classIndex = indices
-        classMembers = classes.indices.map { c in ExampleSet(count: n) { indices[$0] == Int32(c) } }
-        var thresholds: [[Double]] = []
-        var atMost: [[ExampleSet]] = []
-        for column in table.columns {
-            precondition(column.allSatisfy(\.isFinite), "feature values must be finite")
-            let chosen = Self.candidateThresholds(column, limit: parameters.maxThresholds)
-            thresholds.append(chosen)
-            atMost.append(chosen.map { t in ExampleSet(count: n) { column[$0] <= t } })
-        }
-        self.thresholds = thresholds
-        self.atMost = atMost
         self.parameters = parameters
         outputCount = parameters.outputCount ?? classes.count
         domainSize = parameters.domainSize ?? n
+        var bin: [[Int32]] = []
+        var cuts: [[Double]] = []
+        var equalValues: [[Double]?] = []
+        var literalBits: [[[Double]]] = []
+        for (f, column) in table.columns.enumerated() {
+            precondition(column.allSatisfy(\.isFinite), "feature values must be finite")
+            let (chosen, distinct) = Self.candidateCuts(column, limit: parameters.maxThresholds)
+            cuts.append(chosen)
+            // bin(v) = the number of cuts below v (v <= cut ⟺ bin ≤ that cut's index).
+            bin.append(
+                column.map { v in
+                    var low = 0, high = chosen.count
+                    while low < high {
+                        let mid = (low + high) / 2
+                        if v > chosen[mid] { low = mid + 1 } else { high = mid }
+                    }
+                    return Int32(low)
+                })
+            let equal = kinds[f] == .integer && distinct.count > 2 && chosen.count == distinct.count - 1 ? distinct : nil
+            equalValues.append(equal)
+            let base = DescriptionLength.choice(kinds.count) + Condition.comparisonBits(kinds[f])
+            literalBits.append([
+                chosen.map { base + kinds[f].thresholdBits($0) }, chosen.map { base + kinds[f].thresholdBits($0) },
+                (equal ?? []).map { base + kinds[f].thresholdBits($0) },
+            ])
+        }
+        self.bin = bin
+        self.cuts = cuts
+        self.equalValues = equalValues
+        self.literalBits = literalBits
     }
 
-    /// Midpoints between consecutive distinct values (as the tree's thresholds), thinned to `limit` at the
-    /// boundaries nearest to evenly spaced example quantiles.
-    static func candidateThresholds(_ column: [Double], limit: Int) -> [Double] {
+    /// Cuts at the midpoints between consecutive distinct values (as the tree's thresholds) — every one when
+    /// there are at most `limit`, else `limit` of them at the boundaries nearest to evenly spaced example
+    /// quantiles — and the distinct values.
+    static func candidateCuts(_ column: [Double], limit: Int) -> (cuts: [Double], distinct: [Double]) {
         let sorted = column.sorted()
         var distinct: [Double] = []
         var upTo: [Int] = []  // examples at or below each distinct value
@@ -79,7 +116,7 @@ struct RuleSearch {
             upTo[upTo.count - 1] = i + 1
         }
         let boundaries = distinct.count - 1
-        guard boundaries > 0 else { return [] }
+        guard boundaries > 0 else { return ([], distinct) }
         var chosen: [Int]
         if boundaries <= limit {
             chosen = Array(0..<boundaries)
@@ -92,33 +129,37 @@ struct RuleSearch {
                 if chosen.last != k { chosen.append(k) }
             }
         }
-        return chosen.map { SplitSearch.threshold(distinct[$0], distinct[$0 + 1]) }
+        return (chosen.map { SplitSearch.threshold(distinct[$0], distinct[$0 + 1]) }, distinct)
     }
 
+    /// The literal as a rule condition.
     func condition(_ literal: Literal) -> Condition {
-        Condition(
-            feature: literal.feature, literal.greater ? .greater : .lessOrEqual, thresholds[literal.feature][literal.threshold])
-    }
-
-    /// The examples of the whole training set that satisfy every literal.
-    func covered(by literals: [Literal]) -> ExampleSet {
-        var set = ExampleSet(count: exampleCount, full: true)
-        for literal in literals {
-            let bound = atMost[literal.feature][literal.threshold]
-            set = literal.greater ? set.subtracting(bound) : set.intersection(bound)
+        switch literal.op {
+        case 0: Condition(feature: literal.feature, .lessOrEqual, cuts[literal.feature][literal.index])
+        case 1: Condition(feature: literal.feature, .greater, cuts[literal.feature][literal.index])
+        default: Condition(feature: literal.feature, .equal, equalValues[literal.feature]![literal.index])
         }
-        return set
     }
 
-    /// Examples per class in `set`.
-    func classCounts(_ set: ExampleSet) -> [Int] {
-        classMembers.map { set.intersectionCount($0) }
+    /// Whether example `i` satisfies `literal`.
+    @inline(__always)
+    func holds(_ literal: Literal, _ i: Int) -> Bool {
+        let b = Int(bin[literal.feature][i])
+        switch literal.op {
+        case 0: return b <= literal.index
+        case 1: return b > literal.index
+        default: return b == literal.index
+        }
+    }
+
+    /// The members of `group` that satisfy `literal`.
+    func filter(_ group: [Int32], _ literal: Literal) -> [Int32] {
+        group.filter { holds(literal, Int($0)) }
     }
 
     /// Bits of a rule with these literals (`Rule.bits`).
     func bits(_ literals: [Literal]) -> Double {
-        DescriptionLength.natural(literals.count)
-            + literals.reduce(0) { $0 + condition($1).bits(featureKinds: featureKinds) }
+        DescriptionLength.natural(literals.count) + literals.reduce(0) { $0 + literalBits[$1.feature][$1.op][$1.index] }
             + DescriptionLength.choice(outputCount)
     }
 
@@ -132,58 +173,273 @@ struct RuleSearch {
             + DescriptionLength.exceptions(errors, domainSize: domainSize, outputCount: outputCount)
     }
 
-    /// Beam search for rules predicting class `target` over `pool`, whose members in `positives` count as
-    /// hits: refine every beam member by one more literal, rank by Laplace precision
-    /// `(hits + 1) / (covered + laplaceClasses)` (then hits, then literals), keep `beamWidth` distinct
-    /// coverages. Returns every beam member of every depth.
-    /// - Complexity: O(depth · beam · F · thresholds · n/64)
-    func beam(target: Int, pool: ExampleSet, positives: ExampleSet, laplaceClasses: Int) -> [Candidate] {
-        var beam = [
-            Candidate(
-                literals: [], target: target, covered: pool, total: pool.cardinality, positives: positives.cardinality, laplace: 0
-            )
-        ]
-        var found: [Candidate] = []
-        for _ in 0..<parameters.maxConditions {
-            var refinements: [(literals: [Literal], parent: Int, total: Int, positives: Int, laplace: Double)] = []
-            for (p, rule) in beam.enumerated() {
-                for f in thresholds.indices {
-                    for k in thresholds[f].indices {
-                        for greater in [false, true] {
-                            if rule.literals.contains(where: { $0.feature == f && $0.greater == greater }) { continue }
-                            let (total, hits) = rule.covered.intersectionCounts(atMost[f][k], complement: greater, positives)
-                            guard hits > 0, total >= parameters.minCoverage, total < rule.total else { continue }
-                            let literals = (rule.literals + [Literal(feature: f, threshold: k, greater: greater)]).sorted()
-                            let laplace = Double(hits + 1) / Double(total + laplaceClasses)
-                            refinements.append((literals, p, total, hits, laplace))
-                        }
+    /// Examples per class among `group`.
+    func classCounts(_ group: [Int32]) -> [Int] {
+        var counts = [Int](repeating: 0, count: classCount)
+        for i in group { counts[Int(classIndex[Int(i)])] += 1 }
+        return counts
+    }
+
+    /// The classes a group of examples has, numbered by slot, so that its histograms are as wide as it needs:
+    /// a group of a few examples has a few classes.
+    struct Slots: Sendable {
+        /// The class index of each slot.
+        let classes: [Int]
+        /// The slot of each class index, -1 when the group has none of it.
+        let slot: [Int32]
+        /// The group's examples per slot.
+        let counts: [Int]
+        /// `reference` per slot, and its largest value over the classes without a slot (-1 when none).
+        let reference: [Int]
+        let otherReference: Int
+
+        /// The classes with a nonzero count in `counts` (every class when `all`).
+        init(counts dense: [Int], reference dense_reference: [Int], all: Bool = false) {
+            var classes: [Int] = []
+            var slot = [Int32](repeating: -1, count: dense.count)
+            var other = -1
+            for c in dense.indices {
+                if all || dense[c] > 0 {
+                    slot[c] = Int32(classes.count)
+                    classes.append(c)
+                } else {
+                    other = max(other, dense_reference[c])
+                }
+            }
+            self.classes = classes
+            self.slot = slot
+            counts = classes.map { dense[$0] }
+            reference = classes.map { dense_reference[$0] }
+            otherReference = other
+        }
+    }
+
+    /// Per-bin counts of feature `f` over `group` by slot: `[bin · slots + slot]`.
+    /// - Complexity: O(|group| + bins · slots)
+    func histogram(_ f: Int, _ group: [Int32], _ slots: Slots) -> [Int32] {
+        let k = slots.classes.count
+        var counts = [Int32](repeating: 0, count: (cuts[f].count + 1) * k)
+        bin[f].withUnsafeBufferPointer { bins in
+            classIndex.withUnsafeBufferPointer { labels in
+                slots.slot.withUnsafeBufferPointer { slot in
+                    counts.withUnsafeMutableBufferPointer { h in
+                        for i in group { h[Int(bins[Int(i)]) * k + Int(slot[Int(labels[Int(i)])])] += 1 }
                     }
                 }
             }
-            refinements.sort { a, b in
-                if a.laplace != b.laplace { return a.laplace > b.laplace }
-                if a.positives != b.positives { return a.positives > b.positives }
+        }
+        return counts
+    }
+
+    /// Every literal of feature `f` on a group whose per-bin counts by slot are `histogram`, each with its
+    /// `Coverage` and the class of its second-largest count (`focus` names the class counted separately;
+    /// `slots.reference` is what the rest is taken from: a literal covering h leaves `reference − h`). Literals
+    /// covering none or all of the group are skipped, as are the operations `skip` says a rule already has.
+    /// - Complexity: O(bins · slots)
+    func literals(
+        feature f: Int, histogram: [Int32], slots: Slots, focus: Int, skip: (Int) -> Bool,
+        _ body: (Literal, Coverage, Int) -> Void
+    ) {
+        let k = slots.classes.count
+        let bins = cuts[f].count + 1
+        let own = slots.counts, reference = slots.reference, other = slots.otherReference
+        let groupSize = own.reduce(0, +)
+        let focusSlot = Int(slots.slot[focus])
+        var running = [Int](repeating: 0, count: k)
+        var runningTotal = 0
+        histogram.withUnsafeBufferPointer { h in
+            // `<=` and `>` at every cut.
+            if !skip(0) || !skip(1) {
+                for j in 0..<(bins - 1) {
+                    var binTotal = 0
+                    for c in 0..<k {
+                        let add = Int(h[j * k + c])
+                        running[c] += add
+                        binTotal += add
+                    }
+                    runningTotal += binTotal
+                    if binTotal == 0 && j > 0 { continue }  // the same coverage as the previous cut
+                    guard runningTotal > 0 && runningTotal < groupSize else { continue }
+                    let focusCount = focusSlot < 0 ? 0 : running[focusSlot]
+                    var le = Coverage(total: runningTotal, first: -1, firstClass: 0, second: -1, focus: focusCount, restMax: other)
+                    var gt = Coverage(
+                        total: groupSize - runningTotal, first: -1, firstClass: 0, second: -1,
+                        focus: (focusSlot < 0 ? 0 : own[focusSlot]) - focusCount, restMax: other)
+                    var leSecond = 0, gtSecond = 0
+                    for c in 0..<k {
+                        let a = running[c], b = own[c] - a
+                        if a > le.first {
+                            (le.second, leSecond, le.first, le.firstClass) = (le.first, le.firstClass, a, c)
+                        } else if a > le.second {
+                            (le.second, leSecond) = (a, c)
+                        }
+                        if b > gt.first {
+                            (gt.second, gtSecond, gt.first, gt.firstClass) = (gt.first, gt.firstClass, b, c)
+                        } else if b > gt.second {
+                            (gt.second, gtSecond) = (b, c)
+                        }
+                        le.restMax = max(le.restMax, reference[c] - a)
+                        gt.restMax = max(gt.restMax, reference[c] - b)
+                    }
+                    le.firstClass = slots.classes[le.firstClass]
+                    gt.firstClass = slots.classes[gt.firstClass]
+                    if !skip(0) { body(Literal(feature: f, op: 0, index: j), le, slots.classes[leSecond]) }
+                    if !skip(1) { body(Literal(feature: f, op: 1, index: j), gt, slots.classes[gtSecond]) }
+                }
+            }
+            // `=` at every value.
+            guard equalValues[f] != nil, !skip(2) else { return }
+            for j in 0..<bins {
+                var cover = Coverage(
+                    total: 0, first: -1, firstClass: 0, second: -1, focus: focusSlot < 0 ? 0 : Int(h[j * k + focusSlot]),
+                    restMax: other)
+                var second = 0
+                for c in 0..<k {
+                    let a = Int(h[j * k + c])
+                    cover.total += a
+                    if a > cover.first {
+                        (cover.second, second, cover.first, cover.firstClass) = (cover.first, cover.firstClass, a, c)
+                    } else if a > cover.second {
+                        (cover.second, second) = (a, c)
+                    }
+                    cover.restMax = max(cover.restMax, reference[c] - a)
+                }
+                guard cover.total > 0 && cover.total < groupSize else { continue }
+                cover.firstClass = slots.classes[cover.firstClass]
+                body(Literal(feature: f, op: 2, index: j), cover, slots.classes[second])
+            }
+        }
+    }
+}
+
+extension RuleSearch {
+    /// How a candidate rule would change the description: its bits saved (`gain`, positive = shorter), the
+    /// `rank` candidates are chosen by (Classy's normalized gain: bits saved per example covered), an
+    /// optimistic bound on the rank refining it further could reach, its output class and how many of its
+    /// examples have that class. `nil` drops the candidate; a rank of -∞ keeps it only for refining.
+    typealias Score = (rank: Double, gain: Double, optimistic: Double, output: Int, hits: Int)
+
+    /// The rule found by `bestRule`: its literals, the group members it covers, its output class, its gain.
+    struct Found {
+        var literals: [Literal]
+        var members: [Int32]
+        var output: Int
+        var hits: Int
+        var gain: Double
+    }
+
+    /// Beam search over conjunctions for the rule with the highest rank (bits saved per example covered), on
+    /// `group`.
+    ///
+    /// Depth 1 scores every literal on the group (from `histograms`, the group's per-feature histograms over
+    /// every class, when given); each further depth refines the `beamWidth` conjunctions with the best optimistic bound (distinct
+    /// coverages, bound above the best gain so far) by every literal on their own examples. `score` turns a
+    /// literal's `Coverage` (with the class of its second-largest count) and the conjunction's bits into a
+    /// `Score`. Ties go to fewer literals, then to the earlier literal.
+    /// - Complexity: O(maxConditions · beamWidth · (m·F + Σ bins · K)) for a group of m examples.
+    func bestRule(
+        group: [Int32], histograms: [[Int32]]?, reference: [Int], focus: Int,
+        score: @escaping @Sendable (Coverage, Int, Double) -> Score?
+    ) -> Found? {
+        struct Member: Sendable {
+            var literals: [Literal]
+            var members: [Int32]
+            var slots: Slots
+        }
+        struct Child: Sendable {
+            var literals: [Literal]
+            var parent: Int
+            var score: Score
+        }
+        let rootCounts = classCounts(group)
+        var beam = [
+            Member(
+                literals: [], members: group,
+                slots: Slots(counts: rootCounts, reference: reference, all: histograms != nil))
+        ]
+        var best: (literals: [Literal], parent: Int, score: Score, members: [Int32])?
+        let featureCount = bin.count
+        for depth in 1...parameters.maxConditions {
+            let current = beam
+            let items = current.indices.flatMap { p in (0..<featureCount).map { (p, $0) } }
+            let work = current.reduce(0) { $0 + $1.members.count } * featureCount + items.count * classCount * 8
+            let threads = work > 200_000 ? parameters.threads : 1
+            let results = parallelMap(items, threads: threads) { item -> [Child] in
+                let (p, f) = item
+                let parent = current[p]
+                let histogram = depth == 1 && histograms != nil ? histograms![f] : histogram(f, parent.members, parent.slots)
+                let used = parent.literals.filter { $0.feature == f }.map(\.op)
+                let baseBits = bits(parent.literals) - DescriptionLength.natural(parent.literals.count)
+                let natural = DescriptionLength.natural(parent.literals.count + 1)
+                var children: [Child] = []
+                literals(
+                    feature: f, histogram: histogram, slots: parent.slots, focus: focus,
+                    skip: { op in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
+                ) { literal, coverage, second in
+                    guard coverage.total >= parameters.minCoverage else { return }
+                    let ruleBits = baseBits + natural + literalBits[f][literal.op][literal.index]
+                    guard let s = score(coverage, second, ruleBits) else { return }
+                    children.append(Child(literals: parent.literals + [literal], parent: p, score: s))
+                }
+                return children
+            }
+            var children = results.flatMap { $0 }
+            for child in children where child.score.rank > (best?.score.rank ?? -Double.infinity) + 1e-12 {
+                best = (child.literals, child.parent, child.score, [])
+            }
+            if let b = best, b.members.isEmpty, b.literals.count == depth {
+                best!.members = filter(current[b.parent].members, b.literals.last!)
+            }
+            guard depth < parameters.maxConditions else { break }
+            let bar = best?.score.rank ?? -Double.infinity
+            children = children.filter { $0.score.optimistic > bar + 1e-12 && $0.score.optimistic > $0.score.rank + 1e-12 }
+            children.sort { a, b in
+                if a.score.optimistic != b.score.optimistic { return a.score.optimistic > b.score.optimistic }
+                if a.score.rank != b.score.rank { return a.score.rank > b.score.rank }
                 return a.literals.lexicographicallyPrecedes(b.literals)
             }
-            var next: [Candidate] = []
-            var seenLiterals = Set<[Literal]>()
-            var seenCoverage = Set<ExampleSet>()
-            for r in refinements where next.count < parameters.beamWidth {
-                guard seenLiterals.insert(r.literals).inserted else { continue }
-                let last = r.literals.first { !beam[r.parent].literals.contains($0) }!
-                let bound = atMost[last.feature][last.threshold]
-                let parent = beam[r.parent].covered
-                let covered = last.greater ? parent.subtracting(bound) : parent.intersection(bound)
-                guard seenCoverage.insert(covered).inserted else { continue }
+            var next: [Member] = []
+            var seen = Set<[Int32]>()
+            for child in children where next.count < parameters.beamWidth {
+                let members = filter(current[child.parent].members, child.literals.last!)
+                guard seen.insert(members).inserted else { continue }
                 next.append(
-                    Candidate(
-                        literals: r.literals, target: target, covered: covered, total: r.total, positives: r.positives,
-                        laplace: r.laplace))
+                    Member(
+                        literals: child.literals, members: members,
+                        slots: Slots(counts: classCounts(members), reference: reference)))
             }
             if next.isEmpty { break }
-            found += next
             beam = next
         }
-        return found
+        guard let b = best else { return nil }
+        return Found(literals: b.literals, members: b.members, output: b.score.output, hits: b.score.hits, gain: b.score.gain)
+    }
+}
+
+extension RuleSearch {
+    /// Of several runs' models: the stopped model with the shortest description of `table` (its bits plus the
+    /// exception table of the examples it gets wrong; ties → the earlier run), and the exhaustive model with the
+    /// fewest errors, then the fewest rules (ties → the earlier run). `measure` gives a model's bits for |Y|,
+    /// its predictions on a table and its rule count.
+    func choose<Model>(
+        _ runs: [(exhaustive: Model?, stopped: Model)], table: FeatureTable,
+        measure: (Model, Int, FeatureTable) -> (bits: Double, predictions: [Int], rules: Int)
+    ) -> (exhaustive: Model?, stopped: Model) {
+        func errors(_ predictions: [Int]) -> Int { zip(predictions, table.labels).filter { $0 != $1 }.count }
+        var stopped = runs[0].stopped
+        var stoppedBits = Double.infinity
+        var exhaustive: Model?
+        var exhaustiveKey = (Int.max, Int.max)
+        for run in runs {
+            let m = measure(run.stopped, outputCount, table)
+            let total = m.bits + DescriptionLength.exceptions(errors(m.predictions), domainSize: domainSize, outputCount: outputCount)
+            if total < stoppedBits - 1e-9 { (stopped, stoppedBits) = (run.stopped, total) }
+            if let e = run.exhaustive {
+                let me = measure(e, outputCount, table)
+                let key = (errors(me.predictions), me.rules)
+                if key < exhaustiveKey { (exhaustive, exhaustiveKey) = (e, key) }
+            }
+        }
+        return (exhaustive, stopped)
     }
 }
