@@ -65,12 +65,12 @@ public struct RuleList: RuleModel {
     /// which keeps a broad rule from taking examples later rules would name) or by bits saved.
     static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int) -> (exhaustive: RuleList?, stopped: RuleList) {
         let parameters = search.parameters
+        let perException = search.exceptionBits
+        @Sendable func exceptions(_ count: Int) -> Double { DescriptionLength.natural(count) + Double(count) * perException }
         let n = search.exampleCount
-        let k = search.classCount
         var remaining = (0..<n).map { Int32($0) }
         var counts = search.classCounts(remaining)
-        let every = RuleSearch.Slots(counts: counts, reference: counts, all: true)
-        var histograms = (0..<search.bin.count).map { search.histogram($0, remaining, every) }
+        var histograms = RuleSearch.Histograms(search, group: remaining, classCounts: counts)
         var rules: [Rule] = []
         var ruleBits = 0.0
         var committed = 0  // errors of the rules so far
@@ -93,7 +93,6 @@ public struct RuleList: RuleModel {
             }
             let current = search.totalBits(ruleCount: rules.count, ruleBits: ruleBits, errors: errors)
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
-            let (domain, outputs) = (search.domainSize, search.outputCount)
             let remainingCount = remaining.count, committedNow = committed
             let focus = majority(counts)
             let found = search.bestRule(group: remaining, histograms: histograms, reference: counts, focus: focus) {
@@ -101,10 +100,10 @@ public struct RuleList: RuleModel {
                 let after = committedNow + (cover.total - cover.first) + (remainingCount - cover.total - cover.restMax)
                 let best = cover.best(excluding: focus, secondClass: second).count
                 let optimistic =
-                    current - (base + bits + DescriptionLength.exceptions(max(errors - best, 0), domainSize: domain, outputCount: outputs))
+                    current - (base + bits + exceptions(max(errors - best, 0)))
                 let optimisticRank = normalized ? optimistic / Double(max(best, 1)) : optimistic
                 if exhaustive && after >= errors { return (-.infinity, -.infinity, optimisticRank, cover.firstClass, cover.first) }
-                let gain = current - (base + bits + DescriptionLength.exceptions(after, domainSize: domain, outputCount: outputs))
+                let gain = current - (base + bits + exceptions(after))
                 return (normalized ? gain / Double(cover.total) : gain, gain, optimisticRank, cover.firstClass, cover.first)
             }
             guard let found else { break }
@@ -125,8 +124,8 @@ public struct RuleList: RuleModel {
             for i in found.members {
                 let c = Int(search.classIndex[Int(i)])
                 counts[c] -= 1
-                for f in histograms.indices { histograms[f][Int(search.bin[f][Int(i)]) * k + c] -= 1 }
             }
+            histograms.remove(found.members, search, group: remaining, classCounts: counts)
         }
         let full = finish(rules, counts)
         guard let stop else { return (full, full) }

@@ -60,8 +60,9 @@ public struct RuleSet: RuleModel {
     /// One covering run, ranking candidates by bits saved per example covered (`normalized`) or by bits saved.
     static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int) -> (exhaustive: RuleSet?, stopped: RuleSet) {
         let parameters = search.parameters
+        let perException = search.exceptionBits
+        @Sendable func exceptions(_ count: Int) -> Double { DescriptionLength.natural(count) + Double(count) * perException }
         let n = search.exampleCount
-        let k = search.classCount
         let counts = search.classCounts((0..<n).map { Int32($0) })
         let defaultIndex = RuleList.majority(counts)
         // Each example's current prediction and the precision of the rule giving it (-1: the default).
@@ -70,8 +71,7 @@ public struct RuleSet: RuleModel {
         var errors = n - counts[defaultIndex]
         var uncovered = (0..<n).map { Int32($0) }
         var uncoveredCounts = counts
-        let every = RuleSearch.Slots(counts: counts, reference: counts, all: true)
-        var histograms = (0..<search.bin.count).map { search.histogram($0, uncovered, every) }
+        var histograms = RuleSearch.Histograms(search, group: uncovered, classCounts: uncoveredCounts)
         var rules: [Rule] = []
         var ruleBits = 0.0
         var stop: Int?
@@ -85,17 +85,17 @@ public struct RuleSet: RuleModel {
             }
             let current = search.totalBits(ruleCount: rules.count, ruleBits: ruleBits, errors: errors)
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
-            let (domain, outputs, errorsNow) = (search.domainSize, search.outputCount, errors)
+            let errorsNow = errors
             let found = search.bestRule(group: uncovered, histograms: histograms, reference: uncoveredCounts, focus: defaultIndex) {
                 cover, second, bits in
                 let (hits, label) = cover.best(excluding: defaultIndex, secondClass: second)
                 guard hits > 0 else { return nil }
                 let after = errorsNow - hits + cover.focus
                 let optimistic =
-                    current - (base + bits + DescriptionLength.exceptions(errorsNow - hits, domainSize: domain, outputCount: outputs))
+                    current - (base + bits + exceptions(errorsNow - hits))
                 let optimisticRank = normalized ? optimistic / Double(hits) : optimistic
                 if exhaustive && after >= errorsNow { return (-.infinity, -.infinity, optimisticRank, label, hits) }
-                let gain = current - (base + bits + DescriptionLength.exceptions(after, domainSize: domain, outputCount: outputs))
+                let gain = current - (base + bits + exceptions(after))
                 return (normalized ? gain / Double(cover.total) : gain, gain, optimisticRank, label, hits)
             }
             guard let found else { break }
@@ -110,7 +110,7 @@ public struct RuleSet: RuleModel {
                 delta += (label == target ? 0 : 1) - (label == predicted[i] ? 0 : 1)
             }
             let bits = search.bits(literals)
-            let exact = current - (base + bits + DescriptionLength.exceptions(errors + delta, domainSize: domain, outputCount: outputs))
+            let exact = current - (base + bits + exceptions(errors + delta))
             if exhaustive && delta >= 0 { break }
             if !exhaustive && exact <= 1e-9 {
                 stop = rules.count
@@ -132,8 +132,8 @@ public struct RuleSet: RuleModel {
             for i in found.members {
                 let c = Int(search.classIndex[Int(i)])
                 uncoveredCounts[c] -= 1
-                for f in histograms.indices { histograms[f][Int(search.bin[f][Int(i)]) * k + c] -= 1 }
             }
+            histograms.remove(found.members, search, group: uncovered, classCounts: uncoveredCounts)
         }
         func set(_ rules: [Rule]) -> RuleSet {
             RuleSet(

@@ -212,6 +212,45 @@ struct RuleSearch: Sendable {
             reference = classes.map { dense_reference[$0] }
             otherReference = other
         }
+
+        /// `slots`' numbering with a group's class `counts` and `reference` (classes without a slot must have
+        /// no examples in the group).
+        init(keeping slots: Slots, counts dense: [Int], reference denseReference: [Int]) {
+            classes = slots.classes
+            slot = slots.slot
+            counts = classes.map { dense[$0] }
+            reference = classes.map { denseReference[$0] }
+            var other = -1
+            for c in dense.indices where slot[c] < 0 { other = max(other, denseReference[c]) }
+            otherReference = other
+        }
+    }
+
+    /// Per-feature histograms of the examples a covering run has not yet covered, kept up to date as rules
+    /// cover examples and renumbered to fewer slots when half of their classes are gone.
+    struct Histograms: Sendable {
+        private(set) var slots: Slots
+        private(set) var counts: [[Int32]]
+
+        init(_ search: RuleSearch, group: [Int32], classCounts: [Int]) {
+            let slots = Slots(counts: classCounts, reference: classCounts)
+            self.slots = slots
+            counts = (0..<search.bin.count).map { search.histogram($0, group, slots) }
+        }
+
+        /// Removes `covered` (examples of the group); `group` and `classCounts` are what is left.
+        mutating func remove(_ covered: [Int32], _ search: RuleSearch, group: [Int32], classCounts: [Int]) {
+            let active = classCounts.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
+            if active * 2 < slots.classes.count {
+                self = Histograms(search, group: group, classCounts: classCounts)
+                return
+            }
+            let width = slots.classes.count
+            for i in covered {
+                let c = Int(slots.slot[Int(search.classIndex[Int(i)])])
+                for f in counts.indices { counts[f][Int(search.bin[f][Int(i)]) * width + c] -= 1 }
+            }
+        }
     }
 
     /// Per-bin counts of feature `f` over `group` by slot: `[bin · slots + slot]`.
@@ -338,7 +377,7 @@ extension RuleSearch {
     /// `Score`. Ties go to fewer literals, then to the earlier literal.
     /// - Complexity: O(maxConditions · beamWidth · (m·F + Σ bins · K)) for a group of m examples.
     func bestRule(
-        group: [Int32], histograms: [[Int32]]?, reference: [Int], focus: Int,
+        group: [Int32], histograms: Histograms?, reference: [Int], focus: Int,
         score: @escaping @Sendable (Coverage, Int, Double) -> Score?
     ) -> Found? {
         struct Member: Sendable {
@@ -347,15 +386,16 @@ extension RuleSearch {
             var slots: Slots
         }
         struct Child: Sendable {
-            var literals: [Literal]
             var parent: Int
+            var literal: Literal
             var score: Score
         }
         let rootCounts = classCounts(group)
         var beam = [
             Member(
                 literals: [], members: group,
-                slots: Slots(counts: rootCounts, reference: reference, all: histograms != nil))
+                slots: histograms.map { Slots(keeping: $0.slots, counts: rootCounts, reference: reference) }
+                    ?? Slots(counts: rootCounts, reference: reference))
         ]
         var best: (literals: [Literal], parent: Int, score: Score, members: [Int32])?
         let featureCount = bin.count
@@ -367,7 +407,7 @@ extension RuleSearch {
             let results = parallelMap(items, threads: threads) { item -> [Child] in
                 let (p, f) = item
                 let parent = current[p]
-                let histogram = depth == 1 && histograms != nil ? histograms![f] : histogram(f, parent.members, parent.slots)
+                let histogram = depth == 1 && histograms != nil ? histograms!.counts[f] : histogram(f, parent.members, parent.slots)
                 let used = parent.literals.filter { $0.feature == f }.map(\.op)
                 let baseBits = bits(parent.literals) - DescriptionLength.natural(parent.literals.count)
                 let natural = DescriptionLength.natural(parent.literals.count + 1)
@@ -379,13 +419,13 @@ extension RuleSearch {
                     guard coverage.total >= parameters.minCoverage else { return }
                     let ruleBits = baseBits + natural + literalBits[f][literal.op][literal.index]
                     guard let s = score(coverage, second, ruleBits) else { return }
-                    children.append(Child(literals: parent.literals + [literal], parent: p, score: s))
+                    children.append(Child(parent: p, literal: literal, score: s))
                 }
                 return children
             }
             var children = results.flatMap { $0 }
             for child in children where child.score.rank > (best?.score.rank ?? -Double.infinity) + 1e-12 {
-                best = (child.literals, child.parent, child.score, [])
+                best = (current[child.parent].literals + [child.literal], child.parent, child.score, [])
             }
             if let b = best, b.members.isEmpty, b.literals.count == depth {
                 best!.members = filter(current[b.parent].members, b.literals.last!)
@@ -396,16 +436,17 @@ extension RuleSearch {
             children.sort { a, b in
                 if a.score.optimistic != b.score.optimistic { return a.score.optimistic > b.score.optimistic }
                 if a.score.rank != b.score.rank { return a.score.rank > b.score.rank }
-                return a.literals.lexicographicallyPrecedes(b.literals)
+                if a.parent != b.parent { return a.parent < b.parent }
+                return a.literal < b.literal
             }
             var next: [Member] = []
             var seen = Set<[Int32]>()
             for child in children where next.count < parameters.beamWidth {
-                let members = filter(current[child.parent].members, child.literals.last!)
+                let members = filter(current[child.parent].members, child.literal)
                 guard seen.insert(members).inserted else { continue }
                 next.append(
                     Member(
-                        literals: child.literals, members: members,
+                        literals: current[child.parent].literals + [child.literal], members: members,
                         slots: Slots(counts: classCounts(members), reference: reference)))
             }
             if next.isEmpty { break }
