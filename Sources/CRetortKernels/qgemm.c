@@ -18,6 +18,7 @@
 #include "retort_gemm.h"
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define RETORT_QGEMM_X86 1
 #endif
@@ -247,4 +248,319 @@ int retort_qgemm_bt(int isa, int type, size_t M, size_t N, size_t K, const float
         retort_sgemm_with_isa(isa, 1, M, rows, K, A, lda, buffer, K, C + n0, ldc, accumulate);
     }
     return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Integer products: activations rounded to 16 bits per 32-element block, weights as their
+// integer quants, exact int32 dot products per block (AVX-512 VNNI vpdpwssd, or portable C),
+// scaled and summed in float32.
+//
+// For row i of A and block b (elements 32b … 32b+31): s = max|a| / 32767, a' = rint(a · (32767 /
+// max|a|)) (all 0 when the block is 0), σ = the float32 sum of the block's elements in order.
+// For row j of W and block b: w = d·q + m (m = 0 for Q4_0, Q5_0, Q8_0). Then
+//   C[i, j] = Σ_b fma(float(Σ_t a'·q), d·s, ·)   (b in order, starting from 0)
+// and the caller adds Σ_b m·σ (a float32 matrix product of the sums by the mins). Every step
+// is fixed per element, so the portable and the vector kernels give the same bits.
+
+// The block's sum in a fixed tree: lanes l and l + 16, then halves of 16, 8, 4, 2 (the vector
+// kernel's order).
+static inline float block_sum(const float *x) {
+    float s[16];
+    for (int l = 0; l < 16; l++) s[l] = x[l] + x[l + 16];
+    for (int w = 8; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++) s[l] = s[l] + s[l + w];
+    return s[0];
+}
+
+// Scale of a block from its largest magnitude and sum; NaN when either is not finite.
+static inline float block_scale(float largest, float sum) {
+    if (!(sum - sum == 0) || !(largest - largest == 0)) return __builtin_nanf("");
+    return largest / 32767.0f;
+}
+
+static void quantize_block_portable(const float *x, int16_t *out, float *scale, float *sum) {
+    float largest = 0;
+    for (int t = 0; t < 32; t++) {
+        const float v = x[t] < 0 ? -x[t] : x[t];
+        largest = v > largest ? v : largest;
+    }
+    *sum = block_sum(x);
+    *scale = block_scale(largest, *sum);
+    if (!(*scale == *scale) || largest == 0) {
+        for (int t = 0; t < 32; t++) out[t] = 0;
+        return;
+    }
+    const float inverse = 32767.0f / largest;
+    for (int t = 0; t < 32; t++) {
+        float r = __builtin_rintf(x[t] * inverse);
+        r = r > 32767.0f ? 32767.0f : r < -32768.0f ? -32768.0f : r;
+        out[t] = (int16_t)r;
+    }
+}
+
+#if RETORT_QGEMM_X86
+__attribute__((target("avx512f,avx512bw"))) static void quantize_block_avx512(const float *x, int16_t *out,
+                                                                               float *scale, float *sum) {
+    const __m512 a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + 16);
+    const float largest = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+    // The tree of block_sum: a + b, then halves.
+    __m512 s16 = _mm512_add_ps(a, b);
+    __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(s16), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s16), 1)));
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
+    *sum = _mm_cvtss_f32(s1);
+    *scale = block_scale(largest, *sum);
+    if (!(*scale == *scale) || largest == 0) {
+        _mm512_storeu_si512(out, _mm512_setzero_si512());
+        return;
+    }
+    const __m512 inverse = _mm512_set1_ps(32767.0f / largest);
+    // Round to nearest even (the default mode, as rint), then saturate to 16 bits.
+    const __m512i qa = _mm512_cvtps_epi32(_mm512_mul_ps(a, inverse));
+    const __m512i qb = _mm512_cvtps_epi32(_mm512_mul_ps(b, inverse));
+    _mm256_storeu_si256((__m256i *)out, _mm512_cvtsepi32_epi16(qa));
+    _mm256_storeu_si256((__m256i *)(out + 16), _mm512_cvtsepi32_epi16(qb));
+}
+#endif
+
+void retort_quantize_rows_i16(int vector, size_t M, size_t K, const float *A, size_t lda, int16_t *q,
+                              float *scales, float *sums) {
+    const size_t blocks = K / 32;
+#if RETORT_QGEMM_X86
+    vector = vector && retort_sgemm_isa() >= 2;
+#else
+    (void)vector;
+#endif
+    for (size_t i = 0; i < M; i++)
+        for (size_t b = 0; b < blocks; b++) {
+            const float *x = A + i * lda + b * 32;
+            int16_t *out = q + i * K + b * 32;
+#if RETORT_QGEMM_X86
+            if (vector) {
+                quantize_block_avx512(x, out, scales + i * blocks + b, sums + i * blocks + b);
+                continue;
+            }
+#endif
+            quantize_block_portable(x, out, scales + i * blocks + b, sums + i * blocks + b);
+        }
+}
+
+// One block's integer quants, scale and min.
+static inline void block_ints(int type, const uint8_t *p, int16_t *q, float *d, float *m) {
+    *d = half_to_float(load_u16(p));
+    *m = (type == Q4_1 || type == Q5_1) ? half_to_float(load_u16(p + 2)) : 0.0f;
+    switch (type) {
+    case Q4_0:
+        for (int j = 0; j < 16; j++) {
+            q[j] = (int16_t)((p[2 + j] & 0x0F) - 8);
+            q[j + 16] = (int16_t)((p[2 + j] >> 4) - 8);
+        }
+        break;
+    case Q4_1:
+        for (int j = 0; j < 16; j++) {
+            q[j] = (int16_t)(p[4 + j] & 0x0F);
+            q[j + 16] = (int16_t)(p[4 + j] >> 4);
+        }
+        break;
+    case Q5_0:
+    case Q5_1: {
+        const int at = type == Q5_0 ? 2 : 4, offset = type == Q5_0 ? 16 : 0;
+        const uint32_t qh = load_u32(p + at);
+        for (int j = 0; j < 16; j++) {
+            q[j] = (int16_t)(((p[at + 4 + j] & 0x0F) | (int)((qh >> j) & 1) << 4) - offset);
+            q[j + 16] = (int16_t)(((p[at + 4 + j] >> 4) | (int)((qh >> (j + 16)) & 1) << 4) - offset);
+        }
+        break;
+    }
+    case Q8_0:
+        for (int j = 0; j < 32; j++) q[j] = (int8_t)p[2 + j];
+        break;
+    }
+}
+
+void retort_block_mins(int type, const unsigned char *W, size_t row_bytes, size_t N, size_t K, float *mins) {
+    const size_t size = retort_qblock_bytes(type), blocks = K / 32;
+    int16_t q[32];
+    float d;
+    for (size_t j = 0; j < N; j++)
+        for (size_t b = 0; b < blocks; b++) block_ints(type, W + j * row_bytes + b * size, q, &d, mins + j * blocks + b);
+}
+
+// Panels: W's rows in groups of 32 (columns of C), each block's quants as int8 in the order the
+// vector kernel reads them: for block b, pair p, half h, lane l, the quants of row 16h + l at
+// elements 32b + 2p and 32b + 2p + 1 (1,024 bytes per block), then the block's 32 scales.
+// Rows past N are zeros with scale 0.
+#define PANEL 32
+#define PANEL_BLOCK_BYTES (32 * PANEL)
+
+void retort_pack_panels_i8(int type, const unsigned char *W, size_t row_bytes, size_t N, size_t K, signed char *q,
+                           float *d) {
+    const size_t size = retort_qblock_bytes(type), blocks = K / 32, panels = (N + PANEL - 1) / PANEL;
+    int16_t values[32];
+    float scale, min;
+    for (size_t g = 0; g < panels; g++)
+        for (size_t b = 0; b < blocks; b++) {
+            signed char *out = q + (g * blocks + b) * PANEL_BLOCK_BYTES;
+            float *scales = d + (g * blocks + b) * PANEL;
+            for (size_t r = 0; r < PANEL; r++) {
+                const size_t row = g * PANEL + r, h = r / 16, l = r % 16;
+                if (row < N) {
+                    block_ints(type, W + row * row_bytes + b * size, values, &scale, &min);
+                } else {
+                    memset(values, 0, sizeof values);
+                    scale = 0;
+                }
+                for (int p = 0; p < 16; p++) {
+                    out[(p * 2 + h) * 32 + l * 2] = (signed char)values[2 * p];
+                    out[(p * 2 + h) * 32 + l * 2 + 1] = (signed char)values[2 * p + 1];
+                }
+                scales[r] = scale;
+            }
+        }
+}
+
+static void tile_i16_portable(size_t mr, size_t cols, size_t blocks, const int16_t *aq, size_t K, const float *as,
+                              const signed char *panel, const float *ds, float *C, size_t ldc, int accumulate) {
+    for (size_t i = 0; i < mr; i++)
+        for (size_t c = 0; c < cols; c++) {
+            const size_t h = c / 16, l = c % 16;
+            float f = 0;
+            for (size_t b = 0; b < blocks; b++) {
+                int32_t sum = 0;
+                for (int p = 0; p < 16; p++) {
+                    const signed char *w = panel + b * PANEL_BLOCK_BYTES + (p * 2 + h) * 32 + l * 2;
+                    const int16_t *x = aq + i * K + b * 32 + 2 * p;
+                    sum += (int32_t)x[0] * w[0] + (int32_t)x[1] * w[1];
+                }
+                f = __builtin_fmaf((float)sum, ds[b * PANEL + c] * as[i * (K / 32) + b], f);
+            }
+            C[i * ldc + c] = accumulate ? C[i * ldc + c] + f : f;
+        }
+}
+
+#if RETORT_QGEMM_X86
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#define ALWAYS_INLINE_Q static inline __attribute__((always_inline))
+// vpdpwssd written out: without a tuning that knows it is fast, the compiler splits the
+// intrinsic into vpmaddwd + vpaddd, twice the instructions.
+#define DPWSSD(acc, a, w) __asm__("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w))
+
+VNNI ALWAYS_INLINE_Q void tile_i16_vnni(const int mr, size_t cols, size_t blocks, const int16_t *aq, size_t K,
+                                         const float *as, const signed char *panel, const float *ds, float *C,
+                                         size_t ldc, int accumulate) {
+    __m512 f[6][2];
+    for (int i = 0; i < mr; i++) f[i][0] = f[i][1] = _mm512_setzero_ps();
+    const size_t nb = K / 32;
+    for (size_t b = 0; b < blocks; b++) {
+        __m512i acc[6][2];
+        for (int i = 0; i < mr; i++) acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+        const signed char *w = panel + b * PANEL_BLOCK_BYTES;
+        const int16_t *x = aq + b * 32;
+        for (int p = 0; p < 16; p++) {
+            const __m512i w0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(w + p * 64)));
+            const __m512i w1 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(w + p * 64 + 32)));
+            for (int i = 0; i < mr; i++) {
+                int32_t pair;
+                memcpy(&pair, x + i * K + 2 * p, 4);
+                const __m512i a = _mm512_set1_epi32(pair);
+                DPWSSD(acc[i][0], a, w0);
+                DPWSSD(acc[i][1], a, w1);
+            }
+        }
+        const __m512 d0 = _mm512_loadu_ps(ds + b * PANEL), d1 = _mm512_loadu_ps(ds + b * PANEL + 16);
+        for (int i = 0; i < mr; i++) {
+            const __m512 s = _mm512_set1_ps(as[i * nb + b]);
+            f[i][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][0]), _mm512_mul_ps(d0, s), f[i][0]);
+            f[i][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][1]), _mm512_mul_ps(d1, s), f[i][1]);
+        }
+    }
+    const __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+    const __mmask16 m1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    for (int i = 0; i < mr; i++) {
+        float *c = C + i * ldc;
+        if (accumulate) {
+            f[i][0] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), f[i][0]);
+            f[i][1] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), f[i][1]);
+        }
+        _mm512_mask_storeu_ps(c, m0, f[i][0]);
+        _mm512_mask_storeu_ps(c + 16, m1, f[i][1]);
+    }
+}
+
+// Every 6-row tile of A against `panels` panels: the tile stays in L1 while the panels go by.
+VNNI static void tiles_i16_vnni(size_t M, size_t N, size_t panels, size_t blocks, const int16_t *aq, size_t K,
+                                const float *as, const signed char *q, const float *d, float *C, size_t ldc,
+                                int accumulate) {
+    for (size_t i = 0; i < M; i += 6) {
+        const size_t mr = M - i < 6 ? M - i : 6;
+        const int16_t *a = aq + i * K;
+        const float *s = as + i * (K / 32);
+        for (size_t g = 0; g < panels; g++) {
+            const size_t first = g * PANEL, cols = N - first < PANEL ? N - first : PANEL;
+            const signed char *w = q + g * blocks * PANEL_BLOCK_BYTES;
+            const float *ds = d + g * blocks * PANEL;
+            float *c = C + i * ldc + first;
+            switch (mr) {
+            case 6: tile_i16_vnni(6, cols, blocks, a, K, s, w, ds, c, ldc, accumulate); break;
+            case 5: tile_i16_vnni(5, cols, blocks, a, K, s, w, ds, c, ldc, accumulate); break;
+            case 4: tile_i16_vnni(4, cols, blocks, a, K, s, w, ds, c, ldc, accumulate); break;
+            case 3: tile_i16_vnni(3, cols, blocks, a, K, s, w, ds, c, ldc, accumulate); break;
+            case 2: tile_i16_vnni(2, cols, blocks, a, K, s, w, ds, c, ldc, accumulate); break;
+            default: tile_i16_vnni(1, cols, blocks, a, K, s, w, ds, c, ldc, accumulate); break;
+            }
+        }
+    }
+}
+
+static int have_vnni(void) {
+    static int cached = -1;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        unsigned int a, b, c, d;
+        v = retort_sgemm_isa() >= 2 && __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((b >> 30) & 1) && ((c >> 11) & 1);
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+#endif
+
+int retort_qgemm_i16_available(void) {
+#if RETORT_QGEMM_X86
+    return have_vnni();
+#else
+    return 0;
+#endif
+}
+
+void retort_qgemm_i16_bt(int vector, size_t M, size_t N, size_t K, const short *aq, const float *as,
+                         const signed char *q, const float *d, float *C, size_t ldc, int accumulate) {
+    if (M == 0 || N == 0) return;
+    const size_t blocks = K / 32, panels = (N + PANEL - 1) / PANEL;
+    // Panels per pass over the rows of A: about 512 KiB of them, at least one.
+    const size_t per = blocks * (PANEL_BLOCK_BYTES + PANEL * sizeof(float));
+    size_t group = per == 0 ? panels : (512u << 10) / per;
+    if (group < 1) group = 1;
+#if RETORT_QGEMM_X86
+    const int use_vnni = vector && have_vnni();
+#else
+    (void)vector;
+#endif
+    for (size_t g0 = 0; g0 < panels; g0 += group) {
+        const size_t count = panels - g0 < group ? panels - g0 : group;
+        const size_t first = g0 * PANEL, width = N - first < count * PANEL ? N - first : count * PANEL;
+        const signed char *w = q + g0 * blocks * PANEL_BLOCK_BYTES;
+        const float *ds = d + g0 * blocks * PANEL;
+#if RETORT_QGEMM_X86
+        if (use_vnni) {
+            tiles_i16_vnni(M, width, count, blocks, aq, K, as, w, ds, C + first, ldc, accumulate);
+            continue;
+        }
+#endif
+        for (size_t g = 0; g < count; g++) {
+            const size_t cols = width - g * PANEL < PANEL ? width - g * PANEL : PANEL;
+            tile_i16_portable(M, cols, blocks, aq, K, as, w + g * blocks * PANEL_BLOCK_BYTES, ds + g * blocks * PANEL,
+                              C + first + g * PANEL, ldc, accumulate);
+        }
+    }
 }

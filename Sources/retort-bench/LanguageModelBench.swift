@@ -5,10 +5,11 @@ import Network
     import Glibc
 #endif
 
-/// `retort-bench lm MODEL PROMPTS [--new-tokens N] [--threads T] [--repeat R]`: loads a language model
+/// `retort-bench lm MODEL PROMPTS [--new-tokens N] [--threads T] [--repeat R] [--arithmetic int16|float32]`: loads a language model
 /// (GGUF, or a Hugging Face folder) and times, on the prompts (one per line, token ids separated by
 /// spaces): prompt processing as `nextTokenLogits` (last-position logits) and as `run` (every
 /// position's logits, prompts of equal length only), and greedy `generate` of N new tokens per prompt.
+/// `--arithmetic` sets how block-quantized weights are multiplied (default int16).
 /// Prints one JSON line: seconds (best of R), tokens per second, and the peak resident set size.
 func languageModelBenchmark(_ arguments: Arguments) {
     guard arguments.positional.count == 2 else { fail("lm takes MODEL PROMPTS") }
@@ -21,8 +22,15 @@ func languageModelBenchmark(_ arguments: Arguments) {
     let prompts = text.split(separator: "\n").map { $0.split(separator: " ").compactMap { Int($0) } }.filter { !$0.isEmpty }
     guard !prompts.isEmpty else { fail("no prompts in \(arguments.positional[1])") }
     let loadStart = monotonicSeconds()
+    var arithmetic = QuantizedArithmetic.int16
+    if let name = arguments.options["arithmetic"] {
+        guard let chosen = QuantizedArithmetic(rawValue: name) else { fail("--arithmetic takes int16 or float32") }
+        arithmetic = chosen
+    }
     let model: any LanguageModel
-    do { model = try LanguageModels.load(arguments.positional[0], threads: threads) } catch { fail("\(error)") }
+    do { model = try LanguageModels.load(arguments.positional[0], threads: threads, arithmetic: arithmetic) } catch {
+        fail("\(error)")
+    }
     let loadSeconds = monotonicSeconds() - loadStart
     let loadRSS = peakRSSBytes()
 
@@ -49,7 +57,7 @@ func languageModelBenchmark(_ arguments: Arguments) {
     }
     let decode = generation - prefill
     print(
-        "{\"prompts\":\(prompts.count),\"prompt_tokens\":\(promptTokens),\"new_tokens\":\(generated),\"threads\":\(threads),"
+        "{\"arithmetic\":\"\(arithmetic.rawValue)\",\"prompts\":\(prompts.count),\"prompt_tokens\":\(promptTokens),\"new_tokens\":\(generated),\"threads\":\(threads),"
             + "\"load_s\":\(json(loadSeconds)),\"prefill_s\":\(json(prefill)),\"prefill_tokens_per_s\":\(json(Double(promptTokens) / prefill)),"
             + "\"run_all_logits_s\":\(json(fullRun)),"
             + "\"run_all_logits_tokens_per_s\":\(json(fullRun > 0 ? Double(promptTokens) / fullRun : 0)),"

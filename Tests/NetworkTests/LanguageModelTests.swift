@@ -221,12 +221,14 @@ private let parityFixture: String = {
 
 /// SmolLM2-135M-Instruct (Q4_1 GGUF) against transformers (scripts/lm_parity.py): runs when
 /// RETORT_SMOLLM2_GGUF names the file.
-@Test func smolLM2MatchesTransformers() throws {
+@Test(arguments: QuantizedArithmetic.allCases)
+func smolLM2MatchesTransformers(arithmetic: QuantizedArithmetic) throws {
     guard let path = ProcessInfo.processInfo.environment["RETORT_SMOLLM2_GGUF"] else {
         print("smolLM2MatchesTransformers: skipped (set RETORT_SMOLLM2_GGUF to the SmolLM2-135M-Instruct GGUF file)")
         return
     }
-    let model = try LlamaNetwork(path: path)
+    var model = try LlamaNetwork(path: path)
+    model.arithmetic = arithmetic
     let reference = try WeightFiles.open(parityFixture)
     let prompts = paddedRows(try integers(reference, "prompts"))
     let topIDs = try integers(reference, "top_ids")
@@ -253,7 +255,7 @@ private let parityFixture: String = {
         let last = Array(run.output.scalars[((prompts[p].count - 1) * vocab)...])
         worst = max(worst, relativeError(FloatTensor(shape: [vocab], scalars: last), expected))
     }
-    print("smolLM2MatchesTransformers: largest logit error \(worst) (relative to the largest logit)")
+    print("smolLM2MatchesTransformers(\(arithmetic)): largest logit error \(worst) (relative to the largest logit)")
     #expect(worst <= 1e-3)
     let generated = try integers(reference, "generated")
     let steps = generated.shape[1]
@@ -263,6 +265,6 @@ private let parityFixture: String = {
         let expected = Array(generated.values[(p * steps)..<((p + 1) * steps)])
         if continuations[p] == expected { matching += 1 } else { print("prompt \(p): \(continuations[p]) ≠ \(expected)") }
     }
-    print("smolLM2MatchesTransformers: \(matching) of \(prompts.count) greedy continuations identical")
+    print("smolLM2MatchesTransformers(\(arithmetic)): \(matching) of \(prompts.count) greedy continuations identical")
     #expect(matching == prompts.count)
 }

@@ -108,3 +108,52 @@ func quantizedMatrixProductIsBitIdenticalToTheDequantizedProduct(type: GGMLType)
         #expect(QuantizedMatrix(type: .q8_0, rows: 5, columns: 64, source: raw) != nil)
     }
 }
+
+@Test(arguments: blockTypes)
+func integerProductsAreTheSameBitsWithAndWithoutVectorKernels(type: GGMLType) {
+    let (n, k) = (75, 128)
+    let bytes = randomBlocks(type, rows: n, columns: k, seed: UInt64(type.rawValue) + 21)
+    let matrix = bytes.withUnsafeBytes { QuantizedMatrix(type: type, rows: n, columns: k, source: $0) }!
+    for m in [1, 5, 6, 13] {
+        var x = floats(m * k, seed: UInt64(m) + 2)
+        x[3] = 0  // and a block of zeros
+        for i in 32..<64 { x[i] = 0 }
+        var vector = [Float](repeating: 0.25, count: m * n)
+        var portable = vector
+        x.withUnsafeBufferPointer { a in
+            matrix.multiplyTransposed(a.baseAddress!, m: m, into: &vector, accumulate: true, threads: 2, arithmetic: .int16)
+            matrix.multiplyTransposed(
+                a.baseAddress!, m: m, into: &portable, accumulate: true, arithmetic: .int16, vector: false)
+        }
+        #expect(vector.map(\.bitPattern) == portable.map(\.bitPattern), "\(type.name) m=\(m)")
+    }
+}
+
+@Test(arguments: blockTypes)
+func integerProductsAreWithinTheirStatedErrorOfFloat32(type: GGMLType) {
+    let (m, n, k) = (9, 64, 256)
+    let bytes = randomBlocks(type, rows: n, columns: k, seed: UInt64(type.rawValue) + 8)
+    let matrix = bytes.withUnsafeBytes { QuantizedMatrix(type: type, rows: n, columns: k, source: $0) }!
+    let x = floats(m * k, seed: 77)
+    var exact = [Float](repeating: 0, count: m * n)
+    var integer = exact
+    x.withUnsafeBufferPointer { a in
+        matrix.multiplyTransposed(a.baseAddress!, m: m, into: &exact, arithmetic: .float32)
+        matrix.multiplyTransposed(a.baseAddress!, m: m, into: &integer, arithmetic: .int16)
+    }
+    let largest = exact.map(abs).max()!
+    let worst = zip(exact, integer).map { abs($0 - $1) }.max()!
+    #expect(worst / largest < 1e-4, "\(type.name): \(worst / largest)")
+    #expect(worst > 0, "\(type.name): the integer products round, so some output differs")
+}
+
+@Test func integerProductsOfANonFiniteActivationAreNaN() {
+    let bytes = randomBlocks(.q4_0, rows: 32, columns: 64, seed: 1)
+    let matrix = bytes.withUnsafeBytes { QuantizedMatrix(type: .q4_0, rows: 32, columns: 64, source: $0) }!
+    var x = floats(2 * 64, seed: 5)
+    x[70] = .infinity  // row 1, block 0
+    var y = [Float](repeating: 0, count: 2 * 32)
+    x.withUnsafeBufferPointer { matrix.multiplyTransposed($0.baseAddress!, m: 2, into: &y, arithmetic: .int16) }
+    #expect(y[0..<32].allSatisfy { $0.isFinite })
+    #expect(y[32..<64].allSatisfy { $0.isNaN })
+}

@@ -44,4 +44,28 @@ void retort_dequantize_rows(int type, const unsigned char *src, size_t row_bytes
 int retort_qgemm_bt(int isa, int type, size_t M, size_t N, size_t K, const float *A, size_t lda,
                     const unsigned char *W, size_t row_bytes, float *C, size_t ldc, int accumulate);
 
+/// Integer products (see qgemm.c): rounds each 32-element block of each row of A[M×K] to 16
+/// bits, q (M×K, row-major), scales and sums (M × K/32 each). `vector` 0 forces portable C
+/// (the same bits).
+void retort_quantize_rows_i16(int vector, size_t M, size_t K, const float *A, size_t lda, short *q, float *scales,
+                              float *sums);
+
+/// The min of each block of W (N × K/32; 0 for types without one).
+void retort_block_mins(int type, const unsigned char *W, size_t row_bytes, size_t N, size_t K, float *mins);
+
+/// Whether retort_qgemm_i16_bt has its vector kernel here (AVX-512 VNNI); the portable one
+/// gives the same bits.
+int retort_qgemm_i16_available(void);
+
+/// Packs W (N×K of ggml type `type`) into panels of 32 rows for retort_qgemm_i16_bt: q gets
+/// ceil(N/32)·K·32 bytes (each quant as int8), d gets ceil(N/32)·(K/32)·32 scales.
+void retort_pack_panels_i8(int type, const unsigned char *W, size_t row_bytes, size_t N, size_t K, signed char *q,
+                           float *d);
+
+/// C[M×N] (+)= Σ_b d·s·(q_A · q_W) over the blocks, W given as panels (retort_pack_panels_i8;
+/// pass the panel of row j0 for rows j0… with j0 a multiple of 32), without the mins' term (the
+/// caller adds sums · minsᵀ). `vector` 0 forces the portable kernel (the same bits).
+void retort_qgemm_i16_bt(int vector, size_t M, size_t N, size_t K, const short *aq, const float *as,
+                         const signed char *q, const float *d, float *C, size_t ldc, int accumulate);
+
 #endif

@@ -72,10 +72,16 @@ public struct LanguageModelDescription: Sendable, Equatable {
     public var architecture: LanguageModelConfig.Architecture?
     /// The configuration; nil reads it from the file (GGUF metadata, or `config.json` beside the weights).
     public var config: LanguageModelConfig?
+    /// How products by block-quantized GGUF weights are computed.
+    public var arithmetic: QuantizedArithmetic
 
-    public init(architecture: LanguageModelConfig.Architecture? = nil, config: LanguageModelConfig? = nil) {
+    public init(
+        architecture: LanguageModelConfig.Architecture? = nil, config: LanguageModelConfig? = nil,
+        arithmetic: QuantizedArithmetic = .int16
+    ) {
         self.architecture = architecture
         self.config = config
+        self.arithmetic = arithmetic
     }
 }
 
@@ -123,14 +129,21 @@ public enum NetworkDescription: Sendable, Equatable {
             }
             return .transformer(.inline(try TransformerConfig(JSONObjectReader(config, path: "config"))))
         case "llama", "qwen2", "gpt2", "auto":
-            try root.rejectUnknownKeys(allowed: ["retort_network", "preset", "config"])
+            try root.rejectUnknownKeys(allowed: ["retort_network", "preset", "config", "arithmetic"])
             let architecture = LanguageModelConfig.Architecture(rawValue: preset)
             var config: LanguageModelConfig?
             if let value = root.value("config") {
                 config = try LanguageModelConfig(
                     huggingFace: JSONObjectReader(value, path: "config"), source: "config", architecture: architecture)
             }
-            return .languageModel(LanguageModelDescription(architecture: architecture, config: config))
+            var arithmetic = QuantizedArithmetic.int16
+            if let name = try root.string("arithmetic") {
+                guard let chosen = QuantizedArithmetic(rawValue: name) else {
+                    throw .invalidDescription(path: "arithmetic", reason: "unknown \"\(name)\" (known: int16, float32)")
+                }
+                arithmetic = chosen
+            }
+            return .languageModel(LanguageModelDescription(architecture: architecture, config: config, arithmetic: arithmetic))
         default:
             throw .invalidDescription(
                 path: "preset", reason: "unknown preset \"\(preset)\" (known: mlp, transformer, llama, qwen2, gpt2, auto)")

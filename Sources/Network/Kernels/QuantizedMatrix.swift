@@ -4,6 +4,19 @@ import CRetortKernels
 import Dispatch
 import WeightFiles
 
+/// How products by block-quantized weights are computed.
+public enum QuantizedArithmetic: String, Sendable, CaseIterable {
+    /// Each 32-element block of each activation row is rounded to 16-bit integers with its own
+    /// scale (`max|x| / 32767`), multiplied by the weights' integer quants exactly (int32), and
+    /// scaled by the two scales in float32; the weights' mins multiply the blocks' float32 sums.
+    /// About 1.5× faster than `float32` with AVX-512 VNNI; results differ from it by about 2·10⁻⁵
+    /// of the largest output. The same bits on every machine.
+    case int16
+    /// The weights decoded to float32 a few rows at a time and multiplied in float32: the same
+    /// bits as the model dequantized to float32 (as gguf-py and transformers load it).
+    case float32
+}
+
 /// A `[rows, columns]` matrix stored as GGUF stores it, in one of ggml's 32-element block
 /// formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0), each row `columns / 32` blocks.
 ///
@@ -19,6 +32,12 @@ package struct QuantizedMatrix: Sendable {
     package let rowBytes: Int
     /// `rows × rowBytes` bytes, row-major.
     package let bytes: [UInt8]
+    /// Each block's min (`rows × columns / 32`), for the types that have one (Q4_1, Q5_1).
+    package let mins: [Float]?
+    /// The quants as int8 in panels of 32 rows, and the blocks' scales, as the integer kernel
+    /// reads them (`retort_pack_panels_i8`).
+    private let panelQuants: [Int8]
+    private let panelScales: [Float]
 
     /// Whether the kernels take `type` (the 32-element block types other than Q8_1).
     package static func supports(_ type: GGMLType) -> Bool { retort_qblock_bytes(Int32(type.rawValue)) > 0 }
@@ -36,6 +55,34 @@ package struct QuantizedMatrix: Sendable {
 
     private init(type: GGMLType, rows: Int, columns: Int, rowBytes: Int, bytes: [UInt8]) {
         (self.type, self.rows, self.columns, self.rowBytes, self.bytes) = (type, rows, columns, rowBytes, bytes)
+        if type == .q4_1 || type == .q5_1 {
+            let blocks = columns / 32
+            mins = [Float](unsafeUninitializedCapacity: rows * blocks) { out, count in
+                bytes.withUnsafeBufferPointer { b in
+                    if rows * blocks > 0 {
+                        retort_block_mins(
+                            Int32(type.rawValue), b.baseAddress!, rowBytes, rows, columns, out.baseAddress!)
+                    }
+                }
+                count = rows * blocks
+            }
+        } else {
+            mins = nil
+        }
+        let panels = (rows + 31) / 32, blocks = columns / 32
+        var scales = [Float](repeating: 0, count: panels * blocks * 32)
+        panelQuants = [Int8](unsafeUninitializedCapacity: panels * columns * 32) { q, count in
+            bytes.withUnsafeBufferPointer { b in
+                scales.withUnsafeMutableBufferPointer { d in
+                    if panels * blocks > 0 {
+                        retort_pack_panels_i8(
+                            Int32(type.rawValue), b.baseAddress!, rowBytes, rows, columns, q.baseAddress!, d.baseAddress!)
+                    }
+                }
+            }
+            count = panels * columns * 32
+        }
+        panelScales = scales
     }
 
     /// The rows `order[0]`, `order[1]`, … of this matrix, in that order.
@@ -76,36 +123,85 @@ package struct QuantizedMatrix: Sendable {
         }
     }
 
-    /// `y[m, rows] = x[m, columns] · selfᵀ`, or `+=` when `accumulate`: what
-    /// `Matmul.multiply(x, dequantized(), into: y, …, bTransposed: true)` gives, bit for bit.
-    /// With `threads > 1` the rows of this matrix (columns of `y`) are split across threads.
+    /// `y[m, rows] = x[m, columns] · selfᵀ`, or `+=` when `accumulate`, in `arithmetic`: with
+    /// `.float32`, what `Matmul.multiply(x, dequantized(), into: y, …, bTransposed: true)` gives,
+    /// bit for bit. With `threads > 1` the rows of this matrix (columns of `y`) are split across
+    /// threads. `vector: false` forces the portable integer kernels (the same bits; for tests).
     /// - Complexity: O(m × rows × columns)
     package func multiplyTransposed(
         _ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false,
-        threads: Int = 1, instructionSet: Matmul.InstructionSet = Matmul.instructionSet
+        threads: Int = 1, arithmetic: QuantizedArithmetic = .float32,
+        instructionSet: Matmul.InstructionSet = Matmul.instructionSet, vector: Bool = true
     ) {
         if m == 0 || rows == 0 { return }
-        let isa = Int32(instructionSet.rawValue), kind = Int32(type.rawValue), acc: Int32 = accumulate ? 1 : 0
+        if columns == 0 {
+            if !accumulate { y.update(repeating: 0, count: m * rows) }
+            return
+        }
+        let kind = Int32(type.rawValue), acc: Int32 = accumulate ? 1 : 0
         let (n, k, rowBytes) = (rows, columns, rowBytes)
         let work = m.multipliedReportingOverflow(by: n).partialValue.multipliedReportingOverflow(by: max(k, 1))
-        let parts = work.overflow || work.partialValue >= 1 << 18 ? max(1, min(threads, (n + 15) / 16)) : 1
-        bytes.withUnsafeBufferPointer { w in
-            if parts == 1 {
-                let status = retort_qgemm_bt(isa, kind, m, n, k, x, k, w.baseAddress!, rowBytes, y, n, acc)
-                precondition(status == 0, "retort_qgemm_bt refused a \(type.name) matrix")
-                return
+        let parallel = work.overflow || work.partialValue >= 1 << 18
+        switch arithmetic {
+        case .float32:
+            let isa = Int32(instructionSet.rawValue)
+            splitting(n, multipleOf: 16, threads: parallel ? threads : 1) { start, size in
+                bytes.withUnsafeBufferPointer { w in
+                    let status = retort_qgemm_bt(
+                        isa, kind, m, size, k, x, k, w.baseAddress! + start * rowBytes, rowBytes, y + start, n, acc)
+                    precondition(status == 0, "retort_qgemm_bt refused a \(type.name) matrix")
+                }
             }
-            // Column blocks in multiples of 16, one per thread; each writes a disjoint part of y.
-            let chunk = ((n + parts - 1) / parts + 15) / 16 * 16
-            let addresses = (UInt(bitPattern: x), UInt(bitPattern: w.baseAddress!), UInt(bitPattern: y))
-            DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { part in
-                let start = part * chunk, size = min(chunk, n - start)
-                let x = UnsafePointer<Float>(bitPattern: addresses.0)!
-                let w = UnsafePointer<UInt8>(bitPattern: addresses.1)!
-                let y = UnsafeMutablePointer<Float>(bitPattern: addresses.2)!
-                let status = retort_qgemm_bt(isa, kind, m, size, k, x, k, w + start * rowBytes, rowBytes, y + start, n, acc)
-                precondition(status == 0, "retort_qgemm_bt refused a \(type.name) matrix")
+        case .int16:
+            let blocks = k / 32
+            var quants = [Int16](repeating: 0, count: m * k)
+            var scales = [Float](repeating: 0, count: m * blocks)
+            var sums = [Float](repeating: 0, count: m * blocks)
+            retort_quantize_rows_i16(vector ? 1 : 0, m, k, x, k, &quants, &scales, &sums)
+            quants.withUnsafeBufferPointer { q in
+                scales.withUnsafeBufferPointer { s in
+                    panelQuants.withUnsafeBufferPointer { pq in
+                        panelScales.withUnsafeBufferPointer { pd in
+                            splitting(n, multipleOf: 32, threads: parallel ? threads : 1) { start, size in
+                                let panel = start / 32
+                                retort_qgemm_i16_bt(
+                                    vector ? 1 : 0, m, size, k, q.baseAddress!, s.baseAddress!,
+                                    pq.baseAddress! + panel * k * 32, pd.baseAddress! + panel * blocks * 32, y + start, n, acc)
+                            }
+                        }
+                    }
+                }
+            }
+            if let mins, blocks > 0 {
+                sums.withUnsafeBufferPointer { s in
+                    mins.withUnsafeBufferPointer { w in
+                        Matmul.multiply(
+                            s.baseAddress!, w.baseAddress!, into: y, m: m, n: n, k: blocks, accumulate: true,
+                            bTransposed: true, threads: parallel ? threads : 1, instructionSet: instructionSet)
+                    }
+                }
             }
         }
     }
+
+    /// Runs `body(start, size)` on column blocks of `n` (sizes a multiple of `multipleOf`, one per
+    /// thread) that together cover `0..<n`.
+    private func splitting(_ n: Int, multipleOf unit: Int, threads: Int, _ body: (Int, Int) -> Void) {
+        let parts = max(1, min(threads, (n + unit - 1) / unit))
+        if parts == 1 { return body(0, n) }
+        let chunk = ((n + parts - 1) / parts + unit - 1) / unit * unit
+        withoutActuallyEscaping(body) { body in
+            let box = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { part in
+                let start = part * chunk
+                box.value(start, min(chunk, n - start))
+            }
+        }
+    }
+}
+
+/// A value handed to `concurrentPerform`'s workers, which write disjoint parts of the output.
+private struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

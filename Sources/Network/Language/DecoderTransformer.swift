@@ -22,6 +22,8 @@ struct DecoderTransformer: NeuralNetwork {
     /// RoPE's inverse frequencies, `d_head / 2` of them (Llama family).
     let inverseFrequencies: [Float]
     var threads: Int
+    /// How products by block-quantized (GGUF) weights are computed; Float32 weights ignore it.
+    var arithmetic: QuantizedArithmetic = .int16
     let hookNames: [String]
 
     init(
@@ -175,11 +177,11 @@ struct DecoderTransformer: NeuralNetwork {
             var x = resid
             normalize(&x, block.norm1)
             try hooks.visit("\(p).ln1.hook_normalized", &x, [d])
-            var q = block.q.apply(x, rows: rows, threads: threads)
+            var q = block.q.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
             try hooks.visit("\(p).attn.hook_q", &q, [heads, dh])
-            var k = block.k.apply(x, rows: rows, threads: threads)
+            var k = block.k.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
             try hooks.visit("\(p).attn.hook_k", &k, [kvHeads, dh])
-            var v = block.v.apply(x, rows: rows, threads: threads)
+            var v = block.v.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
             try hooks.visit("\(p).attn.hook_v", &v, [kvHeads, dh])
             if c.architecture.isLlamaFamily {
                 rotate(&q, heads: heads, cosines: cosines, sines: sines)
@@ -201,18 +203,18 @@ struct DecoderTransformer: NeuralNetwork {
             }
             var z = try attention(q: q, segments: segments, layer: layer, starts: starts, offsets: offsets, hooks: hooks, prefix: p)
             try hooks.visit("\(p).attn.hook_z", &z, [heads, dh])
-            var attnOut = block.o.apply(z, rows: rows, threads: threads)
+            var attnOut = block.o.apply(z, rows: rows, threads: threads, arithmetic: arithmetic)
             try hooks.visit("\(p).hook_attn_out", &attnOut, [d])
             add(&resid, attnOut)
             try hooks.visit("\(p).hook_resid_mid", &resid, [d])
             var y = resid
             normalize(&y, block.norm2)
             try hooks.visit("\(p).ln2.hook_normalized", &y, [d])
-            var pre = block.up.apply(y, rows: rows, threads: threads)
+            var pre = block.up.apply(y, rows: rows, threads: threads, arithmetic: arithmetic)
             try hooks.visit("\(p).mlp.hook_pre", &pre, [c.dMLP])
             var post: [Float]
             if let upLinear = block.upLinear {
-                var linear = upLinear.apply(y, rows: rows, threads: threads)
+                var linear = upLinear.apply(y, rows: rows, threads: threads, arithmetic: arithmetic)
                 try hooks.visit("\(p).mlp.hook_pre_linear", &linear, [c.dMLP])
                 post = Self.swiGLU(gate: pre, up: linear)
             } else {
@@ -220,7 +222,7 @@ struct DecoderTransformer: NeuralNetwork {
                 post.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = Activations.geluTanh(b[i]) } }
             }
             try hooks.visit("\(p).mlp.hook_post", &post, [c.dMLP])
-            var mlpOut = block.down.apply(post, rows: rows, threads: threads)
+            var mlpOut = block.down.apply(post, rows: rows, threads: threads, arithmetic: arithmetic)
             try hooks.visit("\(p).hook_mlp_out", &mlpOut, [d])
             add(&resid, mlpOut)
             try hooks.visit("\(p).hook_resid_post", &resid, [d])
@@ -258,12 +260,13 @@ struct DecoderTransformer: NeuralNetwork {
             normalize(&selected, finalNorm)
         }
         let outRows = selected.count / d
-        if let unembed { return unembed.apply(selected, rows: outRows, threads: threads) }
+        if let unembed { return unembed.apply(selected, rows: outRows, threads: threads, arithmetic: arithmetic) }
         let vocab = config.vocabularySize
         return [Float](unsafeUninitializedCapacity: outRows * vocab) { out, count in
             selected.withUnsafeBufferPointer { x in
                 embedding.multiplyTransposed(
-                    x.baseAddress!, m: outRows, n: vocab, k: d, into: out.baseAddress!, accumulate: false, threads: threads)
+                    x.baseAddress!, m: outRows, n: vocab, k: d, into: out.baseAddress!, accumulate: false, threads: threads,
+                    arithmetic: arithmetic)
             }
             count = outRows * vocab
         }

@@ -29,7 +29,7 @@ enum DecoderMatrix: Sendable {
     /// `y[m, n] (+)= x[m, k] · selfᵀ` for a `[n, k]` matrix.
     func multiplyTransposed(
         _ x: UnsafePointer<Float>, m: Int, n: Int, k: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool,
-        threads: Int
+        threads: Int, arithmetic: QuantizedArithmetic
     ) {
         switch self {
         case .dense(let values):
@@ -38,7 +38,7 @@ enum DecoderMatrix: Sendable {
                     x, w.baseAddress!, into: y, m: m, n: n, k: k, accumulate: accumulate, bTransposed: true, threads: threads)
             }
         case .quantized(let matrix):
-            matrix.multiplyTransposed(x, m: m, into: y, accumulate: accumulate, threads: threads)
+            matrix.multiplyTransposed(x, m: m, into: y, accumulate: accumulate, threads: threads, arithmetic: arithmetic)
         }
     }
 
@@ -73,7 +73,9 @@ struct DecoderLinear: Sendable {
 
     /// `y[rows, outputs] = x[rows, inputs]·W (+ b)`.
     /// - Complexity: O(rows × inputs × outputs)
-    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, threads: Int) {
+    func apply(
+        _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, threads: Int, arithmetic: QuantizedArithmetic
+    ) {
         if let bias {
             bias.withUnsafeBufferPointer { b in
                 for r in 0..<rows { (y + r * outputs).update(from: b.baseAddress!, count: outputs) }
@@ -87,13 +89,16 @@ struct DecoderLinear: Sendable {
             }
         default:
             precondition(outIn, "a block-quantized weight is [out, in]")
-            weight.multiplyTransposed(x, m: rows, n: outputs, k: inputs, into: y, accumulate: bias != nil, threads: threads)
+            weight.multiplyTransposed(
+                x, m: rows, n: outputs, k: inputs, into: y, accumulate: bias != nil, threads: threads, arithmetic: arithmetic)
         }
     }
 
-    func apply(_ x: [Float], rows: Int, threads: Int) -> [Float] {
+    func apply(_ x: [Float], rows: Int, threads: Int, arithmetic: QuantizedArithmetic) -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * outputs) { y, count in
-            x.withUnsafeBufferPointer { apply($0.baseAddress!, rows: rows, into: y.baseAddress!, threads: threads) }
+            x.withUnsafeBufferPointer {
+                apply($0.baseAddress!, rows: rows, into: y.baseAddress!, threads: threads, arithmetic: arithmetic)
+            }
             count = rows * outputs
         }
     }

@@ -13,7 +13,7 @@ import WeightFiles
 /// `attn.hook_z`, `hook_attn_out`, `hook_resid_mid`, `ln2.hook_normalized`, `mlp.hook_pre`,
 /// `mlp.hook_post`, `hook_mlp_out`, `hook_resid_post`; then `ln_final.hook_normalized`.
 public struct GPT2Network: LanguageModel {
-    let core: DecoderTransformer
+    var core: DecoderTransformer
     /// The tokenizer, when one has been attached (`LanguageModels.load(_:)` attaches the one stored with the weights).
     public var tokenizer: (any Tokenizer)?
 
@@ -42,6 +42,11 @@ public struct GPT2Network: LanguageModel {
     public var hookNames: [String] { core.hookNames }
     /// Threads for the matrix multiplies and attention.
     public var threads: Int { core.threads }
+    /// How products by block-quantized (GGUF) weights are computed (default `.int16`).
+    public var arithmetic: QuantizedArithmetic {
+        get { core.arithmetic }
+        set { core.arithmetic = newValue }
+    }
 
     public func run(_ input: NetworkInput, capture: Set<String>, interventions: [Intervention]) throws(NetworkError) -> NetworkRun {
         try core.run(input, capture: capture, interventions: interventions)

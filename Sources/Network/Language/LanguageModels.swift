@@ -20,12 +20,15 @@ public enum LanguageModels {
     /// tokenizer stored with its weights attached when there is one and it can be read (`storedTokenizer`
     /// says why not); the model runs on token ids either way.
     /// - Throws: the loaders' errors.
+    /// - Parameter arithmetic: how products by block-quantized GGUF weights (Q4_0 … Q8_0) are
+    ///   computed; Float32, F16 and BF16 weights, and the K-quants (dequantized at load), are
+    ///   multiplied in Float32 either way.
     public static func load(
         _ path: String, architecture: LanguageModelConfig.Architecture? = nil,
-        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, arithmetic: QuantizedArithmetic = .int16
     ) throws(NetworkError) -> any LanguageModel {
         let (file, config) = try open(path, architecture: architecture)
-        let model = try load(file: file, config: config, threads: threads)
+        let model = try load(file: file, config: config, threads: threads, arithmetic: arithmetic)
         guard let tokenizer = try? storedTokenizer(file: file, path: path) else { return model }
         return attaching(tokenizer, to: model)
     }
@@ -64,12 +67,17 @@ public enum LanguageModels {
     }
 
     /// A `LlamaNetwork` or `GPT2Network` for `config`'s architecture.
-    public static func load(file: any WeightFile, config: LanguageModelConfig, threads: Int) throws(NetworkError)
-        -> any LanguageModel
-    {
-        config.architecture == .gpt2
-            ? try GPT2Network(file: file, config: config, threads: threads)
-            : try LlamaNetwork(file: file, config: config, threads: threads)
+    public static func load(
+        file: any WeightFile, config: LanguageModelConfig, threads: Int, arithmetic: QuantizedArithmetic = .int16
+    ) throws(NetworkError) -> any LanguageModel {
+        if config.architecture == .gpt2 {
+            var model = try GPT2Network(file: file, config: config, threads: threads)
+            model.arithmetic = arithmetic
+            return model
+        }
+        var model = try LlamaNetwork(file: file, config: config, threads: threads)
+        model.arithmetic = arithmetic
+        return model
     }
 
     /// The architecture the tensor names suggest: GGUF `general.architecture`, `embed_tokens` (Llama), `wte` (GPT-2).

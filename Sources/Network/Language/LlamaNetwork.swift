@@ -17,7 +17,7 @@ import WeightFiles
 /// projection), `mlp.hook_post` (`silu(gate)·up`), `hook_mlp_out`, `hook_resid_post`; then
 /// `ln_final.hook_normalized`.
 public struct LlamaNetwork: LanguageModel {
-    let core: DecoderTransformer
+    var core: DecoderTransformer
     /// The tokenizer, when one has been attached (`LanguageModels.load(_:)` attaches the one stored with the weights).
     public var tokenizer: (any Tokenizer)?
 
@@ -46,6 +46,11 @@ public struct LlamaNetwork: LanguageModel {
     public var hookNames: [String] { core.hookNames }
     /// Threads for the matrix multiplies and attention.
     public var threads: Int { core.threads }
+    /// How products by block-quantized (GGUF) weights are computed (default `.int16`).
+    public var arithmetic: QuantizedArithmetic {
+        get { core.arithmetic }
+        set { core.arithmetic = newValue }
+    }
 
     public func run(_ input: NetworkInput, capture: Set<String>, interventions: [Intervention]) throws(NetworkError) -> NetworkRun {
         try core.run(input, capture: capture, interventions: interventions)

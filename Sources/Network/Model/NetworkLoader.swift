@@ -18,7 +18,7 @@ public enum NetworkLoader {
             return try TransformerNetwork(file: file, config: try config(source, file: file), threads: threads)
         case .languageModel(let lm):
             let config = try LanguageModels.config(for: file, at: path, inline: lm.config, architecture: lm.architecture)
-            return try LanguageModels.load(file: file, config: config, threads: threads)
+            return try LanguageModels.load(file: file, config: config, threads: threads, arithmetic: lm.arithmetic)
         }
     }
 
