@@ -4,10 +4,11 @@
 #   scripts/fuzz.sh [--seconds N] [--replay] [TARGET …]
 #   scripts/fuzz.sh TARGET SECONDS
 #
-# TARGET is one of the Fuzz package's targets: the weight-file readers (safetensors npz stz gguf
-# pytorch pickle) and the JSON inputs (network task surrogate intervention tokenizer); all by default. Each
-# target starts from the files of its kind in formats/vectors (and the tests' fixtures) plus the
-# inputs that once broke it (Fuzz/regressions/TARGET), and mutates with its dictionary
+# TARGET is one of the Fuzz package's targets: the weight-file readers (safetensors, also gzip- and
+# zlib-wrapped; npz, also bare NPY; stz gguf pytorch pickle) and the JSON inputs (network task
+# surrogate intervention tokenizer); all by default. Each target starts from the files of its kind
+# in formats/vectors (and the tests' fixtures) plus the inputs that once broke it
+# (Fuzz/regressions/TARGET), and mutates with its dictionary
 # (Fuzz/dictionaries/TARGET.dict: the format's magic bytes, keys and names). --seconds N fuzzes each
 # target for N seconds (default 60); a crash, a timeout (30 s) or an allocation over 4 GB is saved under
 # Fuzz/findings/TARGET and the script exits 1. Each run ends with one summary line on stderr:
@@ -24,7 +25,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --replay) replay=1; shift ;;
-    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
     [0-9]*) seconds=$1; shift ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -45,7 +46,7 @@ seeds() {
   local v=$root/formats/vectors
   case "$1" in
     safetensors) ls "$v"/safetensors/*.safetensors "$v"/malformed/* "$v"/conversion/* "$v"/compressed/* 2>/dev/null ;;
-    npz) ls "$v"/npz/* 2>/dev/null ;;
+    npz) ls "$v"/npz/* "$v"/npy/* 2>/dev/null ;;
     stz) find "$v" -name '*.stz' 2>/dev/null ;;
     gguf) find "$v"/gguf "$v"/foreign "$v"/networks -name "*.gguf" 2>/dev/null ;;
     pytorch) find "$v"/pytorch -type f ! -name "*.json" 2>/dev/null; find "$v"/networks "$v"/foreign -name "*.pt" -o -name "*.bin" 2>/dev/null ;;
