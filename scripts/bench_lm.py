@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
-"""Benchmark: Retort against Hugging Face transformers on SmolLM2-135M-Instruct (Q4_1 GGUF, run in
-float32 by both), in one run, with the same threads.
+"""Benchmark: Retort against Hugging Face transformers on SmolLM2-135M-Instruct (Q4_1 GGUF), in one
+run, with the same threads. transformers dequantizes the weights to float32 and computes in float32;
+Retort keeps them in their blocks and runs each of its two arithmetics (`--arithmetic`, default
+both): `int16` (the default: activations rounded to 16 bits per 32-element block, exact integer
+products) and `float32` (the weights decoded to float32 as they are used: the same bits as the
+dequantized model).
 
 Measured, best of --repeat after a warm-up, each side in its own process (so that each peak RSS is
 its own):
@@ -15,7 +19,8 @@ Prompts are random token ids (seeded), the same for both. transformers gets torc
 and Retort --threads with the same number (default 2).
 
 Usage: python3 scripts/bench_lm.py [--bench .build/release/retort-bench] [--gguf PATH]
-       [--prompts 8] [--length 64] [--new-tokens 32] [--threads 2] [--repeat 3] [--json]
+       [--prompts 8] [--length 64] [--new-tokens 32] [--threads 2] [--repeat 3]
+       [--arithmetic int16,float32] [--json]
 """
 import argparse
 import json
@@ -77,6 +82,7 @@ def main():
     p.add_argument("--new-tokens", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--arithmetic", default="int16,float32", help="Retort's arithmetics to run, comma-separated")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
 
@@ -87,9 +93,10 @@ def main():
         prompts_path = f.name
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     try:
-        retort = json.loads(subprocess.run(
+        retorts = {arithmetic: json.loads(subprocess.run(
             [args.bench, "lm", args.gguf, prompts_path, "--new-tokens", str(args.new_tokens), "--threads",
-             str(args.threads), "--repeat", str(args.repeat)], check=True, capture_output=True, text=True).stdout)
+             str(args.threads), "--repeat", str(args.repeat), "--arithmetic", arithmetic],
+            check=True, capture_output=True, text=True).stdout) for arithmetic in args.arithmetic.split(",")}
         hf = json.loads(subprocess.run(
             [sys.executable, "-c", TRANSFORMERS_CHILD, str(args.threads), args.gguf, prompts_path, str(args.new_tokens),
              str(args.repeat)], check=True, capture_output=True, text=True, env=env).stdout.strip().splitlines()[-1])
@@ -103,16 +110,23 @@ def main():
         ("RSS after load, MB", "rss_after_load_bytes", False),
         ("peak RSS, MB", "peak_rss_bytes", False),
     ]
-    result = {"retort": retort, "transformers": {k: v for k, v in hf.items() if k != "generated"}, "ratios": {}}
-    print(f"SmolLM2-135M (Q4_1 GGUF → F32), {args.prompts} prompts × {args.length} tokens, {args.new_tokens} new tokens, "
+    result = {"retort": retorts, "transformers": {k: v for k, v in hf.items() if k != "generated"}, "ratios": {}}
+    print(f"SmolLM2-135M (Q4_1 GGUF), {args.prompts} prompts × {args.length} tokens, {args.new_tokens} new tokens, "
           f"{args.threads} threads")
-    print(f"{'':36} {'Retort':>10} {'transformers':>13} {'ratio':>7}")
+    names = list(retorts)
+    print(f"{'':36} " + " ".join(f"{'Retort ' + n:>15}" for n in names) + f" {'transformers':>13}   "
+          + " ".join(f"{'ratio ' + n:>13}" for n in names))
     for label, key, higher_better in rows:
-        r, h = retort[key], hf[key]
+        h = hf[key]
         scale = 1e6 if key.endswith("bytes") else 1
-        ratio = r / h if higher_better else h / r
-        result["ratios"][key] = ratio
-        print(f"{label:36} {r / scale:10.1f} {h / scale:13.1f} {ratio:6.2f}×")
+        ratios = []
+        for n in names:
+            r = retorts[n][key]
+            ratio = r / h if higher_better else h / r
+            result["ratios"].setdefault(n, {})[key] = ratio
+            ratios.append(ratio)
+        print(f"{label:36} " + " ".join(f"{retorts[n][key] / scale:15.1f}" for n in names) + f" {h / scale:13.1f}   "
+              + " ".join(f"{ratio:12.2f}×" for ratio in ratios))
     print("(ratios: Retort's advantage — speed Retort/transformers, time and memory transformers/Retort)")
     if args.json:
         print(json.dumps(result))

@@ -157,7 +157,18 @@ package struct QuantizedMatrix: Sendable {
             var quants = [Int16](repeating: 0, count: m * k)
             var scales = [Float](repeating: 0, count: m * blocks)
             var sums = [Float](repeating: 0, count: m * blocks)
-            retort_quantize_rows_i16(vector ? 1 : 0, m, k, x, k, &quants, &scales, &sums)
+            quants.withUnsafeMutableBufferPointer { q in
+                scales.withUnsafeMutableBufferPointer { s in
+                    sums.withUnsafeMutableBufferPointer { σ in
+                        let (q, s, σ) = (q.baseAddress!, s.baseAddress!, σ.baseAddress!)
+                        splitting(m, multipleOf: 1, threads: parallel && m >= 16 ? threads : 1) { start, size in
+                            retort_quantize_rows_i16(
+                                vector ? 1 : 0, size, k, x + start * k, k, q + start * k, s + start * blocks,
+                                σ + start * blocks)
+                        }
+                    }
+                }
+            }
             quants.withUnsafeBufferPointer { q in
                 scales.withUnsafeBufferPointer { s in
                     panelQuants.withUnsafeBufferPointer { pq in

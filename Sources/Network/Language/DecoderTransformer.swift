@@ -316,11 +316,14 @@ struct DecoderTransformer: NeuralNetwork {
             }
         }
         try hooks.visitAttention("\(p).attn.hook_attn_scores", &scores, heads: heads, blockOffsets: blockOffsets)
-        for (s, segment) in segments.enumerated() {
-            let n = segment.tokens.count, length = starts[s] + n
-            scores.withUnsafeMutableBufferPointer { sp in
-                retort_softmax_rows(sp.baseAddress! + blockOffsets[s], heads * n, length)
+        scores.withUnsafeMutableBufferPointer { sp in
+            let sAddress = UInt(bitPattern: sp.baseAddress!)
+            let body: @Sendable (Int) -> Void = { task in
+                let s = task / heads, h = task % heads
+                let n = counts[s], length = starts[s] + n
+                retort_softmax_rows(UnsafeMutablePointer<Float>(bitPattern: sAddress)! + blockStarts[s] + h * n * length, n, length)
             }
+            if parallel { DispatchQueue.concurrentPerform(iterations: tasks, execute: body) } else { (0..<tasks).forEach(body) }
         }
         try hooks.visitAttention("\(p).attn.hook_pattern", &scores, heads: heads, blockOffsets: blockOffsets)
         var z = [Float](repeating: 0, count: rows * qWidth)
