@@ -117,3 +117,43 @@ private func sequentialWeights() throws -> SafetensorsFile {
     let net = try MLPNetwork(file: bf16, description: MLPDescription())
     #expect(try net.run(rows([[2, 3]])).output.scalars == [5, -1])
 }
+
+@Test(arguments: ["layers.", "net.", "model.layers.", "fc", "linear"])
+func inferredMLPReadsNumberedLayersUnderAnyPrefix(prefix: String) throws {
+    // Numbered 1 and 10 so that numeric order (not text order, "10" < "2") is checked.
+    let file = try makeWeights([
+        ("\(prefix)1.weight", [3, 2], [1, 0, 0, 1, 1, -1]),
+        ("\(prefix)1.bias", [3], [0, 0, 0.5]),
+        ("\(prefix)10.weight", [2, 3], [1, 1, 0, 0, 0, 2]),
+        ("\(prefix)10.bias", [2], [0, -1]),
+    ])
+    let net = try MLPNetwork(file: file, description: MLPDescription())
+    #expect(try net.run(rows([[2, 3]])).output.scalars == [5, -1])
+}
+
+@Test func inferredMLPRefusesWeightsNumberedUnderTwoNames() throws {
+    let file = try makeWeights([
+        ("fc1.weight", [3, 2], [1, 0, 0, 1, 1, -1]),
+        ("out1.weight", [2, 3], [1, 1, 0, 0, 0, 2]),
+    ])
+    let error = networkError { _ = try MLPNetwork(file: file, description: MLPDescription()) }
+    guard case .invalidDescription(let path, let reason) = error else {
+        Issue.record("expected invalidDescription, got \(String(describing: error))")
+        return
+    }
+    #expect(path == "layers")
+    #expect(reason.contains("\"fc{k}\"") && reason.contains("\"out{k}\""))
+}
+
+@Test func inferredMLPRefusesAnUnnumberedLayer() throws {
+    let file = try makeWeights([
+        ("fc1.weight", [3, 2], [1, 0, 0, 1, 1, -1]),
+        ("out.weight", [2, 3], [1, 1, 0, 0, 0, 2]),
+    ])
+    let error = networkError { _ = try MLPNetwork(file: file, description: MLPDescription()) }
+    guard case .invalidDescription(_, let reason) = error else {
+        Issue.record("expected invalidDescription, got \(String(describing: error))")
+        return
+    }
+    #expect(reason.contains("\"out.weight\" is not a numbered layer"))
+}

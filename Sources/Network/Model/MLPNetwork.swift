@@ -77,7 +77,10 @@ public struct MLPNetwork: NeuralNetwork {
         self.hookNames = hooks
     }
 
-    /// The op stack for an `nn.Sequential` state dict (`{k}.weight`) or a scikit-learn export (`coefs_.{i}`).
+    /// The op stack for a PyTorch state dict of numbered linear layers — `nn.Sequential`
+    /// (`{k}.weight`), a Sequential or `nn.ModuleList` attribute (`net.{k}.weight`,
+    /// `layers.{k}.weight`, `model.layers.{k}.weight`), or numbered attributes (`fc1.weight`,
+    /// `fc2.weight`, …) — in increasing number, or for a scikit-learn export (`coefs_.{i}`).
     static func inferLayers(file: any WeightFile, description: MLPDescription) throws(NetworkError) -> [MLPOp] {
         let names = Set(file.tensors.map(\.name))
         var linears: [(weight: String, bias: String?, layout: WeightLayout)] = []
@@ -89,32 +92,47 @@ public struct MLPNetwork: NeuralNetwork {
                 i += 1
             }
         } else {
-            var indices: [Int] = []
-            for name in names where name.hasSuffix(".weight") {
-                let prefix = name.dropLast(".weight".count)
-                guard let k = Int(prefix), k >= 0 else {
+            // Every weight's stem must be one shared prefix followed by a layer number.
+            var numbered: [(index: Int, stem: String)] = []
+            var prefixes: Set<String> = []
+            for name in names.sorted() where name.hasSuffix(".weight") {
+                let stem = String(name.dropLast(".weight".count))
+                guard let (prefix, k) = Self.numberedStem(stem) else {
                     throw .invalidDescription(
                         path: "layers",
                         reason:
-                            "cannot infer an MLP: tensor \"\(name)\" is neither \"{k}.weight\" (nn.Sequential) nor \"coefs_.{i}\" (scikit-learn); list the layers explicitly"
+                            "cannot infer an MLP: tensor \"\(name)\" is not a numbered layer (\"{k}.weight\", \"net.{k}.weight\", \"fc{k}.weight\") nor \"coefs_.{i}\" (scikit-learn); list the layers explicitly"
                     )
                 }
-                indices.append(k)
+                prefixes.insert(prefix)
+                numbered.append((k, stem))
             }
-            for k in indices.sorted() {
-                let bias = "\(k).bias"
-                if let info = file.info(named: "\(k).weight"), info.shape.count != 2 {
+            if prefixes.count > 1 {
+                let shown = prefixes.sorted().map { "\"\($0){k}\"" }.joined(separator: ", ")
+                throw .invalidDescription(
+                    path: "layers",
+                    reason: "cannot infer an MLP: the weights are numbered under several names (\(shown)); list the layers explicitly")
+            }
+            numbered.sort { $0.index < $1.index }
+            for (position, layer) in numbered.enumerated() where position > 0 && numbered[position - 1].index == layer.index {
+                throw .invalidDescription(
+                    path: "layers", reason: "cannot infer an MLP: two weights have layer number \(layer.index); list the layers explicitly")
+            }
+            for layer in numbered {
+                let weight = layer.stem + ".weight", bias = layer.stem + ".bias"
+                if let info = file.info(named: weight), info.shape.count != 2 {
                     throw .invalidDescription(
                         path: "layers",
                         reason:
-                            "cannot infer an MLP: \"\(k).weight\" has shape \(info.shape), not a linear layer; list the layers explicitly"
+                            "cannot infer an MLP: \"\(weight)\" has shape \(info.shape), not a linear layer; list the layers explicitly"
                     )
                 }
-                linears.append(("\(k).weight", names.contains(bias) ? bias : nil, .outIn))
+                linears.append((weight, names.contains(bias) ? bias : nil, .outIn))
             }
         }
         guard !linears.isEmpty else {
-            throw .invalidDescription(path: "layers", reason: "cannot infer an MLP: no \"{k}.weight\" or \"coefs_.{i}\" tensors")
+            throw .invalidDescription(
+                path: "layers", reason: "cannot infer an MLP: no numbered \"{k}.weight\" tensors or scikit-learn \"coefs_.{i}\"")
         }
         var ops: [MLPOp] = []
         for (i, linear) in linears.enumerated() {
@@ -123,6 +141,15 @@ public struct MLPNetwork: NeuralNetwork {
             if activation != .identity { ops.append(MLPOp(kind: activation)) }
         }
         return ops
+    }
+
+    /// `("net.", 2)` for `net.2`, `("", 0)` for `0`, `("fc", 1)` for `fc1`: the stem's trailing
+    /// layer number (after a dot, or the digits ending its last component) and what precedes it.
+    static func numberedStem(_ stem: String) -> (prefix: String, index: Int)? {
+        let digits = stem.reversed().prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, digits.count <= 9, let k = Int(String(digits.reversed())) else { return nil }
+        let prefix = String(stem.dropLast(digits.count))
+        return (prefix, k)
     }
 
     public func run(_ input: NetworkInput, capture: Set<String>, interventions: [Intervention]) throws(NetworkError) -> NetworkRun
