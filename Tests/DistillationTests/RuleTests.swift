@@ -89,10 +89,9 @@ private func sumsTable() -> FeatureTable {
 private func errors(_ predictions: [Int], _ labels: [Int]) -> Int { zip(predictions, labels).filter { $0 != $1 }.count }
 
 /// What the XOR tests accept as an exact recovery: zero training errors, no condition on the distractor x4,
-/// and no more bits than two class-1 rules of three conditions each with default 0 (40 bits; the only
-/// shorter exact lists, e.g. `x3 = 0 → 0; x1 = x2 = 0 → 0; x1 = x2 = 1 → 0; else 1` at 38 bits, are also minimal).
+/// and no more bits than two class-1 rules of three conditions each with default 0 (36 bits).
 private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, table: FeatureTable) -> Bool {
-    errors(predictions, table.labels) == 0 && rules.allSatisfy { $0.conditions.allSatisfy { $0.feature != 3 } } && bits <= 40
+    errors(predictions, table.labels) == 0 && rules.allSatisfy { $0.conditions.allSatisfy { $0.feature != 3 } } && bits <= 36
 }
 
 @Test func ruleListRecoversXorAndExactly() {
@@ -114,7 +113,7 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
 
 @Test func onSixteenInputsTheExceptionTableIsShorterThanTheRules() {
     // |D| = 16, |Y| = 2: four exceptions cost natural(4) + 4·(4 + 1) = 25 bits, so the empty list
-    // (1 + 1 + 25 = 27 bits) beats the exact list (40 + natural(0) = 41 bits) and description-length
+    // (1 + 1 + 25 = 27 bits) beats the exact list (36 + natural(0) = 37 bits) and description-length
     // stopping rightly learns no rule.
     let table = xorAndTable()
     let list = RuleList.fit(table)
@@ -183,15 +182,15 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
 
 @Test func ruleDescriptionLengthFollowsTheFormula() {
     let list = RuleList.fit(xorAndTable(), parameters: RuleParameters(stopsOnDescriptionLength: false))
-    // natural(2) = 3; per rule natural(3) = 5, three binary conditions of log₂4 + 1 + integer(0) = 4 bits,
-    // log₂2 = 1 for the output: 18; default 1. Total 3 + 36 + 1 = 40.
-    #expect(list.descriptionLength() == 40)
-    // With |Y| = 8 every output costs 3 bits: 3 + 2·(5 + 12 + 3) + 3 = 46.
-    #expect(list.descriptionLength(outputCount: 8) == 46)
+    // natural(2) = 3; per rule natural(3 − 1) = 3, three binary conditions of log₂4 + 1 + integer(0) = 4 bits,
+    // log₂2 = 1 for the output: 16; default 1. Total 3 + 32 + 1 = 36.
+    #expect(list.descriptionLength() == 36)
+    // With |Y| = 8 every output costs 3 bits: 3 + 2·(3 + 12 + 3) + 3 = 42.
+    #expect(list.descriptionLength(outputCount: 8) == 42)
     let realRule = Rule(conditions: [Condition(feature: 2, .greater, 0.25)], output: 2, precision: 1, coverage: 1)
     let set = RuleSet(rules: [realRule], defaultOutput: 0, featureKinds: [.integer, .binary, .real], classes: [0, 1, 2])
-    // natural(1) = 3; natural(1) = 3 + (log₂3 + 1 + 32) + log₂3; default log₂3.
-    #expect(abs(set.descriptionLength() - (3 + 3 + 33 + 3 * log2(3.0))) < 1e-12)
+    // natural(1) = 3; natural(1 − 1) = 1 + (log₂3 + 1 + 32) + log₂3; default log₂3.
+    #expect(abs(set.descriptionLength() - (3 + 1 + 33 + 3 * log2(3.0))) < 1e-12)
 }
 
 @Test func ruleListJSONRoundTrips() throws {
@@ -317,4 +316,17 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
     parameters.threads = 4
     #expect(RuleList.fit(table, parameters: parameters) == one.0)
     #expect(RuleSet.fit(table, parameters: parameters) == one.1)
+}
+
+@Test func ruleJSONRefusesARuleWithoutConditions() throws {
+    let body = """
+        {"feature_kinds":["integer"],"classes":[0,1],"rules":[{"conditions":[],"output":1,"precision":1,"coverage":3}],"default":0}
+        """
+    let parsed = try Array(body.utf8).withUnsafeBytes { try JSONParser.parse($0) }
+    #expect(
+        throws: SurrogateFormatError.unexpected(
+            path: "rules[0].conditions", expected: "at least one condition (the default covers the rest)", found: "none")
+    ) {
+        try RuleSet(jsonBody: parsed)
+    }
 }

@@ -28,11 +28,18 @@ public struct Rule: Sendable, Equatable {
         conditions.allSatisfy { $0.holds(columns[$0.feature][i]) }
     }
 
-    /// Bits: `natural(conditionCount)` + each condition's bits + `choice(outputCount)` for the output.
+    /// Bits: `conditionCountBits` + each condition's bits + `choice(outputCount)` for the output.
     /// - Complexity: O(conditions)
     public func bits(featureKinds: [FeatureKind], outputCount: Int) -> Double {
-        DescriptionLength.natural(conditions.count) + conditions.reduce(0) { $0 + $1.bits(featureKinds: featureKinds) }
+        Self.conditionCountBits(conditions.count) + conditions.reduce(0) { $0 + $1.bits(featureKinds: featureKinds) }
             + DescriptionLength.choice(outputCount)
+    }
+
+    /// Bits of a rule's condition count k ≥ 1: `natural(k − 1)` (a rule without conditions would make the
+    /// default or every later rule pointless, so none is coded; one condition costs 1 bit, two or three 3).
+    /// - Complexity: O(1)
+    public static func conditionCountBits(_ count: Int) -> Double {
+        DescriptionLength.natural(max(count - 1, 0))
     }
 
     /// `IF a <= 49 AND b > 3 THEN 7` (`IF TRUE THEN 7` without conditions).

@@ -95,7 +95,8 @@ public struct RuleList: RuleModel {
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
             let remainingCount = remaining.count, committedNow = committed
             let focus = majority(counts)
-            let found = search.bestRule(group: remaining, histograms: histograms, reference: counts, focus: focus) {
+            var unused = Set<[RuleSearch.Literal]>()
+            let found = search.bestRule(group: remaining, histograms: histograms, reference: counts, focus: focus, imprecise: &unused) {
                 cover, second, bits in
                 let after = committedNow + (cover.total - cover.first) + (remainingCount - cover.total - cover.restMax)
                 let best = cover.best(excluding: focus, secondClass: second).count

@@ -7,8 +7,9 @@ import WeightFiles
 /// natively multi-class and chosen by description length, like `RuleList`'s: each step adds the rule that
 /// most shortens the total description (the set's bits plus the exception table of the training examples it
 /// gets wrong), searched on the examples no rule covers yet and predicting their majority class other than
-/// the default; the chosen rule's effect on examples other rules cover (where its precision beats theirs) is
-/// counted exactly before it is added. Learning stops when no rule shortens the description (or, with
+/// the default. A rule must predict the majority of every training example it covers (else a catch-all rule
+/// of 3% precision could outrank one of 2% on examples neither names), and its effect on examples other rules
+/// cover (where its precision beats theirs) is counted exactly before it is added. Learning stops when no rule shortens the description (or, with
 /// `stopsOnDescriptionLength` off, when no rule removes a training error) or at `maxRules`. On integer
 /// features a rule can test `=`, so one condition names one class: `IF a+b = 57 THEN 57`.
 public struct RuleSet: RuleModel {
@@ -76,6 +77,7 @@ public struct RuleSet: RuleModel {
         var ruleBits = 0.0
         var stop: Int?
         var limited = false
+        var imprecise = Set<[RuleSearch.Literal]>()  // conjunctions right on at most half of the probes they cover
         while rules.count < parameters.maxRules && !uncovered.isEmpty {
             let exhaustive = stop != nil
             if exhaustive && errors == 0 { break }
@@ -86,36 +88,60 @@ public struct RuleSet: RuleModel {
             let current = search.totalBits(ruleCount: rules.count, ruleBits: ruleBits, errors: errors)
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
             let errorsNow = errors
-            let found = search.bestRule(group: uncovered, histograms: histograms, reference: uncoveredCounts, focus: defaultIndex) {
-                cover, second, bits in
-                let (hits, label) = cover.best(excluding: defaultIndex, secondClass: second)
-                guard hits > 0 else { return nil }
-                let after = errorsNow - hits + cover.focus
-                let optimistic =
-                    current - (base + bits + exceptions(errorsNow - hits))
-                let optimisticRank = normalized ? optimistic / Double(hits) : optimistic
-                if exhaustive && after >= errorsNow { return (-.infinity, -.infinity, optimisticRank, label, hits) }
-                let gain = current - (base + bits + exceptions(after))
-                return (normalized ? gain / Double(cover.total) : gain, gain, optimisticRank, label, hits)
+            // The best candidate on the uncovered probes, checked over every probe: a rule must be right on most of
+            // what it covers (so no catch-all rule outranks another by a sliver of precision) and, over every probe
+            // whose rule it beats in precision, must still shorten the description (or remove an error, past the
+            // stop). A refused candidate is excluded and the search repeated, a few times.
+            var excluded = Set<[RuleSearch.Literal]>()
+            var accepted: (found: RuleSearch.Found, covered: [Int], precision: Double, delta: Int, bits: Double)?
+            for _ in 0..<16 {
+                guard
+                    let found = search.bestRule(
+                        group: uncovered, histograms: histograms, reference: uncoveredCounts, focus: defaultIndex, excluded: excluded,
+                        majorityOfAll: true, imprecise: &imprecise,
+                        score: { cover, second, bits in
+                            let (hits, label) = cover.best(excluding: defaultIndex, secondClass: second)
+                            guard hits > 0 else { return nil }
+                            let after = errorsNow - hits + cover.focus
+                            let optimistic = current - (base + bits + exceptions(errorsNow - hits))
+                            let optimisticRank = normalized ? optimistic / Double(hits) : optimistic
+                            if exhaustive && after >= errorsNow { return (-.infinity, -.infinity, optimisticRank, label, hits) }
+                            let gain = current - (base + bits + exceptions(after))
+                            return (normalized ? gain / Double(cover.total) : gain, gain, optimisticRank, label, hits)
+                        })
+                else { break }
+                let literals = found.literals
+                let covered = (0..<n).filter { i in literals.allSatisfy { search.holds($0, i) } }
+                let target = Int32(found.output)
+                let hits = covered.reduce(0) { $0 + (search.classIndex[$1] == target ? 1 : 0) }
+                let precision = Double(hits) / Double(covered.count)
+                var delta = 0
+                for i in covered where precision > winning[i] {
+                    let label = search.classIndex[i]
+                    delta += (label == target ? 0 : 1) - (label == predicted[i] ? 0 : 1)
+                }
+                let bits = search.bits(literals)
+                let exact = current - (base + bits + exceptions(errors + delta))
+                if 2 * hits <= covered.count {
+                    // Precision over every probe never changes: refused for good.
+                    imprecise.insert(literals.sorted())
+                    excluded.insert(literals.sorted())
+                    continue
+                }
+                if exhaustive ? delta >= 0 : exact <= 1e-9 {
+                    excluded.insert(literals.sorted())
+                    continue
+                }
+                accepted = (found, covered, precision, delta, bits)
+                break
             }
-            guard let found else { break }
-            // The rule over every training example: its precision and its exact effect where it beats other rules.
-            let literals = found.literals
-            let covered = (0..<n).filter { i in literals.allSatisfy { search.holds($0, i) } }
-            let target = Int32(found.output)
-            let precision = Double(covered.reduce(0) { $0 + (search.classIndex[$1] == target ? 1 : 0) }) / Double(covered.count)
-            var delta = 0
-            for i in covered where precision > winning[i] {
-                let label = search.classIndex[i]
-                delta += (label == target ? 0 : 1) - (label == predicted[i] ? 0 : 1)
-            }
-            let bits = search.bits(literals)
-            let exact = current - (base + bits + exceptions(errors + delta))
-            if exhaustive && delta >= 0 { break }
-            if !exhaustive && exact <= 1e-9 {
+            guard let (found, covered, precision, delta, bits) = accepted else {
+                if exhaustive { break }
                 stop = rules.count
                 continue
             }
+            let literals = found.literals
+            let target = Int32(found.output)
             rules.append(
                 Rule(
                     conditions: literals.sorted().map(search.condition), output: search.classes[found.output], precision: precision,

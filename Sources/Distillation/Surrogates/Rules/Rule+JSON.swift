@@ -31,6 +31,10 @@ extension Rule {
             }
             conditions.append(Condition(feature: feature, comparison, try test.real("threshold")))
         }
+        if conditions.isEmpty {
+            throw .unexpected(
+                path: body.subpath("conditions"), expected: "at least one condition (the default covers the rest)", found: "none")
+        }
         let precision = try body.real("precision")
         guard (0...1).contains(precision) else {
             throw .unexpected(path: body.subpath("precision"), expected: "a fraction in 0...1", found: "\(precision)")

@@ -13,8 +13,8 @@ public protocol RuleModel: Sendable, Equatable {
 
 extension RuleModel {
     /// Description length in bits (`formats/surrogate.md`, rule list / rule set): `natural(ruleCount)`; per rule
-    /// `natural(conditionCount)`, per condition `choice(featureCount) + 1` (≤ or >) `+` the threshold's bits
-    /// (`integer(⌊t⌋)` on a binary or integer feature, else `float`), and `choice(outputCount)` for its output;
+    /// `natural(conditionCount − 1)` (`Rule.conditionCountBits`), per condition `Condition.bits` (feature,
+    /// comparison, threshold), and `choice(outputCount)` for its output;
     /// plus `choice(outputCount)` for the default. `outputCount` is |Y|; `nil` takes the classes seen in fitting.
     /// - Complexity: O(total conditions)
     public func descriptionLength(outputCount: Int? = nil) -> Double {

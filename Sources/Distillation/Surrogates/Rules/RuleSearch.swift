@@ -159,7 +159,7 @@ struct RuleSearch: Sendable {
 
     /// Bits of a rule with these literals (`Rule.bits`).
     func bits(_ literals: [Literal]) -> Double {
-        DescriptionLength.natural(literals.count) + literals.reduce(0) { $0 + literalBits[$1.feature][$1.op][$1.index] }
+        Rule.conditionCountBits(literals.count) + literals.reduce(0) { $0 + literalBits[$1.feature][$1.op][$1.index] }
             + DescriptionLength.choice(outputCount)
     }
 
@@ -273,10 +273,12 @@ struct RuleSearch: Sendable {
     /// Every literal of feature `f` on a group whose per-bin counts by slot are `histogram`, each with its
     /// `Coverage` and the class of its second-largest count (`focus` names the class counted separately;
     /// `slots.reference` is what the rest is taken from: a literal covering h leaves `reference − h`). Literals
-    /// covering none or all of the group are skipped, as are the operations `skip` says a rule already has.
+    /// covering none of the group are skipped, and so are those covering all of it unless `keepsWholeGroup`
+    /// (a refinement that only narrows what a rule covers outside the group), as are the operations `skip`
+    /// says a rule already has.
     /// - Complexity: O(bins · slots)
     func literals(
-        feature f: Int, histogram: [Int32], slots: Slots, focus: Int, skip: (Int) -> Bool,
+        feature f: Int, histogram: [Int32], slots: Slots, focus: Int, keepsWholeGroup: Bool = false, skip: (Int) -> Bool,
         _ body: (Literal, Coverage, Int) -> Void
     ) {
         let k = slots.classes.count
@@ -297,8 +299,8 @@ struct RuleSearch: Sendable {
                         binTotal += add
                     }
                     runningTotal += binTotal
-                    if binTotal == 0 && j > 0 { continue }  // the same coverage as the previous cut
-                    guard runningTotal > 0 && runningTotal < groupSize else { continue }
+                    if binTotal == 0 && j > 0 && !keepsWholeGroup { continue }  // the same coverage as the previous cut
+                    guard runningTotal > 0 || keepsWholeGroup, runningTotal < groupSize || keepsWholeGroup else { continue }
                     let focusCount = focusSlot < 0 ? 0 : running[focusSlot]
                     var le = Coverage(total: runningTotal, first: -1, firstClass: 0, second: -1, focus: focusCount, restMax: other)
                     var gt = Coverage(
@@ -343,7 +345,7 @@ struct RuleSearch: Sendable {
                     }
                     cover.restMax = max(cover.restMax, reference[c] - a)
                 }
-                guard cover.total > 0 && cover.total < groupSize else { continue }
+                guard cover.total > 0 && (cover.total < groupSize || keepsWholeGroup) else { continue }
                 cover.firstClass = slots.classes[cover.firstClass]
                 body(Literal(feature: f, op: 2, index: j), cover, slots.classes[second])
             }
@@ -371,31 +373,41 @@ extension RuleSearch {
     /// `group`.
     ///
     /// Depth 1 scores every literal on the group (from `histograms`, the group's per-feature histograms over
-    /// every class, when given); each further depth refines the `beamWidth` conjunctions with the best optimistic bound (distinct
-    /// coverages, bound above the best gain so far) by every literal on their own examples. `score` turns a
+    /// every class, when given); each further depth refines by every literal, on their own examples, the
+    /// `beamWidth` conjunctions with the best optimistic bound above the best rank so far (distinct coverages, at
+    /// most one per feature and comparison of the condition added to a parent). `score` turns a
     /// literal's `Coverage` (with the class of its second-largest count) and the conjunction's bits into a
-    /// `Score`. Ties go to fewer literals, then to the earlier literal.
+    /// `Score`; conjunctions in `excluded` (sorted) are only refined, and with `majorityOfAll` so is a conjunction
+    /// whose output is not the majority of every example it covers (the group's and the others'; those found
+    /// are added to `imprecise`, which such a check consults first). Ties go to fewer literals, then to the
+    /// earlier literal.
     /// - Complexity: O(maxConditions · beamWidth · (m·F + Σ bins · K)) for a group of m examples.
     func bestRule(
-        group: [Int32], histograms: Histograms?, reference: [Int], focus: Int,
+        group: [Int32], histograms: Histograms?, reference: [Int], focus: Int, excluded: Set<[Literal]> = [],
+        majorityOfAll: Bool = false, imprecise: inout Set<[Literal]>,
         score: @escaping @Sendable (Coverage, Int, Double) -> Score?
     ) -> Found? {
         struct Member: Sendable {
             var literals: [Literal]
             var members: [Int32]
             var slots: Slots
+            /// Every example (not only the group's) satisfying `literals`, when `majorityOfAll`.
+            var everyMember: [Int32]
         }
         struct Child: Sendable {
             var parent: Int
             var literal: Literal
             var score: Score
+            /// Its rank as scored, before any refusal: what the beam keeps first.
+            var promise: Double
         }
         let rootCounts = classCounts(group)
         var beam = [
             Member(
                 literals: [], members: group,
                 slots: histograms.map { Slots(keeping: $0.slots, counts: rootCounts, reference: reference) }
-                    ?? Slots(counts: rootCounts, reference: reference))
+                    ?? Slots(counts: rootCounts, reference: reference),
+                everyMember: majorityOfAll ? (0..<exampleCount).map { Int32($0) } : [])
         ]
         var best: (literals: [Literal], parent: Int, score: Score, members: [Int32])?
         let featureCount = bin.count
@@ -409,23 +421,52 @@ extension RuleSearch {
                 let parent = current[p]
                 let histogram = depth == 1 && histograms != nil ? histograms!.counts[f] : histogram(f, parent.members, parent.slots)
                 let used = parent.literals.filter { $0.feature == f }.map(\.op)
-                let baseBits = bits(parent.literals) - DescriptionLength.natural(parent.literals.count)
-                let natural = DescriptionLength.natural(parent.literals.count + 1)
+                let baseBits = bits(parent.literals) - Rule.conditionCountBits(parent.literals.count)
+                let natural = Rule.conditionCountBits(parent.literals.count + 1)
                 var children: [Child] = []
                 literals(
-                    feature: f, histogram: histogram, slots: parent.slots, focus: focus,
+                    feature: f, histogram: histogram, slots: parent.slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
                     skip: { op in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
                 ) { literal, coverage, second in
                     guard coverage.total >= parameters.minCoverage else { return }
                     let ruleBits = baseBits + natural + literalBits[f][literal.op][literal.index]
-                    guard let s = score(coverage, second, ruleBits) else { return }
-                    children.append(Child(parent: p, literal: literal, score: s))
+                    guard var s = score(coverage, second, ruleBits) else { return }
+                    let promise = s.rank
+                    if !excluded.isEmpty && excluded.contains((parent.literals + [literal]).sorted()) {
+                        (s.rank, s.gain) = (-.infinity, -.infinity)  // still refined
+                    }
+                    children.append(Child(parent: p, literal: literal, score: s, promise: promise))
                 }
                 return children
             }
             var children = results.flatMap { $0 }
-            for child in children where child.score.rank > (best?.score.rank ?? -Double.infinity) + 1e-12 {
-                best = (current[child.parent].literals + [child.literal], child.parent, child.score, [])
+            // The best child: in rank order (then the order found), the first one that passes the majority check.
+            let ranked = children.indices.filter { children[$0].score.rank > (best?.score.rank ?? -Double.infinity) + 1e-12 }
+                .sorted { children[$0].score.rank > children[$1].score.rank || (children[$0].score.rank == children[$1].score.rank && $0 < $1) }
+            for c in ranked {
+                let child = children[c]
+                let literals = current[child.parent].literals + [child.literal]
+                if majorityOfAll {
+                    // Is its output the majority of every example it covers? Static, so remembered in `imprecise`.
+                    let key = literals.sorted()
+                    var refused = imprecise.contains(key)
+                    if !refused {
+                        let target = Int32(child.score.output)
+                        var total = 0, hits = 0
+                        for i in current[child.parent].everyMember where holds(child.literal, Int(i)) {
+                            total += 1
+                            if classIndex[Int(i)] == target { hits += 1 }
+                        }
+                        refused = 2 * hits <= total
+                        if refused { imprecise.insert(key) }
+                    }
+                    if refused {
+                        (children[c].score.rank, children[c].score.gain) = (-.infinity, -.infinity)
+                        continue
+                    }
+                }
+                best = (literals, child.parent, child.score, [])
+                break
             }
             if let b = best, b.members.isEmpty, b.literals.count == depth {
                 best!.members = filter(current[b.parent].members, b.literals.last!)
@@ -433,21 +474,28 @@ extension RuleSearch {
             guard depth < parameters.maxConditions else { break }
             let bar = best?.score.rank ?? -Double.infinity
             children = children.filter { $0.score.optimistic > bar + 1e-12 && $0.score.optimistic > $0.score.rank + 1e-12 }
-            children.sort { a, b in
-                if a.score.optimistic != b.score.optimistic { return a.score.optimistic > b.score.optimistic }
-                if a.score.rank != b.score.rank { return a.score.rank > b.score.rank }
-                if a.parent != b.parent { return a.parent < b.parent }
-                return a.literal < b.literal
+            // The conjunctions with the best optimistic bound, at most one per (feature, comparison) of the condition
+            // added (else one broad condition at many thresholds fills the beam); distinct coverages only.
+            let order = children.indices.sorted { a, b in
+                let (x, y) = (children[a], children[b])
+                if x.score.optimistic != y.score.optimistic { return x.score.optimistic > y.score.optimistic }
+                if x.promise != y.promise { return x.promise > y.promise }
+                return a < b
             }
             var next: [Member] = []
             var seen = Set<[Int32]>()
-            for child in children where next.count < parameters.beamWidth {
+            var kinds = Set<[Int]>()
+            for c in order where next.count < parameters.beamWidth {
+                let child = children[c]
+                guard !kinds.contains([child.parent, child.literal.feature, child.literal.op]) else { continue }
                 let members = filter(current[child.parent].members, child.literal)
-                guard seen.insert(members).inserted else { continue }
+                let everyMember = majorityOfAll ? filter(current[child.parent].everyMember, child.literal) : []
+                guard !members.isEmpty, seen.insert(majorityOfAll ? everyMember : members).inserted else { continue }
+                kinds.insert([child.parent, child.literal.feature, child.literal.op])
                 next.append(
                     Member(
                         literals: current[child.parent].literals + [child.literal], members: members,
-                        slots: Slots(counts: classCounts(members), reference: reference)))
+                        slots: Slots(counts: classCounts(members), reference: reference), everyMember: everyMember))
             }
             if next.isEmpty { break }
             beam = next
