@@ -369,6 +369,16 @@ extension RuleSearch {
         var gain: Double
     }
 
+    /// A 64-bit fingerprint of a sorted list of examples (multiply–xorshift), for telling coverages apart.
+    static func fingerprint(_ members: [Int32]) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for i in members {
+            h = (h ^ UInt64(UInt32(bitPattern: i))) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+        }
+        return h
+    }
+
     /// Beam search over conjunctions for the rule with the highest rank (bits saved per example covered), on
     /// `group`.
     ///
@@ -483,14 +493,15 @@ extension RuleSearch {
                 return a < b
             }
             var next: [Member] = []
-            var seen = Set<[Int32]>()
+            var seen = Set<[UInt64]>()  // coverages by size and a 64-bit fingerprint
             var kinds = Set<[Int]>()
             for c in order where next.count < parameters.beamWidth {
                 let child = children[c]
                 guard !kinds.contains([child.parent, child.literal.feature, child.literal.op]) else { continue }
                 let members = filter(current[child.parent].members, child.literal)
                 let everyMember = majorityOfAll ? filter(current[child.parent].everyMember, child.literal) : []
-                guard !members.isEmpty, seen.insert(majorityOfAll ? everyMember : members).inserted else { continue }
+                let coverage = majorityOfAll ? everyMember : members
+                guard !members.isEmpty, seen.insert([UInt64(coverage.count), Self.fingerprint(coverage)]).inserted else { continue }
                 kinds.insert([child.parent, child.literal.feature, child.literal.op])
                 next.append(
                     Member(
