@@ -7,10 +7,11 @@ import WeightFiles
 /// natively multi-class and chosen by description length, like `RuleList`'s: each step adds the rule that
 /// most shortens the total description (the set's bits plus the exception table of the training examples it
 /// gets wrong), searched on the examples no rule covers yet and predicting their majority class other than
-/// the default. A rule must predict the majority of every training example it covers (else a catch-all rule
-/// of 3% precision could outrank one of 2% on examples neither names), and its effect on examples other rules
-/// cover (where its precision beats theirs) is counted exactly before it is added. Learning stops when no rule shortens the description (or, with
-/// `stopsOnDescriptionLength` off, when no rule removes a training error) or at `maxRules`. On integer
+/// the default. A rule must predict the most common class of every training example it covers (else a
+/// catch-all rule of 3% precision could outrank one of 2% on examples neither names), and its effect on
+/// examples other rules cover (where its precision beats theirs) is counted exactly before it is added.
+/// Learning stops when no rule shortens the description (or, with `stopsOnDescriptionLength` off, when no
+/// rule removes a training error) or at `maxRules`. On integer
 /// features a rule can test `=`, so one condition names one class: `IF a+b = 57 THEN 57`.
 public struct RuleSet: RuleModel {
     /// The rules in learning order.
@@ -77,7 +78,7 @@ public struct RuleSet: RuleModel {
         var ruleBits = 0.0
         var stop: Int?
         var limited = false
-        var imprecise = Set<[RuleSearch.Literal]>()  // conjunctions right on at most half of the probes they cover
+        var imprecise = Set<[RuleSearch.Literal]>()  // conjunctions whose output is not their probes' most common class
         while rules.count < parameters.maxRules && !uncovered.isEmpty {
             let exhaustive = stop != nil
             if exhaustive && errors == 0 { break }
@@ -88,8 +89,8 @@ public struct RuleSet: RuleModel {
             let current = search.totalBits(ruleCount: rules.count, ruleBits: ruleBits, errors: errors)
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
             let errorsNow = errors
-            // The best candidate on the uncovered probes, checked over every probe: a rule must be right on most of
-            // what it covers (so no catch-all rule outranks another by a sliver of precision) and, over every probe
+            // The best candidate on the uncovered probes, checked over every probe: a rule must predict the most
+            // common class of what it covers (so no catch-all rule outranks another by a sliver of precision) and, over every probe
             // whose rule it beats in precision, must still shorten the description (or remove an error, past the
             // stop). A refused candidate is excluded and the search repeated, a few times.
             var excluded = Set<[RuleSearch.Literal]>()
@@ -122,7 +123,7 @@ public struct RuleSet: RuleModel {
                 }
                 let bits = search.bits(literals)
                 let exact = current - (base + bits + exceptions(errors + delta))
-                if 2 * hits <= covered.count {
+                if !search.isPlurality(found.output, among: covered) {
                     // Precision over every probe never changes: refused for good.
                     imprecise.insert(literals.sorted())
                     excluded.insert(literals.sorted())

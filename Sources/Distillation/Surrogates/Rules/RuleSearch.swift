@@ -369,6 +369,24 @@ extension RuleSearch {
         var gain: Double
     }
 
+    /// Whether no class is more common than class index `target` among `examples`.
+    /// - Complexity: O(|examples|)
+    func isPlurality<S: Sequence<Int>>(_ target: Int, among examples: S) -> Bool {
+        var counts: [Int: Int] = [:]
+        var hits = 0, most = 0
+        for i in examples {
+            let c = Int(classIndex[i])
+            if c == target {
+                hits += 1
+            } else {
+                let n = counts[c, default: 0] + 1
+                counts[c] = n
+                most = max(most, n)
+            }
+        }
+        return hits >= most
+    }
+
     /// A 64-bit fingerprint of a sorted list of examples (multiply–xorshift), for telling coverages apart.
     static func fingerprint(_ members: [Int32]) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -388,8 +406,8 @@ extension RuleSearch {
     /// most one per feature and comparison of the condition added to a parent). `score` turns a
     /// literal's `Coverage` (with the class of its second-largest count) and the conjunction's bits into a
     /// `Score`; conjunctions in `excluded` (sorted) are only refined, and with `majorityOfAll` so is a conjunction
-    /// whose output is not the majority of every example it covers (the group's and the others'; those found
-    /// are added to `imprecise`, which such a check consults first). Ties go to fewer literals, then to the
+    /// whose output is not the most common class of every example it covers (the group's and the others'; those
+    /// found are added to `imprecise`, which such a check consults first). Ties go to fewer literals, then to the
     /// earlier literal.
     /// - Complexity: O(maxConditions · beamWidth · (m·F + Σ bins · K)) for a group of m examples.
     func bestRule(
@@ -457,17 +475,12 @@ extension RuleSearch {
                 let child = children[c]
                 let literals = current[child.parent].literals + [child.literal]
                 if majorityOfAll {
-                    // Is its output the majority of every example it covers? Static, so remembered in `imprecise`.
+                    // Is its output the most common class of every example it covers? Static, so remembered.
                     let key = literals.sorted()
                     var refused = imprecise.contains(key)
                     if !refused {
-                        let target = Int32(child.score.output)
-                        var total = 0, hits = 0
-                        for i in current[child.parent].everyMember where holds(child.literal, Int(i)) {
-                            total += 1
-                            if classIndex[Int(i)] == target { hits += 1 }
-                        }
-                        refused = 2 * hits <= total
+                        let covered = current[child.parent].everyMember.lazy.filter { holds(child.literal, Int($0)) }.map { Int($0) }
+                        refused = !isPlurality(child.score.output, among: covered)
                         if refused { imprecise.insert(key) }
                     }
                     if refused {
