@@ -138,7 +138,7 @@ struct DecoderTransformer: NeuralNetwork {
     ) throws(NetworkError) -> [Float] {
         let c = config
         let d = c.dModel, dh = c.dHead, heads = c.heads, kvHeads = c.kvHeads
-        let qWidth = heads * dh, kvWidth = kvHeads * dh
+        let kvWidth = kvHeads * dh
         var offsets: [Int] = [], starts: [Int] = [], positions: [Int] = [], tokens: [Int] = []
         for segment in segments {
             offsets.append(tokens.count)
