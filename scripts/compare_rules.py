@@ -26,6 +26,7 @@ wittgenstein and pandas: pip install -r scripts/requirements-rules.txt
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -147,11 +148,14 @@ def compare(network, retort):
     import wittgenstein as lw
 
     frame = lambda A: pd.DataFrame(A, columns=names)
-    models, predict, seconds = one_vs_rest(
-        lambda: lw.RIPPER(random_state=0), lambda m, A, t: m.fit(frame(A), t, pos_class=1) or m,
-        lambda m, Z: np.asarray(m.predict_proba(frame(Z)))[:, 1] * np.asarray(m.predict(frame(Z))), X, y, classes)
+    # RIPPER prints a warning for every class it learns no rule for; keep the table readable.
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        models, predict, seconds = one_vs_rest(
+            lambda: lw.RIPPER(random_state=0), lambda m, A, t: m.fit(frame(A), t, pos_class=1) or m,
+            lambda m, Z: np.asarray(m.predict_proba(frame(Z)))[:, 1] * np.asarray(m.predict(frame(Z))), X, y, classes)
+        fidelity = float((predict(Xh) == yh).mean())
     rules = sum(len(m.ruleset_) for m in models if m is not None)
-    rows.append(("wittgenstein RIPPER 1-vs-rest", float((predict(Xh) == yh).mean()), rules, seconds, None))
+    rows.append(("wittgenstein RIPPER 1-vs-rest", fidelity, rules, seconds, None))
 
     for leaves, label in [(list_rules, "rule-list size"), (tree_leaves, "retort tree's size")]:
         tree = DecisionTreeClassifier(max_leaf_nodes=max(leaves, 2), random_state=0)
