@@ -3,10 +3,11 @@ import WeightFiles
 /// An ordered if-then-else list: the first rule whose conditions hold gives the output, the default otherwise.
 ///
 /// Learning follows Classy (Proença & van Leeuwen 2020): natively multi-class sequential covering chosen by
-/// description length, with no tuning. Each step appends the rule that most shortens the total description —
-/// the list's bits plus the exception table of the training examples it gets wrong, where the examples no
-/// rule covers go to the default, the majority of what is left — and removes the examples it covers; a rule
-/// predicts the majority class of the examples that reach it. Candidates are conjunctions of conditions over
+/// description length, with no tuning. The description is the list's bits plus the exception table of the
+/// training examples it gets wrong, where the examples no rule covers go to the default, the majority of what
+/// is left. Each step appends the rule that shortens it most per example covered (Classy's normalized gain) —
+/// or, in a second run side by side, most in all; the shorter list is kept — and removes the examples it
+/// covers; a rule predicts the majority class of the examples that reach it. Candidates are conjunctions of conditions over
 /// every threshold a feature has (`RuleParameters.maxThresholds`), and `=` on integer features, found by a beam
 /// search (`RuleSearch.bestRule`) whose first level scores every condition at once from per-bin class
 /// histograms that are kept up to date as examples are covered. Learning stops when no rule shortens the
