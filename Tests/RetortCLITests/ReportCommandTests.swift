@@ -45,7 +45,7 @@ struct ReportCommandTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let run = try RetortRun(
             "distill", boolean + "/model.safetensors", "--network", boolean + "/network.json", "--task", boolean + "/task.json",
-            "--surrogates", "program", "table", "--representation", "--pairs", "64", "--out", directory, "--json")
+            "--surrogates", "program", "table", "--representation", "--pairs", "256", "--out", directory, "--json")
         #expect(run.status == 0, "\(run.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let surrogates = try #require(report["surrogates"] as? [[String: Any]])

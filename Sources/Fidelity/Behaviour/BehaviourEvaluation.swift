@@ -25,9 +25,18 @@ public struct SurrogateEvaluation: Sendable {
     public var verdict: Verdict
     public var verdictValue: Double
     public var verdictBasis: String
-    /// For a faithful surrogate: "algorithm" when it compresses the table below `BehaviourThresholds.algorithmCompression`,
-    /// else "lookup table and special cases"; `nil` when the verdict is not even behaviour.
+    /// Bits saved against the lookup table of the domain: `|D|·log2|Y| − (model bits + E·(log2|D| + log2|Y|))`,
+    /// with E = `compressionExceptions` (negative when the surrogate costs more than the table).
+    public var bitsSaved: Double
+    /// The total bits the Pareto front is drawn on: model bits plus `compressionExceptions` exceptions.
+    public var totalBits: Double
+    /// For a faithful surrogate: "algorithm" when it saves at least `BehaviourThresholds.algorithmBitsSaved`
+    /// bits, "too small to tell" when even the whole table is shorter than that, else "lookup table and special
+    /// cases"; `nil` when the verdict is not even behaviour or was judged only on its own probes.
     public var character: String?
+
+    /// The p-value bound of `bitsSaved` (no-hypercompression): `2^−bitsSaved`, 1 when nothing is saved.
+    public var pValue: Double { BehaviourThresholds.pValue(bitsSaved: bitsSaved) }
 
     /// The fidelity on the named region, if it was evaluated.
     public func fidelity(_ region: String) -> RegionFidelity? { regions.first { $0.region == region } }
@@ -207,7 +216,9 @@ public struct BehaviourReport: Sendable {
                     evaluated: evaluated.map { ($0.name, $0.region, $0.network, $0.predictions[k]) },
                     task: task, options: options))
         }
-        let front = ParetoFront.indices(bits: results.map(\.surrogate.modelBits), fidelity: results.map(\.verdictValue))
+        // Total bits (model + exceptions), so a memoriser's short expression with a long exception table is
+        // not mistaken for a cheap model.
+        let front = ParetoFront.indices(bits: results.map(\.totalBits), fidelity: results.map(\.verdictValue))
         return BehaviourReport(
             task: task, regionSizes: evaluated.map { ($0.name, $0.region.count) }, networkAccuracy: networkAccuracy,
             networkWrongIndices: networkWrongIndices, surrogates: results, paretoFront: front, notes: notes)
@@ -286,15 +297,28 @@ public struct BehaviourReport: Sendable {
         let compression = DescriptionLength.compressionRatio(
             modelBits: surrogate.modelBits, exceptions: exceptions, domainSize: task.domainSize, outputCount: outputCount)
         let verdict: Verdict = verdictValue >= BehaviourThresholds.agreement ? .interpretationOnly : .notEvenBehaviour
+        let table = Double(task.domainSize) * DescriptionLength.choice(outputCount)
+        let totalBits =
+            surrogate.modelBits + Double(exceptions)
+            * (DescriptionLength.choice(task.domainSize) + DescriptionLength.choice(outputCount))
+        let saved = table - totalBits
         // Judged only on the inputs it was fitted on, a surrogate's compression says nothing about the rest.
-        let character: String? =
-            verdict == .notEvenBehaviour || compressionBasis == "estimated from probe"
-            ? nil : compression <= BehaviourThresholds.algorithmCompression ? "algorithm" : "lookup table and special cases"
+        let character: String?
+        if verdict == .notEvenBehaviour || compressionBasis == "estimated from probe" {
+            character = nil
+        } else if saved >= BehaviourThresholds.algorithmBitsSaved {
+            character = "algorithm"
+        } else if table < BehaviourThresholds.algorithmBitsSaved {
+            character = "too small to tell"
+        } else {
+            character = "lookup table and special cases"
+        }
         return SurrogateEvaluation(
             surrogate: surrogate, regions: regions, compression: compression, compressionExceptions: exceptions,
             compressionBasis: compressionBasis, disagreementIndices: disagreementIndices, exceptionIndices: exceptionIndices,
             disagreementsWhereNetworkWrong: disagreementsWhereNetworkWrong, disagreements: disagreements,
-            verdict: verdict, verdictValue: verdictValue, verdictBasis: basis, character: character)
+            verdict: verdict, verdictValue: verdictValue, verdictBasis: basis, bitsSaved: saved, totalBits: totalBits,
+            character: character)
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the evidence supports about one surrogate (design.md §5; thresholds in `formats/report.md`).
 public enum Verdict: String, Sendable, CaseIterable {
     /// The surrogate does not even reproduce the network's input → output behaviour.
@@ -23,7 +25,13 @@ public enum BehaviourThresholds {
     /// agreement over the whole domain when it was enumerated, else the 95% Wilson lower bound on the
     /// first evaluated region of `held_out`, `untrained`, `probe`.
     public static let agreement = 0.95
-    /// Largest compression ratio (design.md §5, test 3) at which a behaviourally faithful surrogate is called
-    /// an algorithm rather than "a lookup table and special cases".
-    public static let algorithmCompression = 0.05
+    /// Least bits a behaviourally faithful surrogate must save against the lookup table of the domain —
+    /// `|D|·log2|Y| − (model bits + E·(log2|D| + log2|Y|))` — to be called an algorithm rather than "a lookup
+    /// table and special cases". By the no-hypercompression inequality (Grünwald, *The MDL Principle*) a
+    /// function drawn from a table-like baseline is compressed by k bits with probability at most 2^−k, so
+    /// 20 bits is evidence at p ≤ 2^−20 ≈ 9.5·10^−7.
+    public static let algorithmBitsSaved = 20.0
+
+    /// The p-value bound `2^−bits` of saving `bits` over the lookup table (1 when nothing is saved).
+    public static func pValue(bitsSaved bits: Double) -> Double { bits <= 0 ? 1 : pow(2, -bits) }
 }

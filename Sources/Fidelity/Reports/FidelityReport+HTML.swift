@@ -55,11 +55,12 @@ extension FidelityReport {
             page += String(format: "<td>%.4f</td>", e.compression)
             page += "<td class=l>\(escape(verdict(i).words))\(e.character.map { " (\(escape($0)))" } ?? "")</td></tr>\n"
         }
-        page += "</table>\n<p>★ on the Pareto front of model bits against fidelity. Agreement is the share of a region's inputs "
+        page += "</table>\n<p>★ on the Pareto front of total bits (model + exceptions) against fidelity. Agreement is the share of a region's inputs "
         page += "where the surrogate gives the network's output; hover a cell for its 95% Wilson interval. "
         page += "“vs table”: bits of the surrogate and its exceptions over the whole domain, divided by a lookup table’s bits. "
-        page += "Verdict thresholds: behaviour at agreement ≥ \(BehaviourThresholds.agreement); “algorithm” at compression ≤ "
-        page += "\(BehaviourThresholds.algorithmCompression) (formats/report.md).</p>\n"
+        page += "Verdict thresholds: behaviour at agreement ≥ \(BehaviourThresholds.agreement); “algorithm” when it saves at "
+        page += "least \(Int(BehaviourThresholds.algorithmBitsSaved)) bits over the table (no-hypercompression: p ≤ 2^−"
+        page += "\(Int(BehaviourThresholds.algorithmBitsSaved))) (formats/report.md).</p>\n"
 
         page += "<h2>Fidelity by region</h2>\n<figure>\(SVGFigures.fidelityByRegion(self))"
         page +=

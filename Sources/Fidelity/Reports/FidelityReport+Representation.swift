@@ -54,19 +54,23 @@ extension FidelityReport {
         guard !representation.isEmpty || !representationSkipped.isEmpty else { return [] }
         var lines = ["", "representation (interchange interventions; held-out pairs; control = random-init copy):"]
         var rows = [
-            ["SURROGATE", "VARIABLE", "ALIGNMENT", "IIA", "IIA CHANGED", "CONTROL", "RECOVERED", "SPECIFICITY", "SUPPORTED"]
+            [
+                "SURROGATE", "VARIABLE", "ALIGNMENT", "IIA", "IGNORE", "IIA CHANGED", "CONTROL", "RECOVERED", "SPECIFICITY",
+                "SUPPORTED",
+            ]
         ]
         for i in byBits {
             let family = behaviour.surrogates[i].surrogate.family.rawValue
             guard let result = representation[i] else { continue }
             for (k, v) in result.network.variables.enumerated() {
                 let judged = result.verdict.variables[k]
-                let control = result.control?.variables[k].best.heldOut.overall.proportion
+                let name = String(v.variable.name.prefix(28)) + (v.indistinguishableFromOutput && !v.variable.isOutput ? " (= output)" : "")
                 rows.append([
-                    family, String(v.variable.name.prefix(28)), describe(v.best.alignment),
+                    family, name, describe(v.best.alignment),
                     String(format: "%.3f", v.best.heldOut.overall.proportion),
+                    String(format: "%.3f", v.ignoringScore),
                     v.best.heldOut.changed.trials == 0 ? "-" : String(format: "%.3f", v.best.heldOut.changed.proportion),
-                    control.map { String(format: "%.3f", $0) } ?? "-",
+                    judged.controlIIA.map { String(format: "%.3f", $0) } ?? "-",
                     v.evaluation.replacement?.recoveredFraction.map { String(format: "%.2f", $0) } ?? "-",
                     v.evaluation.specificity.difference.map { String(format: "%+.2f", $0) } ?? "-",
                     judged.supported ? "yes" : "no",
@@ -89,7 +93,16 @@ extension FidelityReport {
         }
         if let options = representationOptions { lines.append("searched: " + options.summary) }
         lines.append("supported: " + RepresentationThresholds.standard.summary)
+        lines.append(
+            "IGNORE = IIA of a network that ignores the intervention; IIA CHANGED and CONTROL = IIA (network, random-init "
+                + "control) on the pairs where the variable changes the output")
         lines.append("RECOVERED = (L_ablated − L_replaced)/(L_ablated − L_full); SPECIFICITY = aligned minus random units")
+        if representation.values.contains(where: { r in
+            r.network.variables.contains { $0.indistinguishableFromOutput && !$0.variable.isOutput }
+        }) {
+            lines.append(
+                "(= output): the variable's counterfactuals equal the output's on every pair; it adds no evidence of its own")
+        }
         return lines
     }
 }
@@ -130,6 +143,7 @@ extension RepresentationOptions {
         o.add("random_draws", randomDraws)
         o.add("max_variables", maxVariables)
         o.add("max_inputs", maxInputs)
+        o.add("max_evaluation_inputs", maxEvaluationInputs)
         return o.text
     }
 }

@@ -40,7 +40,7 @@ extension FidelityReport {
             rows.append(row)
         }
         lines += table(rows)
-        lines.append("* on the Pareto front of model bits against fidelity; agreement with the network per region")
+        lines.append("* on the Pareto front of total bits (model + exceptions) against fidelity; agreement with the network per region")
         if let best {
             let e = b.surrogates[best]
             lines.append("")
@@ -56,6 +56,10 @@ extension FidelityReport {
             lines.append(
                 "compression against a lookup table: \(compressionText) (\(e.compressionExceptions) exceptions, \(e.compressionBasis))"
             )
+            lines.append(
+                "bits saved over the table: \(Int(e.bitsSaved.rounded(.down))) (no-hypercompression: p ≤ "
+                    + (e.bitsSaved > 30 ? "2^−\(Int(e.bitsSaved.rounded(.down)))" : String(format: "%.2g", e.pValue))
+                    + "; “algorithm” needs \(Int(BehaviourThresholds.algorithmBitsSaved)))")
         }
         lines += representationSummary
         for note in b.notes { lines.append("note: \(note)") }

@@ -65,7 +65,7 @@ extension FidelityReport {
         out += b.networkAccuracy.map { "{\"region\":\(JSONWriter.quoted($0.region)),\"accuracy\":\($0.accuracy.json)}" }
             .joined(separator: ",")
         out += "],\"thresholds\":{\"behaviour_agreement\":\(BehaviourThresholds.agreement),"
-        out += "\"algorithm_compression\":\(BehaviourThresholds.algorithmCompression)},\"surrogates\":["
+        out += "\"algorithm_bits_saved\":\(BehaviourThresholds.algorithmBitsSaved)},\"surrogates\":["
         out += b.surrogates.indices.map { surrogateJSON($0, task: task) }.joined(separator: ",")
         out +=
             "],\"pareto_front\":[\(b.paretoFront.map(String.init).joined(separator: ","))],\"best\":\(best.map(String.init) ?? "null"),"
@@ -94,7 +94,8 @@ extension FidelityReport {
             return item + "}"
         }.joined(separator: ",")
         out += "],\"compression\":{\"ratio\":\(JSONText.number(e.compression)),\"exceptions\":\(e.compressionExceptions),"
-        out += "\"basis\":\(JSONWriter.quoted(e.compressionBasis))},"
+        out += "\"basis\":\(JSONWriter.quoted(e.compressionBasis)),\"total_bits\":\(JSONText.number(e.totalBits)),"
+        out += "\"bits_saved\":\(JSONText.number(e.bitsSaved)),\"p_value\":\(JSONText.number(e.pValue))},"
         out += "\"representation\":\(representation[i]?.json ?? "null"),"
         out += "\"representation_skipped\":\(representationSkipped[i].map(JSONWriter.quoted) ?? "null"),"
         out += "\"verdict\":{\"verdict\":\"\(verdict(i).rawValue)\",\"behaviour\":\"\(e.verdict.rawValue)\","

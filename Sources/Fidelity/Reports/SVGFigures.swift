@@ -49,11 +49,12 @@ enum SVGFigures {
         return svg + "</svg>"
     }
 
-    /// Fidelity (the verdict's measure) against model bits on a log scale, with the Pareto front drawn through.
+    /// Fidelity (the verdict's measure) against total bits (model + exceptions) on a log scale, with the Pareto
+    /// front drawn through.
     static func paretoFront(_ report: FidelityReport) -> String {
         let b = report.behaviour
         let width = 720.0, height = 360.0, left = 60.0, right = 30.0, top = 20.0, bottom = 50.0
-        let bits = b.surrogates.map { log2(max(1, $0.surrogate.modelBits)) }
+        let bits = b.surrogates.map { log2(max(1, $0.totalBits)) }
         let maxBits = max(1, (bits.max() ?? 1).rounded(.up))
         let minFidelity = min(0.9, (b.surrogates.map(\.verdictValue).min() ?? 0) - 0.05)
         let low = max(0, (minFidelity * 10).rounded(.down) / 10)
@@ -71,7 +72,7 @@ enum SVGFigures {
         }
         svg += line(
             left, y(BehaviourThresholds.agreement), width - right, y(BehaviourThresholds.agreement), stroke: "#999", dash: true)
-        svg += text((left + width - right) / 2, height - 12, "model bits (log scale)", anchor: "middle")
+        svg += text((left + width - right) / 2, height - 12, "total bits: model + exceptions (log scale)", anchor: "middle")
         svg +=
             "<text x=\"14\" y=\"\(fmt((top + height - bottom) / 2))\" transform=\"rotate(-90 14 \(fmt((top + height - bottom) / 2)))\" "
         svg += "text-anchor=\"middle\" font-size=\"12\">fidelity</text>"
@@ -85,7 +86,7 @@ enum SVGFigures {
             let colour = front.contains(i) ? "#2ca02c" : "#888"
             svg +=
                 "<circle cx=\"\(fmt(cx))\" cy=\"\(fmt(cy))\" r=\"5\" fill=\"\(colour)\"><title>\(escape(e.surrogate.family.rawValue)): "
-            svg += "\(fmt(e.surrogate.modelBits)) model bits, fidelity \(percent(e.verdictValue))</title></circle>"
+            svg += "\(fmt(e.totalBits)) total bits (\(fmt(e.surrogate.modelBits)) model), fidelity \(percent(e.verdictValue))</title></circle>"
             svg += text(cx + 8, cy - 6, e.surrogate.family.rawValue, anchor: "start")
         }
         return svg + "</svg>"

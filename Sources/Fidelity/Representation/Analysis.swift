@@ -134,16 +134,26 @@ struct Analysis: Sendable {
                 changed: WilsonInterval(successes: changedHits, trials: changed)))
     }
 
-    /// Decoded outputs and mean loss when every input's features at `site` become `patched[i]`.
-    private func patchedRun(_ site: AlignmentSite, _ patched: [[Float]]) throws(RepresentationError) -> (
+    /// Decoded outputs and mean loss when input `inputs[j]`'s features at `site` become `patched[j]`.
+    private func patchedRun(_ site: AlignmentSite, _ patched: [[Float]], inputs: [Int]) throws(RepresentationError) -> (
         outputs: [Int], loss: Double?
     ) {
-        let output = try runner.run(site, bases: Array(0..<inputCount), patched: patched)
+        let output = try runner.run(site, bases: inputs, patched: patched)
         let rows = InterventionRunner.outputRows(output, task: model.task)
         return (
             try runner.decoded(output),
-            InterventionRunner.meanLoss(rows, classes: runner.labelClasses, probabilities: runner.outputIsProbability)
+            InterventionRunner.meanLoss(
+                rows, classes: inputs.map { runner.labelClasses[$0] }, probabilities: runner.outputIsProbability)
         )
+    }
+
+    /// The inputs the replacement and ablation tests run on: all of them, or a seeded sample of
+    /// `options.maxEvaluationInputs` (each test is a forward pass over them, several per alignment).
+    /// - Complexity: O(inputs)
+    func evaluationInputs(seed: UInt64) -> [Int] {
+        guard inputCount > options.maxEvaluationInputs else { return Array(0..<inputCount) }
+        var generator = SplitMix64(seed: seed ^ 0x4556_414C)
+        return generator.sample(options.maxEvaluationInputs, from: Array(0..<inputCount)).sorted()
     }
 
     private func mean(_ rows: [[Double]]) -> [Double] {
@@ -153,14 +163,14 @@ struct Analysis: Sendable {
         return sum.map { $0 / Double(rows.count) }
     }
 
-    private func accuracy(_ outputs: [Int]) -> Double {
-        Double(zip(outputs, runner.labels).filter { $0 == $1 }.count) / Double(max(outputs.count, 1))
+    private func accuracy(_ outputs: [Int], _ inputs: [Int]) -> Double {
+        Double(zip(outputs, inputs).filter { $0 == runner.labels[$1] }.count) / Double(max(outputs.count, 1))
     }
 
-    private func drops(_ outputs: [Int], _ facts: VariableFacts) -> AblationDrop {
+    private func drops(_ outputs: [Int], _ facts: VariableFacts, _ inputs: [Int]) -> AblationDrop {
         var matters = (0, 0), not = (0, 0)
-        for i in outputs.indices {
-            let wrong = outputs[i] != runner.labels[i] ? 1 : 0
+        for (j, i) in inputs.enumerated() {
+            let wrong = outputs[j] != runner.labels[i] ? 1 : 0
             if facts.matters[i] { matters = (matters.0 + wrong, matters.1 + 1) } else { not = (not.0 + wrong, not.1 + 1) }
         }
         // Clean accuracy against clean labels is 1, so the drop is the ablated error rate.
@@ -180,27 +190,30 @@ struct Analysis: Sendable {
         throws(RepresentationError) -> AlignmentEvaluation
     {
         let site = alignment.site
-        let clean = features[site]!
+        let chosen = evaluationInputs(seed: options.seed)
+        let all = features[site]!
+        let clean = chosen.map { all[$0] }
         let coordinates = clean.map(alignment.coordinates)
         var groups: [Int: [[Double]]] = [:]
-        for (i, c) in coordinates.enumerated() { groups[facts.values[i], default: []].append(c) }
+        for (j, c) in coordinates.enumerated() { groups[facts.values[chosen[j]], default: []].append(c) }
         let byValue = groups.mapValues(mean)
-        let ablated = try patchedRun(site, meanAblated(alignment, clean))
+        let ablated = try patchedRun(site, meanAblated(alignment, clean), inputs: chosen)
         let replaced = try patchedRun(
-            site, clean.indices.map { alignment.replacingCoordinates(clean[$0], with: byValue[facts.values[$0]]!) })
-        let excluded = try patchedRun(site, clean.map(alignment.removing))
+            site, clean.indices.map { alignment.replacingCoordinates(clean[$0], with: byValue[facts.values[chosen[$0]]]!) },
+            inputs: chosen)
+        let excluded = try patchedRun(site, clean.map(alignment.removing), inputs: chosen)
         var replacement: ReplacementResult?
-        if let full = runner.cleanLoss, let ablatedLoss = ablated.loss, let replacedLoss = replaced.loss,
+        if let full = runner.cleanLoss(chosen), let ablatedLoss = ablated.loss, let replacedLoss = replaced.loss,
             let excludedLoss = excluded.loss
         {
             let gap = ablatedLoss - full
             replacement = ReplacementResult(
-                fullLoss: full, ablatedLoss: ablatedLoss, ablatedAccuracy: accuracy(ablated.outputs),
-                replacedLoss: replacedLoss, replacedAccuracy: accuracy(replaced.outputs),
+                fullLoss: full, ablatedLoss: ablatedLoss, ablatedAccuracy: accuracy(ablated.outputs, chosen),
+                replacedLoss: replacedLoss, replacedAccuracy: accuracy(replaced.outputs, chosen),
                 recoveredFraction: gap > 1e-12 ? (ablatedLoss - replacedLoss) / gap : nil,
-                excludedLoss: excludedLoss, excludedAccuracy: accuracy(excluded.outputs))
+                excludedLoss: excludedLoss, excludedAccuracy: accuracy(excluded.outputs, chosen))
         }
-        let alignedDrop = drops(ablated.outputs, facts)
+        let alignedDrop = drops(ablated.outputs, facts, chosen)
         // The baseline: as many random units at the same site, from those the alignment does not use when there
         // are enough of them, else from all the site's units (the count must match, overlap or not).
         var generator = SplitMix64(seed: seed ^ 0x5241_4E44)
@@ -213,7 +226,7 @@ struct Analysis: Sendable {
         for _ in 0..<max(options.randomDraws, 1) {
             let units = generator.sample(alignment.dimension, from: pool)
             let random = Alignment(site: site, map: .neurons(units), width: alignment.width)
-            let drop = drops(try patchedRun(site, meanAblated(random, clean)).outputs, facts)
+            let drop = drops(try patchedRun(site, meanAblated(random, clean), inputs: chosen).outputs, facts, chosen)
             if let m = drop.whereMatters { sums = (sums.0 + m, sums.1 + 1, sums.2, sums.3) }
             if let n = drop.whereNot { sums = (sums.0, sums.1, sums.2 + n, sums.3 + 1) }
             last = drop
@@ -228,32 +241,46 @@ struct Analysis: Sendable {
 
     /// Correlation ratio η² of each unit with the variable: the share of the unit's variance that the
     /// variable's value explains (1 when the unit is a function of the variable, linear or not).
+    /// - Complexity: O(inputs × width + values × width), one row-major pass.
     private func correlationRatios(_ clean: [[Float]], _ facts: VariableFacts) -> [Double] {
         let width = clean.first?.count ?? 0
         let n = Double(clean.count)
-        let group = facts.values.map { facts.valueSet.firstIndex(of: $0)! }
-        var sizes = [Double](repeating: 0, count: facts.valueSet.count)
+        let index = Dictionary(uniqueKeysWithValues: facts.valueSet.enumerated().map { ($1, $0) })
+        let group = facts.values.map { index[$0]! }
+        let groups = facts.valueSet.count
+        var sizes = [Double](repeating: 0, count: groups)
         for g in group { sizes[g] += 1 }
-        return (0..<width).map { u in
-            // One pass per unit: the total, the squares and the per-value sums.
-            var sum = 0.0, squares = 0.0
-            var sums = [Double](repeating: 0, count: facts.valueSet.count)
+        var ratios = [Double](repeating: 0, count: width)
+        // Units in blocks, so the per-value sums stay within a few megabytes however many values there are.
+        let block = max(1, min(width, (1 << 22) / max(groups, 1)))
+        for start in stride(from: 0, to: width, by: block) {
+            let end = min(width, start + block), span = end - start
+            var sum = [Double](repeating: 0, count: span), squares = sum
+            var sums = [Double](repeating: 0, count: groups * span)
             for (i, row) in clean.enumerated() {
-                let x = Double(row[u])
-                sum += x
-                squares += x * x
-                sums[group[i]] += x
+                let g = group[i] * span
+                row.withUnsafeBufferPointer { row in
+                    for u in 0..<span {
+                        let x = Double(row[start + u])
+                        sum[u] += x
+                        squares[u] += x * x
+                        sums[g + u] += x
+                    }
+                }
             }
-            let mean = sum / n
-            let variance = squares - n * mean * mean
-            guard variance > 1e-9 * max(1, squares) else { return 0 }
-            var between = 0.0
-            for g in sums.indices where sizes[g] > 0 {
-                let m = sums[g] / sizes[g]
-                between += sizes[g] * (m - mean) * (m - mean)
+            for u in 0..<span {
+                let mean = sum[u] / n
+                let variance = squares[u] - n * mean * mean
+                guard variance > 1e-9 * max(1, squares[u]) else { continue }
+                var between = 0.0
+                for g in 0..<groups where sizes[g] > 0 {
+                    let m = sums[g * span + u] / sizes[g]
+                    between += sizes[g] * (m - mean) * (m - mean)
+                }
+                ratios[start + u] = min(1, between / variance)
             }
-            return min(1, between / variance)
         }
+        return ratios
     }
 
     private struct Candidate: Sendable {
@@ -313,17 +340,17 @@ struct Analysis: Sendable {
                     unavailable.append("\(site.text): \(error)")
                 case .success(let tail):
                     let examples = trainingExamples(site, tail: tail, targets: fittingTargets)
-                    if examples.isEmpty {
+                    if examples.count == 0 {
                         unavailable.append("\(site.text): no fitting pair has a counterfactual the network can output")
                         break
                     }
-                    let trainer = SubspaceTrainer(tail: tail, examples: examples)
+                    let trainer = SubspaceTrainer(tail: BatchedTail(tail), examples: examples)
                     for k in dimensions {
                         let seed = options.seed &+ UInt64(index) &* 1_000_003 &+ UInt64(siteIndex) &* 7919 &+ UInt64(k)
-                        let basis = trainer.train(
+                        let outcome = trainer.train(
                             k: k, steps: options.subspaceSteps, learningRate: options.learningRate, seed: seed,
                             threads: options.threads)
-                        let alignment = Alignment(site: site, map: .subspace(basis: basis), width: width)
+                        let alignment = Alignment(site: site, map: .subspace(basis: outcome.basis), width: width)
                         candidates.append(
                             Candidate(
                                 alignment: alignment, fitting: try accuracy(alignment, fittingTargets).get(),
@@ -355,23 +382,32 @@ struct Analysis: Sendable {
         var counts: [Int: Int] = [:]
         for y in heldOutTargets.counterfactual { counts[y, default: 0] += 1 }
         let chance = Double(counts.values.max() ?? 0) / Double(max(heldOut.count, 1))
+        let kept = zip(heldOutTargets.counterfactual, heldOutTargets.base).filter { $0 == $1 }.count
+        // The output variable's counterfactual is the surrogate's output on the source.
+        let indistinguishable = [fittingTargets, heldOutTargets].allSatisfy { t in
+            t.pairs.indices.allSatisfy { t.counterfactual[$0] == model.output(runner.inputs[t.pairs[$0].source]) }
+        }
         return VariableRepresentation(
             variable: variable, values: facts.valueSet, best: bestScore, bestPerClass: perClass, evaluation: evaluation,
-            unavailable: unavailable, chance: chance)
+            unavailable: unavailable, chance: chance, ignoringScore: Double(kept) / Double(max(heldOut.count, 1)),
+            indistinguishableFromOutput: indistinguishable)
     }
 
-    /// The fitting pairs as subspace-training examples (pairs whose counterfactual is off the output alphabet
-    /// are left out: no class to aim at).
-    private func trainingExamples(_ site: AlignmentSite, tail: NetworkTail, targets: PairTargets) -> [SubspaceTrainer.Example] {
+    /// The fitting pairs as subspace-training examples, row-major (pairs whose counterfactual is off the
+    /// output alphabet are left out: no class to aim at).
+    private func trainingExamples(_ site: AlignmentSite, tail: NetworkTail, targets: PairTargets) -> SubspaceTrainer.Examples {
         let clean = features[site]!
         let contextSite = tail.contextHook.map { AlignmentSite(hook: $0, position: site.position) }
-        return targets.pairs.indices.compactMap { j in
+        var examples = SubspaceTrainer.Examples(base: [], source: [], context: contextSite.map { _ in [] }, targets: [])
+        for j in targets.pairs.indices {
             let pair = targets.pairs[j]
             guard let c = InterventionRunner.classIndex(targets.counterfactual[j], task: model.task), c < tail.outputWidth
-            else { return nil }
-            return SubspaceTrainer.Example(
-                base: clean[pair.base].map(Double.init), source: clean[pair.source].map(Double.init),
-                context: contextSite.map { runner.features($0, pair.base).map(Double.init) }, target: c)
+            else { continue }
+            examples.base += clean[pair.base]
+            examples.source += clean[pair.source]
+            if let contextSite { examples.context! += runner.features(contextSite, pair.base) }
+            examples.targets.append(c)
         }
+        return examples
     }
 }

@@ -18,8 +18,8 @@ struct InterventionRunner: Sendable {
     let labelClasses: [Int?]
     /// Clean activations by hook (`[inputs, …]`).
     let activations: [String: FloatTensor]
-    /// The mean cross-entropy of the clean run against its own labels.
-    let cleanLoss: Double?
+    /// The cross-entropy of the clean run against its own labels, per input (`nil` as for `meanLoss`).
+    let cleanLosses: [Double]?
     let outputIsProbability: Bool
 
     init(network: any NeuralNetwork, task: TaskDescription, region: Region, hooks: Set<String>) throws(RepresentationError) {
@@ -39,7 +39,13 @@ struct InterventionRunner: Sendable {
         let classes = labels.map { Self.classIndex($0, task: task) }
         labelClasses = classes
         let rows = Self.outputRows(run.output, task: task)
-        cleanLoss = Self.meanLoss(rows, classes: classes, probabilities: outputIsProbability)
+        cleanLosses = Self.losses(rows, classes: classes, probabilities: outputIsProbability)
+    }
+
+    /// The mean clean loss over `inputs`.
+    func cleanLoss(_ inputs: [Int]) -> Double? {
+        guard let cleanLosses, !inputs.isEmpty else { return nil }
+        return inputs.reduce(0.0) { $0 + cleanLosses[$1] } / Double(inputs.count)
     }
 
     /// The output index a task output value `y` comes from, for argmax decoders.
@@ -66,19 +72,26 @@ struct InterventionRunner: Sendable {
     /// Mean cross-entropy of `rows` against `classes` (logits, or probabilities after a final softmax);
     /// `nil` when some class is unknown (non-argmax decoders, labels off the alphabet).
     static func meanLoss(_ rows: [[Float]], classes: [Int?], probabilities: Bool) -> Double? {
+        guard let all = losses(rows, classes: classes, probabilities: probabilities) else { return nil }
+        return all.reduce(0, +) / Double(all.count)
+    }
+
+    /// The cross-entropy of each row (see `meanLoss`).
+    static func losses(_ rows: [[Float]], classes: [Int?], probabilities: Bool) -> [Double]? {
         guard !rows.isEmpty else { return nil }
-        var total = 0.0
+        var out: [Double] = []
+        out.reserveCapacity(rows.count)
         for (row, c) in zip(rows, classes) {
             guard let c, c < row.count else { return nil }
             if probabilities {
-                total += -log(max(Double(row[c]), 1e-300))
+                out.append(-log(max(Double(row[c]), 1e-300)))
             } else {
                 let top = Double(row.max() ?? 0)
                 let sum = row.reduce(0.0) { $0 + exp(Double($1) - top) }
-                total += top + log(sum) - Double(row[c])
+                out.append(top + log(sum) - Double(row[c]))
             }
         }
-        return total / Double(rows.count)
+        return out
     }
 
     /// The shape of one example's activation at `hook` and the feature count per position.

@@ -186,6 +186,13 @@ public struct VariableRepresentation: Sendable {
     public var unavailable: [String]
     /// The held-out IIA of always answering the most frequent counterfactual output.
     public var chance: Double
+    /// The held-out IIA of a network that ignores the intervention (keeps its base output): the share of
+    /// held-out pairs whose counterfactual output is the base output. IIA where the output changes is 0 for it.
+    public var ignoringScore: Double
+    /// Whether the variable's counterfactual outputs equal the output variable's (the source's output) on
+    /// every fitting and held-out pair: then an alignment of it cannot be told from one of the output, and
+    /// it adds no evidence of its own.
+    public var indistinguishableFromOutput: Bool
 
     /// Snake-case JSON.
     public var json: String {
@@ -198,6 +205,8 @@ public struct VariableRepresentation: Sendable {
         o.add("specificity", raw: evaluation.specificity.json)
         o.add("subspace_unavailable", strings: unavailable)
         o.add("chance", chance)
+        o.add("ignoring_score", ignoringScore)
+        o.add("indistinguishable_from_output", indistinguishableFromOutput)
         return o.text
     }
 }
@@ -219,40 +228,63 @@ public struct NetworkRepresentation: Sendable {
 }
 
 /// Whether one variable's representation is supported, with the numbers behind it.
+///
+/// The verdict rests on the held-out pairs where the variable changes the surrogate's output: there a
+/// network that ignores the intervention scores 0, so IIA on them measures the intervention alone. Overall
+/// IIA and the ignoring network's score are reported beside it.
 public struct VariableVerdict: Sendable, Equatable {
     /// The variable's name, its best alignment's held-out IIA and the Wilson lower bound.
     public var name: String
     public var heldOutIIA: Double
     public var lowerBound: Double
-    /// The control's held-out IIA (`nil`: no control was run, which fails the verdict).
+    /// IIA on the held-out pairs where the variable changes the output, its Wilson lower bound, and how
+    /// many such pairs there were.
+    public var changedIIA: Double
+    public var changedLowerBound: Double
+    public var changedPairs: Int
+    /// The held-out IIA of a network that ignores the intervention.
+    public var ignoringScore: Double
+    /// The control's IIA where the output changes (`nil`: no control was run, which fails the verdict).
     public var controlIIA: Double?
+    /// The variable cannot be told from the output (`VariableRepresentation.indistinguishableFromOutput`).
+    public var indistinguishableFromOutput: Bool
     /// Whether every threshold is met.
     public var supported: Bool
     /// Why not, one sentence per failed threshold.
     public var reasons: [String]
 
     /// Judges a held-out accuracy against the control's by `thresholds`.
-    public init(name: String, heldOut: InterchangeAccuracy, control: InterchangeAccuracy?, thresholds: RepresentationThresholds) {
+    public init(
+        name: String, heldOut: InterchangeAccuracy, control: InterchangeAccuracy?, thresholds: RepresentationThresholds,
+        ignoringScore: Double = 0, indistinguishableFromOutput: Bool = false
+    ) {
         self.name = name
         heldOutIIA = heldOut.overall.proportion
         lowerBound = heldOut.overall.lower
-        controlIIA = control?.overall.proportion
+        changedIIA = heldOut.changed.proportion
+        changedLowerBound = heldOut.changed.lower
+        changedPairs = heldOut.changed.trials
+        self.ignoringScore = ignoringScore
+        self.indistinguishableFromOutput = indistinguishableFromOutput
+        controlIIA = control?.changed.trials ?? 0 > 0 ? control?.changed.proportion : control?.overall.proportion
         var reasons: [String] = []
-        if heldOutIIA < thresholds.minimumIIA { reasons.append("held-out IIA \(heldOutIIA) < \(thresholds.minimumIIA)") }
-        if lowerBound < thresholds.minimumLowerBound {
-            reasons.append("Wilson lower bound \(lowerBound) < \(thresholds.minimumLowerBound)")
-        }
         if heldOut.changed.trials < thresholds.minimumChangedPairs {
             reasons.append(
                 "only \(heldOut.changed.trials) held-out pairs where the variable changes the output "
                     + "(< \(thresholds.minimumChangedPairs))")
-        } else if heldOut.changed.proportion < thresholds.minimumIIA {
-            reasons.append("IIA where the output changes \(heldOut.changed.proportion) < \(thresholds.minimumIIA)")
+        } else {
+            if changedIIA < thresholds.minimumIIA {
+                reasons.append("IIA where the output changes \(format(changedIIA)) < \(thresholds.minimumIIA)")
+            }
+            if changedLowerBound < thresholds.minimumLowerBound {
+                reasons.append(
+                    "Wilson lower bound where the output changes \(format(changedLowerBound)) < \(thresholds.minimumLowerBound)")
+            }
         }
         if let controlIIA {
-            if heldOutIIA - controlIIA < thresholds.minimumMarginOverControl {
+            if changedIIA - controlIIA < thresholds.minimumMarginOverControl {
                 reasons.append(
-                    "margin over the random-init control \(heldOutIIA - controlIIA) < \(thresholds.minimumMarginOverControl)")
+                    "margin over the random-init control \(format(changedIIA - controlIIA)) < \(thresholds.minimumMarginOverControl)")
             }
         } else {
             reasons.append("no random-init control was run")
@@ -261,8 +293,8 @@ public struct VariableVerdict: Sendable, Equatable {
         supported = reasons.isEmpty
     }
 
-    /// `heldOutIIA − controlIIA`.
-    public var margin: Double? { controlIIA.map { heldOutIIA - $0 } }
+    /// `changedIIA − controlIIA`.
+    public var margin: Double? { controlIIA.map { changedIIA - $0 } }
 
     /// Snake-case JSON.
     public var json: String {
@@ -270,13 +302,21 @@ public struct VariableVerdict: Sendable, Equatable {
         o.add("variable", name)
         o.add("held_out_iia", heldOutIIA)
         o.add("lower_bound", lowerBound)
+        o.add("changed_iia", changedIIA)
+        o.add("changed_lower_bound", changedLowerBound)
+        o.add("changed_pairs", changedPairs)
+        o.add("ignoring_score", ignoringScore)
         o.add("control_iia", controlIIA)
         o.add("margin", margin)
+        o.add("indistinguishable_from_output", indistinguishableFromOutput)
         o.add("supported", supported)
         o.add("reasons", strings: reasons)
         return o.text
     }
 }
+
+/// Three decimals, for reasons.
+private func format(_ x: Double) -> String { String((x * 1000).rounded() / 1000) }
 
 /// The surrogate's verdict: supported when every variable's is.
 public struct RepresentationVerdict: Sendable {
@@ -295,7 +335,8 @@ public struct RepresentationVerdict: Sendable {
         variables = network.variables.enumerated().map { i, v in
             VariableVerdict(
                 name: v.variable.name, heldOut: v.best.heldOut, control: control?.variables[i].best.heldOut,
-                thresholds: thresholds)
+                thresholds: thresholds, ignoringScore: v.ignoringScore,
+                indistinguishableFromOutput: v.indistinguishableFromOutput)
         }
     }
 

@@ -1,19 +1,18 @@
-/// The verdict's thresholds, in one place (`formats/report.md` quotes them).
+/// The verdict's thresholds, in one place (`formats/report.md` quotes them and says why).
 ///
-/// A variable's representation is supported when its best alignment's held-out interchange intervention
-/// accuracy is at least `minimumIIA`, the lower end of its 95% Wilson interval is at least
-/// `minimumLowerBound`, and it beats the same search on the randomly initialised control by at least
-/// `minimumMarginOverControl` (Sutter et al. 2025: unrestricted maps reach high IIA even on random networks,
-/// so a result the control matches is vacuous), and it is also right on the pairs where the counterfactual
-/// output differs from the base output — at least `minimumChangedPairs` of them, with IIA at least
-/// `minimumIIA` there. Without that last test a variable that rarely matters scores high by leaving the output
-/// alone. A surrogate's representation is supported when every variable's is.
+/// A variable's representation is judged on the held-out pairs where it changes the surrogate's output —
+/// where a network that ignores the intervention scores 0. It is supported when there are at least
+/// `minimumChangedPairs` of them, its best alignment's IIA on them is at least `minimumIIA` with the lower
+/// end of its 95% Wilson interval at least `minimumLowerBound`, and it beats the same search on the randomly
+/// initialised control, on the same pairs, by at least `minimumMarginOverControl` (Sutter et al. 2025:
+/// unrestricted maps reach high IIA even on random networks, so a result the control matches is vacuous).
+/// A surrogate's representation is supported when every variable's is.
 public struct RepresentationThresholds: Sendable, Equatable {
-    /// Held-out IIA needed (0.9).
+    /// IIA needed on the held-out pairs where the variable changes the output (0.9).
     public var minimumIIA: Double
-    /// Lower end of the held-out IIA's Wilson interval needed (0.85).
+    /// Lower end of that IIA's Wilson interval needed (0.85).
     public var minimumLowerBound: Double
-    /// Held-out IIA minus the control's held-out IIA needed (0.2).
+    /// That IIA minus the control's on the same pairs needed (0.2).
     public var minimumMarginOverControl: Double
     /// Held-out pairs whose counterfactual output differs from the base output needed to judge (10).
     public var minimumChangedPairs = 10
@@ -23,9 +22,9 @@ public struct RepresentationThresholds: Sendable, Equatable {
 
     /// The rule in one sentence, for reports.
     public var summary: String {
-        "held-out IIA ≥ \(minimumIIA) with Wilson lower bound ≥ \(minimumLowerBound), at least \(minimumChangedPairs) "
-            + "held-out pairs where the variable changes the output with IIA ≥ \(minimumIIA) on them, and IIA ≥ "
-            + "\(minimumMarginOverControl) above the random-init control's"
+        "on the held-out pairs where the variable changes the output (at least \(minimumChangedPairs)): IIA ≥ "
+            + "\(minimumIIA) with Wilson lower bound ≥ \(minimumLowerBound), and ≥ \(minimumMarginOverControl) above the "
+            + "random-init control's on the same pairs"
     }
 
     /// Thresholds from their parts.

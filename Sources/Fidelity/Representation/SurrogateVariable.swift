@@ -16,6 +16,9 @@ public struct SurrogateVariable: Sendable, Equatable {
     /// Where it sits in the surrogate.
     public var kind: Kind
 
+    /// Whether it is the program's whole expression (pre-order index 0): the output itself.
+    public var isOutput: Bool { kind == .subexpression(preorder: 0) }
+
     /// A variable from its parts.
     public init(name: String, kind: Kind) {
         self.name = name

@@ -84,7 +84,7 @@ struct RepresentationArguments: ParsableArguments {
         let bar = ProgressBar(label: "representation tests", minimumBytes: 0, totalBytes: 1, unit: "site searches")
         defer { bar.finish() }
         report.runRepresentationTests(network: loaded.network, control: control, inputs: inputs, options: options) {
-            _, done, total in bar.update(done, total)
+            message, done, total in bar.update(done, total, detail: message)
         }
     }
 }
