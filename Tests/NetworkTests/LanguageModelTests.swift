@@ -57,6 +57,20 @@ func languageModelLogitsAndHiddenStatesMatchTransformers(_ name: String) throws 
     }
 }
 
+/// GGUF files written by gguf-py with every 32-element block type (scripts/make_gguf_lm_vectors.py),
+/// in each arithmetic: float32 must give transformers' logits (which dequantizes with gguf-py) up
+/// to summation order, int16 within its stated 10⁻³.
+@Test(arguments: ["gpt2_tiny_gguf", "llama_tiny_gguf"], QuantizedArithmetic.allCases)
+func blockQuantizedGGUFLanguageModelsMatchTransformers(_ name: String, arithmetic: QuantizedArithmetic) throws {
+    let model = try LanguageModels.load("\(tinyFolder(name))/model.gguf", threads: 2, arithmetic: arithmetic)
+    let reference = try expected(name)
+    let run = try model.run(tokens(try integers(reference, "input_ids")), capture: [], interventions: [])
+    let error = relativeError(run.output, try floats(reference, "logits"))
+    let bound = arithmetic == .float32 ? 1e-5 : 1e-3
+    print("blockQuantizedGGUFLanguageModelsMatchTransformers(\(name), \(arithmetic)): logits within \(error) (relative)")
+    #expect(error <= bound, "\(name) (\(arithmetic)): logits differ by \(error) (relative)")
+}
+
 @Test(arguments: tinyLanguageModels)
 func languageModelGreedyContinuationsMatchTransformers(_ name: String) throws {
     let model = try LanguageModels.load(tinyFolder(name), threads: 2)
