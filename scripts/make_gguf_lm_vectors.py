@@ -11,6 +11,8 @@ Each folder holds:
                         attention and gate weights, Q5_0 up, Q5_1 down, Q4_0 output and Q8_0
                         token embeddings (every 32-element block type); the Llama Q/K rows
                         permuted as llama.cpp's converter permutes them
+  rope_freqs_zero.gguf  (Llama only) the same model with a `rope_freqs.weight` whose element 3 is 0,
+                        which Retort must refuse by name
   expected.safetensors  input_ids I64 [B, S] and logits F32 [B, S, V]: what transformers computes
                         from model.gguf (`from_pretrained(gguf_file=…)`, which dequantizes with
                         gguf-py), float32, CPU
@@ -81,10 +83,10 @@ def write_gpt2(folder: Path) -> None:
     finish(writer)
 
 
-def write_llama(folder: Path) -> None:
+def write_llama(folder: Path, file: str = "model.gguf", rope_freqs: np.ndarray | None = None) -> None:
     model = transformers.LlamaForCausalLM.from_pretrained(NETWORKS / "llama_tiny")
     c, sd = model.config, model.state_dict()
-    writer = gguf.GGUFWriter(str(folder / "model.gguf"), "llama")
+    writer = gguf.GGUFWriter(str(folder / file), "llama")
     writer.add_context_length(c.max_position_embeddings)
     writer.add_embedding_length(c.hidden_size)
     writer.add_block_count(c.num_hidden_layers)
@@ -109,6 +111,8 @@ def write_llama(folder: Path) -> None:
         add(writer, b + "ffn_down.weight", sd[p + "mlp.down_proj.weight"], Q.Q5_1)
     add(writer, "output_norm.weight", sd["model.norm.weight"])
     add(writer, "output.weight", sd["lm_head.weight"], Q.Q4_0)
+    if rope_freqs is not None:
+        writer.add_tensor("rope_freqs.weight", rope_freqs.astype(np.float32))
     finish(writer)
 
 
@@ -141,6 +145,9 @@ def main() -> None:
         write(folder)
         expected(folder, 256, 12, **config)
         print(f"wrote {folder.relative_to(ROOT)}")
+    divisors = np.ones(8, dtype=np.float32)  # d_head / 2 = 8
+    divisors[3] = 0
+    write_llama(NETWORKS / "llama_tiny_gguf", "rope_freqs_zero.gguf", divisors)
 
 
 if __name__ == "__main__":

@@ -282,3 +282,10 @@ func smolLM2MatchesTransformers(arithmetic: QuantizedArithmetic) throws {
     print("smolLM2MatchesTransformers(\(arithmetic)): \(matching) of \(prompts.count) greedy continuations identical")
     #expect(matching == prompts.count)
 }
+
+@Test func aRoPEFrequencyDivisorOfZeroIsRefusedByName() throws {
+    let error = networkError { _ = try LanguageModels.load("\(tinyFolder("llama_tiny_gguf"))/rope_freqs_zero.gguf") }
+    #expect(
+        error == .invalidTensorValue(
+            name: "rope_freqs.weight", reason: "element 3 is 0.0; RoPE frequency divisors must be positive and finite"))
+}

@@ -12,6 +12,8 @@ public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
     case wrongShape(name: String, shape: [Int], expectedShape: String)
     /// A tensor is not a floating-point type.
     case notFloat(name: String, dtype: String)
+    /// A tensor's values break a rule of the network (e.g. a RoPE frequency divisor of 0).
+    case invalidTensorValue(name: String, reason: String)
     /// A layer's input width differs from the width flowing into it.
     case shapesDoNotChain(layer: String, expectedInput: Int, actualInput: Int)
     /// The weight file could not be read.
@@ -36,6 +38,8 @@ public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
             "tensor \"\(name)\" is missing from the weight file (expected shape \(expected))"
         case .wrongShape(let name, let shape, let expected):
             "tensor \"\(name)\" has shape \(shape), expected \(expected)"
+        case .invalidTensorValue(let name, let reason):
+            "tensor \"\(name)\": \(reason)"
         case .notFloat(let name, let dtype):
             "tensor \"\(name)\" has dtype \(dtype); network weights must be a float type"
         case .shapesDoNotChain(let layer, let expected, let actual):

@@ -334,6 +334,10 @@ extension DecoderTransformer {
         var frequencies = c.architecture.isLlamaFamily ? c.ropeInverseFrequencies() : []
         // llama.cpp's Llama 3 files carry the frequency-dependent scaling as divisors.
         if case .ggufLlama = names, let factors = try reader.readIfPresent("rope_freqs.weight", [c.dHead / 2]) {
+            if let i = factors.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+                throw .invalidTensorValue(
+                    name: "rope_freqs.weight", reason: "element \(i) is \(factors[i]); RoPE frequency divisors must be positive and finite")
+            }
             for i in frequencies.indices { frequencies[i] /= factors[i] }
         }
         self.init(
