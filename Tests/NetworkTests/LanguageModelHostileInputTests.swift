@@ -178,3 +178,19 @@ private func tinyLlama(contextLength: Int? = nil) throws -> LlamaNetwork {
         #expect((0..<8).map { cache.values(layer)[$0] } == (0..<8).map { -Float(100 * layer + $0) })
     }
 }
+
+@Test(arguments: [
+    ("block_count", "is a string, expected an integer"),
+    ("rope.freq_base", "is a string, expected a number"),
+    ("attention.layer_norm_rms_epsilon", "is a string, expected a number"),
+])
+func ggufConfigValueOfTheWrongTypeIsNamedNotCalledMissing(key: String, reason: String) throws {
+    let message = try ggufConfigError([(key, "12")])
+    #expect(message == "invalid network description at llama.\(key): \(reason)", "\(String(describing: message))")
+}
+
+@Test func ggufArchitectureThatIsNotAStringIsNamed() throws {
+    let file = try ggufWithMetadata([("general.architecture", UInt32(3))] + Array(llamaMetadata([]).dropFirst()))
+    let message = networkError { _ = try LanguageModelConfig(gguf: file) }?.description
+    #expect(message == "invalid network description at general.architecture: is a uint32, expected a string")
+}

@@ -118,8 +118,11 @@ public struct LanguageModelConfig: Sendable, Equatable {
     /// The configuration in a GGUF file's metadata (`general.architecture`, then `ARCH.block_count` …).
     /// - Throws: `invalidDescription` naming an unsupported architecture or a missing key.
     public init(gguf file: GGUFFile) throws(NetworkError) {
-        guard let name = file.value(forKey: "general.architecture")?.stringValue else {
+        guard let value = file.value(forKey: "general.architecture") else {
             throw .invalidDescription(path: "general.architecture", reason: "missing from the GGUF metadata")
+        }
+        guard let name = value.stringValue else {
+            throw .invalidDescription(path: "general.architecture", reason: "is a \(value.type), expected a string")
         }
         guard let architecture = Architecture(rawValue: name) else {
             throw .invalidDescription(
@@ -127,11 +130,29 @@ public struct LanguageModelConfig: Sendable, Equatable {
                 reason: "unsupported architecture \"\(name)\" (Retort runs: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))"
             )
         }
-        // Sizes beyond `maximumSize` (or negative) are refused before any arithmetic on them.
+        // Sizes beyond `maximumSize` (or negative) are refused before any arithmetic on them; a
+        // present value of the wrong type is an error, not "missing".
         func int(_ key: String) throws(NetworkError) -> Int? {
-            guard let v = file.value(forKey: "\(name).\(key)")?.intValue else { return nil }
+            guard let value = file.value(forKey: "\(name).\(key)") else { return nil }
+            guard let v = value.intValue else {
+                throw .invalidDescription(path: "\(name).\(key)", reason: "is a \(value.type), expected an integer")
+            }
             guard (0...Self.maximumSize).contains(v) else {
                 throw .invalidDescription(path: "\(name).\(key)", reason: "\(v) is outside 0…\(Self.maximumSize) (2^30)")
+            }
+            return v
+        }
+        func number(_ key: String) throws(NetworkError) -> Double? {
+            guard let value = file.value(forKey: "\(name).\(key)") else { return nil }
+            guard let v = value.doubleValue else {
+                throw .invalidDescription(path: "\(name).\(key)", reason: "is a \(value.type), expected a number")
+            }
+            return v
+        }
+        func text(_ key: String) throws(NetworkError) -> String? {
+            guard let value = file.value(forKey: "\(name).\(key)") else { return nil }
+            guard let v = value.stringValue else {
+                throw .invalidDescription(path: "\(name).\(key)", reason: "is a \(value.type), expected a string")
             }
             return v
         }
@@ -147,10 +168,10 @@ public struct LanguageModelConfig: Sendable, Equatable {
         if vocabulary == nil { vocabulary = file.info(named: "token_embd.weight")?.shape.first }
         if vocabulary == nil { vocabulary = file.value(forKey: "tokenizer.ggml.tokens")?.arrayValue?.count }
         let epsKey = architecture == .gpt2 ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon"
-        let eps = file.value(forKey: "\(name).\(epsKey)")?.doubleValue ?? 1e-5
+        let eps = try number(epsKey) ?? 1e-5
         var scaling = RoPEScaling.none
-        if let type = file.value(forKey: "\(name).rope.scaling.type")?.stringValue, type != "none" {
-            let factor = file.value(forKey: "\(name).rope.scaling.factor")?.doubleValue ?? 1
+        if let type = try text("rope.scaling.type"), type != "none" {
+            let factor = try number("rope.scaling.factor") ?? 1
             guard type == "linear" else {
                 throw .invalidDescription(
                     path: "\(name).rope.scaling.type", reason: "unsupported RoPE scaling \"\(type)\" (supported: none, linear)")
@@ -168,7 +189,7 @@ public struct LanguageModelConfig: Sendable, Equatable {
             kvHeads: try int("attention.head_count_kv") ?? heads, dHead: dHead,
             dMLP: try int("feed_forward_length") ?? 4 * dModel, vocabularySize: vocabulary ?? 0,
             contextLength: try required("context_length"), normEps: Float(eps),
-            ropeBase: file.value(forKey: "\(name).rope.freq_base")?.doubleValue ?? 10000, ropeScaling: scaling)
+            ropeBase: try number("rope.freq_base") ?? 10000, ropeScaling: scaling)
         try validate(source: "the GGUF metadata")
     }
 
