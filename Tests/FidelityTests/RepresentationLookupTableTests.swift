@@ -67,3 +67,26 @@ private func lookupTableSum() throws -> (any NeuralNetwork, SurrogateCausalModel
         #expect(abs(v.ignoringScore - Double(unchanged) / Double(heldOut.overall.trials)) < 1e-12)
     }
 }
+
+@Test func namedVariablesAreTheOnlyOnesTestedAndTheVerdictIsAboutThem() throws {
+    let (network, model, region, _) = try lookupTableSum()
+    var options = quickOptions(pairs: 64)
+    options.subspaceDimensions = []
+    options.variables = ["a + b + c"]
+    let result = try RepresentationTests.search(network: network, model: model, inputs: region, options: options)
+    #expect(result.variables.map(\.variable.name) == ["a + b + c (output)"])
+    #expect(result.untested == 1 && result.named)
+    let verdict = RepresentationVerdict(network: result, control: result, thresholds: .standard)
+    #expect(verdict.scope == "for the 1 variable tested")
+}
+
+@Test func aVariableTheSurrogateDoesNotHaveIsRefusedWithItsVariablesListed() throws {
+    let (network, model, region, _) = try lookupTableSum()
+    var options = quickOptions(pairs: 16)
+    options.variables = ["a * b"]
+    #expect {
+        _ = try RepresentationTests.search(network: network, model: model, inputs: region, options: options)
+    } throws: { error in
+        "\(error)".contains("no variable \"a * b\"") && "\(error)".contains("\"a + b\"")
+    }
+}

@@ -22,7 +22,8 @@ extension FidelityReport {
         var planned: [Int: Int] = [:]
         for (i, e) in behaviour.surrogates.enumerated() where e.verdict == .interpretationOnly {
             let variables = (try? SurrogateCausalModel(surrogate: e.surrogate, task: behaviour.task).variables.count) ?? 0
-            planned[i] = min(variables, options.maxVariables ?? variables) * sites * (control == nil ? 1 : 2)
+            let tested = min(variables, options.variables?.count ?? options.maxVariables ?? variables)
+            planned[i] = tested * sites * (control == nil ? 1 : 2)
         }
         let total = max(1, planned.values.reduce(0, +))
         var done = 0
@@ -82,7 +83,11 @@ extension FidelityReport {
         }
         if rows.count > 1 { lines += table(rows) }
         for i in byBits {
-            if let untested = representation[i]?.network.untested, untested > 0 {
+            if let network = representation[i]?.network, network.named, network.untested > 0 {
+                lines.append(
+                    "\(behaviour.surrogates[i].surrogate.family.rawValue): the verdict is about the variables named "
+                        + "(--variables); \(network.untested) other\(network.untested == 1 ? "" : "s") not tested")
+            } else if let untested = representation[i]?.network.untested, untested > 0 {
                 lines.append(
                     "\(behaviour.surrogates[i].surrogate.family.rawValue): \(untested) more variables not tested "
                         + "(--max-variables), so not supported as a whole")

@@ -36,7 +36,8 @@ extension FidelityReport {
                 row.append(errors.map { $0.networkWrong == 0 ? "-" : "\($0.sameMistake.successes)/\($0.networkWrong)" } ?? "-")
             }
             row.append(String(format: "%.3f", e.compression))
-            row.append(verdict(i).words + (e.character.map { " (\($0))" } ?? ""))
+            let scope = verdict(i) == .representationSupported ? representation[i]?.verdict.scope.map { " " + $0 } ?? "" : ""
+            row.append(verdict(i).words + scope + (e.character.map { " (\($0))" } ?? ""))
             rows.append(row)
         }
         lines += table(rows)

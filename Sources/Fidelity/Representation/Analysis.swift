@@ -29,6 +29,9 @@ struct Analysis: Sendable {
     let features: [AlignmentSite: [[Float]]]
     /// The reverse-mode tail per site, or why subspace search cannot run there.
     let tails: [AlignmentSite: Result<NetworkTail, RepresentationError>]
+    /// The same tails in Float32 over batches: the search scores candidates through them (the network after
+    /// the site only) instead of a whole forward pass each; held-out scores and tests use the network.
+    let batchedTails: [AlignmentSite: BatchedTail]
 
     var inputCount: Int { runner.inputs.count }
 
@@ -78,6 +81,7 @@ struct Analysis: Sendable {
         self.options = options
         self.features = features
         self.tails = tails
+        batchedTails = tails.compactMapValues { try? BatchedTail($0.get()) }
     }
 
     /// The decoded position of a token task (resolved from −1), or nil for feature inputs.
@@ -122,6 +126,43 @@ struct Analysis: Sendable {
         var hits = 0, changed = 0, changedHits = 0
         for j in pairs.indices {
             let hit = outputs[j] == targets.counterfactual[j]
+            if hit { hits += 1 }
+            if targets.counterfactual[j] != targets.base[j] {
+                changed += 1
+                if hit { changedHits += 1 }
+            }
+        }
+        return .success(
+            InterchangeAccuracy(
+                overall: WilsonInterval(successes: hits, trials: pairs.count),
+                changed: WilsonInterval(successes: changedHits, trials: changed)))
+    }
+
+    /// IIA for choosing among candidates: through the site's batched tail when it has one (the logits at the
+    /// decoded position from the patched features, and the clean context), else `accuracy`.
+    /// - Complexity: O(pairs × (alignment dimension × width + weights after the site))
+    func searchAccuracy(_ alignment: Alignment, _ targets: PairTargets) -> Result<InterchangeAccuracy, RepresentationError> {
+        let site = alignment.site
+        guard let tail = batchedTails[site], case .success(let reverse) = tails[site], let clean = features[site],
+            case .argmax(let classes, _) = model.task.decoder
+        else { return accuracy(alignment, targets) }
+        let pairs = targets.pairs
+        let width = tail.width
+        var x = [Float]()
+        x.reserveCapacity(pairs.count * width)
+        for pair in pairs { x += alignment.interchange(base: clean[pair.base], source: clean[pair.source]) }
+        var context: [Float]?
+        if let hook = reverse.contextHook {
+            let contextSite = AlignmentSite(hook: hook, position: site.position)
+            context = pairs.flatMap { runner.features(contextSite, $0.base) }
+        }
+        let logits = tail.logits(x, rows: pairs.count, context: context, threads: options.threads)
+        let outputs = tail.outputWidth
+        var hits = 0, changed = 0, changedHits = 0
+        for j in pairs.indices {
+            var best = 0
+            for c in 1..<max(outputs, 1) where logits[j * outputs + c] > logits[j * outputs + best] { best = c }
+            let hit = (classes?[best] ?? best) == targets.counterfactual[j]
             if hit { hits += 1 }
             if targets.counterfactual[j] != targets.base[j] {
                 changed += 1
@@ -321,7 +362,7 @@ struct Analysis: Sendable {
             let alignments = neuronMaps.map { Alignment(site: site, map: .neurons($0), width: width) }
             let analysis = self
             let scored = parallelMap(Array(alignments.indices), threads: options.threads) { @Sendable i in
-                analysis.accuracy(alignments[i], fittingTargets)
+                analysis.searchAccuracy(alignments[i], fittingTargets)
             }
             for (i, result) in scored.enumerated() {
                 candidates.append(Candidate(alignment: alignments[i], fitting: try result.get(), order: candidates.count))
@@ -353,7 +394,7 @@ struct Analysis: Sendable {
                         let alignment = Alignment(site: site, map: .subspace(basis: outcome.basis), width: width)
                         candidates.append(
                             Candidate(
-                                alignment: alignment, fitting: try accuracy(alignment, fittingTargets).get(),
+                                alignment: alignment, fitting: try searchAccuracy(alignment, fittingTargets).get(),
                                 order: candidates.count))
                     }
                 }

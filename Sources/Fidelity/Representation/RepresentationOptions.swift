@@ -28,6 +28,10 @@ public struct RepresentationOptions: Sendable {
     public var randomDraws = 5
     /// Only the first this many surrogate variables (`nil` = all); trees and rule families can have many.
     public var maxVariables: Int?
+    /// Only the variables with these names (`a + b`; the whole expression also answers to its name without
+    /// ` (output)`), in the surrogate's order; `nil` = all (up to `maxVariables`). The verdict is then about
+    /// the variables named.
+    public var variables: [String]?
     /// Threads for candidate scoring and subspace training (networks also use their own threads per run).
     public var threads = 1
 

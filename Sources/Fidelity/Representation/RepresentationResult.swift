@@ -215,14 +215,18 @@ public struct VariableRepresentation: Sendable {
 public struct NetworkRepresentation: Sendable {
     /// One result per variable, in the surrogate's order.
     public var variables: [VariableRepresentation]
-    /// Variables of the surrogate left untested (`RepresentationOptions.maxVariables`).
+    /// Variables of the surrogate left untested (`RepresentationOptions.maxVariables` or `variables`).
     public var untested = 0
+    /// Whether the variables tested were named (`RepresentationOptions.variables`): the verdict is then
+    /// about those variables only.
+    public var named = false
 
     /// `{"variables": [...], "untested": n}`.
     public var json: String {
         var o = JSONText()
         o.add("variables", objects: variables.map(\.json))
         o.add("untested", untested)
+        o.add("named", named)
         return o.text
     }
 }
@@ -323,15 +327,26 @@ public struct RepresentationVerdict: Sendable {
     /// One verdict per variable, the thresholds, and whether all are supported.
     public var variables: [VariableVerdict]
     public var thresholds: RepresentationThresholds
-    /// Variables not tested: a surrogate is only supported when every variable was tested and passed.
+    /// Variables not tested: a surrogate is only supported when every variable was tested and passed —
+    /// unless the variables were named, when the verdict is about those (`scope`).
     public var untested: Int
-    public var supported: Bool { !variables.isEmpty && untested == 0 && variables.allSatisfy(\.supported) }
+    public var named = false
+    public var supported: Bool {
+        !variables.isEmpty && (untested == 0 || named) && variables.allSatisfy(\.supported)
+    }
+    /// `nil` when every variable was tested, else "for the N variables tested" (named variables) or
+    /// "N variables untested".
+    public var scope: String? {
+        guard untested > 0 else { return nil }
+        return named ? "for the \(variables.count) variable\(variables.count == 1 ? "" : "s") tested" : "\(untested) variables untested"
+    }
 
     /// Judges every variable of `network` against the same variable of `control`.
     public init(network: NetworkRepresentation, control: NetworkRepresentation?, thresholds: RepresentationThresholds = .standard)
     {
         self.thresholds = thresholds
         untested = network.untested
+        named = network.named
         variables = network.variables.enumerated().map { i, v in
             VariableVerdict(
                 name: v.variable.name, heldOut: v.best.heldOut, control: control?.variables[i].best.heldOut,
@@ -345,6 +360,7 @@ public struct RepresentationVerdict: Sendable {
         var o = JSONText()
         o.add("supported", supported)
         o.add("untested", untested)
+        if let scope { o.add("scope", scope) } else { o.add("scope", raw: "null") }
         var t = JSONText()
         t.add("minimum_iia", thresholds.minimumIIA)
         t.add("minimum_lower_bound", thresholds.minimumLowerBound)

@@ -82,13 +82,25 @@ public enum RepresentationTests {
             network: network, model: model, inputs: subset(inputs, options: options), sites: sites, options: options)
         let (fitting, heldOut) = pairs(inputCount: analysis.inputCount, options: options)
         var results: [VariableRepresentation] = []
-        let variables = Array(model.variables.prefix(options.maxVariables ?? model.variables.count))
+        var variables = Array(model.variables.prefix(options.maxVariables ?? model.variables.count))
+        if let names = options.variables {
+            func named(_ v: SurrogateVariable, _ name: String) -> Bool {
+                v.name == name || (v.isOutput && v.name == "\(name) (output)")
+            }
+            for name in names where !model.variables.contains(where: { named($0, name) }) {
+                throw .invalidOptions(
+                    reason: "the surrogate has no variable \"\(name)\"; its variables: "
+                        + model.variables.map { "\"\($0.name)\"" }.joined(separator: ", "))
+            }
+            variables = model.variables.filter { v in names.contains { named(v, $0) } }
+        }
         for (index, variable) in variables.enumerated() {
             progress("variable \(index + 1)/\(variables.count): \(variable.name)")
             results.append(
                 try analysis.search(variable, index: index, fitting: fitting, heldOut: heldOut, progress: progress))
         }
-        return NetworkRepresentation(variables: results, untested: model.variables.count - variables.count)
+        return NetworkRepresentation(
+            variables: results, untested: model.variables.count - variables.count, named: options.variables != nil)
     }
 
     /// Every test of one given alignment for `variable`: IIA on `pairs`, replacement, excluded, ablation

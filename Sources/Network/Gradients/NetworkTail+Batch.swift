@@ -220,7 +220,10 @@ public struct BatchedTail: Sendable {
 
     private static func apply(_ kind: NetworkTail.TailActivation, _ x: inout [Float], rows: Int) {
         switch kind {
-        case .relu: for j in x.indices where x[j] < 0 { x[j] = 0 }
+        case .relu:
+            x.withUnsafeMutableBufferPointer { x in
+                for j in 0..<x.count { x[j] = max(x[j], 0) }
+            }
         case .identity: break
         case .softmax:
             let n = x.count / max(rows, 1)
@@ -267,7 +270,12 @@ public struct BatchedTail: Sendable {
 
     private static func activationBackward(_ kind: NetworkTail.TailActivation, _ x: [Float], _ g: inout [Float], rows: Int) {
         switch kind {
-        case .relu: for j in x.indices where x[j] <= 0 { g[j] = 0 }
+        case .relu:
+            x.withUnsafeBufferPointer { x in
+                g.withUnsafeMutableBufferPointer { g in
+                    for j in 0..<x.count { g[j] = x[j] > 0 ? g[j] : 0 }
+                }
+            }
         case .identity: break
         case .softmax:
             let n = x.count / max(rows, 1)

@@ -57,7 +57,24 @@ struct RepresentationArguments: ParsableArguments {
         help: "Dimensions of the subspaces learned by distributed alignment search at each hook (0: none).")
     var subspaceDimensions: [Int] = [1, 2]
 
+    @Option(help: "Most Adam steps per subspace (training stops early when a validation share stops improving).")
+    var subspaceSteps = 200
+
+    @Option(
+        parsing: .upToNextOption,
+        help: "Test only these variables, by name as the report prints them (e.g. 'a + b'); the verdict is about them.")
+    var variables: [String] = []
+
+    @Option(
+        parsing: .upToNextOption,
+        help: "Search only these sites: HOOK, or HOOK@POSITION for transformer hooks (default: every hidden hook).")
+    var sites: [String] = []
+
     func validate() throws {
+        if subspaceSteps < 1 || subspaceSteps > 100_000 { throw ValidationError("--subspace-steps must be 1…100000") }
+        for site in sites where parsedSite(site) == nil {
+            throw ValidationError("--sites: '\(site)' is not HOOK or HOOK@POSITION")
+        }
         if pairs < 8 || pairs > RepresentationOptions.maxPairs {
             throw ValidationError("--pairs must be 8…\(RepresentationOptions.maxPairs)")
         }
@@ -80,6 +97,9 @@ struct RepresentationArguments: ParsableArguments {
         options.seed = seed
         options.maxVariables = maxVariables
         options.subspaceDimensions = subspaceDimensions.filter { $0 > 0 }
+        options.subspaceSteps = subspaceSteps
+        if !variables.isEmpty { options.variables = variables }
+        if !sites.isEmpty { options.sites = sites.compactMap(parsedSite) }
         options.threads = threads
         let bar = ProgressBar(label: "representation tests", minimumBytes: 0, totalBytes: 1, unit: "site searches")
         defer { bar.finish() }
@@ -87,6 +107,15 @@ struct RepresentationArguments: ParsableArguments {
             message, done, total in bar.update(done, total, detail: message)
         }
     }
+}
+
+/// `HOOK` or `HOOK@POSITION` as a site; `nil` when the position is not a non-negative integer.
+private func parsedSite(_ text: String) -> AlignmentSite? {
+    let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+    guard !parts[0].isEmpty, parts.count <= 2 else { return nil }
+    if parts.count == 1 { return AlignmentSite(hook: String(parts[0])) }
+    guard let position = Int(parts[1]), position >= 0 else { return nil }
+    return AlignmentSite(hook: String(parts[0]), position: position)
 }
 
 /// Evaluates `surrogates` on `net` over the task's regions, with a progress bar on stderr; the outputs of
