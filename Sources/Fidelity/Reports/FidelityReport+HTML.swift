@@ -95,18 +95,22 @@ extension FidelityReport {
             for i in byBits {
                 guard let result = representation[i] else { continue }
                 let family = behaviour.surrogates[i].surrogate.family.rawValue
-                page += "<h3>\(family): \(result.verdict.supported ? "supported" : "not supported")</h3>\n"
+                page += "<h3>\(family): \(result.verdict.supported ? "supported" : "not supported")"
+                page += "\(result.verdict.scope.map { " " + escape($0) } ?? "")</h3>\n"
                 if let figure = SVGFigures.representation(self, i) { page += "<figure>\(figure)</figure>\n" }
                 page += "<table><tr><th class=l>variable</th><th class=l>alignment</th><th>params</th><th>IIA</th>"
-                page += "<th>IIA where it changes</th><th>control IIA</th><th>chance</th><th>recovered</th><th>excluded acc.</th>"
+                page += "<th>ignoring the patch</th><th>IIA where it changes</th><th>control IIA there</th><th>chance</th>"
+                page += "<th>recovered</th><th>excluded acc.</th>"
                 page += "<th>specificity vs random</th><th class=l>verdict</th></tr>"
                 for (k, v) in result.network.variables.enumerated() {
                     let judged = result.verdict.variables[k]
                     let h = v.best.heldOut
                     page +=
-                        "<tr><td class=l>\(escape(v.variable.name))</td><td class=l>\(escape(describe(v.best.alignment)))</td>"
+                        "<tr><td class=l>\(escape(v.variable.name))\(v.indistinguishableFromOutput && !v.variable.isOutput ? " (= output)" : "")</td>"
+                        + "<td class=l>\(escape(describe(v.best.alignment)))</td>"
                     page += "<td>\(v.best.alignment.parameterCount)</td>"
                     page += String(format: "<td>%.3f [%.3f, %.3f]</td>", h.overall.proportion, h.overall.lower, h.overall.upper)
+                    page += String(format: "<td>%.3f</td>", v.ignoringScore)
                     page +=
                         h.changed.trials == 0
                         ? "<td>–</td>" : String(format: "<td>%.3f (%d)</td>", h.changed.proportion, h.changed.trials)
@@ -120,7 +124,9 @@ extension FidelityReport {
                         "<td class=l>\(judged.supported ? "supported" : escape(judged.reasons.joined(separator: "; ")))</td></tr>"
                 }
                 page += "</table>\n"
-                if result.network.untested > 0 {
+                if result.network.untested > 0 && result.network.named {
+                    page += "<p>Only the variables named by --variables were tested; the verdict is about them.</p>\n"
+                } else if result.network.untested > 0 {
                     page += "<p>\(result.network.untested) more variables were not tested (--max-variables), so the "
                     page += "surrogate as a whole is not supported.</p>\n"
                 }
@@ -141,7 +147,8 @@ extension FidelityReport {
             page += "<h3>\(e.surrogate.family.rawValue)</h3>\n<p>Verdict: <b>\(escape(verdict(i).words))</b>"
             page += "\(e.character.map { " — \(escape($0))" } ?? ""); \(escape(e.verdictBasis)) = \(percent(e.verdictValue)). "
             page += String(format: "Compression %.4f ", e.compression)
-            page += "(\(e.compressionExceptions) exceptions, \(escape(e.compressionBasis))).</p>\n"
+            page += "(\(e.compressionExceptions) exceptions, \(escape(e.compressionBasis))); "
+            page += "\(Int(e.bitsSaved.rounded(.down))) bits saved over the lookup table (p ≤ 2^−\(max(0, Int(e.bitsSaved.rounded(.down))))).</p>\n"
             page += "<pre>\(escape(e.surrogate.text(task: task)))</pre>\n"
             var errorRows = ""
             for f in e.regions {
