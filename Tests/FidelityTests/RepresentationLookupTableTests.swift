@@ -90,3 +90,19 @@ private func lookupTableSum() throws -> (any NeuralNetwork, SurrogateCausalModel
         "\(error)".contains("no variable \"a * b\"") && "\(error)".contains("\"a + b\"")
     }
 }
+
+@Test func theSearchRunsOnlyAtTheBestSitesOfTheLocalisationMap() throws {
+    let (network, model, region, _) = try lookupTableSum()
+    var options = quickOptions(pairs: 64)
+    options.subspaceDimensions = []
+    options.searchSites = 1
+    options.variables = ["a + b + c"]
+    let result = try RepresentationTests.search(network: network, model: model, inputs: region, options: options)
+    let v = try #require(result.variables.first)
+    // Both hidden hooks are mapped; interchanging either whole hook gives the source's output.
+    #expect(v.localisation.map(\.site.hook) == ["layers.0.hook_post", "layers.0.hook_pre"])
+    #expect(v.localisation.allSatisfy { $0.accuracy.changed.proportion == 1 })
+    // Ties go to the earlier site, the only one searched.
+    #expect(v.localisation.map(\.searched) == [true, false])
+    #expect(v.bestPerClass.allSatisfy { $0.alignment.site.hook == "layers.0.hook_post" })
+}

@@ -55,6 +55,7 @@ private func tinyTransformer() throws -> (any NeuralNetwork, TaskDescription) {
     let region = try task.resolveRegions()["probe"]!
     var options = quickOptions(pairs: 128, steps: 30)
     options.subspaceDimensions = [1]
+    options.searchSites = nil  // every site, not only the best of the localisation map
     let result = try RepresentationTests.search(network: network, model: model, inputs: region, options: options)
     let variable = result.variables[0]
     #expect(variable.variable.name == "a + b")

@@ -96,6 +96,16 @@ extension FidelityReport {
                 lines.append("\(behaviour.surrogates[i].surrogate.family.rawValue): \(reason)")
             }
         }
+        for i in byBits {
+            guard let result = representation[i] else { continue }
+            for v in result.network.variables where v.localisation.count > 1 {
+                let top = v.localisation.sorted { $0.accuracy.changed.proportion > $1.accuracy.changed.proportion }.prefix(4)
+                lines.append(
+                    "localisation of \(v.variable.name) (whole site interchanged, IIA where the output changes): "
+                        + top.map { "\($0.site.text) \(String(format: "%.3f", $0.accuracy.changed.proportion))\($0.searched ? "" : " (not searched)")" }
+                        .joined(separator: ", "))
+            }
+        }
         if let options = representationOptions { lines.append("searched: " + options.summary) }
         lines.append("supported: " + RepresentationThresholds.standard.summary)
         lines.append(
@@ -131,7 +141,8 @@ extension RepresentationOptions {
             ? "no subspaces" : "subspaces of \(subspaceDimensions.map(String.init).joined(separator: ", ")) dimensions"
         return
             "single neurons (top \(maxSingleNeurons) by η²), neuron sets of \(neuronSetSizes.map(String.init).joined(separator: ", ")), "
-            + "\(dims) (--subspace-dimensions); \(fittingPairs) fitting and \(heldOutPairs) held-out pairs; seed \(seed)"
+            + "\(dims) (--subspace-dimensions) at the \(searchSites.map { "best \($0)" } ?? "all") sites of the localisation "
+            + "map (--search-sites); \(fittingPairs) fitting and \(heldOutPairs) held-out pairs; seed \(seed)"
     }
 
     /// The search settings as JSON.
@@ -149,6 +160,8 @@ extension RepresentationOptions {
         o.add("max_variables", maxVariables)
         o.add("max_inputs", maxInputs)
         o.add("max_evaluation_inputs", maxEvaluationInputs)
+        o.add("localisation_pairs", localisationPairs)
+        o.add("search_sites", searchSites)
         return o.text
     }
 }

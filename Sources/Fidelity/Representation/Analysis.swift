@@ -351,7 +351,28 @@ struct Analysis: Sendable {
         let heldOutTargets = targets(heldOut, facts: facts)
         var candidates: [Candidate] = []
         var unavailable: [String] = []
+        // Localisation: interchange each whole site on a sample of the fitting pairs; search the best sites only.
+        let sample = PairTargets(
+            pairs: Array(fittingTargets.pairs.prefix(options.localisationPairs)),
+            counterfactual: Array(fittingTargets.counterfactual.prefix(options.localisationPairs)),
+            base: Array(fittingTargets.base.prefix(options.localisationPairs)))
+        var effects: [SiteEffect] = []
+        for site in sites {
+            let whole = Alignment(site: site, map: .neurons(Array(0..<width(site))), width: width(site))
+            effects.append(SiteEffect(site: site, accuracy: try searchAccuracy(whole, sample).get(), searched: false))
+        }
+        let ranked = effects.indices.sorted { a, b in
+            let (x, y) = (effects[a].accuracy, effects[b].accuracy)
+            if x.changed.successes != y.changed.successes { return x.changed.successes > y.changed.successes }
+            if x.overall.successes != y.overall.successes { return x.overall.successes > y.overall.successes }
+            return a < b
+        }
+        for i in ranked.prefix(max(1, options.searchSites ?? sites.count)) { effects[i].searched = true }
         for (siteIndex, site) in sites.enumerated() {
+            guard effects[siteIndex].searched else {
+                progress("  \(site.text): not searched (localisation rank \(ranked.firstIndex(of: siteIndex)! + 1))")
+                continue
+            }
             let clean = features[site]!
             let width = clean.first?.count ?? 0
             guard width > 0 else { continue }
@@ -430,7 +451,7 @@ struct Analysis: Sendable {
         }
         return VariableRepresentation(
             variable: variable, values: facts.valueSet, best: bestScore, bestPerClass: perClass, evaluation: evaluation,
-            unavailable: unavailable, chance: chance, ignoringScore: Double(kept) / Double(max(heldOut.count, 1)),
+            unavailable: unavailable, localisation: effects, chance: chance, ignoringScore: Double(kept) / Double(max(heldOut.count, 1)),
             indistinguishableFromOutput: indistinguishable)
     }
 

@@ -14,6 +14,12 @@ public struct RepresentationOptions: Sendable {
     public var sites: [AlignmentSite]?
     /// Transformer positions for the default sites; `nil` = the final position.
     public var positions: [Int]?
+    /// Fitting pairs (the first this many) on which each candidate site is interchanged whole, to map where
+    /// the variable's effect lives before searching.
+    public var localisationPairs = 256
+    /// The alignment search runs at this many sites, the best of the localisation map (by IIA where the
+    /// output changes, then overall); `nil` = every site.
+    public var searchSites: Int? = 4
     /// Single neurons tried per site: the units with the highest correlation ratio η² with the variable.
     public var maxSingleNeurons = 32
     /// Sizes of the neuron sets tried per site (the top units by η²).

@@ -184,6 +184,8 @@ public struct VariableRepresentation: Sendable {
     public var evaluation: AlignmentEvaluation
     /// Sites where subspace search could not run, with the reason.
     public var unavailable: [String]
+    /// The localisation map: IIA of interchanging each whole candidate site, and whether it was searched.
+    public var localisation: [SiteEffect]
     /// The held-out IIA of always answering the most frequent counterfactual output.
     public var chance: Double
     /// The held-out IIA of a network that ignores the intervention (keeps its base output): the share of
@@ -204,9 +206,28 @@ public struct VariableRepresentation: Sendable {
         o.add("replacement", raw: evaluation.replacement?.json ?? "null")
         o.add("specificity", raw: evaluation.specificity.json)
         o.add("subspace_unavailable", strings: unavailable)
+        o.add("localisation", objects: localisation.map(\.json))
         o.add("chance", chance)
         o.add("ignoring_score", ignoringScore)
         o.add("indistinguishable_from_output", indistinguishableFromOutput)
+        return o.text
+    }
+}
+
+/// One cell of the localisation map: a whole site interchanged (every unit at the hook and position).
+public struct SiteEffect: Sendable {
+    /// The site, its IIA on the localisation pairs, and whether the alignment search ran there.
+    public var site: AlignmentSite
+    public var accuracy: InterchangeAccuracy
+    public var searched: Bool
+
+    /// `{"hook", "position", "iia", "searched"}`.
+    public var json: String {
+        var o = JSONText()
+        o.add("hook", site.hook)
+        o.add("position", site.position)
+        o.add("iia", raw: accuracy.json)
+        o.add("searched", searched)
         return o.text
     }
 }

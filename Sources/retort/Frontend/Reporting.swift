@@ -70,7 +70,11 @@ struct RepresentationArguments: ParsableArguments {
         help: "Search only these sites: HOOK, or HOOK@POSITION for transformer hooks (default: every hidden hook).")
     var sites: [String] = []
 
+    @Option(help: "Search this many sites, the best by whole-site interchange (the localisation map); 0: every site.")
+    var searchSites = 4
+
     func validate() throws {
+        if searchSites < 0 { throw ValidationError("--search-sites must be 0 or more") }
         if subspaceSteps < 1 || subspaceSteps > 100_000 { throw ValidationError("--subspace-steps must be 1…100000") }
         for site in sites where parsedSite(site) == nil {
             throw ValidationError("--sites: '\(site)' is not HOOK or HOOK@POSITION")
@@ -98,6 +102,7 @@ struct RepresentationArguments: ParsableArguments {
         options.maxVariables = maxVariables
         options.subspaceDimensions = subspaceDimensions.filter { $0 > 0 }
         options.subspaceSteps = subspaceSteps
+        options.searchSites = searchSites == 0 ? nil : searchSites
         if !variables.isEmpty { options.variables = variables }
         if !sites.isEmpty { options.sites = sites.compactMap(parsedSite) }
         options.threads = threads
