@@ -74,9 +74,21 @@ package struct QuantizedMatrix: Sendable {
         panelQuants = [Int8](unsafeUninitializedCapacity: panels * columns * 32) { q, count in
             bytes.withUnsafeBufferPointer { b in
                 scales.withUnsafeMutableBufferPointer { d in
-                    if panels * blocks > 0 {
+                    guard panels * blocks > 0 else { return }
+                    // Panels are independent: large matrices are packed on every core.
+                    let workers = panels * columns >= 1 << 16 ? min(System.coreCount, panels) : 1
+                    let addresses = (
+                        UInt(bitPattern: b.baseAddress!), UInt(bitPattern: q.baseAddress!), UInt(bitPattern: d.baseAddress!)
+                    )
+                    let kind = Int32(type.rawValue)
+                    DispatchQueue.concurrentPerform(iterations: workers) { part in
+                        let first = panels * part / workers, end = panels * (part + 1) / workers
+                        guard end > first else { return }
+                        let row = first * 32, count = min(rows, end * 32) - row
                         retort_pack_panels_i8(
-                            Int32(type.rawValue), b.baseAddress!, rowBytes, rows, columns, q.baseAddress!, d.baseAddress!)
+                            kind, UnsafePointer<UInt8>(bitPattern: addresses.0)! + row * rowBytes, rowBytes, count, columns,
+                            UnsafeMutablePointer<Int8>(bitPattern: addresses.1)! + first * columns * 32,
+                            UnsafeMutablePointer<Float>(bitPattern: addresses.2)! + first * blocks * 32)
                     }
                 }
             }
