@@ -7,6 +7,11 @@ import Testing
 /// a, b, c ∈ 0…3 one-hot (12 inputs) → one hidden unit per input triple, relu(x_a + x_b + x_c − 2), 1 on its
 /// triple only → the class a + b + c (weight 10). The sum is read from a table; no unit holds a + b.
 private func lookupTableSum() throws -> (any NeuralNetwork, SurrogateCausalModel, Region, TaskDescription) {
+    let (network, surrogate, region, task) = try lookupTableSumSurrogate()
+    return (network, try SurrogateCausalModel(surrogate: surrogate, task: task), region, task)
+}
+
+private func lookupTableSumSurrogate() throws -> (any NeuralNetwork, FittedSurrogate, Region, TaskDescription) {
     var w0 = [Float](repeating: 0, count: 12 * 64), w1 = [Float](repeating: 0, count: 64 * 10)
     for a in 0..<4 {
         for b in 0..<4 {
@@ -32,7 +37,7 @@ private func lookupTableSum() throws -> (any NeuralNetwork, SurrogateCausalModel
     let surrogate = FittedSurrogate(
         family: .program, model: .program(p), featureNames: [], modelBits: p.expressionBits, exceptionBits: 0,
         exceptionCount: 0, probeCount: 64)
-    return (network, try SurrogateCausalModel(surrogate: surrogate, task: task), try task.resolveRegions()["probe"]!, task)
+    return (network, surrogate, try task.resolveRegions()["probe"]!, task)
 }
 
 @Test func aNetworkThatSumsByLookupTableIsNotCreditedWithTheIntermediateSum() throws {
@@ -105,4 +110,19 @@ private func lookupTableSum() throws -> (any NeuralNetwork, SurrogateCausalModel
     // Ties go to the earlier site, the only one searched.
     #expect(v.localisation.map(\.searched) == [true, false])
     #expect(v.bestPerClass.allSatisfy { $0.alignment.site.hook == "layers.0.hook_post" })
+}
+
+@Test func theHTMLReportDrawsALocalisationMapPerVariableWithTheSearchedSitesOutlined() throws {
+    let (network, surrogate, region, task) = try lookupTableSumSurrogate()
+    var report = FidelityReport(
+        model: "m", network: "n", taskPath: "t",
+        behaviour: try BehaviourReport.evaluate(network: network, task: task, surrogates: [surrogate]))
+    var options = quickOptions(pairs: 32)
+    options.subspaceDimensions = []
+    options.searchSites = 1
+    report.runRepresentationTests(network: network, control: nil, inputs: region, options: options)
+    let html = report.html
+    #expect(html.contains("data-figure=\"localisation-program-0\"") && html.contains("data-figure=\"localisation-program-1\""))
+    // Two sites per variable, one of them searched (outlined).
+    #expect(html.components(separatedBy: ", searched</title>").count - 1 == 2)
 }

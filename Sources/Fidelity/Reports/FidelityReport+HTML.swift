@@ -124,6 +124,12 @@ extension FidelityReport {
                         "<td class=l>\(judged.supported ? "supported" : escape(judged.reasons.joined(separator: "; ")))</td></tr>"
                 }
                 page += "</table>\n"
+                let maps = result.network.variables.indices.compactMap { SVGFigures.localisation(self, i, $0) }
+                if !maps.isEmpty {
+                    page += "<p>Localisation: each candidate site interchanged whole; darker = higher IIA where the "
+                    page += "variable changes the output; outlined = searched.</p>\n"
+                    for map in maps { page += "<figure>\(map)</figure>\n" }
+                }
                 if result.network.untested > 0 && result.network.named {
                     page += "<p>Only the variables named by --variables were tested; the verdict is about them.</p>\n"
                 } else if result.network.untested > 0 {

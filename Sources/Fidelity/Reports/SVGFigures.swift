@@ -155,6 +155,38 @@ enum SVGFigures {
     }
 
     /// Where the network's output differs from the task's truth.
+    /// The localisation map of variable `k` of surrogate `i`: hooks down, positions across, each cell shaded by
+    /// the IIA of interchanging that whole site on the pairs where the variable changes the output; searched
+    /// sites outlined.
+    static func localisation(_ report: FidelityReport, _ i: Int, _ k: Int) -> String? {
+        guard let v = report.representation[i]?.network.variables[k], v.localisation.count > 1 else { return nil }
+        var hooks: [String] = []
+        for e in v.localisation where !hooks.contains(e.site.hook) { hooks.append(e.site.hook) }
+        let positions = Array(Set(v.localisation.map { $0.site.position ?? -1 })).sorted()
+        let left = 230.0, top = 40.0, cell = 28.0
+        let width = left + cell * Double(positions.count) + 20, height = top + cell * Double(hooks.count) + 20
+        let family = report.behaviour.surrogates[i].surrogate.family.rawValue
+        var svg = open(
+            figure: "localisation-\(family)-\(k)", width: width, height: height,
+            title: "\(family), \(v.variable.name): whole-site interchange")
+        for (c, p) in positions.enumerated() {
+            svg += text(left + cell * (Double(c) + 0.5), top - 8, p < 0 ? "–" : "@\(p)", anchor: "middle")
+        }
+        for (r, hook) in hooks.enumerated() {
+            svg += text(left - 8, top + cell * Double(r) + 18, hook, anchor: "end")
+        }
+        for e in v.localisation {
+            let r = hooks.firstIndex(of: e.site.hook)!, c = positions.firstIndex(of: e.site.position ?? -1)!
+            let value = e.accuracy.changed.trials > 0 ? e.accuracy.changed.proportion : e.accuracy.overall.proportion
+            let shade = Int((1 - value) * 255)
+            svg += "<rect x=\"\(fmt(left + cell * Double(c) + 1))\" y=\"\(fmt(top + cell * Double(r) + 1))\" "
+            svg += "width=\"\(fmt(cell - 2))\" height=\"\(fmt(cell - 2))\" fill=\"rgb(\(shade),\(shade),255)\""
+            svg += e.searched ? " stroke=\"#d62728\" stroke-width=\"2\">" : ">"
+            svg += "<title>\(escape(e.site.text)): IIA \(String(format: "%.3f", value))\(e.searched ? ", searched" : "")</title></rect>"
+        }
+        return svg + "</svg>"
+    }
+
     static func networkErrorMap(_ report: FidelityReport, side: Double = 300) -> String? {
         let b = report.behaviour
         guard mapsGrid(b.task), let wrong = b.networkWrongIndices else { return nil }
