@@ -70,6 +70,8 @@ struct ReportCommandTests {
         ]
         for extra in [
             ["--pairs", "4611686018427387904"], ["--pairs", "2"], ["--max-variables", "0"], ["--subspace-dimensions", "-1"],
+            ["--subspace-steps", "0"], ["--search-sites", "-1"], ["--sites", "@3"], ["--sites", "layers.0.hook_post@x"],
+            ["--positions", "last"],
         ] {
             let run = try RetortRun(arguments: base + ["--representation"] + extra)
             #expect(run.status == 64, "\(extra): \(run.stderr)")

@@ -70,10 +70,18 @@ struct RepresentationArguments: ParsableArguments {
         help: "Search only these sites: HOOK, or HOOK@POSITION for transformer hooks (default: every hidden hook).")
     var sites: [String] = []
 
+    @Option(
+        parsing: .upToNextOption,
+        help: "Transformer positions of the default sites: 'all', or position numbers (default: the final position).")
+    var positions: [String] = []
+
     @Option(help: "Search this many sites, the best by whole-site interchange (the localisation map); 0: every site.")
     var searchSites = 4
 
     func validate() throws {
+        if !(positions == ["all"] || positions.allSatisfy({ Int($0).map { $0 >= 0 } == true })) {
+            throw ValidationError("--positions takes 'all' or position numbers 0 or more")
+        }
         if searchSites < 0 { throw ValidationError("--search-sites must be 0 or more") }
         if subspaceSteps < 1 || subspaceSteps > 100_000 { throw ValidationError("--subspace-steps must be 1…100000") }
         for site in sites where parsedSite(site) == nil {
@@ -105,6 +113,11 @@ struct RepresentationArguments: ParsableArguments {
         options.searchSites = searchSites == 0 ? nil : searchSites
         if !variables.isEmpty { options.variables = variables }
         if !sites.isEmpty { options.sites = sites.compactMap(parsedSite) }
+        if positions == ["all"] {
+            options.positions = Array(0..<report.behaviour.task.encodedWidth)
+        } else if !positions.isEmpty {
+            options.positions = positions.compactMap { Int($0) }
+        }
         options.threads = threads
         let bar = ProgressBar(label: "representation tests", minimumBytes: 0, totalBytes: 1, unit: "site searches")
         defer { bar.finish() }
