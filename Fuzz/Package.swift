@@ -4,7 +4,7 @@
 // see a libFuzzer entry point. Build and run with scripts/fuzz.sh.
 import PackageDescription
 
-let readers = ["safetensors", "npz", "stz", "gguf", "pytorch", "pickle"]
+let readers = ["safetensors", "sharded", "npz", "stz", "gguf", "pytorch", "pickle"]
 let descriptions = ["network", "task", "surrogate", "intervention", "tokenizer"]
 
 let package = Package(

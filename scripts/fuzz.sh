@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors npz stz gguf pytorch pickle network task surrogate intervention tokenizer)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors sharded npz stz gguf pytorch pickle network task surrogate intervention tokenizer)
 
 # SwiftPM links with gold, which crashes on libFuzzer's objects; the toolchain's lld links them.
 swiftc_path=$(readlink -f "$(command -v swiftc)")
@@ -46,6 +46,7 @@ seeds() {
   local v=$root/formats/vectors
   case "$1" in
     safetensors) ls "$v"/safetensors/*.safetensors "$v"/malformed/* "$v"/conversion/* "$v"/compressed/* 2>/dev/null ;;
+    sharded) find "$v" -name 'model.safetensors.index.json' 2>/dev/null ;;
     npz) ls "$v"/npz/* "$v"/npy/* 2>/dev/null ;;
     stz) find "$v" -name '*.stz' 2>/dev/null ;;
     gguf) find "$v"/gguf "$v"/foreign "$v"/networks -name "*.gguf" 2>/dev/null ;;

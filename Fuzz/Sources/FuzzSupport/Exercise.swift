@@ -22,7 +22,7 @@ public func exercise(
     return 0
 }
 
-@inline(never) func blackHole(_ value: UInt8) { withExtendedLifetime(value) {} }
+@inline(never) public func blackHole(_ value: UInt8) { withExtendedLifetime(value) {} }
 
 /// libFuzzer's entry for programs that keep their own `main` (SwiftPM renames an executable's `main`).
 @_silgen_name("LLVMFuzzerRunDriver")
