@@ -11,18 +11,23 @@ public func exercise(
 ) -> CInt {
     let storage = ByteStorage(copying: UnsafeBufferPointer(start: data, count: count))
     guard let file = try? open(storage) else { return 0 }
+    readEveryTensor(file)
+    return 0
+}
+
+/// Reads `file`'s metadata and every tensor, touching each tensor's first and last byte: a view
+/// that lies about its range is found here.
+public func readEveryTensor(_ file: any WeightFile) {
     _ = file.metadata?.count
     for position in file.tensors.indices {
         guard let view = try? file.tensor(at: position) else { continue }
-        // Touch the first and last byte: a view that lies about its range is found here.
         view.withUnsafeBytes { bytes in
             if let first = bytes.first, let last = bytes.last { blackHole(first ^ last) }
         }
     }
-    return 0
 }
 
-@inline(never) public func blackHole(_ value: UInt8) { withExtendedLifetime(value) {} }
+@inline(never) func blackHole(_ value: UInt8) { withExtendedLifetime(value) {} }
 
 /// libFuzzer's entry for programs that keep their own `main` (SwiftPM renames an executable's `main`).
 @_silgen_name("LLVMFuzzerRunDriver")

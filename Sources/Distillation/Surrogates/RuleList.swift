@@ -50,16 +50,9 @@ public struct RuleList: RuleModel {
     public static func fitBoth(_ table: FeatureTable, parameters: RuleParameters, exhaustiveLimit: Int = .max)
         -> (exhaustive: RuleList?, stopped: RuleList)
     {
-        let search = RuleSearch(table: table, parameters: parameters)
-        // The two rankings run side by side, sharing the threads.
-        var inner = search
-        inner.parameters.threads = max(1, parameters.threads / 2)
-        let runs = parallelMap([true, false], threads: parameters.threads) { [inner] in
-            learn(inner, normalized: $0, exhaustiveLimit: exhaustiveLimit)
-        }
-        return search.choose(runs.map { ($0.exhaustive, $0.stopped) }, table: table) {
-            ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count)
-        }
+        RuleSearch(table: table, parameters: parameters).fitBothRankings(
+            table: table, exhaustiveLimit: exhaustiveLimit, learn: { learn($0, normalized: $1, exhaustiveLimit: $2) },
+            measure: { ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count) })
     }
 
     /// One covering run: candidates ranked by bits saved per example covered (`normalized`, Classy's choice,

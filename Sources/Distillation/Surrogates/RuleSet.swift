@@ -47,16 +47,9 @@ public struct RuleSet: RuleModel {
     public static func fitBoth(_ table: FeatureTable, parameters: RuleParameters, exhaustiveLimit: Int = .max)
         -> (exhaustive: RuleSet?, stopped: RuleSet)
     {
-        let search = RuleSearch(table: table, parameters: parameters)
-        // The two rankings run side by side, sharing the threads.
-        var inner = search
-        inner.parameters.threads = max(1, parameters.threads / 2)
-        let runs = parallelMap([true, false], threads: parameters.threads) { [inner] in
-            learn(inner, normalized: $0, exhaustiveLimit: exhaustiveLimit)
-        }
-        return search.choose(runs.map { ($0.exhaustive, $0.stopped) }, table: table) {
-            ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count)
-        }
+        RuleSearch(table: table, parameters: parameters).fitBothRankings(
+            table: table, exhaustiveLimit: exhaustiveLimit, learn: { learn($0, normalized: $1, exhaustiveLimit: $2) },
+            measure: { ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count) })
     }
 
     /// One covering run, ranking candidates by bits saved per example covered (`normalized`) or by bits saved.

@@ -123,8 +123,14 @@ struct Analysis: Sendable {
         } catch {
             return .failure(error)
         }
+        return .success(Self.interchangeAccuracy(outputs, targets))
+    }
+
+    /// IIA of the patched runs' decoded `outputs` (one per pair of `targets`): over every pair, and over
+    /// the pairs whose counterfactual output differs from the base's.
+    static func interchangeAccuracy(_ outputs: [Int], _ targets: PairTargets) -> InterchangeAccuracy {
         var hits = 0, changed = 0, changedHits = 0
-        for j in pairs.indices {
+        for j in targets.pairs.indices {
             let hit = outputs[j] == targets.counterfactual[j]
             if hit { hits += 1 }
             if targets.counterfactual[j] != targets.base[j] {
@@ -132,10 +138,9 @@ struct Analysis: Sendable {
                 if hit { changedHits += 1 }
             }
         }
-        return .success(
-            InterchangeAccuracy(
-                overall: WilsonInterval(successes: hits, trials: pairs.count),
-                changed: WilsonInterval(successes: changedHits, trials: changed)))
+        return InterchangeAccuracy(
+            overall: WilsonInterval(successes: hits, trials: targets.pairs.count),
+            changed: WilsonInterval(successes: changedHits, trials: changed))
     }
 
     /// IIA for choosing among candidates: through the site's batched tail when it has one (the logits at the
@@ -158,21 +163,12 @@ struct Analysis: Sendable {
         }
         let logits = tail.logits(x, rows: pairs.count, context: context, threads: options.threads)
         let outputs = tail.outputWidth
-        var hits = 0, changed = 0, changedHits = 0
-        for j in pairs.indices {
+        let decoded = pairs.indices.map { j in
             var best = 0
             for c in 1..<max(outputs, 1) where logits[j * outputs + c] > logits[j * outputs + best] { best = c }
-            let hit = (classes?[best] ?? best) == targets.counterfactual[j]
-            if hit { hits += 1 }
-            if targets.counterfactual[j] != targets.base[j] {
-                changed += 1
-                if hit { changedHits += 1 }
-            }
+            return classes?[best] ?? best
         }
-        return .success(
-            InterchangeAccuracy(
-                overall: WilsonInterval(successes: hits, trials: pairs.count),
-                changed: WilsonInterval(successes: changedHits, trials: changed)))
+        return .success(Self.interchangeAccuracy(decoded, targets))
     }
 
     /// Decoded outputs and mean loss when input `inputs[j]`'s features at `site` become `patched[j]`.

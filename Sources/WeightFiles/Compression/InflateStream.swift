@@ -69,17 +69,8 @@ public final class InflateStream {
                 // No progress: the output piece is full (the loop ends), or the input ran out.
                 if stream.avail_out == 0 { continue }
                 throw .compressedTruncated(format: wrapper.name)
-            case Z_DATA_ERROR:
-                let message = stream.msg.map { String(cString: $0) } ?? "invalid data"
-                if message.contains("incorrect data check") || message.contains("incorrect length check") {
-                    throw .compressedChecksum(format: wrapper.name)
-                }
-                throw .compressedCorrupt(format: wrapper.name, message: message)
-            case Z_MEM_ERROR:
-                throw .io(path: entry, operation: "inflate", message: "out of memory")
             default:
-                let message = stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-                throw .compressedCorrupt(format: wrapper.name, message: message)
+                throw Inflater.failure(status: status, message: stream.msg, wrapper: wrapper, entry: entry)
             }
         }
         return filled

@@ -104,23 +104,33 @@ public enum Inflater {
                 // No progress possible: either the output is full (grow and retry) or the input ran out.
                 if produced == capacity { continue }
                 throw .compressedTruncated(format: wrapper.name)
-            case Z_DATA_ERROR:
-                let message = stream.msg.map { String(cString: $0) } ?? "invalid data"
-                if message.contains("incorrect data check") || message.contains("incorrect length check") {
-                    throw .compressedChecksum(format: wrapper.name)
-                }
-                throw .compressedCorrupt(format: wrapper.name, message: message)
-            case Z_MEM_ERROR:
-                throw .io(path: entry, operation: "inflate", message: "out of memory")
             default:
-                let message = stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-                throw .compressedCorrupt(format: wrapper.name, message: message)
+                throw Inflater.failure(status: status, message: stream.msg, wrapper: wrapper, entry: entry)
             }
         }
     }
 
     /// The CRC-32 (ISO-HDLC, as zlib and zip use) of `bytes`, continuing from `crc`;
     /// computed by libdeflate, which uses carry-less multiplication where the CPU has it.
+    /// The error for an inflate status other than Z_OK, Z_STREAM_END and Z_BUF_ERROR: a checksum
+    /// mismatch, corrupt data (with zlib's message), or running out of memory.
+    static func failure(
+        status: Int32, message: UnsafePointer<CChar>?, wrapper: Wrapper, entry: String
+    ) -> WeightFileError {
+        switch status {
+        case Z_DATA_ERROR:
+            let text = message.map { String(cString: $0) } ?? "invalid data"
+            if text.contains("incorrect data check") || text.contains("incorrect length check") {
+                return .compressedChecksum(format: wrapper.name)
+            }
+            return .compressedCorrupt(format: wrapper.name, message: text)
+        case Z_MEM_ERROR:
+            return .io(path: entry, operation: "inflate", message: "out of memory")
+        default:
+            return .compressedCorrupt(format: wrapper.name, message: message.map { String(cString: $0) } ?? "zlib status \(status)")
+        }
+    }
+
     public static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
         return libdeflate_crc32(crc, base, bytes.count)

@@ -530,6 +530,22 @@ extension RuleSearch {
 }
 
 extension RuleSearch {
+    /// Runs `learn` on `table` (given this search, whether to rank by bits saved per example covered, and
+    /// the exhaustive limit) with both rankings side by side, sharing the threads, and keeps the
+    /// shorter result of each kind (`choose`).
+    func fitBothRankings<Model: Sendable>(
+        table: FeatureTable, exhaustiveLimit: Int,
+        learn: @escaping @Sendable (RuleSearch, Bool, Int) -> (exhaustive: Model?, stopped: Model),
+        measure: (Model, Int, FeatureTable) -> (bits: Double, predictions: [Int], rules: Int)
+    ) -> (exhaustive: Model?, stopped: Model) {
+        var inner = self
+        inner.parameters.threads = max(1, parameters.threads / 2)
+        let runs = parallelMap([true, false], threads: parameters.threads) { [inner] in
+            learn(inner, $0, exhaustiveLimit)
+        }
+        return choose(runs.map { ($0.exhaustive, $0.stopped) }, table: table, measure: measure)
+    }
+
     /// Of several runs' models: the stopped model with the shortest description of `table` (its bits plus the
     /// exception table of the examples it gets wrong; ties → the earlier run), and the exhaustive model with the
     /// fewest errors, then the fewest rules (ties → the earlier run). `measure` gives a model's bits for |Y|,
