@@ -9,8 +9,8 @@ public enum QuantizedArithmetic: String, Sendable, CaseIterable {
     /// Each 32-element block of each activation row is rounded to 16-bit integers with its own
     /// scale (`max|x| / 32767`), multiplied by the weights' integer quants exactly (int32), and
     /// scaled by the two scales in float32; the weights' mins multiply the blocks' float32 sums.
-    /// About 1.5× faster than `float32` with AVX-512 VNNI; results differ from it by about 2·10⁻⁵
-    /// of the largest output. The same bits on every machine.
+    /// With AVX-512 VNNI about 1.5× faster than `float32` on one core; a product differs from
+    /// `float32`'s by about 2·10⁻⁵ of its largest output. The same bits on every machine.
     case int16
     /// The weights decoded to float32 a few rows at a time and multiplied in float32: the same
     /// bits as the model dequantized to float32 (as gguf-py and transformers load it).
