@@ -235,6 +235,34 @@ struct STZCommandTests {
             FileManager.default.contents(atPath: directory + "/back.safetensors") == FileManager.default.contents(atPath: source))
         #expect(try RetortRun("verify", packed).status == 0)
     }
+
+    @Test("restore checks the SHA-256 by default: a forged payload fails naming its tensor and leaves no file; --skip-digest restores it")
+    func restoreChecksDigestByDefault() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let forged = RetortRun.vectors + "/stz/all_dtypes.forged_payload.stz"
+        let output = directory + "/out.safetensors"
+        let checked = try RetortRun("convert", forged, output)
+        #expect(checked.status == 1)
+        #expect(checked.stderr.contains("tensor `int32`"), "\(checked.stderr)")
+        #expect(checked.stdout.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        let skipped = try RetortRun("convert", forged, output, "--skip-digest")
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(skipped.stdout.contains("SHA-256 not checked"))
+        #expect(FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test("--skip-digest is a usage error unless the input is a .stz, and together with --verify")
+    func skipDigestUsage() throws {
+        let source = RetortRun.vectors + "/safetensors/all_dtypes.safetensors"
+        let packed = RetortRun.vectors + "/stz/all_dtypes.stz"
+        for arguments in [[source, "/nonexistent/out.stz", "--skip-digest"], [packed, "/nonexistent/o.safetensors", "--skip-digest", "--verify"]] {
+            let run = try RetortRun(arguments: ["convert"] + arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("--skip-digest"))
+        }
+    }
 }
 
 @Suite("retort run")

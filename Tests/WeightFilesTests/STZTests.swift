@@ -232,6 +232,105 @@ struct STZTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/o.safetensors"))
     }
 
+    /// The error a restore of `body` throws, nil when it succeeds.
+    private func digestFinding(_ body: () throws -> Void) -> STZDigestFinding? {
+        do {
+            try body()
+        } catch WeightFileError.stzDigestMismatch(_, _, let finding) {
+            return finding
+        } catch {
+            Issue.record("expected STZDigestMismatch, got \(error)")
+        }
+        return nil
+    }
+
+    @Test("a wrong SHA-256 over tensors that all match their CRC-32s is reported as such, not blamed on a tensor")
+    func digestMismatchWithMatchingTensors() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try compress(GoldenVectors.path("safetensors/all_dtypes.safetensors"), to: directory + "/x.stz")
+        let bytes = [UInt8](FileManager.default.contents(atPath: directory + "/x.stz")!)
+        let digest = try STZFile(path: directory + "/x.stz").sourceSHA256
+        try Data(rewritingHeader(bytes) { $0.replacingOccurrences(of: digest, with: String(digest.reversed())) }).write(
+            to: URL(fileURLWithPath: directory + "/e.stz"))
+        #expect(digestFinding { try STZFile(path: directory + "/e.stz").verifyIntegrity() } == .tensorsMatch)
+    }
+
+    @Test("the writer records each tensor's CRC-32 of its bytes as data_crc32")
+    func writerRecordsTensorCRCs() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = GoldenVectors.path("safetensors/all_dtypes.safetensors")
+        try compress(source, to: directory + "/x.stz")
+        let stz = try STZFile(path: directory + "/x.stz")
+        let original = try WeightFiles.open(source)
+        for (k, info) in stz.tensors.enumerated() {
+            let crc = try original.tensor(named: info.name).bytes.withUnsafeBytes { Inflater.crc32($0) }
+            #expect(stz.dataCRCs[k] == crc, "\(info.name)")
+        }
+    }
+
+    @Test("a payload byte changed behind its chunk's and the header's CRC-32s decodes, and restore refuses it by default, naming the tensor and leaving nothing")
+    func forgedPayloadCaughtByDefault() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let forged = try STZFile(path: GoldenVectors.path("stz/all_dtypes.forged_payload.stz"))
+        let position = try #require(forged.tensors.firstIndex { $0.name == "int32" })
+        _ = try forged.tensor(at: position)  // every chunk's CRC matches and it decodes
+        let finding = digestFinding { try forged.restore(to: directory + "/out.safetensors", inputPaths: []) }
+        guard case .tensor(let name, let expected, let actual)? = finding else {
+            Issue.record("no tensor named: \(String(describing: finding))")
+            return
+        }
+        #expect(name == "int32")
+        #expect(expected == forged.dataCRCs[position] && actual != expected)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        // The in-memory restore names it too.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: forged.source.fileSize, alignment: 64)
+        defer { buffer.deallocate() }
+        #expect(digestFinding { try forged.restore(into: buffer, checkDigest: true) } == finding)
+    }
+
+    @Test("with the digest check skipped, the forged payload restores: exactly the flipped bit differs from the original")
+    func forgedPayloadWithCheckSkipped() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let forged = try STZFile(path: GoldenVectors.path("stz/all_dtypes.forged_payload.stz"))
+        try forged.restore(to: directory + "/out.safetensors", inputPaths: [], checkDigest: false)
+        let restored = [UInt8](FileManager.default.contents(atPath: directory + "/out.safetensors")!)
+        let original = [UInt8](FileManager.default.contents(atPath: GoldenVectors.path("safetensors/all_dtypes.safetensors"))!)
+        #expect(restored.count == original.count)
+        let differences = zip(restored, original).map { ($0 ^ $1).nonzeroBitCount }.reduce(0, +)
+        #expect(differences == 1)
+    }
+
+    @Test("a container that records no data_crc32 (written before them) reads, and its digest mismatch says no tensor can be named")
+    func forgedPayloadWithoutTensorCRCs() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bytes = [UInt8](FileManager.default.contents(atPath: GoldenVectors.path("stz/all_dtypes.forged_payload.stz"))!)
+        try Data(
+            rewritingHeader(bytes) { $0.replacingOccurrences(of: "\"data_crc32\":[0-9]+,", with: "", options: .regularExpression) }
+        ).write(to: URL(fileURLWithPath: directory + "/old.stz"))
+        let old = try STZFile(path: directory + "/old.stz")
+        #expect(old.dataCRCs.allSatisfy { $0 == nil })
+        #expect(digestFinding { try old.restore(to: directory + "/out.safetensors", inputPaths: []) } == .notRecorded)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/out.safetensors"))
+    }
+
+    @Test("a data_crc32 that is not a 32-bit unsigned integer is refused on open")
+    func tensorCRCOutOfRange() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bytes = [UInt8](FileManager.default.contents(atPath: GoldenVectors.path("stz/all_dtypes.stz"))!)
+        try Data(
+            rewritingHeader(bytes) {
+                $0.replacingOccurrences(of: "\"data_crc32\":[0-9]+,", with: "\"data_crc32\":4294967296,", options: .regularExpression)
+            }
+        ).write(to: URL(fileURLWithPath: directory + "/e.stz"))
+        #expect(errorKind { _ = try STZFile(path: directory + "/e.stz") } == "STZInvalid")
+    }
+
     @Test("a header changed behind its checksum (metadata bit, swapped chunk entries, another filter) is refused on open")
     func headerChecksum() throws {
         let directory = try makeTemporaryDirectory()

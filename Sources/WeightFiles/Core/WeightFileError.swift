@@ -109,8 +109,9 @@ public enum WeightFileError: Error, Equatable, Sendable {
     case stzChunkChecksum(tensor: String, chunk: Int)
     /// A chunk does not decode.
     case stzChunkCorrupt(tensor: String, chunk: Int, reason: String)
-    /// The restored file's SHA-256 differs from the one recorded.
-    case stzDigestMismatch(expected: String, actual: String)
+    /// The restored file's SHA-256 differs from the one recorded; `finding` names the first
+    /// tensor whose bytes differ when the container records per-tensor CRC-32s.
+    case stzDigestMismatch(expected: String, actual: String, finding: STZDigestFinding)
     /// The header's CRC-32 (version 2 footer) does not match its bytes: the header was damaged or edited.
     case stzHeaderChecksum(expected: UInt32, actual: UInt32)
 
@@ -258,7 +259,15 @@ extension WeightFileError: CustomStringConvertible {
         case .stzChunkTable(let tensor, let chunk, let reason): "tensor `\(tensor)`, chunk \(chunk): \(reason)"
         case .stzChunkChecksum(let tensor, let chunk): "tensor `\(tensor)`, chunk \(chunk): CRC-32 mismatch, the chunk is damaged"
         case .stzChunkCorrupt(let tensor, let chunk, let reason): "tensor `\(tensor)`, chunk \(chunk) does not decode: \(reason)"
-        case .stzDigestMismatch(let expected, let actual): "restored file's SHA-256 is \(actual), the header records \(expected)"
+        case .stzDigestMismatch(let expected, let actual, let finding):
+            switch finding {
+            case .tensor(let name, let expectedCRC, let actualCRC):
+                "tensor `\(name)` restores to other bytes than the original's (CRC-32 \(hex8(actualCRC)), the header records \(hex8(expectedCRC))); the restored file's SHA-256 is \(actual), the header records \(expected)"
+            case .tensorsMatch:
+                "restored file's SHA-256 is \(actual), the header records \(expected); every tensor's bytes match their recorded CRC-32s, so the restored header bytes (`source_header`) or the recorded digest differ"
+            case .notRecorded:
+                "restored file's SHA-256 is \(actual), the header records \(expected) (this container records no per-tensor checksums, so the differing tensor cannot be named)"
+            }
         case .stzHeaderChecksum(let expected, let actual):
             "header CRC-32 is \(hex8(actual)), the footer records \(hex8(expected)): the header (metadata, chunk table or filters) is damaged"
         case .pickleInvalid(let entry, let reason, let offset): "\(entry): invalid pickle at byte \(offset): \(reason)"

@@ -18,6 +18,10 @@ public struct STZFile: WeightFile {
     public let filters: [STZFilter]
     /// Each tensor's chunks, parallel to `tensors`.
     public let chunks: [[STZChunk]]
+    /// Each tensor's recorded CRC-32 of its decoded bytes (`data_crc32`), parallel to `tensors`;
+    /// nil where the header records none (containers written before these were added). They
+    /// only name the tensor that differs once the SHA-256 has failed; they decide nothing alone.
+    public let dataCRCs: [UInt32?]
     /// Worker threads used to decode a tensor's chunks (fewer run when the chunks are large:
     /// see `decodeWorkers`).
     public var threads: Int = System.coreCount
@@ -126,6 +130,7 @@ public struct STZFile: WeightFile {
 
         var filters = [STZFilter](repeating: .none, count: source.tensors.count)
         var tables = [[STZChunk]?](repeating: nil, count: source.tensors.count)
+        var dataCRCs = [UInt32?](repeating: nil, count: source.tensors.count)
         var used: [(range: Range<Int>, tensor: String, chunk: Int)] = []
         for member in members where member.key != "__stz__" && member.key != "__metadata__" {
             guard let position = source.positions[member.key] else {
@@ -146,6 +151,12 @@ public struct STZFile: WeightFile {
             }
             guard let filter = STZFilter(rawValue: filterName), filter.applies(to: info.dtype) else {
                 throw .stzUnknownFilter(tensor: member.key, filter: filterName)
+            }
+            if let recorded = value("data_crc32") {
+                guard let crc = recorded.uint64, crc <= UInt64(UInt32.max) else {
+                    throw fail("tensor `\(member.key)`: `data_crc32` is not an integer in [0, 2^32)", member)
+                }
+                dataCRCs[position] = UInt32(crc)
             }
             guard case .array(let list)? = value("chunks") else { throw fail("tensor `\(member.key)` has no chunk list", member) }
             var table: [STZChunk] = []
@@ -207,6 +218,7 @@ public struct STZFile: WeightFile {
         self.sourceSHA256 = digest
         self.chunkSize = Int(chunkSize)
         self.filters = filters
+        self.dataCRCs = dataCRCs
         let chunks = tables.map { $0! }
         self.chunks = chunks
         self.version = version
@@ -365,7 +377,11 @@ public struct STZFile: WeightFile {
             var digest = SHA256()
             digest.update(UnsafeRawBufferPointer(output))
             let actual = hexString(digest.finalize())
-            guard actual == sourceSHA256 else { throw .stzDigestMismatch(expected: sourceSHA256, actual: actual) }
+            guard actual == sourceSHA256 else {
+                let tracker = TensorCRCTracker(self)
+                tracker.consume(UnsafeRawBufferPointer(rebasing: output[source.dataStart...]))
+                throw .stzDigestMismatch(expected: sourceSHA256, actual: actual, finding: tracker.finding())
+            }
         }
     }
 
@@ -429,7 +445,66 @@ public struct STZFile: WeightFile {
         }
         if checkDigest {
             let actual = hexString(state.value.digest.finalize())
-            guard actual == sourceSHA256 else { throw .stzDigestMismatch(expected: sourceSHA256, actual: actual) }
+            guard actual == sourceSHA256 else {
+                throw .stzDigestMismatch(expected: sourceSHA256, actual: actual, finding: try locateDifference())
+            }
+        }
+    }
+
+    /// Decodes every chunk once more (nothing is written) to find the first tensor whose bytes
+    /// differ from their recorded CRC-32: run only after the SHA-256 failed, so a restore that
+    /// succeeds pays nothing for it.
+    private func locateDifference() throws(WeightFileError) -> STZDigestFinding {
+        guard dataCRCs.contains(where: { $0 != nil }) else { return .notRecorded }
+        let tracker = TensorCRCTracker(self)
+        var skip = 8 + sourceHeader.count
+        try stream(checkDigest: false, progress: nil) { (bytes: UnsafeRawBufferPointer) throws(WeightFileError) in
+            let header = min(skip, bytes.count)
+            skip -= header
+            tracker.consume(UnsafeRawBufferPointer(rebasing: bytes[header...]))
+        }
+        return tracker.finding()
+    }
+
+    /// The CRC-32 of each tensor's bytes, fed the restored data area in order.
+    final class TensorCRCTracker {
+        let names: [String]
+        let sizes: [Int]
+        let recorded: [UInt32?]
+        var crcs: [UInt32]
+        var tensor = 0
+        var used = 0
+
+        init(_ file: STZFile) {
+            names = file.source.tensors.map(\.name)
+            sizes = file.source.tensors.map(\.byteCount)
+            recorded = file.dataCRCs
+            crcs = [UInt32](repeating: 0, count: names.count)
+        }
+
+        func consume(_ bytes: UnsafeRawBufferPointer) {
+            var start = 0
+            while start < bytes.count {
+                while tensor < sizes.count && used == sizes[tensor] {
+                    tensor += 1
+                    used = 0
+                }
+                guard tensor < sizes.count else { return }
+                let count = min(sizes[tensor] - used, bytes.count - start)
+                crcs[tensor] = STZLayout.crc32(
+                    UnsafeRawBufferPointer(rebasing: bytes[start..<(start + count)]), continuing: crcs[tensor])
+                used += count
+                start += count
+            }
+        }
+
+        /// The first tensor whose CRC-32 differs from its recorded one.
+        func finding() -> STZDigestFinding {
+            guard recorded.contains(where: { $0 != nil }) else { return .notRecorded }
+            for (k, expected) in recorded.enumerated() {
+                if let expected, expected != crcs[k] { return .tensor(name: names[k], expected: expected, actual: crcs[k]) }
+            }
+            return .tensorsMatch
         }
     }
 

@@ -38,11 +38,11 @@ public enum STZLayout {
 
     /// The CRC-32 of a chunk's encoded bytes: Retort's VPCLMULQDQ kernel where the CPU has
     /// it (about 4× libdeflate's), libdeflate's otherwise. The same value either way.
-    static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    static func crc32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         if vectorCRC && bytes.count >= 256 {
-            return retort_crc32(0, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count)
+            return retort_crc32(crc, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count)
         }
-        return Inflater.crc32(bytes)
+        return Inflater.crc32(bytes, continuing: crc)
     }
 }
 
@@ -57,6 +57,19 @@ public struct STZChunk: Sendable, Hashable {
     /// CRC-32 of the encoded bytes, checked before decoding. (The decoded bytes are
     /// covered by the deflate structure and the whole file's SHA-256.)
     public var crc: UInt32
+}
+
+/// What a `.stz` restore found out when the restored file's SHA-256 differed from the recorded one.
+public enum STZDigestFinding: Sendable, Hashable {
+    /// `name` is the first tensor, in file order, whose decoded bytes' CRC-32 (`actual`) differs
+    /// from the `data_crc32` the header records for it (`expected`).
+    case tensor(name: String, expected: UInt32, actual: UInt32)
+    /// Every tensor's decoded bytes match their recorded CRC-32s: the difference lies in the
+    /// restored header bytes or in the recorded digest itself.
+    case tensorsMatch
+    /// The container records no per-tensor CRC-32s (it was written before they were added),
+    /// so the tensor that differs cannot be named.
+    case notRecorded
 }
 
 /// A worker-shared counter handing out work items one at a time.

@@ -112,7 +112,7 @@ public enum STZWriter {
         // 8 chunks a worker, within the budget (at least one chunk a worker).
         let window = max(threads, min(threads * 8, STZLayout.decodeBudget / slot))
         var jobs: [ChunkJob] = []
-        let hasher = SendableBox(HashState())
+        let hasher = SendableBox(HashState(tensors: source.tensors.count))
         hasher.value.digest = digest
         // One arena for the window's encoded chunks, reused from window to window.
         let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: slot * window, alignment: 64)
@@ -146,7 +146,7 @@ public enum STZWriter {
         let headerOffset = written
         let json = headerJSON(
             source: source, sourceHeader: sourceHeaderBytes, digest: digest.finalize(), chunkSize: options.chunkSize,
-            filters: filters, tables: tables)
+            filters: filters, tables: tables, dataCRCs: hasher.value.crcs)
         try withBytes(json) { (raw) throws(WeightFileError) in try sink(raw) }
         var footer: [UInt8] = []
         appendLE(UInt64(headerOffset), to: &footer)
@@ -182,7 +182,12 @@ public enum STZWriter {
         var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: view.bytes[range]) }
     }
 
-    final class HashState { var digest = SHA256() }
+    /// The source's SHA-256 and each tensor's CRC-32, fed the raw bytes in order.
+    final class HashState {
+        var digest = SHA256()
+        var crcs: [UInt32]
+        init(tensors: Int) { crcs = [UInt32](repeating: 0, count: tensors) }
+    }
 
     /// Encodes `jobs` on `codecs.count` workers, job i into slot i of `arena` (`slot` bytes
     /// each); the first free worker first feeds the window's raw bytes, in order, to the
@@ -201,7 +206,10 @@ public enum STZWriter {
             while true {
                 let item = counter.next()
                 if item == 0 {
-                    for job in jobs { hasher.value.digest.update(job.bytes) }
+                    for job in jobs {
+                        hasher.value.digest.update(job.bytes)
+                        hasher.value.crcs[job.tensor] = STZLayout.crc32(job.bytes, continuing: hasher.value.crcs[job.tensor])
+                    }
                     continue
                 }
                 let i = item - 1
@@ -219,7 +227,7 @@ public enum STZWriter {
 
     private static func headerJSON(
         source: SafetensorsHeader, sourceHeader: [UInt8], digest: [UInt8], chunkSize: Int, filters: [STZFilter],
-        tables: [[STZChunk]]
+        tables: [[STZChunk]], dataCRCs: [UInt32]
     ) -> [UInt8] {
         var out: [UInt8] = []
         func append(_ s: String) { out.append(contentsOf: s.utf8) }
@@ -245,7 +253,7 @@ public enum STZWriter {
             let offsets = source.dataOffsets[i]
             append(":{\"dtype\":\"\(info.dtype.name)\",\"shape\":[\(info.shape.map(String.init).joined(separator: ","))],")
             append(
-                "\"data_offsets\":[\(offsets.lowerBound),\(offsets.upperBound)],\"filter\":\"\(filters[i].rawValue)\",\"chunks\":["
+                "\"data_offsets\":[\(offsets.lowerBound),\(offsets.upperBound)],\"data_crc32\":\(dataCRCs[i]),\"filter\":\"\(filters[i].rawValue)\",\"chunks\":["
             )
             for (k, chunk) in tables[i].enumerated() {
                 if k > 0 { append(",") }

@@ -6,7 +6,7 @@ struct Convert: ParsableCommand {
         abstract: "Convert any readable weight file to safetensors or to a compressed .stz container.",
         discussion: """
             OUT ending in .stz compresses; IN.stz to OUT.safetensors restores the original file \
-            byte for byte. Lossless unless --dtype is given (then float tensors are cast; integer \
+            byte for byte and checks its SHA-256 before OUT appears (--skip-digest skips that). Lossless unless --dtype is given (then float tensors are cast; integer \
             and BOOL tensors are kept). Writes a temporary file next to OUT and renames it into \
             place; never overwrites the input, and an existing OUT only with --force.
             """)
@@ -32,12 +32,19 @@ struct Convert: ParsableCommand {
     @Flag(help: "Read the written file back and compare it with the input.")
     var verify = false
 
+    @Flag(help: "Restoring a .stz: skip the check of the restored file's SHA-256 (chunk CRCs are still checked).")
+    var skipDigest = false
+
     func validate() throws {
         if let dtype, !FloatConversion.castTargets.contains(dtype) {
             throw ValidationError("--dtype must be one of \(FloatConversion.castTargets.map(\.name).joined(separator: ", "))")
         }
         try validateThreads(threads)
         if !(0...9).contains(level) { throw ValidationError("--level must be between 0 and 9") }
+        if skipDigest && !input.lowercased().hasSuffix(".stz") {
+            throw ValidationError("--skip-digest applies only to restoring a .stz input")
+        }
+        if skipDigest && verify { throw ValidationError("--skip-digest and --verify contradict each other") }
         if output.lowercased().hasSuffix(".stz") && dtype != nil {
             throw ValidationError("--dtype cannot be combined with a .stz output: .stz restores its source byte for byte")
         }
@@ -85,11 +92,12 @@ struct Convert: ParsableCommand {
             stz.threads = threads
             let source = stz
             try reportingErrors(path: input) { () throws(WeightFileError) in
-                try source.restore(to: output, inputPaths: inputs, checkDigest: verify, overwrite: force, progress: bar.update)
+                try source.restore(
+                    to: output, inputPaths: inputs, checkDigest: !skipDigest, overwrite: force, progress: bar.update)
             }
             bar.finish()
             emit(
-                "restored \(output): \(stz.tensors.count) tensors, \(formatBytes(stz.source.fileSize))\(verify ? ", SHA-256 verified" : "")"
+                "restored \(output): \(stz.tensors.count) tensors, \(formatBytes(stz.source.fileSize))\(skipDigest ? ", SHA-256 not checked" : ", SHA-256 verified")"
             )
             return
         }
