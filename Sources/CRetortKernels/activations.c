@@ -53,8 +53,16 @@ static float exp1(float x) {
 __attribute__((target("avx2,fma"))) static void softmax_avx2(float *x, size_t rows, size_t width) {
     for (size_t r = 0; r < rows; r++) {
         float *row = x + r * width;
+        // The largest element, NaNs passed over as by `row[j] > m ? row[j] : m` (maxps returns its
+        // second operand when either is NaN).
+        __m256 mx = _mm256_set1_ps(-INFINITY);
+        size_t i = 0;
+        for (; i + 8 <= width; i += 8) mx = _mm256_max_ps(_mm256_loadu_ps(row + i), mx);
+        float lanes_max[8];
+        _mm256_storeu_ps(lanes_max, mx);
         float m = -INFINITY;
-        for (size_t j = 0; j < width; j++) m = row[j] > m ? row[j] : m;
+        for (int k = 0; k < 8; k++) m = lanes_max[k] > m ? lanes_max[k] : m;
+        for (; i < width; i++) m = row[i] > m ? row[i] : m;
         if (m == -INFINITY) {
             memset(row, 0, width * sizeof(float));
             continue;

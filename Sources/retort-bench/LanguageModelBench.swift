@@ -5,11 +5,12 @@ import Network
     import Glibc
 #endif
 
-/// `retort-bench lm MODEL PROMPTS [--new-tokens N] [--threads T] [--repeat R] [--arithmetic int16|float32]`: loads a language model
+/// `retort-bench lm MODEL PROMPTS [--new-tokens N] [--threads T] [--repeat R] [--arithmetic int16|float32] [--only prefill]`: loads a language model
 /// (GGUF, or a Hugging Face folder) and times, on the prompts (one per line, token ids separated by
 /// spaces): prompt processing as `nextTokenLogits` (last-position logits) and as `run` (every
 /// position's logits, prompts of equal length only), and greedy `generate` of N new tokens per prompt.
-/// `--arithmetic` sets how block-quantized weights are multiplied (default int16).
+/// `--arithmetic` sets how block-quantized weights are multiplied (default int16). `--only prefill`
+/// times prompt processing alone (for profiling).
 /// Prints one JSON line: seconds (best of R), tokens per second, and the peak resident set size.
 func languageModelBenchmark(_ arguments: Arguments) {
     guard arguments.positional.count == 2 else { fail("lm takes MODEL PROMPTS") }
@@ -46,6 +47,11 @@ func languageModelBenchmark(_ arguments: Arguments) {
     let promptTokens = prompts.reduce(0) { $0 + $1.count }
     _ = try? model.nextTokenLogits([prompts[0]], interventions: [])  // warm-up
     let prefill = best { _ = try model.nextTokenLogits(prompts, interventions: []) }
+    if let only = arguments.options["only"] {
+        guard only == "prefill" else { fail("--only takes prefill") }
+        print("{\"prefill_s\":\(json(prefill)),\"prefill_tokens_per_s\":\(json(Double(promptTokens) / prefill))}")
+        return
+    }
     var fullRun = -1.0
     if Set(prompts.map(\.count)).count == 1 {
         let input = NetworkInput.tokens(ids: prompts.flatMap { $0 }, batch: prompts.count, length: prompts[0].count)

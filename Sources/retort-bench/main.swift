@@ -18,7 +18,7 @@ import Network
 let usage = """
     usage: retort-bench gemm M N K [--repeat R] [--threads T] [--bt] [--isa portable|avx2|avx512]
            retort-bench forward MODEL NETWORK INPUTS [--repeat R] [--threads T]
-           retort-bench lm MODEL PROMPTS [--new-tokens N] [--threads T] [--repeat R]
+           retort-bench lm MODEL PROMPTS [--new-tokens N] [--threads T] [--repeat R] [--arithmetic A] [--only prefill]
            retort-bench stz compress IN.safetensors [--threads T] [--level L] [--repeat R] [--output OUT.stz]
            retort-bench stz decompress FILE.stz [--threads T] [--repeat R] [--digest]
            retort-bench cart DATA.npz [--max-depth D] [--criterion gini|entropy] [--repeat R] [--threads T]

@@ -106,3 +106,16 @@ void retort_keep_freed_memory(void);
 /// the final fsync reports them.
 void retort_start_writeback(int fd, long long offset, long long length);
 #endif
+
+#ifndef RETORT_KERNELS_POOL
+#define RETORT_KERNELS_POOL
+/// One task of a parallel loop: `index` in 0..<tasks.
+typedef void (*retort_task_fn)(void *ctx, size_t index);
+
+/// Runs fn(ctx, 0) … fn(ctx, tasks - 1) on up to `threads` threads (the caller and the pool's
+/// workers, one per further core), returning when all have finished. Tasks are handed out in
+/// order, one at a time. Workers spin for about a millisecond after a loop before they sleep,
+/// so loops a few microseconds apart each start at once. A call made while another loop runs
+/// (from another thread, or from inside a task) runs its tasks on the calling thread.
+void retort_parallel_for(size_t tasks, size_t threads, retort_task_fn fn, void *ctx);
+#endif

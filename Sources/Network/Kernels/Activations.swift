@@ -57,27 +57,36 @@ enum Activations {
     /// LayerNorm over rows of `width`: `(x − mean) / sqrt(var + eps)` with the biased variance, then the
     /// optional affine. PyTorch's `LayerNorm` and TransformerLens's `LayerNorm` / `LayerNormPre` (which
     /// divides the centred x by `sqrt(mean(x²) + eps)`, the same quantity) both compute this.
+    /// LayerNorm of the `width` elements at `row`, in place, with the same operations as `layerNorm`.
+    static func layerNormRow(_ row: UnsafeMutablePointer<Float>, width: Int, eps: Float, weight: UnsafePointer<Float>?, bias: [Float]?) {
+        var mean: Float = 0
+        for i in 0..<width { mean += row[i] }
+        mean /= Float(width)
+        var variance: Float = 0
+        for i in 0..<width {
+            let d = row[i] - mean
+            variance += d * d
+        }
+        variance /= Float(width)
+        let inverse = 1 / (variance + eps).squareRoot()
+        for j in 0..<width {
+            var v = (row[j] - mean) * inverse
+            if let weight { v *= weight[j] }
+            if let bias { v += bias[j] }
+            row[j] = v
+        }
+    }
+
     static func layerNorm(_ x: inout [Float], width: Int, eps: Float, weight: [Float]?, bias: [Float]?) {
+        guard width > 0, !x.isEmpty else { return }
+        let weight = weight ?? []
         x.withUnsafeMutableBufferPointer { p in
-            var start = 0
-            while start < p.count {
-                var mean: Float = 0
-                for i in start..<(start + width) { mean += p[i] }
-                mean /= Float(width)
-                var variance: Float = 0
-                for i in start..<(start + width) {
-                    let d = p[i] - mean
-                    variance += d * d
+            weight.withUnsafeBufferPointer { w in
+                var start = 0
+                while start < p.count {
+                    layerNormRow(p.baseAddress! + start, width: width, eps: eps, weight: w.isEmpty ? nil : w.baseAddress, bias: bias)
+                    start += width
                 }
-                variance /= Float(width)
-                let inverse = 1 / (variance + eps).squareRoot()
-                for j in 0..<width {
-                    var v = (p[start + j] - mean) * inverse
-                    if let weight { v *= weight[j] }
-                    if let bias { v += bias[j] }
-                    p[start + j] = v
-                }
-                start += width
             }
         }
     }

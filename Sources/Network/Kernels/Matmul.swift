@@ -36,7 +36,7 @@ public enum Matmul {
     /// dense row widths (`k` for `a`, `n` or `k` for `b`, `n` for `c`). `c` must not overlap
     /// `a` or `b`. With `k == 0`, `c` is zeroed (left alone when accumulating). With
     /// `threads > 1` the rows of `c` (or, for few rows, its columns) are split across
-    /// `DispatchQueue.concurrentPerform`; products under 2¹⁸ multiply-adds stay on the calling thread.
+    /// the kernels' worker pool (`Parallel`); products under 2¹⁸ multiply-adds stay on the calling thread.
     ///
     /// - Complexity: O(m·n·k) arithmetic, plus O(k·n) packing per thread.
     public static func multiply(
@@ -86,7 +86,7 @@ public enum Matmul {
         let aAddress = UInt(bitPattern: a)
         let bAddress = UInt(bitPattern: b)
         let cAddress = UInt(bitPattern: c)
-        DispatchQueue.concurrentPerform(iterations: count) { part in
+        Parallel.forEach(count, threads: parts) { part in
             let start = part * chunk
             let size = min(chunk, total - start)
             let a = UnsafePointer<Float>(bitPattern: aAddress)!

@@ -213,18 +213,9 @@ package struct QuantizedMatrix: Sendable {
         let parts = max(1, min(threads, (n + unit - 1) / unit))
         if parts == 1 { return body(0, n) }
         let chunk = ((n + parts - 1) / parts + unit - 1) / unit * unit
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { part in
-                let start = part * chunk
-                box.value(start, min(chunk, n - start))
-            }
+        Parallel.forEach((n + chunk - 1) / chunk, threads: parts) { part in
+            let start = part * chunk
+            body(start, min(chunk, n - start))
         }
     }
-}
-
-/// A value handed to `concurrentPerform`'s workers, which write disjoint parts of the output.
-private struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -216,7 +216,7 @@ struct DecoderTransformer: NeuralNetwork {
             if let upLinear = block.upLinear {
                 var linear = upLinear.apply(y, rows: rows, threads: threads, arithmetic: arithmetic)
                 try hooks.visit("\(p).mlp.hook_pre_linear", &linear, [c.dMLP])
-                post = Self.swiGLU(gate: pre, up: linear)
+                post = Self.swiGLU(gate: pre, up: linear, width: c.dMLP, threads: threads)
             } else {
                 post = pre
                 post.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = Activations.geluTanh(b[i]) } }
@@ -312,7 +312,7 @@ struct DecoderTransformer: NeuralNetwork {
                         for j in 0..<length { row[j] = j > start + i ? -.infinity : row[j] * scale }
                     }
                 }
-                if parallel { DispatchQueue.concurrentPerform(iterations: tasks, execute: body) } else { (0..<tasks).forEach(body) }
+                Parallel.forEach(tasks, threads: parallel ? threads : 1, body)
             }
         }
         try hooks.visitAttention("\(p).attn.hook_attn_scores", &scores, heads: heads, blockOffsets: blockOffsets)
@@ -323,7 +323,7 @@ struct DecoderTransformer: NeuralNetwork {
                 let n = counts[s], length = starts[s] + n
                 retort_softmax_rows(UnsafeMutablePointer<Float>(bitPattern: sAddress)! + blockStarts[s] + h * n * length, n, length)
             }
-            if parallel { DispatchQueue.concurrentPerform(iterations: tasks, execute: body) } else { (0..<tasks).forEach(body) }
+            Parallel.forEach(tasks, threads: parallel ? threads : 1, body)
         }
         try hooks.visitAttention("\(p).attn.hook_pattern", &scores, heads: heads, blockOffsets: blockOffsets)
         var z = [Float](repeating: 0, count: rows * qWidth)
@@ -340,7 +340,7 @@ struct DecoderTransformer: NeuralNetwork {
                         pattern, values, into: out, m: n, n: dh, k: length, threads: 1, aStride: length, bStride: kvWidth,
                         cStride: qWidth)
                 }
-                if parallel { DispatchQueue.concurrentPerform(iterations: tasks, execute: body) } else { (0..<tasks).forEach(body) }
+                Parallel.forEach(tasks, threads: parallel ? threads : 1, body)
             }
         }
         return z
@@ -348,41 +348,69 @@ struct DecoderTransformer: NeuralNetwork {
 
     // MARK: Elementwise pieces
 
+    /// Runs `body(start, end)` over row ranges of `rows` rows of `width` elements, split across
+    /// `threads` when there are enough elements to be worth it. Each element's value does not depend
+    /// on the split.
+    static func forRows(_ rows: Int, width: Int, threads: Int, _ body: (Int, Int) -> Void) {
+        let parts = rows * width >= 1 << 14 ? max(1, min(threads, rows)) : 1
+        if parts == 1 { return body(0, rows) }
+        Parallel.forEach(parts, threads: parts) { part in body(rows * part / parts, rows * (part + 1) / parts) }
+    }
+
     /// RMSNorm (`x · rsqrt(mean(x²) + eps) · w`, as `LlamaRMSNorm`) or LayerNorm (GPT-2), per row.
     private func normalize(_ x: inout [Float], _ norm: DecoderNorm) {
-        let d = config.dModel
-        if let bias = norm.bias {
-            Activations.layerNorm(&x, width: d, eps: config.normEps, weight: norm.weight, bias: bias)
-            return
-        }
-        let eps = config.normEps
+        let d = config.dModel, eps = config.normEps
+        guard d > 0, !x.isEmpty else { return }
         x.withUnsafeMutableBufferPointer { p in
             norm.weight.withUnsafeBufferPointer { w in
-                var start = 0
-                while start < p.count {
-                    var sum: Float = 0
-                    for j in 0..<d { sum += p[start + j] * p[start + j] }
-                    let inverse = 1 / (sum / Float(d) + eps).squareRoot()
-                    for j in 0..<d { p[start + j] = w[j] * (p[start + j] * inverse) }
-                    start += d
+                let rows = p.count / d
+                let (p, w) = (p.baseAddress!, w.baseAddress!)
+                let bias = norm.bias
+                Self.forRows(rows, width: d, threads: threads) { first, end in
+                    for row in first..<end {
+                        let r = p + row * d
+                        if let bias {
+                            Activations.layerNormRow(r, width: d, eps: eps, weight: w, bias: bias)
+                            continue
+                        }
+                        var sum: Float = 0
+                        for j in 0..<d { sum += r[j] * r[j] }
+                        let inverse = 1 / (sum / Float(d) + eps).squareRoot()
+                        for j in 0..<d { r[j] = w[j] * (r[j] * inverse) }
+                    }
                 }
             }
         }
     }
 
     private func add(_ x: inout [Float], _ y: [Float]) {
-        x.withUnsafeMutableBufferPointer { a in y.withUnsafeBufferPointer { b in for i in a.indices { a[i] += b[i] } } }
+        let d = config.dModel
+        guard d > 0, !x.isEmpty else { return }
+        x.withUnsafeMutableBufferPointer { a in
+            y.withUnsafeBufferPointer { b in
+                let rows = a.count / d
+                let (a, b) = (a.baseAddress!, b.baseAddress!)
+                Self.forRows(rows, width: d, threads: threads) { first, end in
+                    for i in (first * d)..<(end * d) { a[i] += b[i] }
+                }
+            }
+        }
     }
 
-    /// `silu(gate) · up`, with the vectorised exp.
-    static func swiGLU(gate: [Float], up: [Float]) -> [Float] {
+    /// `silu(gate) · up`, with the vectorised exp; rows of `width` split across `threads`.
+    static func swiGLU(gate: [Float], up: [Float], width: Int = 1, threads: Int = 1) -> [Float] {
         var out = gate
+        guard !out.isEmpty else { return out }
         out.withUnsafeMutableBufferPointer { o in
-            for i in o.indices { o[i] = -o[i] }
-            retort_exp(o.baseAddress!, o.count)
             gate.withUnsafeBufferPointer { g in
                 up.withUnsafeBufferPointer { u in
-                    for i in o.indices { o[i] = g[i] / (1 + o[i]) * u[i] }
+                    let (o, g, u) = (o.baseAddress!, g.baseAddress!, u.baseAddress!)
+                    forRows(gate.count / max(width, 1), width: max(width, 1), threads: threads) { first, end in
+                        let range = (first * width)..<(end * width)
+                        for i in range { o[i] = -o[i] }
+                        retort_exp(o + range.lowerBound, range.count)
+                        for i in range { o[i] = g[i] / (1 + o[i]) * u[i] }
+                    }
                 }
             }
         }
@@ -408,18 +436,22 @@ struct DecoderTransformer: NeuralNetwork {
     /// Rotary embedding in transformers' rotate-half layout: `(x₁, x₂) → (x₁cos − x₂sin, x₂cos + x₁sin)` per head.
     private func rotate(_ x: inout [Float], heads: Int, cosines: [Float], sines: [Float]) {
         let dh = config.dHead, half = dh / 2, width = heads * dh
+        guard width > 0, half > 0, !x.isEmpty, !cosines.isEmpty else { return }
         x.withUnsafeMutableBufferPointer { p in
             cosines.withUnsafeBufferPointer { cp in
                 sines.withUnsafeBufferPointer { sp in
                     let rows = p.count / width
-                    for r in 0..<rows {
-                        let cr = cp.baseAddress! + r * half, sr = sp.baseAddress! + r * half
-                        for h in 0..<heads {
-                            let base = p.baseAddress! + r * width + h * dh
-                            for i in 0..<half {
-                                let a = base[i], b = base[i + half]
-                                base[i] = a * cr[i] - b * sr[i]
-                                base[i + half] = b * cr[i] + a * sr[i]
+                    let (p, cp, sp) = (p.baseAddress!, cp.baseAddress!, sp.baseAddress!)
+                    Self.forRows(rows, width: width, threads: threads) { first, end in
+                        for r in first..<end {
+                            let cr = cp + r * half, sr = sp + r * half
+                            for h in 0..<heads {
+                                let base = p + r * width + h * dh
+                                for i in 0..<half {
+                                    let a = base[i], b = base[i + half]
+                                    base[i] = a * cr[i] - b * sr[i]
+                                    base[i + half] = b * cr[i] + a * sr[i]
+                                }
                             }
                         }
                     }
