@@ -12,7 +12,11 @@ __attribute__((target("avx2,fma"))) static inline __m256 exp8(__m256 x) {
     const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-87.3365478515625f);
     const __m256 below = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);  // also true for -inf
     const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    const __m256 input = x;
+    // Lanes below `lo` (masked attention scores are -inf) are computed as exp(0) and zeroed at the
+    // end: clamped to `lo` instead, their product would be subnormal, and every subnormal result
+    // costs a microcode assist (a softmax over a causal mask ran 5x slower).
+    x = _mm256_min_ps(_mm256_blendv_ps(x, _mm256_setzero_ps(), _mm256_or_ps(below, nan)), hi);
     __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
@@ -27,7 +31,7 @@ __attribute__((target("avx2,fma"))) static inline __m256 exp8(__m256 x) {
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     __m256 y = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
     y = _mm256_andnot_ps(below, y);  // flush: exp(x) < FLT_MIN becomes 0, exp(-inf) = 0
-    return _mm256_blendv_ps(y, x, nan);
+    return _mm256_blendv_ps(y, input, nan);
 }
 
 static float exp1(float x) {

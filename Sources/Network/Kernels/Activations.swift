@@ -57,6 +57,20 @@ enum Activations {
     /// LayerNorm over rows of `width`: `(x − mean) / sqrt(var + eps)` with the biased variance, then the
     /// optional affine. PyTorch's `LayerNorm` and TransformerLens's `LayerNorm` / `LayerNormPre` (which
     /// divides the centred x by `sqrt(mean(x²) + eps)`, the same quantity) both compute this.
+    static func layerNorm(_ x: inout [Float], width: Int, eps: Float, weight: [Float]?, bias: [Float]?) {
+        guard width > 0, !x.isEmpty else { return }
+        let weight = weight ?? []
+        x.withUnsafeMutableBufferPointer { p in
+            weight.withUnsafeBufferPointer { w in
+                var start = 0
+                while start < p.count {
+                    layerNormRow(p.baseAddress! + start, width: width, eps: eps, weight: w.isEmpty ? nil : w.baseAddress, bias: bias)
+                    start += width
+                }
+            }
+        }
+    }
+
     /// LayerNorm of the `width` elements at `row`, in place, with the same operations as `layerNorm`.
     static func layerNormRow(_ row: UnsafeMutablePointer<Float>, width: Int, eps: Float, weight: UnsafePointer<Float>?, bias: [Float]?) {
         var mean: Float = 0
@@ -74,20 +88,6 @@ enum Activations {
             if let weight { v *= weight[j] }
             if let bias { v += bias[j] }
             row[j] = v
-        }
-    }
-
-    static func layerNorm(_ x: inout [Float], width: Int, eps: Float, weight: [Float]?, bias: [Float]?) {
-        guard width > 0, !x.isEmpty else { return }
-        let weight = weight ?? []
-        x.withUnsafeMutableBufferPointer { p in
-            weight.withUnsafeBufferPointer { w in
-                var start = 0
-                while start < p.count {
-                    layerNormRow(p.baseAddress! + start, width: width, eps: eps, weight: w.isEmpty ? nil : w.baseAddress, bias: bias)
-                    start += width
-                }
-            }
         }
     }
 }
