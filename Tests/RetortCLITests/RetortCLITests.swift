@@ -408,4 +408,32 @@ struct DistillFromProbesTests {
                 == FileManager.default.contents(atPath: directory + "/b/program.json"))
         #expect(try RetortRun("distill", "--task", folder + "/task.json").status == 64)
     }
+
+    @Test(
+        "probes refitted with a task of another output alphabet or variable range are refused, naming the difference",
+        arguments: [
+            (#""outputs": 2"#, #""outputs": 3"#, "output alphabet 0, 1; the task"),
+            (#""name": "x4",\n   "type": "bit""#, #""name": "x4", "type": "integer", "min": 0, "max": 2"#, "variable x4 ranges over 0…1"),
+        ])
+    func refitWithAnotherTaskIsRefused(original: String, replacement: String, expected: String) throws {
+        let folder = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try RetortRun(
+            "distill", folder + "/model.safetensors", "--network", folder + "/network.json", "--task", folder + "/task.json",
+            "--surrogates", "table", "--out", directory + "/a")
+        #expect(first.status == 0, "\(first.stderr)")
+        let text = try String(contentsOfFile: folder + "/task.json", encoding: .utf8)
+        let changed = text.replacingOccurrences(of: original.replacingOccurrences(of: "\\n", with: "\n"), with: replacement)
+        #expect(changed != text)
+        try changed.write(toFile: directory + "/task.json", atomically: true, encoding: .utf8)
+        let probes = directory + "/a/probes.safetensors"
+        let second = try RetortRun(
+            "distill", "--probes", probes, "--task", directory + "/task.json", "--surrogates", "table", "--out", directory + "/b")
+        #expect(second.status == 1)
+        #expect(second.stderr.hasPrefix("retort: error: \(probes): the probes"), "\(second.stderr)")
+        #expect(second.stderr.contains(expected), "\(second.stderr)")
+        #expect(second.stderr.split(separator: "\n").count == 1, "\(second.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/b"))
+    }
 }

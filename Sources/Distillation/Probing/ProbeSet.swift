@@ -13,15 +13,31 @@ public struct ProbeSet: Sendable {
     public var outputs: [Int]
     /// Hook activations by hook name (`[inputs, …]`).
     public var activations: [String: FloatTensor]
+    /// The output alphabet of the task the probes were made with; nil when unknown (files of older Retorts).
+    public var outputValues: [Int]?
+    /// Each variable's range in the task the probes were made with; nil when unknown (files of older Retorts).
+    public var variableRanges: [ClosedRange<Int>]?
 
     /// The number of probes.
     public var count: Int { outputs.count }
 
-    public init(variables: [String], region: Region, outputs: [Int], activations: [String: FloatTensor] = [:]) {
+    public init(
+        variables: [String], region: Region, outputs: [Int], activations: [String: FloatTensor] = [:],
+        outputValues: [Int]? = nil, variableRanges: [ClosedRange<Int>]? = nil
+    ) {
         self.variables = variables
         self.region = region
         self.outputs = outputs
         self.activations = activations
+        self.outputValues = outputValues
+        self.variableRanges = variableRanges
+    }
+
+    /// Probes of `task` (its variables, output alphabet and ranges recorded).
+    init(task: TaskDescription, region: Region, outputs: [Int], activations: [String: FloatTensor]) {
+        self.init(
+            variables: task.variables.map(\.name), region: region, outputs: outputs, activations: activations,
+            outputValues: task.outputValues, variableRanges: task.variables.map { $0.min...$0.max })
     }
 
     /// Runs `network` over `region` in batches, decoding with `task` and capturing `hooks`.
@@ -48,7 +64,7 @@ public struct ProbeSet: Sendable {
                 outputs += try runner.outputs(region, start..<end)
                 progress?(end, region.count)
             }
-            return ProbeSet(variables: task.variables.map(\.name), region: region, outputs: outputs, activations: [:])
+            return ProbeSet(task: task, region: region, outputs: outputs, activations: [:])
         }
         try task.checkEncoder(for: network)
         var outputs: [Int] = []
@@ -74,7 +90,7 @@ public struct ProbeSet: Sendable {
         for hook in hooks {
             activations[hook] = FloatTensor(shape: [region.count] + (shapes[hook] ?? []), scalars: captured[hook] ?? [])
         }
-        return ProbeSet(variables: task.variables.map(\.name), region: region, outputs: outputs, activations: activations)
+        return ProbeSet(task: task, region: region, outputs: outputs, activations: activations)
     }
 
     /// Writes the probes as a safetensors file (`formats/task.md`, "Probe files"), atomically; never over one of `inputs`.
@@ -101,7 +117,14 @@ public struct ProbeSet: Sendable {
             if i > 0 { header.append(UInt8(ascii: ",")) }
             JSONWriter.appendString(name, to: &header)
         }
-        header += "]}".utf8
+        header += "]".utf8
+        if let outputValues {
+            header += ",\"output_values\":[\(outputValues.map(String.init).joined(separator: ","))]".utf8
+        }
+        if let variableRanges {
+            header += ",\"ranges\":[\(variableRanges.map { "[\($0.lowerBound),\($0.upperBound)]" }.joined(separator: ","))]".utf8
+        }
+        header += "}".utf8
         let metadata = Metadata([("retort_probes", String(decoding: header, as: UTF8.self))])
         do {
             try SafetensorsWriter.write(
@@ -119,7 +142,8 @@ public struct ProbeSet: Sendable {
         guard let text = file.metadata?["retort_probes"] else {
             throw .mismatch(path: path, reason: "not a Retort probe file (no retort_probes metadata)")
         }
-        let (regionName, variables) = try taskErrors { () throws(NetworkError) -> (String, [String]) in
+        let (regionName, variables, outputValues, ranges) = try taskErrors {
+            () throws(NetworkError) -> (String, [String], [Int]?, [ClosedRange<Int>]?) in
             let object = try JSONObjectReader(
                 JSONValue.parseDescription(Array(text.utf8), what: "probe metadata"), path: "retort_probes")
             let names = try (object.array("variables") ?? []).map { value throws(NetworkError) -> String in
@@ -128,7 +152,28 @@ public struct ProbeSet: Sendable {
                 }
                 return s
             }
-            return (try object.requiredString("region"), names)
+            let outputValues = try object.array("output_values").map { items throws(NetworkError) -> [Int] in
+                let values = items.compactMap(\.integerValue)
+                guard values.count == items.count else {
+                    throw .invalidDescription(path: "retort_probes.output_values", reason: "expected integers")
+                }
+                return values
+            }
+            let ranges = try object.array("ranges").map { items throws(NetworkError) -> [ClosedRange<Int>] in
+                try items.map { item throws(NetworkError) -> ClosedRange<Int> in
+                    guard case .array(let pair) = item, pair.count == 2, let low = pair[0].integerValue,
+                        let high = pair[1].integerValue, low <= high
+                    else {
+                        throw .invalidDescription(path: "retort_probes.ranges", reason: "expected [min, max] pairs of integers")
+                    }
+                    return low...high
+                }
+            }
+            if let ranges, ranges.count != names.count {
+                throw .invalidDescription(
+                    path: "retort_probes.ranges", reason: "\(ranges.count) ranges for \(names.count) variables")
+            }
+            return (try object.requiredString("region"), names, outputValues, ranges)
         }
         func int64s(_ name: String) throws(DistillationError) -> ([Int], [Int])? {
             guard let info = file.info(named: name) else { return nil }
@@ -162,6 +207,58 @@ public struct ProbeSet: Sendable {
             }
         }
         let region = Region(name: regionName, values: inputs, indices: indices, variableCount: variables.count)
-        return ProbeSet(variables: variables, region: region, outputs: outputs, activations: activations)
+        return ProbeSet(
+            variables: variables, region: region, outputs: outputs, activations: activations, outputValues: outputValues,
+            variableRanges: ranges)
+    }
+
+    /// Reads a probe file written by `write(to:)` and checks that `task` describes the probes (`check(against:)`);
+    /// a file that does not record the task's alphabet and ranges gets them from `task` once checked.
+    public static func read(_ path: String, for task: TaskDescription) throws(DistillationError) -> ProbeSet {
+        var probes = try read(path)
+        try probes.check(against: task, path: path)
+        probes.outputValues = task.outputValues
+        probes.variableRanges = task.variables.map { $0.min...$0.max }
+        return probes
+    }
+
+    /// Checks that the probes can be fitted as `task`'s: the same variables (in order), the same output alphabet and
+    /// variable ranges when the file records them, every output in the task's alphabet, and every in-domain input in
+    /// the task's ranges at the domain index the file gives it.
+    /// - Throws: `mismatch` at `path` naming what differs. Surrogates fitted across such a difference would be
+    ///   scored against the wrong alphabet or domain, so nothing is fitted.
+    /// - Complexity: O(probes × variables + alphabet)
+    public func check(against task: TaskDescription, path: String) throws(DistillationError) {
+        try task.requireVariables(variables, subject: "the probes read", path: path)
+        if let outputValues, outputValues != task.outputValues {
+            throw .mismatch(
+                path: path,
+                reason: "the probes were made with the output alphabet \(TaskDescription.describe(outputValues)); "
+                    + "the task \"\(task.name)\" has \(task.outputAlphabetDescription)")
+        }
+        if let variableRanges {
+            for (range, variable) in zip(variableRanges, task.variables) where range != variable.min...variable.max {
+                throw .mismatch(
+                    path: path,
+                    reason: "the probes' variable \(variable.name) ranges over \(range.lowerBound)…\(range.upperBound); "
+                        + "in the task \"\(task.name)\" it ranges over \(variable.min)…\(variable.max)")
+            }
+        }
+        try task.requireOutputs(outputs, subject: "the probes hold the output", path: path)
+        guard let indices = region.indices else { return }
+        for (i, index) in indices.enumerated() {
+            let values = region.input(i)
+            for (value, variable) in zip(values, task.variables) where !(variable.min...variable.max).contains(value) {
+                throw .mismatch(
+                    path: path,
+                    reason: "probe \(i) has \(variable.name) = \(value), outside the task's range \(variable.min)…\(variable.max)")
+            }
+            guard task.index(of: values) == index else {
+                throw .mismatch(
+                    path: path,
+                    reason: "probe \(i) (\(values.map(String.init).joined(separator: ", "))) has domain index \(index); "
+                        + "in the task \"\(task.name)\" it is \(task.index(of: values)), so the domains differ")
+            }
+        }
     }
 }

@@ -57,13 +57,7 @@ public enum SurrogateFile {
             throw .mismatch(path: "task.variables", reason: "expected an array of names")
         }
         let variables = variableItems.map { item -> String in if case .string(let s) = item { s } else { "\(item)" } }
-        let taskVariables = task.variables.map(\.name)
-        guard variables == taskVariables else {
-            throw .mismatch(
-                path: "task.variables",
-                reason: "the surrogate reads variables \(variables.joined(separator: ", ")); "
-                    + "the task \"\(task.name)\" has \(taskVariables.joined(separator: ", "))")
-        }
+        try task.requireVariables(variables, subject: "the surrogate reads", path: "task.variables")
         guard case .array(let outputItems) = try member("output_values", in: taskMembers, at: "task") else {
             throw .mismatch(path: "task.output_values", reason: "expected an array of integers")
         }
@@ -71,13 +65,7 @@ public enum SurrogateFile {
         guard outputs.count == outputItems.count else {
             throw .mismatch(path: "task.output_values", reason: "expected integers")
         }
-        let alphabet = Set(task.outputValues)
-        if let foreign = outputs.first(where: { !alphabet.contains($0) }) {
-            throw .mismatch(
-                path: "task.output_values",
-                reason: "the surrogate can output \(foreign), which is not in the task's output alphabet "
-                    + "(\(describe(task.outputValues)))")
-        }
+        try task.requireOutputs(outputs, subject: "the surrogate can output", path: "task.output_values")
 
         guard case .array(let featureItems) = try member("features", in: members, at: "") else {
             throw .mismatch(path: "features", reason: "expected an array of names")
@@ -153,10 +141,10 @@ public enum SurrogateFile {
                 + [("body.default", r.defaultOutput)]
         case .program(let p): stated = p.exceptions.map { ("body.exceptions (an output)", $0.output) }
         }
+        let alphabet = Set(task.outputValues)
         if let (place, value) = stated.first(where: { !alphabet.contains($0.1) }) {
             throw .mismatch(
-                path: place,
-                reason: "output \(value) is not in the task's output alphabet (\(describe(task.outputValues)))")
+                path: place, reason: "output \(value) is not in the task's output alphabet (\(task.outputAlphabetDescription))")
         }
 
         // Bits are recomputed from the body (formats/surrogate.md), never taken on trust; a file whose stated
@@ -189,11 +177,5 @@ public enum SurrogateFile {
         do { return try LookupTable(jsonBody: body, variableCount: variableCount) } catch {
             throw .unexpected(path: "body", expected: "a lookup table body", found: "\(error)")
         }
-    }
-
-    private static func describe(_ values: [Int]) -> String {
-        values.count <= 8
-            ? values.map(String.init).joined(separator: ", ")
-            : "\(values.count) values, \(values.min()!)…\(values.max()!)"
     }
 }

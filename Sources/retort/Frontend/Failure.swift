@@ -37,13 +37,14 @@ func reportingErrors<T>(path: String, _ body: () throws(WeightFileError) -> T) t
 }
 
 /// Runs `body`; any typed error of the library (network, task, surrogate, representation) becomes one line
-/// on stderr prefixed by `path`, and exit status 1. Weight-file errors go through `reportingErrors`, which
-/// knows which of them already name their file.
+/// on stderr prefixed by `path` (unless the message already starts with it), and exit status 1. Weight-file
+/// errors go through `reportingErrors`, which knows which of them already name their file.
 func reportingFailures<T, E: Error>(path: String, _ body: () throws(E) -> T) throws(ExitCode) -> T {
     do {
         return try body()
     } catch {
-        printError("\(path): \(error)")
+        let message = "\(error)"
+        printError(message.hasPrefix("\(path): ") ? message : "\(path): \(message)")
         throw ExitCode.failure
     }
 }

@@ -164,13 +164,7 @@ struct Distill: ParsableCommand {
         var net: LoadedNetwork?
         if let path = self.probes {
             probes = try reportingFailures(path: path) { () throws(DistillationError) in
-                let saved = try ProbeSet.read(path)
-                guard saved.variables == taskDescription.variables.map(\.name) else {
-                    throw .mismatch(
-                        path: path,
-                        reason: "probes of variables \(saved.variables), the task has \(taskDescription.variables.map(\.name))")
-                }
-                return saved
+                try ProbeSet.read(path, for: taskDescription)
             }
             heldOut = nil
         } else {
