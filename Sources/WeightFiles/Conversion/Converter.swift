@@ -1,18 +1,43 @@
-/// Converts any readable weight file to safetensors.
+/// Converts any readable weight file to safetensors or NumPy.
 public enum Converter {
-    /// Writes every tensor of `input` to a safetensors file at `output`.
-    ///
-    /// Lossless unless `dtype` is given, in which case float tensors are cast to it
-    /// (integer and BOOL tensors are kept as they are). Block-quantized tensors are written
-    /// dequantized, as `dtype` or else as the type reading gives (F32). The file is written under a
-    /// temporary name and renamed into place; `inputPaths` (the files `input` was read
-    /// from) are never overwritten. Tensors are read one at a time, so a compressed
-    /// input is decoded tensor by tensor.
-    /// - Complexity: O(total bytes)
-    public static func convertToSafetensors(
-        _ input: any WeightFile, inputPaths: [String], output: String, dtype: DType? = nil, overwrite: Bool = true,
-        progress: ((Int, Int) -> Void)? = nil
+    /// A format `Converter` writes.
+    public enum OutputFormat: String, CaseIterable, Sendable {
+        case safetensors
+        /// An uncompressed NumPy archive, one `NAME.npy` entry per tensor (`numpy.savez`).
+        case npz
+        /// One NumPy array: the input must hold exactly one tensor.
+        case npy
+
+        /// The format a file name's extension names (case-insensitive), or nil for any other extension.
+        public init?(path: String) {
+            let lower = path.lowercased()
+            guard let match = Self.allCases.first(where: { lower.hasSuffix(".\($0.rawValue)") }) else { return nil }
+            self = match
+        }
+    }
+
+    /// Writes every tensor of `input` to `output` in `format` (see `convertToSafetensors` for what is kept;
+    /// NumPy formats keep no metadata, and NumPy has no BF16 or FP8, so such tensors need a `dtype` cast).
+    /// - Throws: `cannotWrite` when `format` cannot hold the input (a dtype NumPy lacks, more than one tensor for
+    ///   `.npy`), before any output is created; reading and I/O errors otherwise.
+    /// - Complexity: O(total bytes); one tensor in memory at a time.
+    public static func convert(
+        _ input: any WeightFile, to format: OutputFormat, inputPaths: [String], output: String, dtype: DType? = nil,
+        overwrite: Bool = true, progress: ((Int, Int) -> Void)? = nil
     ) throws(WeightFileError) {
+        switch format {
+        case .safetensors:
+            try convertToSafetensors(
+                input, inputPaths: inputPaths, output: output, dtype: dtype, overwrite: overwrite, progress: progress)
+        case .npz, .npy:
+            try convertToNumPy(
+                input, archive: format == .npz, inputPaths: inputPaths, output: output, dtype: dtype, overwrite: overwrite,
+                progress: progress)
+        }
+    }
+
+    /// The tensors of `input` as they are written: dequantized, and float tensors cast to `dtype` when given.
+    private static func outputInfos(_ input: any WeightFile, dtype: DType?) throws(WeightFileError) -> [TensorInfo] {
         if let dtype, !FloatConversion.castTargets.contains(dtype) {
             throw .unsupportedCast(tensor: "*", from: dtype, to: dtype)
         }
@@ -28,6 +53,55 @@ public enum Converter {
                 infos[i].fileOffset = nil
             }
         }
+        return infos
+    }
+
+    /// The tensor `info` describes, read from `input` and cast to its dtype if needed.
+    private static func read(_ info: TensorInfo, from input: any WeightFile) throws(WeightFileError) -> TensorView {
+        let view = try input.tensor(named: info.name)
+        return try view.dtype == info.dtype ? view : FloatConversion.cast(view, to: info.dtype)
+    }
+
+    /// Writes `input` as an `.npz` archive (`archive`) or a single `.npy` array.
+    private static func convertToNumPy(
+        _ input: any WeightFile, archive: Bool, inputPaths: [String], output: String, dtype: DType?, overwrite: Bool,
+        progress: ((Int, Int) -> Void)?
+    ) throws(WeightFileError) {
+        let format = archive ? ".npz" : ".npy"
+        let infos = try outputInfos(input, dtype: dtype)
+        if let unheld = infos.first(where: { !NumPyWriter.canHold($0.dtype) }) {
+            throw .cannotWrite(
+                format: format,
+                reason: "tensor `\(unheld.name)` is \(unheld.dtype.name), which NumPy has no dtype for (cast it, e.g. to F32)")
+        }
+        if archive {
+            try NumPyWriter.writeNPZ(tensors: infos, to: output, inputs: inputPaths, overwrite: overwrite, progress: progress) {
+                (info) throws(WeightFileError) in try read(info, from: input)
+            }
+            return
+        }
+        guard infos.count == 1 else {
+            throw .cannotWrite(
+                format: format, reason: "a .npy file holds one array, and the input has \(infos.count) tensors (write .npz)")
+        }
+        try NumPyWriter.writeNPY(try read(infos[0], from: input), to: output, inputs: inputPaths, overwrite: overwrite)
+        progress?(infos[0].byteCount, infos[0].byteCount)
+    }
+
+    /// Writes every tensor of `input` to a safetensors file at `output`.
+    ///
+    /// Lossless unless `dtype` is given, in which case float tensors are cast to it
+    /// (integer and BOOL tensors are kept as they are). Block-quantized tensors are written
+    /// dequantized, as `dtype` or else as the type reading gives (F32). The file is written under a
+    /// temporary name and renamed into place; `inputPaths` (the files `input` was read
+    /// from) are never overwritten. Tensors are read one at a time, so a compressed
+    /// input is decoded tensor by tensor.
+    /// - Complexity: O(total bytes)
+    public static func convertToSafetensors(
+        _ input: any WeightFile, inputPaths: [String], output: String, dtype: DType? = nil, overwrite: Bool = true,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws(WeightFileError) {
+        let infos = try outputInfos(input, dtype: dtype)
         // Inputs whose data can be read in pieces stream through: memory stays bounded whatever
         // they inflate to. A gzip/zlib-wrapped safetensors file is read once in file order, so it
         // streams when its tensors lie in canonical order (as the reference writer puts them); an
@@ -82,10 +156,7 @@ public enum Converter {
         }
         try SafetensorsWriter.write(
             tensors: infos, metadata: input.metadata, to: output, inputs: inputPaths, overwrite: overwrite,
-            data: { (info) throws(WeightFileError) -> TensorView in
-                let view = try input.tensor(named: info.name)
-                return try view.dtype == info.dtype ? view : FloatConversion.cast(view, to: info.dtype)
-            },
+            data: { (info) throws(WeightFileError) -> TensorView in try read(info, from: input) },
             progress: progress)
     }
 }

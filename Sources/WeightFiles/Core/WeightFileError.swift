@@ -17,6 +17,8 @@ public enum WeightFileError: Error, Equatable, Sendable {
     case unsupportedFormat(detected: String)
     /// Neither the magic bytes nor the extension identify a readable format.
     case unknownFormat(reason: String)
+    /// The output format (`format`, such as ".npz") cannot hold the input, for `reason`.
+    case cannotWrite(format: String, reason: String)
 
     // MARK: safetensors (the reference reader's checks, in its order)
     /// Fewer than 8 bytes: there is no header length.
@@ -146,6 +148,7 @@ public enum WeightFileError: Error, Equatable, Sendable {
         case .outputNotRegularFile: "OutputNotRegularFile"
         case .unsupportedFormat: "UnsupportedFormat"
         case .unknownFormat: "UnknownFormat"
+        case .cannotWrite: "CannotWrite"
         case .headerTooSmall: "HeaderTooSmall"
         case .headerTooLarge: "HeaderTooLarge"
         case .invalidHeaderLength: "InvalidHeaderLength"
@@ -209,6 +212,7 @@ extension WeightFileError: CustomStringConvertible {
             "\(path) is \(kind), not a regular file: refusing to replace it (even with --force)"
         case .unsupportedFormat(let detected): "\(detected): not supported yet"
         case .unknownFormat(let reason): "unknown weight-file format: \(reason)"
+        case .cannotWrite(let format, let reason): "cannot write \(format): \(reason)"
         case .headerTooSmall(let size): "header too small: the file has \(size) bytes, fewer than the 8-byte header length"
         case .headerTooLarge(let declared, let limit): "header too large: declared \(declared) bytes, the limit is \(limit)"
         case .invalidHeaderLength(let declared, let size):
