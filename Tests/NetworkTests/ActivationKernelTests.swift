@@ -13,7 +13,7 @@ struct ActivationKernelTests {
     @Test func expOfNaNIsNaNInEveryLane() {
         var lanes = [Float](repeating: .nan, count: 9)
         Activations.sigmoidInPlace(&lanes)
-        #expect(lanes.allSatisfy(\.isNaN))
+        #expect(lanes.allSatisfy { $0.isNaN })
     }
 
     @Test func everyLaneAndTheTailMatchLibmNearTheEdges() {

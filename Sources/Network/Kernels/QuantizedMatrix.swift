@@ -97,6 +97,17 @@ package struct QuantizedMatrix: Sendable {
         panelScales = scales
     }
 
+    /// The rows of `matrices`, one matrix after another; nil unless all have one type and one width.
+    /// - Complexity: O(total bytes)
+    package init?(stacking matrices: [QuantizedMatrix]) {
+        guard let first = matrices.first,
+            matrices.allSatisfy({ $0.type == first.type && $0.columns == first.columns })
+        else { return nil }
+        self.init(
+            type: first.type, rows: matrices.reduce(0) { $0 + $1.rows }, columns: first.columns, rowBytes: first.rowBytes,
+            bytes: matrices.flatMap(\.bytes))
+    }
+
     /// The rows `order[0]`, `order[1]`, … of this matrix, in that order.
     /// - Complexity: O(order.count × rowBytes)
     package func selectingRows(_ order: [Int]) -> QuantizedMatrix {
@@ -166,9 +177,10 @@ package struct QuantizedMatrix: Sendable {
             }
         case .int16:
             let blocks = k / 32
-            var quants = [Int16](repeating: 0, count: m * k)
-            var scales = [Float](repeating: 0, count: m * blocks)
-            var sums = [Float](repeating: 0, count: m * blocks)
+            // Every element is written by retort_quantize_rows_i16.
+            var quants = [Int16](unsafeUninitializedCapacity: m * k) { _, count in count = m * k }
+            var scales = [Float](unsafeUninitializedCapacity: m * blocks) { _, count in count = m * blocks }
+            var sums = [Float](unsafeUninitializedCapacity: m * blocks) { _, count in count = m * blocks }
             quants.withUnsafeMutableBufferPointer { q in
                 scales.withUnsafeMutableBufferPointer { s in
                     sums.withUnsafeMutableBufferPointer { σ in

@@ -177,11 +177,11 @@ struct DecoderTransformer: NeuralNetwork {
             var x = resid
             normalize(&x, block.norm1)
             try hooks.visit("\(p).ln1.hook_normalized", &x, [d])
-            var q = block.q.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
+            // q, k and v all read x, so computing them together leaves the hooks' view unchanged.
+            let qkv = block.qkv.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
+            var (q, k, v) = (qkv[0], qkv[1], qkv[2])
             try hooks.visit("\(p).attn.hook_q", &q, [heads, dh])
-            var k = block.k.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
             try hooks.visit("\(p).attn.hook_k", &k, [kvHeads, dh])
-            var v = block.v.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
             try hooks.visit("\(p).attn.hook_v", &v, [kvHeads, dh])
             if c.architecture.isLlamaFamily {
                 rotate(&q, heads: heads, cosines: cosines, sines: sines)
@@ -210,11 +210,12 @@ struct DecoderTransformer: NeuralNetwork {
             var y = resid
             normalize(&y, block.norm2)
             try hooks.visit("\(p).ln2.hook_normalized", &y, [d])
-            var pre = block.up.apply(y, rows: rows, threads: threads, arithmetic: arithmetic)
+            let mlpIn = block.mlpIn.apply(y, rows: rows, threads: threads, arithmetic: arithmetic)
+            var pre = mlpIn[0]
             try hooks.visit("\(p).mlp.hook_pre", &pre, [c.dMLP])
             var post: [Float]
-            if let upLinear = block.upLinear {
-                var linear = upLinear.apply(y, rows: rows, threads: threads, arithmetic: arithmetic)
+            if mlpIn.count == 2 {
+                var linear = mlpIn[1]
                 try hooks.visit("\(p).mlp.hook_pre_linear", &linear, [c.dMLP])
                 post = Self.swiGLU(gate: pre, up: linear, width: c.dMLP, threads: threads)
             } else {
@@ -289,7 +290,8 @@ struct DecoderTransformer: NeuralNetwork {
             total += heads * n * length
             work += heads * n * length * dh
         }
-        var scores = [Float](repeating: 0, count: total)
+        // Every score is written by QKᵀ below (a k = 0 product zeroes its output).
+        var scores = [Float](unsafeUninitializedCapacity: total) { _, count in count = total }
         let scale = 1 / Float(Double(dh).squareRoot())
         let tasks = segments.count * heads
         let parallel = threads > 1 && work >= 1 << 16 && tasks > 1
@@ -326,7 +328,8 @@ struct DecoderTransformer: NeuralNetwork {
             Parallel.forEach(tasks, threads: parallel ? threads : 1, body)
         }
         try hooks.visitAttention("\(p).attn.hook_pattern", &scores, heads: heads, blockOffsets: blockOffsets)
-        var z = [Float](repeating: 0, count: rows * qWidth)
+        // Every (segment, head) block of z is written by one P·V product below.
+        var z = [Float](unsafeUninitializedCapacity: rows * qWidth) { _, count in count = rows * qWidth }
         scores.withUnsafeBufferPointer { sp in
             z.withUnsafeMutableBufferPointer { zp in
                 let sAddress = UInt(bitPattern: sp.baseAddress!), zAddress = UInt(bitPattern: zp.baseAddress!)

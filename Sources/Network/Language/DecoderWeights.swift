@@ -104,6 +104,64 @@ struct DecoderLinear: Sendable {
     }
 }
 
+/// Linear layers that read the same input (a block's q, k, v; SwiGLU's gate and up). When all are
+/// block-quantized in one type, they are stored as one matrix, their rows one after another, and
+/// multiplied in one product: one rounding of the input for `int16`, one split across threads.
+/// Each output column is computed as it would be alone, so the results are the same bits.
+struct DecoderLinearGroup: Sendable {
+    /// The layers' output widths, in order.
+    let widths: [Int]
+    /// The layers as loaded, when they could not be stacked.
+    private let separate: [DecoderLinear]
+    /// The stacked layer: `[Σ widths, inputs]`.
+    private let stacked: DecoderLinear?
+
+    init(_ parts: [DecoderLinear]) {
+        widths = parts.map(\.outputs)
+        if let stacked = Self.stack(parts) {
+            (self.stacked, separate) = (stacked, [])
+        } else {
+            (self.stacked, separate) = (nil, parts)
+        }
+    }
+
+    private static func stack(_ parts: [DecoderLinear]) -> DecoderLinear? {
+        guard parts.count > 1, let first = parts.first else { return nil }
+        var matrices: [QuantizedMatrix] = []
+        for part in parts {
+            guard part.outIn, part.inputs == first.inputs, (part.bias == nil) == (first.bias == nil),
+                case .quantized(let matrix) = part.weight, matrix.type == matrices.first?.type ?? matrix.type
+            else { return nil }
+            matrices.append(matrix)
+        }
+        guard let matrix = QuantizedMatrix(stacking: matrices) else { return nil }
+        let bias = first.bias == nil ? nil : parts.flatMap { $0.bias! }
+        return DecoderLinear(
+            weight: .quantized(matrix), bias: bias, inputs: first.inputs, outputs: parts.reduce(0) { $0 + $1.outputs },
+            outIn: true)
+    }
+
+    /// Each layer's `y[rows, width] = x[rows, inputs]·W (+ b)`, in order.
+    /// - Complexity: O(rows × inputs × Σ widths)
+    func apply(_ x: [Float], rows: Int, threads: Int, arithmetic: QuantizedArithmetic) -> [[Float]] {
+        guard let stacked else { return separate.map { $0.apply(x, rows: rows, threads: threads, arithmetic: arithmetic) } }
+        let all = stacked.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
+        let total = stacked.outputs
+        var start = 0
+        return widths.map { width in
+            defer { start += width }
+            return [Float](unsafeUninitializedCapacity: rows * width) { out, count in
+                all.withUnsafeBufferPointer { a in
+                    for r in 0..<rows where width > 0 {
+                        (out.baseAddress! + r * width).update(from: a.baseAddress! + r * total + start, count: width)
+                    }
+                }
+                count = rows * width
+            }
+        }
+    }
+}
+
 /// RMSNorm (weight only) or LayerNorm (weight and bias) parameters.
 struct DecoderNorm: Sendable {
     var weight: [Float]
@@ -113,13 +171,22 @@ struct DecoderNorm: Sendable {
 /// One transformer block's weights.
 struct DecoderBlock: Sendable {
     var norm1: DecoderNorm
-    var q: DecoderLinear, k: DecoderLinear, v: DecoderLinear, o: DecoderLinear
+    /// q, k and v.
+    var qkv: DecoderLinearGroup
+    var o: DecoderLinear
     var norm2: DecoderNorm
-    /// Llama: `gate_proj`; GPT-2: `c_fc`.
-    var up: DecoderLinear
-    /// Llama: `up_proj` (the linear half of SwiGLU); GPT-2: none.
-    var upLinear: DecoderLinear?
+    /// Llama: `gate_proj` then `up_proj` (the linear half of SwiGLU); GPT-2: `c_fc` alone.
+    var mlpIn: DecoderLinearGroup
     var down: DecoderLinear
+
+    init(
+        norm1: DecoderNorm, q: DecoderLinear, k: DecoderLinear, v: DecoderLinear, o: DecoderLinear, norm2: DecoderNorm,
+        up: DecoderLinear, upLinear: DecoderLinear?, down: DecoderLinear
+    ) {
+        (self.norm1, self.o, self.norm2, self.down) = (norm1, o, norm2, down)
+        qkv = DecoderLinearGroup([q, k, v])
+        mlpIn = DecoderLinearGroup(upLinear.map { [up, $0] } ?? [up])
+    }
 }
 
 /// How a weight file names a language model's tensors.
