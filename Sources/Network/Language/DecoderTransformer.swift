@@ -174,8 +174,7 @@ struct DecoderTransformer: NeuralNetwork {
         for (layer, block) in blocks.enumerated() {
             let p = "blocks.\(layer)"
             try hooks.visit("\(p).hook_resid_pre", &resid, [d])
-            var x = resid
-            normalize(&x, block.norm1)
+            var x = normalized(resid, block.norm1)
             try hooks.visit("\(p).ln1.hook_normalized", &x, [d])
             // q, k and v all read x, so computing them together leaves the hooks' view unchanged.
             let qkv = block.qkv.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
@@ -207,8 +206,7 @@ struct DecoderTransformer: NeuralNetwork {
             try hooks.visit("\(p).hook_attn_out", &attnOut, [d])
             add(&resid, attnOut)
             try hooks.visit("\(p).hook_resid_mid", &resid, [d])
-            var y = resid
-            normalize(&y, block.norm2)
+            var y = normalized(resid, block.norm2)
             try hooks.visit("\(p).ln2.hook_normalized", &y, [d])
             let mlpIn = block.mlpIn.apply(y, rows: rows, threads: threads, arithmetic: arithmetic)
             var pre = mlpIn[0]
@@ -358,6 +356,23 @@ struct DecoderTransformer: NeuralNetwork {
         let parts = rows * width >= 1 << 14 ? max(1, min(threads, rows)) : 1
         if parts == 1 { return body(0, rows) }
         Parallel.forEach(parts, threads: parts) { part in body(rows * part / parts, rows * (part + 1) / parts) }
+    }
+
+    /// `x` normalised (a copy made row by row on the threads that normalise it).
+    private func normalized(_ x: [Float], _ norm: DecoderNorm) -> [Float] {
+        let d = config.dModel
+        guard d > 0, !x.isEmpty else { return x }
+        var out = [Float](unsafeUninitializedCapacity: x.count) { out, count in
+            x.withUnsafeBufferPointer { source in
+                let (source, target) = (source.baseAddress!, out.baseAddress!)
+                Self.forRows(x.count / d, width: d, threads: threads) { first, end in
+                    (target + first * d).update(from: source + first * d, count: (end - first) * d)
+                }
+            }
+            count = x.count
+        }
+        normalize(&out, norm)
+        return out
     }
 
     /// RMSNorm (`x · rsqrt(mean(x²) + eps) · w`, as `LlamaRMSNorm`) or LayerNorm (GPT-2), per row.

@@ -152,8 +152,9 @@ struct DecoderLinearGroup: Sendable {
             defer { start += width }
             return [Float](unsafeUninitializedCapacity: rows * width) { out, count in
                 all.withUnsafeBufferPointer { a in
-                    for r in 0..<rows where width > 0 {
-                        (out.baseAddress! + r * width).update(from: a.baseAddress! + r * total + start, count: width)
+                    guard width > 0, let source = a.baseAddress, let target = out.baseAddress else { return }
+                    DecoderTransformer.forRows(rows, width: width, threads: threads) { first, end in
+                        for r in first..<end { (target + r * width).update(from: source + r * total + start, count: width) }
                     }
                 }
                 count = rows * width
