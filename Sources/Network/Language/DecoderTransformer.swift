@@ -177,8 +177,9 @@ struct DecoderTransformer: NeuralNetwork {
             var x = normalized(resid, block.norm1)
             try hooks.visit("\(p).ln1.hook_normalized", &x, [d])
             // q, k and v all read x, so computing them together leaves the hooks' view unchanged.
-            let qkv = block.qkv.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
-            var (q, k, v) = (qkv[0], qkv[1], qkv[2])
+            // Moved out of the array (not copied), so that RoPE's in-place rotation does not copy them.
+            var qkv = block.qkv.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
+            var v = qkv.removeLast(), k = qkv.removeLast(), q = qkv.removeLast()
             try hooks.visit("\(p).attn.hook_q", &q, [heads, dh])
             try hooks.visit("\(p).attn.hook_k", &k, [kvHeads, dh])
             try hooks.visit("\(p).attn.hook_v", &v, [kvHeads, dh])
@@ -208,12 +209,12 @@ struct DecoderTransformer: NeuralNetwork {
             try hooks.visit("\(p).hook_resid_mid", &resid, [d])
             var y = normalized(resid, block.norm2)
             try hooks.visit("\(p).ln2.hook_normalized", &y, [d])
-            let mlpIn = block.mlpIn.apply(y, rows: rows, threads: threads, arithmetic: arithmetic)
-            var pre = mlpIn[0]
+            var mlpIn = block.mlpIn.apply(y, rows: rows, threads: threads, arithmetic: arithmetic)
+            var pre = mlpIn.removeFirst()
             try hooks.visit("\(p).mlp.hook_pre", &pre, [c.dMLP])
             var post: [Float]
-            if mlpIn.count == 2 {
-                var linear = mlpIn[1]
+            if !mlpIn.isEmpty {
+                var linear = mlpIn.removeFirst()
                 try hooks.visit("\(p).mlp.hook_pre_linear", &linear, [c.dMLP])
                 post = Self.swiGLU(gate: pre, up: linear, width: c.dMLP, threads: threads)
             } else {
