@@ -6,7 +6,15 @@ import WeightFiles
     import Glibc
 #endif
 
-@Suite("Output files")
+/// Runs `body` with every new output file taking the `mkstemp` fallback (no `O_TMPFILE`).
+private func withoutUnnamedFiles<T>(_ body: () throws -> T) rethrows -> T {
+    AtomicOutputFile.avoidsUnnamedFiles = true
+    defer { AtomicOutputFile.avoidsUnnamedFiles = false }
+    return try body()
+}
+
+/// Serialized: the fallback tests flip a process-wide switch that the O_TMPFILE test must not see.
+@Suite("Output files", .serialized)
 struct OutputFileTests {
     @Test("the temporary file has no name while it is written (O_TMPFILE), and the output appears only on commit")
     func unnamedUntilCommit() throws {
@@ -42,6 +50,79 @@ struct OutputFileTests {
         #expect(left.contains(".out.bin.retort-\(getpid())-zzzzzz"))
         #expect(left.contains(".other.bin.retort-\(finished.processIdentifier)-a1B2c3"))
         #expect(left.contains(".out.bin.retort-notapid"))
+    }
+
+    @Test("without O_TMPFILE the temporary file is a named .NAME.retort-PID-XXXXXX beside the output, renamed into place on commit")
+    func fallbackCommits() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let tensor = TensorView(info: TensorInfo(name: "w", dtype: .u8, shape: [3]), copying: [7, 8, 9])
+        try withoutUnnamedFiles {
+            let file = try AtomicOutputFile(path: directory + "/out.bin")
+            #expect(!file.isUnnamed)
+            try file.write([1, 2, 3])
+            let during = try FileManager.default.contentsOfDirectory(atPath: directory)
+            #expect(during.count == 1 && during[0].hasPrefix(".out.bin\(AtomicOutputFile.temporaryMarker)\(getpid())-"))
+            #expect(!FileManager.default.fileExists(atPath: directory + "/out.bin"))
+            try file.commit()
+            // And through a writer, over an existing file.
+            try SafetensorsWriter.write(
+                tensors: [tensor.info], metadata: nil, to: directory + "/w.safetensors", data: { _ in tensor })
+            try SafetensorsWriter.write(
+                tensors: [tensor.info], metadata: nil, to: directory + "/w.safetensors", data: { _ in tensor })
+        }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory)) == ["out.bin", "w.safetensors"])
+        #expect(FileManager.default.contents(atPath: directory + "/out.bin") == Data([1, 2, 3]))
+        #expect(try WeightFiles.open(directory + "/w.safetensors").tensor(named: "w").copyBytes() == [7, 8, 9])
+    }
+
+    @Test("without O_TMPFILE a write that fails midway leaves no temporary file and the existing output as it was")
+    func fallbackFailureLeavesNothing() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let output = directory + "/out.safetensors"
+        try Data("previous".utf8).write(to: URL(fileURLWithPath: output))
+        let info = TensorInfo(name: "w", dtype: .u8, shape: [4 << 20])
+        let failure = WeightFileError.io(path: output, operation: "write", message: "No space left on device")
+        var during: [String] = []
+        #expect(throws: failure) {
+            try withoutUnnamedFiles {
+                // 2 MiB reach the temporary file (past the 1 MiB buffer), then the write fails.
+                try SafetensorsWriter.writeStreaming(tensors: [info], metadata: nil, to: output) {
+                    (sink) throws(WeightFileError) in
+                    let half = [UInt8](repeating: 5, count: 2 << 20)
+                    try half.withUnsafeBytes { raw in Result { () throws(WeightFileError) in try sink(raw) } }.get()
+                    during = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                    throw failure
+                }
+            }
+        }
+        #expect(during.count == 2 && during.contains { $0.hasPrefix(".out.safetensors\(AtomicOutputFile.temporaryMarker)") })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["out.safetensors"])
+        #expect(FileManager.default.contents(atPath: output) == Data("previous".utf8))
+    }
+
+    @Test("without O_TMPFILE the input is never overwritten: the same file, a hard link or a symlink to it is refused, nothing created")
+    func fallbackNeverOverwritesInput() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let input = directory + "/in.safetensors"
+        let tensor = TensorView(info: TensorInfo(name: "w", dtype: .u8, shape: [3]), copying: [1, 2, 3])
+        try Data(try SafetensorsWriter.serialize([tensor], metadata: nil)).write(to: URL(fileURLWithPath: input))
+        let original = FileManager.default.contents(atPath: input)
+        #expect(link(input, directory + "/hard.safetensors") == 0)
+        #expect(symlink(input, directory + "/soft.safetensors") == 0)
+        let before = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
+        try withoutUnnamedFiles {
+            let file = try WeightFiles.open(input)
+            for alias in [input, directory + "/hard.safetensors", directory + "/soft.safetensors"] {
+                #expect(throws: WeightFileError.outputIsInput(path: alias)) {
+                    try Converter.convertToSafetensors(file, inputPaths: [input], output: alias, dtype: .f16, overwrite: true)
+                }
+            }
+        }
+        #expect(FileManager.default.contents(atPath: input) == original)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory)) == before)
     }
 
     @Test("a FIFO, a directory or a socket at the output path is refused even when overwriting is allowed")

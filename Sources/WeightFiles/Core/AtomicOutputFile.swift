@@ -42,6 +42,10 @@ public final class AtomicOutputFile {
     /// The marker in a temporary file's name: `.NAME.retort-PID-XXXXXX`.
     public static let temporaryMarker = ".retort-"
 
+    /// For the package's tests: when set, new files take the `mkstemp` fallback (named
+    /// `.NAME.retort-PID-XXXXXX` from the start), as on a file system without `O_TMPFILE`.
+    nonisolated(unsafe) package static var avoidsUnnamedFiles = false
+
     /// Creates the temporary file (unnamed where the file system allows, see the type's summary).
     ///
     /// Refuses when `path` names one of `inputs` (the same file by device and inode,
@@ -74,7 +78,9 @@ public final class AtomicOutputFile {
         umask(mask)
         #if os(Linux)
             // O_TMPFILE is __O_TMPFILE | O_DIRECTORY; __O_TMPFILE is 0o20000000 on every Linux ABI Swift runs on.
-            let unnamed = open(directory, Int32(0o20000000) | O_DIRECTORY | O_WRONLY | O_CLOEXEC, mode_t(0o666 & ~mask))
+            let unnamed =
+                AtomicOutputFile.avoidsUnnamedFiles
+                ? -1 : open(directory, Int32(0o20000000) | O_DIRECTORY | O_WRONLY | O_CLOEXEC, mode_t(0o666 & ~mask))
         #else
             let unnamed: Int32 = -1
         #endif
