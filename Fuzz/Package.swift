@@ -5,7 +5,7 @@
 import PackageDescription
 
 let readers = ["safetensors", "sharded", "npz", "stz", "gguf", "pytorch", "pickle"]
-let descriptions = ["network", "task", "surrogate", "intervention", "tokenizer"]
+let descriptions = ["network", "task", "surrogate", "intervention", "tokenizer", "probes"]
 
 let package = Package(
     name: "RetortFuzz",
@@ -26,8 +26,8 @@ let package = Package(
             .executableTarget(
                 name: "fuzz-\(name)",
                 dependencies: [
-                    "FuzzSupport", .product(name: "Network", package: "Retort"),
-                    .product(name: "Distillation", package: "Retort"),
+                    "FuzzSupport", .product(name: "WeightFiles", package: "Retort"),
+                    .product(name: "Network", package: "Retort"), .product(name: "Distillation", package: "Retort"),
                 ],
                 path: "Sources/fuzz-\(name)")
         }

@@ -6,7 +6,8 @@
 #
 # TARGET is one of the Fuzz package's targets: the weight-file readers (safetensors, also gzip- and
 # zlib-wrapped; npz, also bare NPY; stz gguf pytorch pickle) and the JSON inputs (network task
-# surrogate intervention tokenizer); all by default. Each target starts from the files of its kind
+# surrogate intervention tokenizer, and probes: probe files as `distill --probes` reads them); all
+# by default. Each target starts from the files of its kind
 # in formats/vectors (and the tests' fixtures) plus the inputs that once broke it
 # (Fuzz/regressions/TARGET), and mutates with its dictionary
 # (Fuzz/dictionaries/TARGET.dict: the format's magic bytes, keys and names). --seconds N fuzzes each
@@ -14,9 +15,12 @@
 # Fuzz/findings/TARGET and the script exits 1. Each run ends with one summary line on stderr:
 # seconds, executions, executions per second, coverage (edges) and findings.
 # --replay only runs every seed and regression input once (deterministic: what CI runs first).
+# Some seeds (surrogate, stz, probes) are written by the release retort when it is built
+# (.build/release/retort, or $RETORT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+retort=${RETORT:-$root/.build/release/retort}
 
 seconds=60
 replay=0
@@ -30,7 +34,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors sharded npz stz gguf pytorch pickle network task surrogate intervention tokenizer)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors sharded npz stz gguf pytorch pickle network task surrogate intervention tokenizer probes)
 
 # SwiftPM links with gold, which crashes on libFuzzer's objects; the toolchain's lld links them.
 swiftc_path=$(readlink -f "$(command -v swiftc)")
@@ -56,6 +60,7 @@ seeds() {
     task) find "$v"/networks "$v"/tasks -name 'task*.json' -o -name 'smollm2_addition.json' 2>/dev/null ;;
     surrogate) grep -rl --include='*.json' retort_surrogate "$v" "$root"/Tests 2>/dev/null ;;
     intervention) find "$v"/networks -name 'interventions.json' 2>/dev/null ;;
+    probes) ls "$v"/malformed/probes_*.safetensors 2>/dev/null ;;
     tokenizer) ls "$root"/Tests/NetworkTests/Fixtures/tokenizer/*_tokenizer.json "$v"/gguf/metadata.gguf 2>/dev/null ;;
   esac
 }
@@ -73,17 +78,36 @@ for t in "${targets[@]}"; do
     [ -f "$f" ] && cp "$f" "$corpus/$(printf '%s' "$f" | md5sum | cut -c1-8)-$(basename "$f")"
   done
   # Surrogate seeds: every family, as the bundled example's distill writes them (release retort).
-  if [ "$t" = surrogate ] && [ -x "$root/.build/release/retort" ]; then
-    "$root/.build/release/retort" distill --out "$corpus/example" --surrogates table tree rule_set program >/dev/null 2>&1 || true
+  if [ "$t" = surrogate ] && [ -x "$retort" ]; then
+    "$retort" distill --out "$corpus/example" --surrogates table tree rule_set program >/dev/null 2>&1 || true
     for f in "$corpus"/example/*.json; do
       [ "$(basename "$f")" = report.json ] || cp "$f" "$corpus/example-$(basename "$f")"
     done
     rm -rf "$corpus/example"
   fi
+  # Probe files as distill writes them: the bundled example's (5,000 probes), and one of 100 probes
+  # with a hidden layer's activations (a probe feature on the hook), from the example's task.
+  if [ "$t" = probes ] && [ -x "$retort" ]; then
+    example=$root/formats/vectors/networks/addition_mlp
+    "$retort" distill --out "$corpus/example" --surrogates table >/dev/null 2>&1 || true
+    python3 - "$example/task.json" "$corpus/small_task.json" <<'PY' || true
+import json, sys
+task = json.load(open(sys.argv[1]))
+task["regions"] = {"probe": {"sample": 100, "seed": 3}}
+json.dump(task, open(sys.argv[2], "w"))
+PY
+    (cd "$example" && "$retort" distill model.safetensors --network network.json --task "$corpus/small_task.json" \
+      --features a b 'layers.0.hook_post>0' --surrogates table --out "$corpus/hooked") >/dev/null 2>&1 || true
+    for run in example hooked; do
+      [ -f "$corpus/$run/probes.safetensors" ] && cp "$corpus/$run/probes.safetensors" "$corpus/$run-probes.safetensors"
+      rm -rf "${corpus:?}/$run"
+    done
+    rm -f "$corpus/small_task.json"
+  fi
   # .stz seeds are made from the safetensors vectors by the release retort, when it is built.
-  if [ "$t" = stz ] && [ -x "$root/.build/release/retort" ]; then
+  if [ "$t" = stz ] && [ -x "$retort" ]; then
     for f in "$root"/formats/vectors/safetensors/*.safetensors; do
-      "$root/.build/release/retort" convert "$f" "$corpus/$(basename "$f" .safetensors).stz" >/dev/null 2>&1 || true
+      "$retort" convert "$f" "$corpus/$(basename "$f" .safetensors).stz" >/dev/null 2>&1 || true
     done
   fi
   # A pickle target also starts from the data.pkl inside each PyTorch zip.

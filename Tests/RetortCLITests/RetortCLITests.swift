@@ -436,4 +436,13 @@ struct DistillFromProbesTests {
         #expect(second.stderr.split(separator: "\n").count == 1, "\(second.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/b"))
     }
+
+    @Test("a probe file with values at the ends of the 64-bit range exits 1 with one line naming the file once, not a trap")
+    func hostileProbeFile() throws {
+        let probes = RetortRun.vectors + "/malformed/probes_value_int64_max.safetensors"
+        let run = try RetortRun(
+            "distill", "--probes", probes, "--task", RetortRun.vectors + "/networks/addition_mlp/task.json", "--surrogates", "tree")
+        #expect(run.status == 1)
+        #expect(run.stderr == "retort: error: \(probes): inputs[3, 0] (`a`) is 9223372036854775807, outside ±2^40\n")
+    }
 }

@@ -139,6 +139,12 @@ public struct ProbeSet: Sendable {
     public static func read(_ path: String) throws(DistillationError) -> ProbeSet {
         let file: any WeightFile
         do { file = try WeightFiles.open(path) } catch { throw .weightFile(error) }
+        return try read(file, path: path)
+    }
+
+    /// Reads the probes in an opened weight file (a probe file's bytes, however they were
+    /// obtained); `path` only names it in errors.
+    public static func read(_ file: any WeightFile, path: String) throws(DistillationError) -> ProbeSet {
         guard let text = file.metadata?["retort_probes"] else {
             throw .mismatch(path: path, reason: "not a Retort probe file (no retort_probes metadata)")
         }
@@ -188,17 +194,44 @@ public struct ProbeSet: Sendable {
                 throw .weightFile(error)
             }
         }
-        guard let (inputs, inputShape) = try int64s("inputs"), let (outputs, _) = try int64s("outputs") else {
+        guard let (inputs, inputShape) = try int64s("inputs"), let (outputs, outputShape) = try int64s("outputs") else {
             throw .mismatch(path: path, reason: "missing inputs or outputs")
+        }
+        guard outputShape == [outputs.count] else {
+            throw .mismatch(path: path, reason: "outputs of shape \(outputShape) are not one value a probe")
         }
         guard inputShape.count == 2, inputShape[1] == variables.count, inputShape[0] == outputs.count else {
             throw .mismatch(
                 path: path,
                 reason: "inputs of shape \(inputShape) do not fit \(outputs.count) outputs of \(variables.count) variables")
         }
-        let indices = try int64s("indices")?.0
+        let count = outputs.count
+        // Every region is non-empty, and every value a task can hold lies within ±2^40
+        // (formats/task.md): the features' sums and digits cannot overflow.
+        guard count > 0 else { throw .mismatch(path: path, reason: "the file holds no probes (inputs of shape \(inputShape))") }
+        if let k = inputs.firstIndex(where: { !TaskParser.valueLimit.contains($0) }) {
+            throw .mismatch(
+                path: path,
+                reason: "inputs[\(k / variables.count), \(k % variables.count)] (`\(variables[k % variables.count])`) is \(inputs[k]), outside ±2^40")
+        }
+        var indices: [Int]?
+        if let (values, shape) = try int64s("indices") {
+            guard shape == [count] else {
+                throw .mismatch(path: path, reason: "indices of shape \(shape) do not fit \(count) probes")
+            }
+            if let k = values.firstIndex(where: { $0 < 0 }) {
+                throw .mismatch(path: path, reason: "indices[\(k)] is \(values[k]), a domain index cannot be negative")
+            }
+            indices = values
+        }
         var activations: [String: FloatTensor] = [:]
         for info in file.tensors where info.name.hasPrefix("activations.") {
+            // [probes, units] or [probes, positions, units], as `probe` captures them.
+            guard (2...3).contains(info.shape.count), info.shape[0] == count, info.shape.count == 2 || info.shape[1] > 0 else {
+                throw .mismatch(
+                    path: path,
+                    reason: "\(info.name) of shape \(info.shape) is not [\(count), units] or [\(count), positions, units]")
+            }
             do {
                 let values = try FloatConversion.float32Values(of: file.tensor(named: info.name))
                 activations[String(info.name.dropFirst("activations.".count))] = FloatTensor(shape: info.shape, scalars: values)
@@ -215,7 +248,16 @@ public struct ProbeSet: Sendable {
     /// Reads a probe file written by `write(to:)` and checks that `task` describes the probes (`check(against:)`);
     /// a file that does not record the task's alphabet and ranges gets them from `task` once checked.
     public static func read(_ path: String, for task: TaskDescription) throws(DistillationError) -> ProbeSet {
-        var probes = try read(path)
+        let file: any WeightFile
+        do { file = try WeightFiles.open(path) } catch { throw .weightFile(error) }
+        return try read(file, path: path, for: task)
+    }
+
+    /// `read(_:for:)` on an opened weight file; `path` only names it in errors.
+    public static func read(_ file: any WeightFile, path: String, for task: TaskDescription) throws(DistillationError)
+        -> ProbeSet
+    {
+        var probes = try read(file, path: path)
         try probes.check(against: task, path: path)
         probes.outputValues = task.outputValues
         probes.variableRanges = task.variables.map { $0.min...$0.max }
