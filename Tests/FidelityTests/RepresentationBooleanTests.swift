@@ -57,3 +57,21 @@ private let sum: ProgramExpression = .binary(.add, x1, x2)
     if case .neurons(let units) = best.alignment.map { #expect(units == [0]) } else { Issue.record("not a neuron") }
     #expect(best.heldOut.overall.proportion >= 0.95)
 }
+
+@Test func aRepeatedSubexpressionIsOneVariableSetEverywhereItOccurs() throws {
+    let setup = try ReferenceSetup("boolean_circuit_handwired")
+    // (x1 + x2) * x3 - (x1 + x2) * (x1 + x2): x1 + x2 occurs three times.
+    let twice: ProgramExpression = .binary(.multiply, sum, sum)
+    let surrogate = program(.binary(.subtract, .binary(.multiply, sum, x3), twice))
+    let model = try SurrogateCausalModel(surrogate: surrogate, task: setup.task)
+    let repeated = try #require(model.variables.first { $0.places.count > 1 })
+    #expect(repeated.places.count == 3)
+    #expect(repeated.name == "x1 + x2 (nodes \(repeated.places.map(String.init).joined(separator: ", ")))")
+    #expect(model.variables.filter { $0.name.hasPrefix("x1 + x2") }.count == 1)
+    #expect(repeated.isNamed(by: "x1 + x2") && repeated.isNamed(by: "node \(repeated.places[1])"))
+    #expect(repeated.json.contains("\"places\":[\(repeated.places.map(String.init).joined(separator: ","))]"))
+    // Setting it to 2 sets every occurrence: 2·x3 − 2·2.
+    for x3 in 0...1 {
+        #expect(model.output([0, 0, x3, 0], setting: repeated, to: 2) == 2 * x3 - 4)
+    }
+}

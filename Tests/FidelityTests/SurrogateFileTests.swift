@@ -83,3 +83,28 @@ private func mismatch(_ text: String, _ task: TaskDescription) -> String? {
     let mse = try #require(report.surrogates[0].fidelity("domain")?.meanSquaredError)
     #expect(mse > 1e36 && mse.isFinite)
 }
+
+@Test func aHandWrittenProgramNeedsNoTaskBitsOrFitBlock() throws {
+    let task = try TaskDescription.read(referenceNetwork("boolean_circuit_handwired") + "/task.json")
+    let typed = #"{"retort_surrogate": 1, "family": "program", "body": {"expression": "x3 div (x1 + x2)"}}"#
+    let read = try SurrogateFile.parse(Array(typed.utf8), task: task)
+    let (_, written) = try booleanProgramFile()
+    let fitted = try SurrogateFile.parse(Array(written.utf8), task: task)
+    #expect(read.modelBits == fitted.modelBits)
+    #expect(read.exceptionCount == 0 && read.probeCount == 0)
+    guard case .program(let program) = read.model else { Issue.record("not a program"); return }
+    #expect(program.evaluate([1, 0, 1, 0]) == 1 && program.evaluate([1, 1, 1, 0]) == 0)
+}
+
+@Test func aHandWrittenProgramWithAStatedWrongBitCountIsStillRefused() throws {
+    let task = try TaskDescription.read(referenceNetwork("boolean_circuit_handwired") + "/task.json")
+    let typed = #"{"retort_surrogate": 1, "family": "program", "bits": {"model": 3}, "body": {"expression": "x3 div (x1 + x2)"}}"#
+    #expect(try #require(mismatch(typed, task)).contains("bits.model"))
+}
+
+@Test func aHandWrittenExpressionThatDoesNotParseNamesTheCharacter() throws {
+    let task = try TaskDescription.read(referenceNetwork("boolean_circuit_handwired") + "/task.json")
+    let typed = #"{"retort_surrogate": 1, "family": "program", "body": {"expression": "x3 div (x1 + y)"}}"#
+    let message = try #require(mismatch(typed, task))
+    #expect(message.contains("expression") && message.contains("character"))
+}

@@ -50,41 +50,58 @@ public enum SurrogateFile {
         }
 
         // The task it was fitted for: same variables in the same order, and an output alphabet inside the task's.
-        guard case .object(let taskMembers) = try member("task", in: members, at: "") else {
-            throw .mismatch(path: "task", reason: "expected an object")
+        // A hand-written surrogate may leave `task` out: it is then read with the task's own variables.
+        let variables: [String]
+        if let taskValue = members.first(where: { $0.key == "task" })?.value {
+            guard case .object(let taskMembers) = taskValue else {
+                throw .mismatch(path: "task", reason: "expected an object")
+            }
+            guard case .array(let variableItems) = try member("variables", in: taskMembers, at: "task") else {
+                throw .mismatch(path: "task.variables", reason: "expected an array of names")
+            }
+            variables = variableItems.map { item -> String in if case .string(let s) = item { s } else { "\(item)" } }
+            try task.requireVariables(variables, subject: "the surrogate reads", path: "task.variables")
+            guard case .array(let outputItems) = try member("output_values", in: taskMembers, at: "task") else {
+                throw .mismatch(path: "task.output_values", reason: "expected an array of integers")
+            }
+            let outputs = outputItems.compactMap(\.integerValue)
+            guard outputs.count == outputItems.count else {
+                throw .mismatch(path: "task.output_values", reason: "expected integers")
+            }
+            try task.requireOutputs(outputs, subject: "the surrogate can output", path: "task.output_values")
+        } else {
+            variables = task.variables.map(\.name)
         }
-        guard case .array(let variableItems) = try member("variables", in: taskMembers, at: "task") else {
-            throw .mismatch(path: "task.variables", reason: "expected an array of names")
-        }
-        let variables = variableItems.map { item -> String in if case .string(let s) = item { s } else { "\(item)" } }
-        try task.requireVariables(variables, subject: "the surrogate reads", path: "task.variables")
-        guard case .array(let outputItems) = try member("output_values", in: taskMembers, at: "task") else {
-            throw .mismatch(path: "task.output_values", reason: "expected an array of integers")
-        }
-        let outputs = outputItems.compactMap(\.integerValue)
-        guard outputs.count == outputItems.count else {
-            throw .mismatch(path: "task.output_values", reason: "expected integers")
-        }
-        try task.requireOutputs(outputs, subject: "the surrogate can output", path: "task.output_values")
 
-        guard case .array(let featureItems) = try member("features", in: members, at: "") else {
-            throw .mismatch(path: "features", reason: "expected an array of names")
-        }
         var featureNames: [String] = []
-        for (i, item) in featureItems.enumerated() {
-            guard case .string(let name) = item else { throw .mismatch(path: "features[\(i)]", reason: "expected a string") }
-            featureNames.append(name)
+        if let featuresValue = members.first(where: { $0.key == "features" })?.value {
+            guard case .array(let featureItems) = featuresValue else {
+                throw .mismatch(path: "features", reason: "expected an array of names")
+            }
+            for (i, item) in featureItems.enumerated() {
+                guard case .string(let name) = item else { throw .mismatch(path: "features[\(i)]", reason: "expected a string") }
+                featureNames.append(name)
+            }
         }
-        guard case .object(let bitMembers) = try member("bits", in: members, at: "") else {
-            throw .mismatch(path: "bits", reason: "expected an object")
+        // `bits` and `fit` are what `distill` writes; a hand-written surrogate may leave them out, and then
+        // its bits are computed from its body and it counts as fitted on no probes.
+        var modelBits: Double?
+        if let bitsValue = members.first(where: { $0.key == "bits" })?.value {
+            guard case .object(let bitMembers) = bitsValue else {
+                throw .mismatch(path: "bits", reason: "expected an object")
+            }
+            modelBits = try number(try member("model", in: bitMembers, at: "bits"), at: "bits.model")
         }
-        guard case .object(let fitMembers) = try member("fit", in: members, at: "") else {
-            throw .mismatch(path: "fit", reason: "expected an object")
+        var probes = 0, exceptions = 0
+        if let fitValue = members.first(where: { $0.key == "fit" })?.value {
+            guard case .object(let fitMembers) = fitValue else {
+                throw .mismatch(path: "fit", reason: "expected an object")
+            }
+            guard let fitted = try member("probes", in: fitMembers, at: "fit").integerValue, fitted >= 0,
+                let wrong = try member("exceptions", in: fitMembers, at: "fit").integerValue, (0...fitted).contains(wrong)
+            else { throw .mismatch(path: "fit", reason: "expected probes ≥ 0 and exceptions within 0…probes") }
+            (probes, exceptions) = (fitted, wrong)
         }
-        let modelBits = try number(try member("model", in: bitMembers, at: "bits"), at: "bits.model")
-        guard let probes = try member("probes", in: fitMembers, at: "fit").integerValue, probes >= 0,
-            let exceptions = try member("exceptions", in: fitMembers, at: "fit").integerValue, (0...probes).contains(exceptions)
-        else { throw .mismatch(path: "fit", reason: "expected probes ≥ 0 and exceptions within 0…probes") }
 
         let body = try member("body", in: members, at: "")
         let model: FittedSurrogate.Model
@@ -161,7 +178,7 @@ public enum SurrogateFile {
             computed = p.expression.bits(variableCount: variables.count)
             listedExceptions = p.exceptions.count
         }
-        guard abs(computed - modelBits) <= 1e-6 * max(1, computed) else {
+        if let modelBits, abs(computed - modelBits) > 1e-6 * max(1, computed) {
             throw .mismatch(
                 path: "bits.model",
                 reason: "the file says \(modelBits) bits, but its body is a model of \(computed) bits (formats/surrogate.md)")

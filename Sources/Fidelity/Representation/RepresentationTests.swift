@@ -84,9 +84,7 @@ public enum RepresentationTests {
         var results: [VariableRepresentation] = []
         var variables = Array(model.variables.prefix(options.maxVariables ?? model.variables.count))
         if let names = options.variables {
-            func named(_ v: SurrogateVariable, _ name: String) -> Bool {
-                v.name == name || (v.isOutput && v.name == "\(name) (output)")
-            }
+            func named(_ v: SurrogateVariable, _ name: String) -> Bool { v.isNamed(by: name) }
             for name in names where !model.variables.contains(where: { named($0, name) }) {
                 throw .invalidOptions(
                     reason: "the surrogate has no variable \"\(name)\"; its variables: "

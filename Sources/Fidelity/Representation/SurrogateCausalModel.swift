@@ -50,14 +50,27 @@ public struct SurrogateCausalModel: Sendable {
             // The whole expression is a variable too: interchanging it asks whether the aligned units carry the
             // program's answer (for `a + b`, whether a hidden layer holds the sum), the one question a
             // single-operation program can be asked. It comes last, so `maxVariables` keeps intermediates first.
+            // A subexpression that occurs more than once is one variable (the same computation on the
+            // same inputs): setting it sets every occurrence, and its name lists its places.
+            var places: [String: [Int]] = [:]
+            var order: [String] = []
             for (i, node) in program.subexpressions().enumerated() {
                 switch node {
                 case .variable, .constant: continue
                 default:
                     let text = node.text(variables: program.variables)
-                    let variable = SurrogateVariable(name: i == 0 ? "\(text) (output)" : text, kind: .subexpression(preorder: i))
-                    if i == 0 { root = variable } else { variables.append(variable) }
+                    if i == 0 {
+                        root = SurrogateVariable(name: "\(text) (output)", kind: .subexpression(preorder: 0))
+                        continue
+                    }
+                    if places[text] == nil { order.append(text) }
+                    places[text, default: []].append(i)
                 }
+            }
+            for text in order {
+                let at = places[text]!
+                let name = at.count == 1 ? text : "\(text) (nodes \(at.map(String.init).joined(separator: ", ")))"
+                variables.append(SurrogateVariable(name: name, kind: .subexpression(preorder: at[0]), places: at))
             }
             if let root { variables.append(root) }
         case .ruleList(let list):
@@ -164,8 +177,10 @@ public struct SurrogateCausalModel: Sendable {
             if listed != program.evaluate(input) { return listed }
             var counter = 0
             var unused = 0
-            var override: (Int, Int)?
-            if case .subexpression(let preorder)? = setting?.0 { override = (preorder, setting!.1) }
+            var override: (Set<Int>, Int)?
+            if case .subexpression(let preorder)? = setting?.0 {
+                override = (Set(variables.first { $0.kind == .subexpression(preorder: preorder) }?.places ?? [preorder]), setting!.1)
+            }
             return Self.evaluate(program.expression, input, counter: &counter, override: override, record: -1, recorded: &unused)
         case .ruleList(let list):
             let r = row(input)
@@ -199,11 +214,11 @@ public struct SurrogateCausalModel: Sendable {
         return rule.matches(row)
     }
 
-    /// Evaluates `expression` in pre-order, replacing the node numbered `override.0` by `override.1` and
+    /// Evaluates `expression` in pre-order, replacing the nodes numbered in `override.0` by `override.1` and
     /// storing the (clean or set) value of node `record` in `recorded`. Every node is visited, so
     /// pre-order numbers stay fixed whatever the conditionals choose.
     private static func evaluate(
-        _ expression: ProgramExpression, _ input: [Int], counter: inout Int, override: (Int, Int)?,
+        _ expression: ProgramExpression, _ input: [Int], counter: inout Int, override: (Set<Int>, Int)?,
         record: Int, recorded: inout Int
     ) -> Int {
         let own = counter
@@ -226,7 +241,7 @@ public struct SurrogateCausalModel: Sendable {
             let b = evaluate(y, input, counter: &counter, override: override, record: record, recorded: &recorded)
             value = condition != 0 ? a : b
         }
-        if let override, override.0 == own { value = override.1 }
+        if let override, override.0.contains(own) { value = override.1 }
         if record == own { recorded = value }
         return value
     }

@@ -129,11 +129,23 @@ public struct ProgramSurrogate: Sendable, Equatable {
             base = try integer(found.value, at: "digit_base")
             guard base >= 2 else { throw .unexpected(path: "digit_base", expected: "a base of at least 2", found: String(base)) }
         }
-        let expression = try ProgramExpression(
-            json: try member("expression", in: members, at: ""), variables: variables, digitBase: base)
+        // The expression as a JSON tree (what `distill` writes) or, typed by hand, as infix text.
+        let expression: ProgramExpression
+        let expressionValue = try member("expression", in: members, at: "")
+        if case .string(let text) = expressionValue {
+            do { expression = try ProgramExpression(text: text, variables: variables, digitBase: base) } catch {
+                throw .unexpected(path: "expression", expected: "an expression over \(variables.joined(separator: ", "))", found: "\(JSONWriter.quoted(text)) (\(error))")
+            }
+        } else {
+            expression = try ProgramExpression(json: expressionValue, variables: variables, digitBase: base)
+        }
 
-        guard case .array(let items) = try member("exceptions", in: members, at: "") else {
-            throw .unexpected(path: "exceptions", expected: "an array", found: "another value")
+        // `exceptions` and `bits` may be left out of a hand-written program: none, and bits computed.
+        let items: [JSONValue]
+        switch members.first(where: { $0.key == "exceptions" })?.value {
+        case nil: items = []
+        case .array(let listed)?: items = listed
+        default: throw .unexpected(path: "exceptions", expected: "an array", found: "another value")
         }
         var exceptions: [Exception] = []
         var seen = Set<[Int]>()
@@ -158,7 +170,14 @@ public struct ProgramSurrogate: Sendable, Equatable {
                 Exception(input: input, output: try integer(try member("output", in: fields, at: path), at: path + ".output")))
         }
 
-        guard case .object(let bitFields) = try member("bits", in: members, at: "") else {
+        guard let bitsValue = members.first(where: { $0.key == "bits" })?.value else {
+            // The exception bits depend on the task's domain; a surrogate file's reader recomputes them.
+            self.init(
+                variables: variables, expression: expression, exceptions: exceptions,
+                expressionBits: expression.bits(variableCount: variables.count), exceptionBits: 0)
+            return
+        }
+        guard case .object(let bitFields) = bitsValue else {
             throw .unexpected(path: "bits", expected: "an object", found: "another value")
         }
         self.init(
