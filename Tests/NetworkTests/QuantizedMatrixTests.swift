@@ -157,3 +157,38 @@ func integerProductsAreWithinTheirStatedErrorOfFloat32(type: GGMLType) {
     #expect(y[0..<32].allSatisfy { $0.isFinite })
     #expect(y[32..<64].allSatisfy { $0.isNaN })
 }
+
+@Test(arguments: [QuantizedArithmetic.int16, .float32])
+func aProductIntoSeveralOutputsIsTheWholeProductCutUp(arithmetic: QuantizedArithmetic) {
+    // As a block's q, k and v are stacked: 96 + 64 + 43 rows, written to three arrays.
+    let widths = [96, 64, 43], n = 203, k = 96
+    let bytes = randomBlocks(.q4_1, rows: n, columns: k, seed: 77)
+    let matrix = bytes.withUnsafeBytes { QuantizedMatrix(type: .q4_1, rows: n, columns: k, source: $0) }!
+    for m in [1, 8, 45] {
+        let x = floats(m * k, seed: UInt64(m))
+        for threads in [1, 2] {
+            var whole = [Float](repeating: 0, count: m * n)
+            var parts = widths.map { [Float](repeating: .nan, count: m * $0) }
+            var (p0, p1, p2) = (parts[0], parts[1], parts[2])
+            x.withUnsafeBufferPointer { a in
+                matrix.multiplyTransposed(a.baseAddress!, m: m, into: &whole, threads: threads, arithmetic: arithmetic)
+                p0.withUnsafeMutableBufferPointer { y0 in
+                    p1.withUnsafeMutableBufferPointer { y1 in
+                        p2.withUnsafeMutableBufferPointer { y2 in
+                            matrix.multiplyTransposed(
+                                a.baseAddress!, m: m, into: [y0.baseAddress!, y1.baseAddress!, y2.baseAddress!],
+                                widths: widths, threads: threads, arithmetic: arithmetic)
+                        }
+                    }
+                }
+            }
+            parts = [p0, p1, p2]
+            var first = 0
+            for (p, width) in widths.enumerated() {
+                let expected = (0..<m).flatMap { r in whole[(r * n + first)..<(r * n + first + width)] }
+                #expect(parts[p].map(\.bitPattern) == expected.map(\.bitPattern), "part \(p) m=\(m) threads=\(threads)")
+                first += width
+            }
+        }
+    }
+}

@@ -156,10 +156,39 @@ package struct QuantizedMatrix: Sendable {
         threads: Int = 1, arithmetic: QuantizedArithmetic = .float32,
         instructionSet: Matmul.InstructionSet = Matmul.instructionSet, vector: Bool = true
     ) {
+        multiplyTransposed(
+            x, m: m, into: [y], widths: [rows], accumulate: accumulate, threads: threads, arithmetic: arithmetic,
+            instructionSet: instructionSet, vector: vector)
+    }
+
+    /// The same product with its columns written to several outputs: `outputs[p]` (`[m, widths[p]]`,
+    /// dense) gets the columns of rows `widths[0] + … + widths[p-1]` onward of this matrix, as if
+    /// the product were written whole and cut up. Every width but the last must be a multiple of 32.
+    /// - Complexity: O(m × rows × columns)
+    package func multiplyTransposed(
+        _ x: UnsafePointer<Float>, m: Int, into outputs: [UnsafeMutablePointer<Float>], widths: [Int],
+        accumulate: Bool = false, threads: Int = 1, arithmetic: QuantizedArithmetic = .float32,
+        instructionSet: Matmul.InstructionSet = Matmul.instructionSet, vector: Bool = true
+    ) {
+        precondition(outputs.count == widths.count && widths.reduce(0, +) == rows, "output widths must add up to the rows")
+        precondition(widths.dropLast().allSatisfy { $0 % 32 == 0 }, "every output but the last must be a multiple of 32 wide")
         if m == 0 || rows == 0 { return }
         if columns == 0 {
-            if !accumulate { y.update(repeating: 0, count: m * rows) }
+            if !accumulate { for (y, w) in zip(outputs, widths) { y.update(repeating: 0, count: m * w) } }
             return
+        }
+        var firsts: [Int] = []
+        var total = 0
+        for w in widths {
+            firsts.append(total)
+            total += w
+        }
+        // Calls `body(part, column in part, count)` for the pieces of columns start..<start+size in each output.
+        func pieces(_ start: Int, _ size: Int, _ body: (Int, Int, Int) -> Void) {
+            for p in widths.indices {
+                let lower = max(start, firsts[p]), upper = min(start + size, firsts[p] + widths[p])
+                if lower < upper { body(p, lower - firsts[p], upper - lower) }
+            }
         }
         let kind = Int32(type.rawValue), acc: Int32 = accumulate ? 1 : 0
         let (n, k, rowBytes) = (rows, columns, rowBytes)
@@ -170,9 +199,13 @@ package struct QuantizedMatrix: Sendable {
             let isa = Int32(instructionSet.rawValue)
             splitting(n, multipleOf: 16, threads: parallel ? threads : 1) { start, size in
                 bytes.withUnsafeBufferPointer { w in
-                    let status = retort_qgemm_bt(
-                        isa, kind, m, size, k, x, k, w.baseAddress! + start * rowBytes, rowBytes, y + start, n, acc)
-                    precondition(status == 0, "retort_qgemm_bt refused a \(type.name) matrix")
+                    pieces(start, size) { p, column, count in
+                        let row = firsts[p] + column
+                        let status = retort_qgemm_bt(
+                            isa, kind, m, count, k, x, k, w.baseAddress! + row * rowBytes, rowBytes, outputs[p] + column,
+                            widths[p], acc)
+                        precondition(status == 0, "retort_qgemm_bt refused a \(type.name) matrix")
+                    }
                 }
             }
         case .int16:
@@ -198,10 +231,13 @@ package struct QuantizedMatrix: Sendable {
                     panelQuants.withUnsafeBufferPointer { pq in
                         panelScales.withUnsafeBufferPointer { pd in
                             splitting(n, multipleOf: 32, threads: parallel ? threads : 1) { start, size in
-                                let panel = start / 32
-                                retort_qgemm_i16_bt(
-                                    vector ? 1 : 0, m, size, k, q.baseAddress!, s.baseAddress!,
-                                    pq.baseAddress! + panel * k * 32, pd.baseAddress! + panel * blocks * 32, y + start, n, acc)
+                                pieces(start, size) { p, column, count in
+                                    let panel = (firsts[p] + column) / 32
+                                    retort_qgemm_i16_bt(
+                                        vector ? 1 : 0, m, count, k, q.baseAddress!, s.baseAddress!,
+                                        pq.baseAddress! + panel * k * 32, pd.baseAddress! + panel * blocks * 32,
+                                        outputs[p] + column, widths[p], acc)
+                                }
                             }
                         }
                     }
@@ -210,9 +246,12 @@ package struct QuantizedMatrix: Sendable {
             if let mins, blocks > 0 {
                 sums.withUnsafeBufferPointer { s in
                     mins.withUnsafeBufferPointer { w in
-                        Matmul.multiply(
-                            s.baseAddress!, w.baseAddress!, into: y, m: m, n: n, k: blocks, accumulate: true,
-                            bTransposed: true, threads: parallel ? threads : 1, instructionSet: instructionSet)
+                        for p in widths.indices where widths[p] > 0 {
+                            Matmul.multiply(
+                                s.baseAddress!, w.baseAddress! + firsts[p] * blocks, into: outputs[p], m: m, n: widths[p],
+                                k: blocks, accumulate: true, bTransposed: true, threads: parallel ? threads : 1,
+                                instructionSet: instructionSet)
+                        }
                     }
                 }
             }

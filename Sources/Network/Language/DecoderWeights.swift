@@ -145,6 +145,40 @@ struct DecoderLinearGroup: Sendable {
     /// - Complexity: O(rows × inputs × Σ widths)
     func apply(_ x: [Float], rows: Int, threads: Int, arithmetic: QuantizedArithmetic) -> [[Float]] {
         guard let stacked else { return separate.map { $0.apply(x, rows: rows, threads: threads, arithmetic: arithmetic) } }
+        if case .quantized(let matrix) = stacked.weight, widths.dropLast().allSatisfy({ $0 % 32 == 0 }), rows > 0,
+            !x.isEmpty
+        {
+            // Written straight into one array per layer (the kernels' column blocks fall within one): each
+            // array is initialised inside the previous one's initialiser, so every pointer is valid when
+            // the product runs.
+            var firsts: [Int] = []
+            var total = 0
+            for width in widths {
+                firsts.append(total)
+                total += width
+            }
+            func build(_ p: Int, _ pointers: [UnsafeMutablePointer<Float>]) -> [[Float]] {
+                guard p < widths.count else {
+                    x.withUnsafeBufferPointer { input in
+                        matrix.multiplyTransposed(
+                            input.baseAddress!, m: rows, into: pointers, widths: widths, accumulate: stacked.bias != nil,
+                            threads: threads, arithmetic: arithmetic)
+                    }
+                    return []
+                }
+                let width = widths[p]
+                var rest: [[Float]] = []
+                let own = [Float](unsafeUninitializedCapacity: rows * width) { y, count in
+                    if let bias = stacked.bias {
+                        for r in 0..<rows { for j in 0..<width { y[r * width + j] = bias[firsts[p] + j] } }
+                    }
+                    rest = build(p + 1, pointers + [y.baseAddress ?? UnsafeMutablePointer(bitPattern: 1)!])
+                    count = rows * width
+                }
+                return [own] + rest
+            }
+            return build(0, [])
+        }
         let all = stacked.apply(x, rows: rows, threads: threads, arithmetic: arithmetic)
         let total = stacked.outputs
         var start = 0
