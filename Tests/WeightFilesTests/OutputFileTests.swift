@@ -155,6 +155,52 @@ struct OutputFileTests {
 
 @Suite("gzip/zlib-wrapped safetensors read as a stream")
 struct CompressedSafetensorsTests {
+    @Test("tensors out of canonical order convert in one streaming pass, each piece at its place: the reference library's file, nothing inflated whole")
+    func nonCanonicalOrderStreams() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = GoldenVectors.path("compressed/noncanonical.safetensors.gz")
+        let file = try #require(try WeightFiles.open(source) as? CompressedSafetensorsFile)
+        #expect(file.tensors.map(\.name) != SafetensorsWriter.canonicalOrder(file.tensors).map(\.name))
+        try Converter.convertToSafetensors(file, inputPaths: [source], output: directory + "/out.safetensors")
+        #expect(!file.hasInflatedWhole)
+        #expect(
+            FileManager.default.contents(atPath: directory + "/out.safetensors")
+                == FileManager.default.contents(atPath: GoldenVectors.path("compressed/noncanonical.expected.safetensors")))
+    }
+
+    @Test("tensors out of canonical order cast with --dtype give what the plain file's conversion gives")
+    func nonCanonicalOrderCasts() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let plain = GoldenVectors.path("compressed/noncanonical.safetensors")
+        let wrapped = GoldenVectors.path("compressed/noncanonical.safetensors.gz")
+        try Converter.convertToSafetensors(
+            try WeightFiles.open(plain), inputPaths: [plain], output: directory + "/plain.safetensors", dtype: .bf16)
+        let file = try WeightFiles.open(wrapped)
+        try Converter.convertToSafetensors(file, inputPaths: [wrapped], output: directory + "/wrapped.safetensors", dtype: .bf16)
+        #expect((file as? CompressedSafetensorsFile)?.hasInflatedWhole == false)
+        let written = FileManager.default.contents(atPath: directory + "/wrapped.safetensors")
+        #expect(written != nil && written == FileManager.default.contents(atPath: directory + "/plain.safetensors"))
+    }
+
+    @Test("a placed write that leaves a tensor short is refused naming the tensor, and leaves nothing")
+    func placedWriteMustCoverEveryTensor() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let tensors = SafetensorsWriter.canonicalOrder([
+            TensorInfo(name: "a", dtype: .u8, shape: [4]), TensorInfo(name: "b", dtype: .u8, shape: [2]),
+        ])
+        #expect(throws: WeightFileError.tensorInvalidInfo(tensor: "a", expectedBytes: 4, declaredBytes: 3)) {
+            try SafetensorsWriter.writePlaced(tensors: tensors, metadata: nil, to: directory + "/out.safetensors") {
+                (place) throws(WeightFileError) in
+                try [UInt8]([1, 2]).withUnsafeBytes { raw in Result { () throws(WeightFileError) in try place(1, 0, raw) } }.get()
+                try [UInt8]([1, 2, 3]).withUnsafeBytes { raw in Result { () throws(WeightFileError) in try place(0, 0, raw) } }.get()
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
     @Test("opening reads the header only: a file cut short in its data opens, lists its tensors, and fails when read")
     func headerOnlyOpen() throws {
         let file = try WeightFiles.open(GoldenVectors.path("compressed/truncated.safetensors.gz"))

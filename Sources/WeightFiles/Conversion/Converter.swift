@@ -95,7 +95,8 @@ public enum Converter {
     /// dequantized, as `dtype` or else as the type reading gives (F32). The file is written under a
     /// temporary name and renamed into place; `inputPaths` (the files `input` was read
     /// from) are never overwritten. Tensors are read one at a time, so a compressed
-    /// input is decoded tensor by tensor.
+    /// input is decoded tensor by tensor; a gzip/zlib-wrapped safetensors file or an NPZ archive
+    /// streams in pieces, whatever the order of its tensors.
     /// - Complexity: O(total bytes)
     public static func convertToSafetensors(
         _ input: any WeightFile, inputPaths: [String], output: String, dtype: DType? = nil, overwrite: Bool = true,
@@ -103,9 +104,10 @@ public enum Converter {
     ) throws(WeightFileError) {
         let infos = try outputInfos(input, dtype: dtype)
         // Inputs whose data can be read in pieces stream through: memory stays bounded whatever
-        // they inflate to. A gzip/zlib-wrapped safetensors file is read once in file order, so it
-        // streams when its tensors lie in canonical order (as the reference writer puts them); an
-        // NPZ archive entry by entry in any order (a column-major entry is read whole, to transpose it).
+        // they inflate to. A gzip/zlib-wrapped safetensors file is read once in file order: when its
+        // tensors lie in canonical order (as the reference writer puts them) the pieces are appended,
+        // else each is written at its tensor's place in the output; an NPZ archive entry by entry in
+        // any order (a column-major entry is read whole, to transpose it).
         let ordered = SafetensorsWriter.canonicalOrder(infos)
         /// `bytes` of `source` (a whole number of elements) as `target`, to `sink`.
         func pass(
@@ -119,7 +121,27 @@ public enum Converter {
             let cast = try FloatConversion.cast(piece, to: target)
             try cast.withUnsafeBytes { (raw) throws(WeightFileError) in try sink(raw) }
         }
-        if let compressed = input as? CompressedSafetensorsFile, ordered.map(\.name) == compressed.tensors.map(\.name) {
+        if let compressed = input as? CompressedSafetensorsFile, ordered.map(\.name) != compressed.tensors.map(\.name) {
+            let sources = compressed.tensors
+            let places = Dictionary(ordered.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let targets = sources.map { places[$0.name]! }
+            try SafetensorsWriter.writePlaced(
+                tensors: ordered, metadata: input.metadata, to: output, inputs: inputPaths, overwrite: overwrite,
+                progress: progress
+            ) { (place) throws(WeightFileError) in
+                try compressed.forEachPiece { (position, offset, bytes) throws(WeightFileError) in
+                    let target = targets[position]
+                    // Pieces are whole elements: the offset in the output counts the same elements.
+                    let elements = offset * 8 / sources[position].dtype.bitWidth
+                    let at = elements * ordered[target].dtype.bitWidth / 8
+                    try pass(bytes, sources[position], ordered[target].dtype) { (raw) throws(WeightFileError) in
+                        try place(target, at, raw)
+                    }
+                }
+            }
+            return
+        }
+        if let compressed = input as? CompressedSafetensorsFile {
             let sources = compressed.tensors
             try SafetensorsWriter.writeStreaming(
                 tensors: ordered, metadata: input.metadata, to: output, inputs: inputPaths, overwrite: overwrite,

@@ -156,6 +156,22 @@ public final class AtomicOutputFile {
         }
     }
 
+    /// Writes `bytes` at `offset` from the start of the file (`pwrite(2)`), after what was
+    /// appended before; the bytes between the end of the file and `offset` read as zeros until
+    /// written. The writer that places pieces this way must cover every byte it skips.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(WeightFileError) {
+        try flush()
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, operation: "write", message: errnoMessage())
+            }
+            done += n
+        }
+    }
+
     /// Appends `bytes`.
     public func write(_ bytes: [UInt8]) throws(WeightFileError) {
         try withBytes(bytes) { (raw) throws(WeightFileError) in try write(raw) }

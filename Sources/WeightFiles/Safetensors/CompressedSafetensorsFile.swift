@@ -32,6 +32,13 @@ public final class CompressedSafetensorsFile: WeightFile, @unchecked Sendable {
     /// The whole decompressed file, once random access asked for it.
     private var whole: SafetensorsFile?
 
+    /// Whether random access has inflated the whole file into memory (for the package's tests).
+    package var hasInflatedWhole: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return whole != nil
+    }
+
     public var metadata: Metadata? { header.metadata }
     public var tensors: [TensorInfo] { header.tensors.map { var t = $0; t.fileOffset = nil; return t } }
 

@@ -148,6 +148,54 @@ public enum SafetensorsWriter {
         }
     }
 
+    /// Writes `tensors` (already in canonical order) and `metadata` to `path` from pieces that
+    /// arrive tensor by tensor in any order of tensors: `body` is handed a sink taking (the
+    /// tensor's index in `ordered`, the piece's byte offset inside the tensor, the bytes) and must
+    /// pass every tensor's bytes exactly once, each tensor's pieces in order. Each piece is written
+    /// at its place in the file (`pwrite(2)`), so memory is the pieces' whatever the order.
+    /// - Throws: `tensorInvalidInfo` naming the tensor when a piece is out of place or overruns
+    ///   it, or when a tensor gets fewer bytes than it needs.
+    public static func writePlaced(
+        tensors ordered: [TensorInfo], metadata: Metadata?, to path: String, inputs: [String] = [], overwrite: Bool = true,
+        progress: ((Int, Int) -> Void)? = nil,
+        body: ((Int, Int, UnsafeRawBufferPointer) throws(WeightFileError) -> Void) throws(WeightFileError) -> Void
+    ) throws(WeightFileError) {
+        let (header, dataLength) = try header(for: ordered, metadata: metadata)
+        let dataStart = 8 + header.count
+        var starts: [Int] = []
+        var next = dataStart
+        for info in ordered {
+            starts.append(next)
+            next += info.byteCount
+        }
+        let output = try AtomicOutputFile(path: path, inputs: inputs, overwrite: overwrite)
+        do throws(WeightFileError) {
+            var lengthBytes = [UInt8](repeating: 0, count: 8)
+            for i in 0..<8 { lengthBytes[i] = UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64(i))) }
+            try output.write(lengthBytes)
+            try output.write(header)
+            var placed = [Int](repeating: 0, count: ordered.count)
+            var written = 0
+            try body { (index, offset, bytes) throws(WeightFileError) in
+                let info = ordered[index]
+                guard offset == placed[index], offset + bytes.count <= info.byteCount else {
+                    throw .tensorInvalidInfo(tensor: info.name, expectedBytes: info.byteCount, declaredBytes: offset + bytes.count)
+                }
+                if bytes.count > 0 { try output.write(bytes, at: starts[index] + offset) }
+                placed[index] += bytes.count
+                written += bytes.count
+                progress?(written, dataLength)
+            }
+            if let short = placed.indices.first(where: { placed[$0] != ordered[$0].byteCount }) {
+                throw .tensorInvalidInfo(tensor: ordered[short].name, expectedBytes: ordered[short].byteCount, declaredBytes: placed[short])
+            }
+            try output.commit()
+        } catch {
+            output.abandon()
+            throw error
+        }
+    }
+
     /// The safetensors bytes for `tensors` in memory.
     public static func serialize(_ tensors: [TensorView], metadata: Metadata?) throws(WeightFileError) -> [UInt8] {
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
