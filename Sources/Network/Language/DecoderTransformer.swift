@@ -189,16 +189,17 @@ struct DecoderTransformer: NeuralNetwork {
                 rotate(&k, heads: kvHeads, cosines: cosines, sines: sines)
                 try hooks.visit("\(p).attn.hook_rot_k", &k, [kvHeads, dh])
             }
-            // Append the new keys and values to each sequence's cache.
-            for (s, segment) in segments.enumerated() {
-                let n = segment.tokens.count
-                k.withUnsafeBufferPointer { kp in
-                    (segment.cache.keys(layer) + starts[s] * kvWidth).update(
-                        from: kp.baseAddress! + offsets[s] * kvWidth, count: n * kvWidth)
-                }
+            // Append the new keys and values to each sequence's cache (sequences split across threads).
+            k.withUnsafeBufferPointer { kp in
                 v.withUnsafeBufferPointer { vp in
-                    (segment.cache.values(layer) + starts[s] * kvWidth).update(
-                        from: vp.baseAddress! + offsets[s] * kvWidth, count: n * kvWidth)
+                    let (kp, vp) = (kp.baseAddress!, vp.baseAddress!)
+                    Self.forRows(segments.count, width: rows / max(segments.count, 1) * kvWidth * 2, threads: threads) { first, end in
+                        for s in first..<end {
+                            let n = segments[s].tokens.count
+                            (segments[s].cache.keys(layer) + starts[s] * kvWidth).update(from: kp + offsets[s] * kvWidth, count: n * kvWidth)
+                            (segments[s].cache.values(layer) + starts[s] * kvWidth).update(from: vp + offsets[s] * kvWidth, count: n * kvWidth)
+                        }
+                    }
                 }
             }
             var z = try attention(q: q, segments: segments, layer: layer, starts: starts, offsets: offsets, hooks: hooks, prefix: p)
@@ -359,46 +360,50 @@ struct DecoderTransformer: NeuralNetwork {
         Parallel.forEach(parts, threads: parts) { part in body(rows * part / parts, rows * (part + 1) / parts) }
     }
 
-    /// `x` normalised (a copy made row by row on the threads that normalise it).
+    /// `x` normalised: each thread copies its rows and normalises them while they are in its cache.
     private func normalized(_ x: [Float], _ norm: DecoderNorm) -> [Float] {
         let d = config.dModel
         guard d > 0, !x.isEmpty else { return x }
-        var out = [Float](unsafeUninitializedCapacity: x.count) { out, count in
+        return [Float](unsafeUninitializedCapacity: x.count) { out, count in
             x.withUnsafeBufferPointer { source in
-                let (source, target) = (source.baseAddress!, out.baseAddress!)
-                Self.forRows(x.count / d, width: d, threads: threads) { first, end in
-                    (target + first * d).update(from: source + first * d, count: (end - first) * d)
+                norm.weight.withUnsafeBufferPointer { w in
+                    let (source, target, w) = (source.baseAddress!, out.baseAddress!, w.baseAddress!)
+                    Self.forRows(x.count / d, width: d, threads: threads) { first, end in
+                        (target + first * d).update(from: source + first * d, count: (end - first) * d)
+                        normalizeRows(target, first..<end, norm, weight: w)
+                    }
                 }
             }
             count = x.count
         }
-        normalize(&out, norm)
-        return out
     }
 
     /// RMSNorm (`x · rsqrt(mean(x²) + eps) · w`, as `LlamaRMSNorm`) or LayerNorm (GPT-2), per row.
     private func normalize(_ x: inout [Float], _ norm: DecoderNorm) {
-        let d = config.dModel, eps = config.normEps
+        let d = config.dModel
         guard d > 0, !x.isEmpty else { return }
         x.withUnsafeMutableBufferPointer { p in
             norm.weight.withUnsafeBufferPointer { w in
                 let rows = p.count / d
                 let (p, w) = (p.baseAddress!, w.baseAddress!)
-                let bias = norm.bias
-                Self.forRows(rows, width: d, threads: threads) { first, end in
-                    for row in first..<end {
-                        let r = p + row * d
-                        if let bias {
-                            Activations.layerNormRow(r, width: d, eps: eps, weight: w, bias: bias)
-                            continue
-                        }
-                        var sum: Float = 0
-                        for j in 0..<d { sum += r[j] * r[j] }
-                        let inverse = 1 / (sum / Float(d) + eps).squareRoot()
-                        for j in 0..<d { r[j] = w[j] * (r[j] * inverse) }
-                    }
-                }
+                Self.forRows(rows, width: d, threads: threads) { first, end in normalizeRows(p, first..<end, norm, weight: w) }
             }
+        }
+    }
+
+    /// Normalises rows `rows` of the `[·, d_model]` matrix at `p` in place.
+    private func normalizeRows(_ p: UnsafeMutablePointer<Float>, _ rows: Range<Int>, _ norm: DecoderNorm, weight w: UnsafePointer<Float>) {
+        let d = config.dModel, eps = config.normEps
+        for row in rows {
+            let r = p + row * d
+            if let bias = norm.bias {
+                Activations.layerNormRow(r, width: d, eps: eps, weight: w, bias: bias)
+                continue
+            }
+            var sum: Float = 0
+            for j in 0..<d { sum += r[j] * r[j] }
+            let inverse = 1 / (sum / Float(d) + eps).squareRoot()
+            for j in 0..<d { r[j] = w[j] * (r[j] * inverse) }
         }
     }
 
