@@ -63,6 +63,25 @@ struct ReportCommandTests {
         #expect(html.contains("data-figure=\"representation-program\""))
     }
 
+    @Test("fidelity takes a hand-written program and refuses a --variables name no surrogate has")
+    func handWrittenSurrogateAndUnknownVariableName() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let typed = directory + "/typed.json"
+        try #"{"retort_surrogate": 1, "family": "program", "body": {"expression": "x3 * ((x1 + x2) mod 2)"}}"#
+            .write(toFile: typed, atomically: true, encoding: .utf8)
+        let base = [
+            "fidelity", boolean + "/model.safetensors", "--network", boolean + "/network.json", "--task", boolean + "/task.json",
+            "--surrogate", typed, "--representation", "--pairs", "64",
+        ]
+        let named = try RetortRun(arguments: base + ["--variables", "x1 + x2"])
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(named.stdout.contains("x1 + x2") && named.stdout.contains("2 others not tested"))
+        let mistyped = try RetortRun(arguments: base + ["--variables", "x1 + y"])
+        #expect(mistyped.status == 64)
+        #expect(mistyped.stderr.contains("no surrogate has a variable \"x1 + y\"") && mistyped.stderr.contains("\"x1 + x2\""))
+    }
+
     @Test("representation options out of range, or without a network, are usage errors")
     func representationOptionsAreValidated() throws {
         let base = [

@@ -99,6 +99,18 @@ struct RepresentationArguments: ParsableArguments {
     /// Runs the tests into `report` when asked, over `inputs`, with a random-init copy of `loaded` as control.
     func run(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs: Region, threads: Int) throws(ExitCode) {
         guard representation else { return }
+        // A name no surrogate has is a mistyped name, not a result: refused before any work.
+        if !variables.isEmpty {
+            let known = report.behaviour.surrogates.flatMap { e in
+                (try? SurrogateCausalModel(surrogate: e.surrogate, task: report.behaviour.task).variables) ?? []
+            }
+            for name in variables where !known.contains(where: { $0.isNamed(by: name) }) {
+                printError(
+                    "--variables: no surrogate has a variable \"\(name)\"; their variables: "
+                        + known.map { "\"\($0.name)\"" }.joined(separator: ", "))
+                throw ExitCode(64)
+            }
+        }
         let control = try reportingFailures(path: "control") { () throws(RepresentationError) in
             try RepresentationTests.controlNetwork(
                 file: loaded.file, description: loaded.description, seed: seed ^ 0x5EED_C0A7, threads: threads)
