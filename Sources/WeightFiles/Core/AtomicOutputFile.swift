@@ -119,8 +119,15 @@ public final class AtomicOutputFile {
     /// (what a killed run of the `mkstemp` fallback leaves). Files of running processes, and
     /// names of any other form, are left alone.
     static func removeStaleTemporaries(in directory: String, name: String) {
-        guard let dir = opendir(directory) else { return }
+        for path in staleTemporaries(in: directory, name: name) { unlink(path) }
+    }
+
+    /// The `.NAME.retort-PID-XXXXXX` entries in `directory` whose process no longer runs (files of this
+    /// type, folders of `OutputDirectory`).
+    static func staleTemporaries(in directory: String, name: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
         defer { closedir(dir) }
+        var stale: [String] = []
         let prefix = Array(".\(name)\(temporaryMarker)".utf8)
         while let entry = readdir(dir) {
             let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -134,8 +141,9 @@ public final class AtomicOutputFile {
                 let pid = Int32(String(decoding: rest[..<dash], as: UTF8.self)), pid > 0
             else { continue }
             if kill(pid, 0) == 0 || errno != ESRCH { continue }
-            unlink("\(directory)/\(String(decoding: entryName, as: UTF8.self))")
+            stale.append("\(directory)/\(String(decoding: entryName, as: UTF8.self))")
         }
+        return stale
     }
 
     deinit {

@@ -13,6 +13,8 @@ public enum WeightFileError: Error, Equatable, Sendable {
     case outputExists(path: String)
     /// The output path names a directory, FIFO, device or socket (`kind`), which is never replaced by a file.
     case outputNotRegularFile(path: String, kind: String)
+    /// An output folder cannot be written or replaced, for `reason` (`OutputDirectory`).
+    case outputDirectory(path: String, reason: String)
     /// The file's format was recognised but is not supported yet (`detected` names it).
     case unsupportedFormat(detected: String)
     /// Neither the magic bytes nor the extension identify a readable format.
@@ -146,6 +148,7 @@ public enum WeightFileError: Error, Equatable, Sendable {
         case .outputIsInput: "OutputIsInput"
         case .outputExists: "OutputExists"
         case .outputNotRegularFile: "OutputNotRegularFile"
+        case .outputDirectory: "OutputDirectory"
         case .unsupportedFormat: "UnsupportedFormat"
         case .unknownFormat: "UnknownFormat"
         case .cannotWrite: "CannotWrite"
@@ -208,6 +211,7 @@ extension WeightFileError: CustomStringConvertible {
         case .io(let path, let operation, let message): "\(path): \(operation) failed: \(message)"
         case .outputIsInput(let path): "refusing to overwrite the input file \(path)"
         case .outputExists(let path): "\(path) exists (use --force to replace it)"
+        case .outputDirectory(let path, let reason): "\(path) \(reason)"
         case .outputNotRegularFile(let path, let kind):
             "\(path) is \(kind), not a regular file: refusing to replace it (even with --force)"
         case .unsupportedFormat(let detected): "\(detected): not supported yet"

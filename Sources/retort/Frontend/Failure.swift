@@ -29,7 +29,8 @@ func reportingErrors<T>(path: String, _ body: () throws(WeightFileError) -> T) t
         return try body()
     } catch {
         switch error {
-        case .io, .outputIsInput, .outputExists, .outputNotRegularFile, .unknownFormat: printError("\(error)")
+        case .io, .outputIsInput, .outputExists, .outputNotRegularFile, .outputDirectory, .unknownFormat:
+            printError("\(error)")
         default: printError("\(path): \(error)")
         }
         throw ExitCode.failure

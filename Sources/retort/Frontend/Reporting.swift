@@ -168,22 +168,49 @@ func evaluateBehaviour(
     }
 }
 
-/// Writes `report.json` and `report.html` into `directory` (created if needed), each atomically.
-func writeReport(_ report: FidelityReport, to directory: String) throws(ExitCode) {
-    do {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+/// Writes `report.json` and `report.html` into `folder`.
+func writeReport(_ report: FidelityReport, to folder: OutputDirectory) throws(ExitCode) {
+    for (name, text) in [("report.json", report.json), ("report.html", report.html)] {
+        try writeText(text, named: name, in: folder)
+    }
+}
+
+/// Writes `text` as the file `name` of `folder`; errors name the file's final path.
+func writeText(_ text: String, named name: String, in folder: OutputDirectory) throws(ExitCode) {
+    do throws(WeightFileError) {
+        let file = try AtomicOutputFile(path: folder.file(name))
+        try file.write(Array(text.utf8))
+        try file.commit()
     } catch {
-        printError("\(directory): cannot create the directory: \(error.localizedDescription)")
+        printError("\(folder.path)/\(name): \(finalPaths(error, folder))")
         throw ExitCode.failure
     }
-    for (name, text) in [("report.json", report.json), ("report.html", report.html)] {
-        let path = "\(directory)/\(name)"
-        try reportingErrors(path: path) { () throws(WeightFileError) in
-            let file = try AtomicOutputFile(path: path)
-            try file.write(Array(text.utf8))
-            try file.commit()
-        }
+}
+
+/// `error`'s message with the temporary folder's path replaced by the destination's.
+func finalPaths(_ error: any Error, _ folder: OutputDirectory) -> String {
+    "\(error)".replacingOccurrences(of: folder.temporaryPath, with: folder.path)
+}
+
+/// Whether `name` is a file that `distill` or `fidelity` writes into `--out` (so `--force` may replace a
+/// folder holding only such files).
+func isRunOutput(_ name: String) -> Bool {
+    if ["probes.safetensors", "report.json", "report.html"].contains(name) { return true }
+    return SurrogateFamily.allCases.contains { name == "\($0.rawValue).json" || name == "\($0.rawValue).txt" }
+}
+
+/// The `--out` folder of a `distill` or `fidelity` run: checked now (an existing folder that is not empty
+/// needs `force`, and is never replaced when it holds other files or one of `inputs`), written in a temporary
+/// folder beside it, and put in place by `commit`.
+func openOutputFolder(_ path: String, inputs: [String], force: Bool) throws(ExitCode) -> OutputDirectory {
+    try reportingErrors(path: path) { () throws(WeightFileError) in
+        try OutputDirectory(path: path, inputs: inputs, overwrite: force, replaceable: isRunOutput)
     }
+}
+
+/// Puts a run's finished `--out` folder in place.
+func commit(_ folder: OutputDirectory) throws(ExitCode) {
+    try reportingErrors(path: folder.path) { () throws(WeightFileError) in try folder.commit() }
 }
 
 /// Seconds since `start`.

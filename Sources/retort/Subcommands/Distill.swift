@@ -13,11 +13,12 @@ struct Distill: ParsableCommand {
             surrogate against the network on each region of the task (formats/report.md): agreement \
             with 95% Wilson intervals, error agreement, compression against a lookup table, a verdict. \
             --out DIR receives FAMILY.json (formats/surrogate.md), FAMILY.txt, probes.safetensors, \
-            report.json and report.html.
+            report.json and report.html, all at once when the run succeeds; an existing DIR that is not \
+            empty is replaced only with --force, and only if it holds nothing but such files.
 
             With no arguments at all, runs the whole pipeline on the bundled two-digit addition \
             network (formats/vectors/networks/addition_mlp) and writes its report to \
-            ./retort-example-addition.
+            ./retort-example-addition (replacing the report of an earlier example run).
             """)
 
     @Argument(help: "The weight file (not needed with --probes).")
@@ -45,8 +46,11 @@ struct Distill: ParsableCommand {
         help: "Feature names for the feature-based families (default: the task's, or variables, digits and sums).")
     var features: [String] = []
 
-    @Option(help: "Where to write surrogates and probes.")
+    @Option(help: "The folder to write the surrogates, probes and report into.")
     var out: String?
+
+    @Flag(help: "Replace an existing --out folder of an earlier run.")
+    var force = false
 
     @Option(help: "Threads, 1 to 1024 (default: all cores).")
     var threads: Int?
@@ -92,35 +96,13 @@ struct Distill: ParsableCommand {
             command.out = command.out ?? Self.exampleOutput
             writeStandardError("retort: the bundled example: two-digit addition (\(folder))\n")
         }
-        // A failed run leaves no folder it created (--out a/b/c may create a and a/b too), nor any
-        // file of its own in one.
-        var created: [String] = []
-        if var folder = command.out {
-            while !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
-                created.append(folder)
-                let parent = (folder as NSString).deletingLastPathComponent
-                if parent == folder { break }
-                folder = parent
-            }
+        // Checked before any work; a failed run leaves nothing (not the folders above it it created either).
+        let folder = try command.out.map { (out) throws(ExitCode) in
+            try openOutputFolder(
+                out, inputs: [command.model, command.network, command.task, command.probes].compactMap { $0 },
+                force: command.force || (isExample && out == Self.exampleOutput))
         }
-        do {
-            try command.distill(started: started)
-        } catch {
-            if let out = command.out, !created.isEmpty {
-                Self.removeOutput(out, families: command.surrogates, folders: created)
-            }
-            throw error
-        }
-    }
-
-    /// Removes the files a run writes into `directory`, then each of `folders` (innermost first)
-    /// that this left empty.
-    static func removeOutput(_ directory: String, families: [SurrogateFamily], folders: [String]) {
-        let names =
-            ["probes.safetensors", "report.json", "report.html"]
-            + families.flatMap { ["\($0.rawValue).json", "\($0.rawValue).txt"] }
-        for name in names { unlink(directory + "/" + name) }
-        for folder in folders where rmdir(folder) != 0 { break }
+        try command.distill(started: started, folder: folder)
     }
 
     /// The report folder of the bundled example.
@@ -147,7 +129,7 @@ struct Distill: ParsableCommand {
         throw ExitCode.failure
     }
 
-    private func distill(started: ContinuousClock.Instant) throws {
+    private func distill(started: ContinuousClock.Instant, folder: OutputDirectory?) throws {
         let task = self.task!
         let threads = self.threads ?? System.coreCount
         let taskDescription = try reportingFailures(path: task) { () throws(DistillationError) in
@@ -201,7 +183,7 @@ struct Distill: ParsableCommand {
             }
             fitted.append((surrogate, heldOutAgreement))
         }
-        if let out { try write(fitted.map(\.0), probes: probes, task: taskDescription, to: out) }
+        if let folder { try write(fitted.map(\.0), probes: probes, task: taskDescription, to: folder) }
         if let net {
             // A language model's generations are the slow part: reuse the probes' rather than generate again.
             let behaviour = try evaluateBehaviour(
@@ -210,7 +192,10 @@ struct Distill: ParsableCommand {
             var report = FidelityReport(model: model!, network: network!, taskPath: task, behaviour: behaviour)
             try representationTests.run(&report, loaded: net, inputs: probes.region, threads: threads)
             report.seconds = secondsSince(started)
-            if let out { try writeReport(report, to: out) }
+            if let folder {
+                try writeReport(report, to: folder)
+                try commit(folder)
+            }
             if json {
                 emit(report.json.trimmingCharacters(in: .newlines))
             } else {
@@ -222,6 +207,7 @@ struct Distill: ParsableCommand {
             }
             return
         }
+        if let folder { try commit(folder) }
         emit(
             json
                 ? summaryJSON(fitted, seconds: seconds, task: taskDescription)
@@ -255,25 +241,16 @@ struct Distill: ParsableCommand {
         return (probes, try probe("held_out"))
     }
 
-    private func write(_ fitted: [FittedSurrogate], probes: ProbeSet, task: TaskDescription, to directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    private func write(_ fitted: [FittedSurrogate], probes: ProbeSet, task: TaskDescription, to folder: OutputDirectory) throws {
+        do throws(DistillationError) {
+            try probes.write(to: folder.file("probes.safetensors"))
         } catch {
-            printError("\(directory): cannot create the directory: \(error.localizedDescription)")
+            printError("\(folder.path)/probes.safetensors: \(finalPaths(error, folder))")
             throw ExitCode.failure
-        }
-        try reportingFailures(path: directory) { () throws(DistillationError) in
-            try probes.write(
-                to: directory + "/probes.safetensors", inputs: [self.probes, model, self.task, network].compactMap { $0 })
         }
         for surrogate in fitted {
             for (name, text) in [("json", surrogate.json(task: task)), ("txt", surrogate.text(task: task))] {
-                let path = "\(directory)/\(surrogate.family.rawValue).\(name)"
-                try reportingErrors(path: path) { () throws(WeightFileError) in
-                    let file = try AtomicOutputFile(path: path)
-                    try file.write(Array(text.utf8))
-                    try file.commit()
-                }
+                try writeText(text, named: "\(surrogate.family.rawValue).\(name)", in: folder)
             }
         }
     }

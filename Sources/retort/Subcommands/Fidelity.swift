@@ -10,11 +10,12 @@ struct FidelityCommand: ParsableCommand {
         commandName: "fidelity",
         abstract: "Evaluate existing surrogates on a model: agreement by region, error agreement, compression, verdict.",
         discussion: """
-            Each --surrogate is a FAMILY.json written by `retort distill` (formats/surrogate.md); it must \\
-            read the task's variables and predict only outputs in the task's output alphabet. The model \\
-            can be the one it was fitted on, another checkpoint of the same network, or the same network \\
-            with a task of wider regions. Prints the summary (or --json, formats/report.md); --out DIR \\
-            writes report.json and report.html.
+            Each --surrogate is a FAMILY.json written by `retort distill` (formats/surrogate.md); it must \
+            read the task's variables and predict only outputs in the task's output alphabet. The model \
+            can be the one it was fitted on, another checkpoint of the same network, or the same network \
+            with a task of wider regions. Prints the summary (or --json, formats/report.md); --out DIR \
+            receives report.json and report.html when the run succeeds; an existing DIR that is not \
+            empty is replaced only with --force, and only if it holds nothing but files Retort writes.
             """)
 
     @Argument(help: "The weight file.")
@@ -29,8 +30,11 @@ struct FidelityCommand: ParsableCommand {
     @Option(help: "The task description (formats/task.md).")
     var task: String
 
-    @Option(help: "Where to write report.json and report.html.")
+    @Option(help: "The folder to write report.json and report.html into.")
     var out: String?
+
+    @Flag(help: "Replace an existing --out folder of an earlier run.")
+    var force = false
 
     @Option(help: "Threads, 1 to 1024 (default: all cores).")
     var threads: Int?
@@ -47,6 +51,9 @@ struct FidelityCommand: ParsableCommand {
 
     func run() throws {
         let started = ContinuousClock.now
+        let folder = try out.map { (out) throws(ExitCode) in
+            try openOutputFolder(out, inputs: [model, network, task] + surrogate, force: force)
+        }
         let taskDescription = try reportingFailures(path: task) { () throws(DistillationError) in
             try TaskDescription.read(task)
         }
@@ -72,7 +79,10 @@ struct FidelityCommand: ParsableCommand {
             try representationTests.run(&report, loaded: net, inputs: probe, threads: threads)
         }
         report.seconds = secondsSince(started)
-        if let out { try writeReport(report, to: out) }
+        if let folder {
+            try writeReport(report, to: folder)
+            try commit(folder)
+        }
         emit(json ? report.json.trimmingCharacters(in: .newlines) : report.summary)
     }
 }
