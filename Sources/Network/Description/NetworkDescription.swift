@@ -62,7 +62,7 @@ public struct MLPDescription: Sendable, Equatable {
 /// Where a transformer's TransformerLens configuration comes from.
 public enum TransformerConfigSource: Sendable, Equatable {
     case inline(TransformerConfig)
-    /// The weight file's `__metadata__["transformer_lens_config"]`.
+    /// The weight file's `__metadata__["transformer_lens_config"]`, else `__metadata__["config"]`.
     case metadata
 }
 
@@ -94,6 +94,9 @@ public enum NetworkDescription: Sendable, Equatable {
 
     /// The metadata key that holds a transformer's configuration as a JSON string.
     public static let metadataConfigKey = "transformer_lens_config"
+    /// The metadata keys a transformer's configuration is looked for under, in order: Retort's, then `config`
+    /// (where other tools that save TransformerLens models keep it).
+    public static let metadataConfigKeys = [metadataConfigKey, "config"]
 
     /// Parses a description document: a Retort description, or a bare TransformerLens configuration.
     /// - Complexity: O(n) in the document's size.

@@ -9,6 +9,13 @@ public struct TransformerConfig: Sendable, Equatable {
         case geluTanh = "gelu_new"
     }
 
+    /// What a bias tensor absent from the weight file means (`absent_biases`, Retort's addition to the
+    /// TransformerLens keys): an error, or a bias of zeros (networks trained without some biases, such as
+    /// Nanda et al.'s modular-addition transformer, which has no attention or unembedding biases).
+    public enum AbsentBiases: String, Sendable {
+        case error, zero
+    }
+
     /// TransformerLens `normalization_type`.
     public enum Normalization: String, Sendable {
         case none
@@ -30,11 +37,13 @@ public struct TransformerConfig: Sendable, Equatable {
     public var eps: Float
     /// Attention scores are divided by this.
     public var attnScale: Float
+    /// What an absent bias tensor (`b_Q`, `b_K`, `b_V`, `b_O`, `b_in`, `b_out`, `b_U`) means.
+    public var absentBiases: AbsentBiases
 
     public init(
         nLayers: Int, dModel: Int, nHeads: Int, dHead: Int, dMLP: Int, dVocab: Int, dVocabOut: Int? = nil, nCtx: Int,
         activation: Activation = .relu, normalization: Normalization = .none, attnOnly: Bool = false, eps: Float = 1e-5,
-        attnScale: Float? = nil
+        attnScale: Float? = nil, absentBiases: AbsentBiases = .error
     ) {
         self.nLayers = nLayers
         self.dModel = dModel
@@ -49,6 +58,7 @@ public struct TransformerConfig: Sendable, Equatable {
         self.attnOnly = attnOnly
         self.eps = eps
         self.attnScale = attnScale ?? Float(Double(dHead).squareRoot())
+        self.absentBiases = absentBiases
     }
 
     /// Parses a configuration held as a JSON string (the weight file's metadata).
@@ -116,9 +126,17 @@ public struct TransformerConfig: Sendable, Equatable {
         if let given = try object.double("attn_scale") { scale = given }
         if try object.bool("use_attn_scale") == false { scale = 1 }
         guard scale > 0 else { throw .invalidDescription(path: object.subpath("attn_scale"), reason: "must be positive") }
+        var absentBiases = AbsentBiases.error
+        if let name = try object.string("absent_biases") {
+            guard let parsed = AbsentBiases(rawValue: name) else {
+                throw .invalidDescription(
+                    path: object.subpath("absent_biases"), reason: "expected \"error\" or \"zero\", found \"\(name)\"")
+            }
+            absentBiases = parsed
+        }
         self.init(
             nLayers: nLayers, dModel: dModel, nHeads: nHeads, dHead: dHead, dMLP: dMLP, dVocab: dVocab,
             dVocabOut: dVocabOut, nCtx: nCtx, activation: activation, normalization: normalization, attnOnly: attnOnly,
-            eps: Float(eps), attnScale: Float(scale))
+            eps: Float(eps), attnScale: Float(scale), absentBiases: absentBiases)
     }
 }

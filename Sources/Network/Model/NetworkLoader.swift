@@ -38,15 +38,26 @@ public enum NetworkLoader {
         case .inline(let config):
             return config
         case .metadata:
-            guard let text = file.metadata?[NetworkDescription.metadataConfigKey] else {
+            guard let (_, config) = try metadataConfig(in: file) else {
                 throw .invalidDescription(
                     path: "config",
                     reason:
-                        "the weight file's metadata has no \"\(NetworkDescription.metadataConfigKey)\" entry; give the configuration with --network CONFIG.json"
+                        "the weight file's metadata has no \(NetworkDescription.metadataConfigKeys.map { "\"\($0)\"" }.joined(separator: " or ")) entry; give the configuration with --network CONFIG.json"
                 )
             }
-            return try TransformerConfig.parse(text, source: "__metadata__.\(NetworkDescription.metadataConfigKey)")
+            return config
         }
+    }
+
+    /// The TransformerLens configuration in `file`'s metadata, with the key it was found under
+    /// (`NetworkDescription.metadataConfigKeys`, first match); nil when the metadata has none of them.
+    /// - Throws: `invalidDescription` at `__metadata__.KEY` when the entry is not a configuration Retort runs.
+    public static func metadataConfig(in file: any WeightFile) throws(NetworkError) -> (key: String, config: TransformerConfig)? {
+        for key in NetworkDescription.metadataConfigKeys {
+            guard let text = file.metadata?[key] else { continue }
+            return (key, try TransformerConfig.parse(text, source: "__metadata__.\(key)"))
+        }
+        return nil
     }
 
     /// Reads a description: a preset name (`mlp`, `transformer`, `llama`, `qwen2`, `gpt2`, `auto`) or a path to a JSON document.

@@ -31,9 +31,27 @@ public struct TransformerNetwork: NeuralNetwork {
     /// Threads for the matrix multiplies.
     public var threads: Int
     public let hookNames: [String]
+    /// The bias tensors absent from the weight file and run as zeros (`absent_biases: "zero"`), in load order.
+    public let zeroBiases: [String]
+
+    /// The bias tensors `config` runs with (attention, MLP and unembedding biases; LayerNorm's are weights of
+    /// the norm and always required with `LN`).
+    public static func biasNames(_ config: TransformerConfig) -> [String] {
+        (0..<config.nLayers).flatMap { i in
+            ["b_Q", "b_K", "b_V", "b_O"].map { "blocks.\(i).attn.\($0)" }
+                + (config.attnOnly ? [] : ["blocks.\(i).mlp.b_in", "blocks.\(i).mlp.b_out"])
+        } + ["unembed.b_U"]
+    }
+
+    /// The bias tensors of `config` that `file` lacks: with `absent_biases: "zero"` these run as zeros.
+    /// - Complexity: O(layers) lookups of tensor names.
+    public static func absentBiases(in file: any WeightFile, config: TransformerConfig) -> [String] {
+        biasNames(config).filter { file.info(named: $0) == nil }
+    }
 
     /// Loads a transformer with `config` from `file`, converting every weight to Float32.
-    /// - Throws: `NetworkError` naming the tensor and the shape the configuration implies.
+    /// - Throws: `NetworkError` naming the tensor and the shape the configuration implies; an absent bias is
+    ///   an error unless the configuration says `absent_biases: "zero"`.
     public init(file: any WeightFile, config: TransformerConfig, threads: Int = 1) throws(NetworkError) {
         let c = config
         let loader = WeightLoader(file: file)
@@ -41,6 +59,13 @@ public struct TransformerNetwork: NeuralNetwork {
         let m = (c.dMLP, "d_mlp")
         func load(_ name: String, _ shape: [(Int, String)]) throws(NetworkError) -> [Float] {
             try loader.load(name, expected: shape.map { (Optional($0.0), $0.1) })
+        }
+        var zeroBiases: [String] = []
+        /// A bias: read, or zeros when the file lacks it and the configuration allows that.
+        func bias(_ name: String, _ shape: [(Int, String)]) throws(NetworkError) -> [Float] {
+            guard c.absentBiases == .zero, file.info(named: name) == nil else { return try load(name, shape) }
+            zeroBiases.append(name)
+            return [Float](repeating: 0, count: shape.reduce(1) { $0 * $1.0 })
         }
         func norm(_ prefix: String) throws(NetworkError) -> Norm? {
             switch c.normalization {
@@ -72,9 +97,9 @@ public struct TransformerNetwork: NeuralNetwork {
                 ln1: try norm("\(p).ln1"), ln2: nil,
                 wQ: headColumns(try load("\(p).attn.W_Q", [h, d, e])), wK: headColumns(try load("\(p).attn.W_K", [h, d, e])),
                 wV: headColumns(try load("\(p).attn.W_V", [h, d, e])),
-                bQ: try load("\(p).attn.b_Q", [h, e]), bK: try load("\(p).attn.b_K", [h, e]),
-                bV: try load("\(p).attn.b_V", [h, e]),
-                wO: try load("\(p).attn.W_O", [h, e, d]), bO: try load("\(p).attn.b_O", [d]),
+                bQ: try bias("\(p).attn.b_Q", [h, e]), bK: try bias("\(p).attn.b_K", [h, e]),
+                bV: try bias("\(p).attn.b_V", [h, e]),
+                wO: try load("\(p).attn.W_O", [h, e, d]), bO: try bias("\(p).attn.b_O", [d]),
                 wIn: [], bIn: [], wOut: [], bOut: [])
             hooks += ["\(p).hook_resid_pre"]
             if hasNorm { hooks += ["\(p).ln1.hook_normalized"] }
@@ -87,9 +112,9 @@ public struct TransformerNetwork: NeuralNetwork {
             if !c.attnOnly {
                 block.ln2 = try norm("\(p).ln2")
                 block.wIn = try load("\(p).mlp.W_in", [d, m])
-                block.bIn = try load("\(p).mlp.b_in", [m])
+                block.bIn = try bias("\(p).mlp.b_in", [m])
                 block.wOut = try load("\(p).mlp.W_out", [m, d])
-                block.bOut = try load("\(p).mlp.b_out", [d])
+                block.bOut = try bias("\(p).mlp.b_out", [d])
                 if hasNorm { hooks += ["\(p).ln2.hook_normalized"] }
                 hooks += ["\(p).mlp.hook_pre", "\(p).mlp.hook_post", "\(p).hook_mlp_out"]
             }
@@ -99,7 +124,8 @@ public struct TransformerNetwork: NeuralNetwork {
         lnFinal = try norm("ln_final")
         if hasNorm { hooks += ["ln_final.hook_normalized"] }
         unembed = try load("unembed.W_U", [d, (c.dVocabOut, "d_vocab_out")])
-        unembedBias = try load("unembed.b_U", [(c.dVocabOut, "d_vocab_out")])
+        unembedBias = try bias("unembed.b_U", [(c.dVocabOut, "d_vocab_out")])
+        self.zeroBiases = zeroBiases
         self.config = config
         self.blocks = blocks
         self.threads = max(1, threads)

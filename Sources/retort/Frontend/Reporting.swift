@@ -21,7 +21,18 @@ func loadNetwork(model: String, network: String, threads: Int) throws(ExitCode) 
     let net = try reportingFailures(path: model) { () throws(NetworkError) in
         try NetworkLoader.load(file: weights, description: description, threads: threads, path: model)
     }
+    noteZeroBiases(net, model: model)
     return LoadedNetwork(network: attachingTokenizer(net, file: weights, model: model), file: weights, description: description)
+}
+
+/// Notes on stderr the bias tensors a transformer runs as zeros: absent from `model`, as its configuration
+/// allows (`absent_biases: "zero"`).
+func noteZeroBiases(_ net: any NeuralNetwork, model: String) {
+    guard let transformer = net as? TransformerNetwork, !transformer.zeroBiases.isEmpty else { return }
+    let names = transformer.zeroBiases
+    writeStandardError(
+        "retort: note: \(model): \(names.count) bias tensor\(names.count == 1 ? " is" : "s are") absent and run as zeros "
+            + "(the configuration says \"absent_biases\": \"zero\"): \(names.joined(separator: ", "))\n")
 }
 
 /// A language model loaded without a tokenizer, given the one stored with its weights

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Network
 import WeightFiles
 
 struct Inspect: ParsableCommand {
@@ -25,6 +26,11 @@ struct Inspect: ParsableCommand {
             out += "},"
         } else {
             out += "\"metadata\":null,"
+        }
+        if let transformer = transformerNote(weights) {
+            out += "\"transformer\":{\"config_key\":\(JSONWriter.quoted(transformer.key)),"
+            out += "\"absent_biases\":\"\(transformer.mode.rawValue)\",\"absent_bias_tensors\":["
+            out += transformer.absent.map(JSONWriter.quoted).joined(separator: ",") + "]},"
         }
         out += "\"tensor_count\":\(weights.tensors.count),\"total_elements\":\(weights.totalElementCount),"
         out += "\"total_bytes\":\(weights.totalByteCount),\"tensors\":["
@@ -69,6 +75,17 @@ struct Inspect: ParsableCommand {
             lines.append("metadata:")
             for (key, value) in metadata { lines.append("  \(printable(key)) = \(printable(abbreviated(value)))") }
         }
+        if let transformer = transformerNote(weights) {
+            var line = "transformer: TransformerLens configuration in metadata \"\(printable(transformer.key))\""
+            if !transformer.absent.isEmpty {
+                line +=
+                    transformer.mode == .zero
+                    ? "; absent biases, run as zeros (absent_biases \"zero\"): "
+                    : "; absent biases (running needs \"absent_biases\": \"zero\" in the configuration): "
+                line += transformer.absent.joined(separator: ", ")
+            }
+            lines.append(line)
+        }
         let sharded = weights.tensors.contains { $0.file != nil }
         let quantized = weights.tensors.contains { $0.storedAs != nil }
         var rows = [
@@ -90,6 +107,13 @@ struct Inspect: ParsableCommand {
         lines.append(contentsOf: table(rows, rightAligned: quantized ? [3, 4, 6] : [3, 4]))
         return lines.joined(separator: "\n")
     }
+}
+
+/// The TransformerLens configuration in `weights`' metadata (the key, its `absent_biases`, and the bias tensors
+/// the file lacks), or nil when there is none or it is not a configuration Retort runs.
+private func transformerNote(_ weights: any WeightFile) -> (key: String, mode: TransformerConfig.AbsentBiases, absent: [String])? {
+    guard let (key, config) = try? NetworkLoader.metadataConfig(in: weights) else { return nil }
+    return (key, config.absentBiases, TransformerNetwork.absentBiases(in: weights, config: config))
 }
 
 /// `value` cut to its first 200 characters, saying how long it is (GGUF vocabularies run to megabytes;

@@ -9,7 +9,9 @@ struct Run: ParsableCommand {
         discussion: """
             --network takes a description file (formats/network.md), a bare TransformerLens \
             configuration, or a preset: mlp (inferred from nn.Sequential or scikit-learn tensor \
-            names) or transformer (configuration in the weight file's metadata). Inputs: .npy, \
+            names) or transformer (configuration in the weight file's metadata, key \
+            transformer_lens_config or config; biases the configuration's "absent_biases": "zero" lets \
+            the file lack run as zeros, noted on stderr). Inputs: .npy, \
             .npz (entry "input") or CSV; transformers take integer token ids [batch, seq]. \
             Output: --out FILE.npz (output plus every --hook), FILE.npy (output) or FILE.csv; \
             without --out, CSV (or --json) on stdout.
@@ -69,6 +71,8 @@ struct Run: ParsableCommand {
         let net = try reportingFailures(path: model) { () throws(NetworkError) in
             try NetworkLoader.load(file: weights, description: description, threads: threads ?? System.coreCount, path: model)
         }
+        noteZeroBiases(net, model: model)
+        let zeroBiases = (net as? TransformerNetwork)?.zeroBiases ?? []
         let kind: InputFile.Kind = net is TransformerNetwork || net is any LanguageModel ? .tokens : .features
         let input = try reportingFailures(path: inputs) { () throws(NetworkError) in try InputFile.read(inputs, as: kind) }
         var interventions: [Intervention] = []
@@ -88,11 +92,11 @@ struct Run: ParsableCommand {
         if let out {
             try write(result, to: out)
         } else if json {
-            emit(runJSON(result))
+            emit(runJSON(result, zeroBiases: zeroBiases))
         } else {
             emit(csv(result.output))
         }
-        if out != nil && json { emit(runJSON(result)) }
+        if out != nil && json { emit(runJSON(result, zeroBiases: zeroBiases)) }
     }
 
     private func write(_ result: NetworkRun, to path: String) throws {
@@ -129,12 +133,14 @@ struct Run: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    private func runJSON(_ result: NetworkRun) -> String {
+    /// The output and hooks as JSON; `zero_biases` lists the bias tensors run as zeros, when there are any.
+    private func runJSON(_ result: NetworkRun, zeroBiases: [String]) -> String {
         func array(_ t: FloatTensor) -> String {
             "{\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"values\":[\(t.scalars.map(jsonNumber).joined(separator: ","))]}"
         }
         let hookParts = hooks.map { "\(JSONWriter.quoted($0)):\(array(result.activations[$0]!))" }
-        return "{\"output\":\(array(result.output)),\"hooks\":{\(hookParts.joined(separator: ","))}}"
+        let zero = zeroBiases.isEmpty ? "" : ",\"zero_biases\":[\(zeroBiases.map(JSONWriter.quoted).joined(separator: ","))]"
+        return "{\"output\":\(array(result.output)),\"hooks\":{\(hookParts.joined(separator: ","))}\(zero)}"
     }
 }
 
