@@ -205,3 +205,28 @@ func hostileSizesInATaskAreRefusedWithoutTrapping(_ member: String) throws {
         return
     }
 }
+
+@Test func aMisspeltRegionNameSaysSoAndListsTheNamesWithAMeaning() throws {
+    for name in ["held-out", "heldout", "Held_Out", "probes", "out_of_rang"] {
+        let json = additionTask.replacingOccurrences(of: #""held_out": {"rest""#, with: "\"\(name)\": {\"rest\"")
+        let error = distillationError { _ = try task(json) }
+        guard case .invalidTask(let path, let reason) = error else {
+            Issue.record("\(name): expected invalidTask, got \(String(describing: error))")
+            continue
+        }
+        #expect(path == "regions.\(name)")
+        #expect(reason.contains("looks like a misspelling of") && reason.contains("trained, probe, held_out, out_of_range"), "\(reason)")
+    }
+    // A name of the user's own, far from those, is fine.
+    _ = try task(additionTask.replacingOccurrences(of: #""held_out": {"rest""#, with: #""carry": {"rest""#))
+}
+
+@Test func excludingAnUnknownRegionListsTheTasksRegions() throws {
+    let json = additionTask.replacingOccurrences(of: #""excluding": ["probe"]"#, with: #""excluding": ["prob"]"#)
+    let error = distillationError { _ = try task(json) }
+    guard case .invalidTask(_, let reason) = error else {
+        Issue.record("expected invalidTask, got \(String(describing: error))")
+        return
+    }
+    #expect(reason == "excludes unknown region \"prob\" (the task's other regions: probe)")
+}

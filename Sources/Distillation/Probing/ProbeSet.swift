@@ -148,7 +148,7 @@ public struct ProbeSet: Sendable {
         guard let text = file.metadata?["retort_probes"] else {
             throw .mismatch(path: path, reason: "not a Retort probe file (no retort_probes metadata)")
         }
-        let (regionName, variables, outputValues, ranges) = try taskErrors {
+        let (regionName, variables, outputValues, ranges) = try probeMetadataErrors(path: path) {
             () throws(NetworkError) -> (String, [String], [Int]?, [ClosedRange<Int>]?) in
             let object = try JSONObjectReader(
                 JSONValue.parseDescription(Array(text.utf8), what: "probe metadata"), path: "retort_probes")
@@ -302,5 +302,16 @@ public struct ProbeSet: Sendable {
                         + "in the task \"\(task.name)\" it is \(task.index(of: values)), so the domains differ")
             }
         }
+    }
+}
+
+/// Runs `body`, its description errors becoming `mismatch` at the probe file `path` that name the metadata's JSON path
+/// (the shared JSON reader speaks of network descriptions).
+private func probeMetadataErrors<T>(path: String, _ body: () throws(NetworkError) -> T) throws(DistillationError) -> T {
+    do {
+        return try body()
+    } catch {
+        guard case .invalidDescription(let at, let reason) = error else { throw .network(error) }
+        throw .mismatch(path: path, reason: "invalid probe metadata at \(at.isEmpty ? "retort_probes" : at): \(reason)")
     }
 }

@@ -92,9 +92,22 @@ struct TaskParser {
         }
         if regions["probe"] == nil { regions["probe"] = domain <= 20_000 ? .all : .sample(count: 20_000, seed: 1, excluding: []) }
         let names = Set(regions.keys)
-        for (name, spec) in regions {
+        for name in names.sorted() {
+            if let meant = Self.misspeltRegionName(name) {
+                throw .invalidDescription(
+                    path: "regions.\(name)",
+                    reason: "\"\(name)\" looks like a misspelling of \"\(meant)\" (names with a meaning: "
+                        + "\(Self.meaningfulRegionNames.joined(separator: ", ")); spell it so, or choose a name of your own "
+                        + "further from them)")
+            }
+        }
+        for (name, spec) in regions.sorted(by: { $0.key < $1.key }) {
             for e in spec.excluded where !names.contains(e) || e == name {
-                throw .invalidDescription(path: "regions.\(name)", reason: "excludes unknown region \"\(e)\"")
+                let others = names.subtracting([name]).sorted()
+                throw .invalidDescription(
+                    path: "regions.\(name)",
+                    reason: "excludes \(e == name ? "itself" : "unknown region \"\(e)\"") (the task's other regions: "
+                        + "\(others.isEmpty ? "none" : others.joined(separator: ", ")))")
             }
         }
         let features: [String]
@@ -368,5 +381,39 @@ extension JSONValue {
     var integerValue: Int? {
         if case .number(let text) = self { return Int(text) }
         return nil
+    }
+}
+
+extension TaskParser {
+    /// The region names with a meaning elsewhere (`formats/task.md`, "Regions").
+    static let meaningfulRegionNames = ["trained", "probe", "held_out", "out_of_range"]
+
+    /// The meaningful region name that `name` is a near miss of (same letters up to case, `-`, `_` and spaces, or one
+    /// edit away), or nil: a region meant as `held_out` but spelt `held-out` would otherwise be a region of the user's
+    /// own that nothing reads, and the report would silently lack its held-out figures.
+    static func misspeltRegionName(_ name: String) -> String? {
+        guard !meaningfulRegionNames.contains(name) else { return nil }
+        func normalized(_ text: String) -> [Character] {
+            Array(text.lowercased().filter { $0 != "_" && $0 != "-" && $0 != " " })
+        }
+        let given = normalized(name)
+        return meaningfulRegionNames.first { known in
+            let target = normalized(known)
+            return given == target || editDistance(given, target) == 1
+        }
+    }
+
+    /// The Levenshtein distance between `a` and `b`.
+    /// - Complexity: O(a × b)
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + [Int](repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 }

@@ -4,6 +4,9 @@ import WeightFiles
 public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The description is not valid JSON or breaks a rule of `formats/network.md`; `path` is a JSON path like `layers[2].weight`.
     case invalidDescription(path: String, reason: String)
+    /// A JSON file other than a network description (`kind`: "intervention file") breaks its format; `path` is a
+    /// JSON path like `[0].kind`.
+    case invalidFile(kind: String, path: String, reason: String)
     /// An op name the description format does not define.
     case unknownOp(name: String, path: String)
     /// A tensor the description names is not in the weight file.
@@ -32,6 +35,8 @@ public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalidDescription(let path, let reason):
             path.isEmpty ? "invalid network description: \(reason)" : "invalid network description at \(path): \(reason)"
+        case .invalidFile(let kind, let path, let reason):
+            path.isEmpty ? "invalid \(kind): \(reason)" : "invalid \(kind) at \(path): \(reason)"
         case .unknownOp(let name, let path):
             "unknown op \"\(name)\" at \(path) (known: \(OpKind.allCases.map(\.rawValue).joined(separator: ", ")))"
         case .missingTensor(let name, let expected):

@@ -7,8 +7,20 @@ public enum InterventionFile {
     ///
     /// `interchange` takes `"source": PATH` (an input file like `--inputs`) and `"source_index": [...]`;
     /// `mean` takes `"over": PATH`. Relative paths are resolved against `baseDirectory`.
+    /// - Throws: `invalidFile` (kind "intervention file") naming the JSON path, for a document that breaks the format;
+    ///   the errors of reading a `source` or `over` input file.
     public static func parse(_ bytes: [UInt8], inputKind: InputFile.Kind, baseDirectory: String) throws(NetworkError)
         -> [Intervention]
+    {
+        do {
+            return try parseDocument(bytes, inputKind: inputKind, baseDirectory: baseDirectory)
+        } catch .invalidDescription(let path, let reason) {
+            throw .invalidFile(kind: "intervention file", path: path, reason: reason)
+        }
+    }
+
+    private static func parseDocument(_ bytes: [UInt8], inputKind: InputFile.Kind, baseDirectory: String)
+        throws(NetworkError) -> [Intervention]
     {
         let root = try JSONValue.parseDescription(bytes, what: "the intervention file")
         let elements: [JSONValue]

@@ -41,7 +41,10 @@ struct Convert: ParsableCommand {
     var format: Format?
 
     @Option(help: "Worker threads for .stz compression and decompression, 1 to 1024 (default: all cores).")
-    var threads: Int = min(System.coreCount, STZLayout.maxThreads)
+    var threads: Int?
+
+    /// --threads, else every core (at most `STZLayout.maxThreads`).
+    private var workerThreads: Int { threads ?? min(System.coreCount, STZLayout.maxThreads) }
 
     @Option(help: "zlib level (0-9) of the LZ77 attempt when writing .stz; 0 = Huffman-only.")
     var level: Int = 1
@@ -98,7 +101,7 @@ struct Convert: ParsableCommand {
         let bar = ProgressBar(label: "converting", totalBytes: weights.totalByteCount)
         if outputFormat == .stz {
             var options = STZWriter.Options()
-            options.threads = threads
+            options.threads = workerThreads
             options.level = level
             options.overwrite = force
             let size = try reportingErrors(path: input) { () throws(WeightFileError) in
@@ -106,7 +109,7 @@ struct Convert: ParsableCommand {
             }
             bar.finish()
             var written = try reportingErrors(path: output) { () throws(WeightFileError) in try STZFile(path: output) }
-            written.threads = threads
+            written.threads = workerThreads
             if verify {
                 // Every chunk's CRC and the digest, then the tensors against the input.
                 let check = written
@@ -126,7 +129,7 @@ struct Convert: ParsableCommand {
             return
         }
         if var stz = weights as? STZFile, dtype == nil, outputFormat == .safetensors {
-            stz.threads = threads
+            stz.threads = workerThreads
             let source = stz
             try reportingErrors(path: input) { () throws(WeightFileError) in
                 try source.restore(

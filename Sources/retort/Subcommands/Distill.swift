@@ -38,7 +38,7 @@ struct Distill: ParsableCommand {
 
     @Option(
         parsing: .upToNextOption,
-        help: "Surrogate families to fit (default: all: table tree rule_list rule_set program).")
+        help: "Surrogate families to fit.")
     var surrogates: [SurrogateFamily] = SurrogateFamily.allCases
 
     @Option(
