@@ -513,6 +513,74 @@ VNNI static void tiles_i16_vnni(size_t M, size_t N, size_t panels, size_t blocks
     }
 }
 
+// The same products with AVX2 (vpmaddwd + vpaddd: the same exact int32 sums as vpdpwssd, then
+// the same float32 operations per lane in the same order): for CPUs without AVX-512 VNNI.
+// A tile is up to 3 rows of A by one half (16 columns) of a panel.
+#define AVX2_I16 __attribute__((target("avx2,fma")))
+
+AVX2_I16 ALWAYS_INLINE_Q void tile_i16_avx2(const int mr, size_t cols, size_t half, size_t blocks,
+                                             const int16_t *aq, size_t K, const float *as, const signed char *panel,
+                                             const float *ds, float *C, size_t ldc, int accumulate) {
+    __m256 f[3][2];
+    for (int i = 0; i < mr; i++) f[i][0] = f[i][1] = _mm256_setzero_ps();
+    const size_t nb = K / 32;
+    for (size_t b = 0; b < blocks; b++) {
+        __m256i acc[3][2];
+        for (int i = 0; i < mr; i++) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+        const signed char *w = panel + b * PANEL_BLOCK_BYTES + half * 32;
+        const int16_t *x = aq + b * 32;
+        for (int p = 0; p < 16; p++) {
+            const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + p * 64)));
+            const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + p * 64 + 16)));
+            for (int i = 0; i < mr; i++) {
+                int32_t pair;
+                memcpy(&pair, x + i * K + 2 * p, 4);
+                const __m256i a = _mm256_set1_epi32(pair);
+                acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(a, w0));
+                acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(a, w1));
+            }
+        }
+        const float *d = ds + b * PANEL + half * 16;
+        const __m256 d0 = _mm256_loadu_ps(d), d1 = _mm256_loadu_ps(d + 8);
+        for (int i = 0; i < mr; i++) {
+            const __m256 s = _mm256_set1_ps(as[i * nb + b]);
+            f[i][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][0]), _mm256_mul_ps(d0, s), f[i][0]);
+            f[i][1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][1]), _mm256_mul_ps(d1, s), f[i][1]);
+        }
+    }
+    for (int i = 0; i < mr; i++) {
+        float out[16];
+        _mm256_storeu_ps(out, f[i][0]);
+        _mm256_storeu_ps(out + 8, f[i][1]);
+        float *c = C + i * ldc;
+        for (size_t j = 0; j < cols; j++) c[j] = accumulate ? c[j] + out[j] : out[j];
+    }
+}
+
+AVX2_I16 static void tiles_i16_avx2(size_t M, size_t N, size_t panels, size_t blocks, const int16_t *aq, size_t K,
+                                    const float *as, const signed char *q, const float *d, float *C, size_t ldc,
+                                    int accumulate) {
+    for (size_t i = 0; i < M; i += 3) {
+        const size_t mr = M - i < 3 ? M - i : 3;
+        const int16_t *a = aq + i * K;
+        const float *s = as + i * (K / 32);
+        for (size_t g = 0; g < panels; g++)
+            for (size_t half = 0; half < 2; half++) {
+                const size_t first = g * PANEL + half * 16;
+                if (first >= N) break;
+                const size_t cols = N - first < 16 ? N - first : 16;
+                const signed char *w = q + g * blocks * PANEL_BLOCK_BYTES;
+                const float *ds = d + g * blocks * PANEL;
+                float *c = C + i * ldc + first;
+                switch (mr) {
+                case 3: tile_i16_avx2(3, cols, half, blocks, a, K, s, w, ds, c, ldc, accumulate); break;
+                case 2: tile_i16_avx2(2, cols, half, blocks, a, K, s, w, ds, c, ldc, accumulate); break;
+                default: tile_i16_avx2(1, cols, half, blocks, a, K, s, w, ds, c, ldc, accumulate); break;
+                }
+            }
+    }
+}
+
 static int have_vnni(void) {
     static int cached = -1;
     int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
@@ -527,7 +595,7 @@ static int have_vnni(void) {
 
 int retort_qgemm_i16_available(void) {
 #if RETORT_QGEMM_X86
-    return have_vnni();
+    return have_vnni() || retort_sgemm_isa() >= 1;
 #else
     return 0;
 #endif
@@ -542,7 +610,9 @@ void retort_qgemm_i16_bt(int vector, size_t M, size_t N, size_t K, const short *
     size_t group = per == 0 ? panels : (512u << 10) / per;
     if (group < 1) group = 1;
 #if RETORT_QGEMM_X86
-    const int use_vnni = vector && have_vnni();
+    // 1: the best kernel here; 2: AVX2 even where VNNI is (to test it); 0: portable.
+    const int use_vnni = vector == 1 && have_vnni();
+    const int use_avx2 = !use_vnni && vector != 0 && retort_sgemm_isa() >= 1;
 #else
     (void)vector;
 #endif
@@ -554,6 +624,10 @@ void retort_qgemm_i16_bt(int vector, size_t M, size_t N, size_t K, const short *
 #if RETORT_QGEMM_X86
         if (use_vnni) {
             tiles_i16_vnni(M, width, count, blocks, aq, K, as, w, ds, C + first, ldc, accumulate);
+            continue;
+        }
+        if (use_avx2) {
+            tiles_i16_avx2(M, width, count, blocks, aq, K, as, w, ds, C + first, ldc, accumulate);
             continue;
         }
 #endif

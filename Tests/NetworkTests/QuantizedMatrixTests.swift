@@ -120,12 +120,15 @@ func integerProductsAreTheSameBitsWithAndWithoutVectorKernels(type: GGMLType) {
         for i in 32..<64 { x[i] = 0 }
         var vector = [Float](repeating: 0.25, count: m * n)
         var portable = vector
+        var avx2 = vector
         x.withUnsafeBufferPointer { a in
             matrix.multiplyTransposed(a.baseAddress!, m: m, into: &vector, accumulate: true, threads: 2, arithmetic: .int16)
             matrix.multiplyTransposed(
                 a.baseAddress!, m: m, into: &portable, accumulate: true, arithmetic: .int16, vector: false)
+            matrix.multiplyTransposed(a.baseAddress!, m: m, into: &avx2, accumulate: true, arithmetic: .int16, avx2: true)
         }
         #expect(vector.map(\.bitPattern) == portable.map(\.bitPattern), "\(type.name) m=\(m)")
+        #expect(avx2.map(\.bitPattern) == portable.map(\.bitPattern), "AVX2 \(type.name) m=\(m)")
     }
 }
 

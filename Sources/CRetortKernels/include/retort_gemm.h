@@ -53,8 +53,8 @@ void retort_quantize_rows_i16(int vector, size_t M, size_t K, const float *A, si
 /// The min of each block of W (N × K/32; 0 for types without one).
 void retort_block_mins(int type, const unsigned char *W, size_t row_bytes, size_t N, size_t K, float *mins);
 
-/// Whether retort_qgemm_i16_bt has its vector kernel here (AVX-512 VNNI); the portable one
-/// gives the same bits.
+/// Whether retort_qgemm_i16_bt has a vector kernel here (AVX-512 VNNI, else AVX2); the portable
+/// one gives the same bits.
 int retort_qgemm_i16_available(void);
 
 /// Packs W (N×K of ggml type `type`) into panels of 32 rows for retort_qgemm_i16_bt: q gets
@@ -64,7 +64,8 @@ void retort_pack_panels_i8(int type, const unsigned char *W, size_t row_bytes, s
 
 /// C[M×N] (+)= Σ_b d·s·(q_A · q_W) over the blocks, W given as panels (retort_pack_panels_i8;
 /// pass the panel of row j0 for rows j0… with j0 a multiple of 32), without the mins' term (the
-/// caller adds sums · minsᵀ). `vector` 0 forces the portable kernel (the same bits).
+/// caller adds sums · minsᵀ). `vector` 1 takes the best kernel here (AVX-512 VNNI, else AVX2),
+/// 2 the AVX2 one, 0 the portable one: all give the same bits.
 void retort_qgemm_i16_bt(int vector, size_t M, size_t N, size_t K, const short *aq, const float *as,
                          const signed char *q, const float *d, float *C, size_t ldc, int accumulate);
 

@@ -149,16 +149,17 @@ package struct QuantizedMatrix: Sendable {
     /// `y[m, rows] = x[m, columns] · selfᵀ`, or `+=` when `accumulate`, in `arithmetic`: with
     /// `.float32`, what `Matmul.multiply(x, dequantized(), into: y, …, bTransposed: true)` gives,
     /// bit for bit. With `threads > 1` the rows of this matrix (columns of `y`) are split across
-    /// threads. `vector: false` forces the portable integer kernels (the same bits; for tests).
+    /// threads. `vector: false` forces the portable integer kernels, `avx2: true` the AVX2 ones where
+    /// AVX-512 VNNI would run (the same bits; for tests).
     /// - Complexity: O(m × rows × columns)
     package func multiplyTransposed(
         _ x: UnsafePointer<Float>, m: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false,
         threads: Int = 1, arithmetic: QuantizedArithmetic = .float32,
-        instructionSet: Matmul.InstructionSet = Matmul.instructionSet, vector: Bool = true
+        instructionSet: Matmul.InstructionSet = Matmul.instructionSet, vector: Bool = true, avx2: Bool = false
     ) {
         multiplyTransposed(
             x, m: m, into: [y], widths: [rows], accumulate: accumulate, threads: threads, arithmetic: arithmetic,
-            instructionSet: instructionSet, vector: vector)
+            instructionSet: instructionSet, vector: vector, avx2: avx2)
     }
 
     /// The same product with its columns written to several outputs: `outputs[p]` (`[m, widths[p]]`,
@@ -168,7 +169,7 @@ package struct QuantizedMatrix: Sendable {
     package func multiplyTransposed(
         _ x: UnsafePointer<Float>, m: Int, into outputs: [UnsafeMutablePointer<Float>], widths: [Int],
         accumulate: Bool = false, threads: Int = 1, arithmetic: QuantizedArithmetic = .float32,
-        instructionSet: Matmul.InstructionSet = Matmul.instructionSet, vector: Bool = true
+        instructionSet: Matmul.InstructionSet = Matmul.instructionSet, vector: Bool = true, avx2: Bool = false
     ) {
         precondition(outputs.count == widths.count && widths.reduce(0, +) == rows, "output widths must add up to the rows")
         precondition(widths.dropLast().allSatisfy { $0 % 32 == 0 }, "every output but the last must be a multiple of 32 wide")
@@ -234,7 +235,7 @@ package struct QuantizedMatrix: Sendable {
                                 pieces(start, size) { p, column, count in
                                     let panel = (firsts[p] + column) / 32
                                     retort_qgemm_i16_bt(
-                                        vector ? 1 : 0, m, count, k, q.baseAddress!, s.baseAddress!,
+                                        vector ? (avx2 ? 2 : 1) : 0, m, count, k, q.baseAddress!, s.baseAddress!,
                                         pq.baseAddress! + panel * k * 32, pd.baseAddress! + panel * blocks * 32,
                                         outputs[p] + column, widths[p], acc)
                                 }
