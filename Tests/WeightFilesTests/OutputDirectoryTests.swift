@@ -74,6 +74,20 @@ struct OutputDirectoryTests {
         #expect(try names(root) == ["out"])
     }
 
+    @Test("a folder filled by someone else during the run is not replaced at commit without overwrite")
+    func filledDuringTheRun() throws {
+        let root = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let folder = try OutputDirectory(path: root + "/out", overwrite: false, replaceable: anyName)
+        try Data([1]).write(to: URL(fileURLWithPath: folder.file("x.json")))
+        try FileManager.default.createDirectory(atPath: root + "/out", withIntermediateDirectories: false)
+        try Data([2]).write(to: URL(fileURLWithPath: root + "/out/theirs.json"))
+        #expect(refusal { try folder.commit() } == "exists and is not empty (use --force to replace it)")
+        folder.abandon()
+        #expect(try names(root + "/out") == ["theirs.json"])
+        #expect(try names(root) == ["out"])
+    }
+
     @Test("a folder holding a file the run does not write, or one of its inputs, is never replaced")
     func foreignFilesAndInputsAreKept() throws {
         let root = try makeTemporaryDirectory()

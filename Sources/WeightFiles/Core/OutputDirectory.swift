@@ -24,6 +24,7 @@ public final class OutputDirectory {
     private let name: String
     /// Folders above the destination that this run created, innermost first.
     private let createdParents: [String]
+    private let overwrite: Bool
     private var finished = false
 
     /// Checks the destination and creates the temporary folder (and the destination's missing parents).
@@ -42,6 +43,7 @@ public final class OutputDirectory {
         var path = given
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         self.path = path
+        self.overwrite = overwrite
         let slash = path.lastIndex(of: "/")
         name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
@@ -117,6 +119,10 @@ public final class OutputDirectory {
         }
         guard errno == ENOTEMPTY || errno == EEXIST else {
             throw .io(path: path, operation: "rename", message: errnoMessage())
+        }
+        // Filled since it was checked, by someone else: replaced only when that was allowed.
+        guard overwrite else {
+            throw .outputDirectory(path: path, reason: "exists and is not empty (use --force to replace it)")
         }
         let suffix = String(UInt32.random(in: 0..<UInt32.max) % 1_000_000 + 1_000_000).dropFirst()
         let aside = "\(parent)/.\(name)\(AtomicOutputFile.temporaryMarker)\(getpid())-\(suffix)"
