@@ -8,9 +8,9 @@ struct Retort: ParsableCommand {
         commandName: "retort",
         abstract: "Read, convert and verify weight files; run networks; distil them into symbolic surrogates.",
         discussion: """
-            Formats: safetensors (also sharded through model.safetensors.index.json, \
-            and gzip- or zlib-wrapped), NumPy .npy and .npz. PyTorch checkpoints and \
-            GGUF files are recognised but not read yet.
+            Formats read: safetensors (also sharded through model.safetensors.index.json, \
+            and gzip- or zlib-wrapped), NumPy .npy and .npz, PyTorch torch.save checkpoints, \
+            GGUF and .stz. Written by convert: safetensors, .npz, .npy and .stz.
             Exit status: 0 success, 1 failed operation or check, 64 usage error.
             """,
         version: RetortVersion.current,
