@@ -186,11 +186,11 @@ private func tinyLlama(contextLength: Int? = nil) throws -> LlamaNetwork {
 ])
 func ggufConfigValueOfTheWrongTypeIsNamedNotCalledMissing(key: String, reason: String) throws {
     let message = try ggufConfigError([(key, "12")])
-    #expect(message == "invalid network description at llama.\(key): \(reason)", "\(String(describing: message))")
+    #expect(message == "invalid GGUF metadata at llama.\(key): \(reason)", "\(String(describing: message))")
 }
 
 @Test func ggufArchitectureThatIsNotAStringIsNamed() throws {
     let file = try ggufWithMetadata([("general.architecture", UInt32(3))] + Array(llamaMetadata([]).dropFirst()))
     let message = networkError { _ = try LanguageModelConfig(gguf: file) }?.description
-    #expect(message == "invalid network description at general.architecture: is a uint32, expected a string")
+    #expect(message == "invalid GGUF metadata at general.architecture: is a uint32, expected a string")
 }

@@ -74,40 +74,40 @@ public struct LanguageModelConfig: Sendable, Equatable {
             ("layers", layers), ("d_model", dModel), ("heads", heads), ("kv_heads", kvHeads), ("d_head", dHead),
             ("d_mlp", dMLP), ("vocabulary size", vocabularySize), ("context length", contextLength),
         ] {
-            if value < 1 { throw .invalidDescription(path: source, reason: "\(name) must be at least 1, found \(value)") }
+            if value < 1 { throw .invalidFile(kind: "model configuration (\(source))", path: "", reason: "\(name) must be at least 1, found \(value)") }
             if value > Self.maximumSize {
-                throw .invalidDescription(
-                    path: source, reason: "\(name) must be at most \(Self.maximumSize) (2^30), found \(value)")
+                throw .invalidFile(
+                    kind: "model configuration (\(source))", path: "", reason: "\(name) must be at most \(Self.maximumSize) (2^30), found \(value)")
             }
         }
         guard heads % kvHeads == 0 else {
-            throw .invalidDescription(
-                path: source, reason: "\(heads) query heads cannot be grouped over \(kvHeads) key/value heads")
+            throw .invalidFile(
+                kind: "model configuration (\(source))", path: "", reason: "\(heads) query heads cannot be grouped over \(kvHeads) key/value heads")
         }
         if architecture.isLlamaFamily, dHead % 2 != 0 {
-            throw .invalidDescription(path: source, reason: "RoPE needs an even head dimension, found \(dHead)")
+            throw .invalidFile(kind: "model configuration (\(source))", path: "", reason: "RoPE needs an even head dimension, found \(dHead)")
         }
         if architecture == .gpt2, heads * dHead != dModel {
-            throw .invalidDescription(path: source, reason: "GPT-2 needs n_embd = n_head × d_head")
+            throw .invalidFile(kind: "model configuration (\(source))", path: "", reason: "GPT-2 needs n_embd = n_head × d_head")
         }
         guard normEps > 0, normEps.isFinite else {
-            throw .invalidDescription(path: source, reason: "the norm epsilon must be positive and finite")
+            throw .invalidFile(kind: "model configuration (\(source))", path: "", reason: "the norm epsilon must be positive and finite")
         }
         if architecture.isLlamaFamily {
             guard ropeBase > 0, ropeBase.isFinite else {
-                throw .invalidDescription(path: source, reason: "RoPE's base θ must be positive and finite, found \(ropeBase)")
+                throw .invalidFile(kind: "model configuration (\(source))", path: "", reason: "RoPE's base θ must be positive and finite, found \(ropeBase)")
             }
             switch ropeScaling {
             case .none: break
             case .linear(let factor):
                 guard factor > 0, factor.isFinite else {
-                    throw .invalidDescription(
-                        path: source, reason: "the linear RoPE scaling factor must be positive, found \(factor)")
+                    throw .invalidFile(
+                        kind: "model configuration (\(source))", path: "", reason: "the linear RoPE scaling factor must be positive, found \(factor)")
                 }
             case .llama3(let factor, let low, let high, _):
                 guard factor > 0, factor.isFinite, low > 0, high > low, high.isFinite else {
-                    throw .invalidDescription(
-                        path: source, reason: "llama3 RoPE scaling needs factor > 0 and 0 < low_freq_factor < high_freq_factor")
+                    throw .invalidFile(
+                        kind: "model configuration (\(source))", path: "", reason: "llama3 RoPE scaling needs factor > 0 and 0 < low_freq_factor < high_freq_factor")
                 }
             }
         }
@@ -116,17 +116,17 @@ public struct LanguageModelConfig: Sendable, Equatable {
     // MARK: GGUF
 
     /// The configuration in a GGUF file's metadata (`general.architecture`, then `ARCH.block_count` …).
-    /// - Throws: `invalidDescription` naming an unsupported architecture or a missing key.
+    /// - Throws: `invalidFile` (GGUF metadata) naming an unsupported architecture or a missing key.
     public init(gguf file: GGUFFile) throws(NetworkError) {
         guard let value = file.value(forKey: "general.architecture") else {
-            throw .invalidDescription(path: "general.architecture", reason: "missing from the GGUF metadata")
+            throw .invalidFile(kind: "GGUF metadata", path: "general.architecture", reason: "missing from the GGUF metadata")
         }
         guard let name = value.stringValue else {
-            throw .invalidDescription(path: "general.architecture", reason: "is a \(value.type), expected a string")
+            throw .invalidFile(kind: "GGUF metadata", path: "general.architecture", reason: "is a \(value.type), expected a string")
         }
         guard let architecture = Architecture(rawValue: name) else {
-            throw .invalidDescription(
-                path: "general.architecture",
+            throw .invalidFile(
+                kind: "GGUF metadata", path: "general.architecture",
                 reason: "unsupported architecture \"\(name)\" (Retort runs: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))"
             )
         }
@@ -135,30 +135,30 @@ public struct LanguageModelConfig: Sendable, Equatable {
         func int(_ key: String) throws(NetworkError) -> Int? {
             guard let value = file.value(forKey: "\(name).\(key)") else { return nil }
             guard let v = value.intValue else {
-                throw .invalidDescription(path: "\(name).\(key)", reason: "is a \(value.type), expected an integer")
+                throw .invalidFile(kind: "GGUF metadata", path: "\(name).\(key)", reason: "is a \(value.type), expected an integer")
             }
             guard (0...Self.maximumSize).contains(v) else {
-                throw .invalidDescription(path: "\(name).\(key)", reason: "\(v) is outside 0…\(Self.maximumSize) (2^30)")
+                throw .invalidFile(kind: "GGUF metadata", path: "\(name).\(key)", reason: "\(v) is outside 0…\(Self.maximumSize) (2^30)")
             }
             return v
         }
         func number(_ key: String) throws(NetworkError) -> Double? {
             guard let value = file.value(forKey: "\(name).\(key)") else { return nil }
             guard let v = value.doubleValue else {
-                throw .invalidDescription(path: "\(name).\(key)", reason: "is a \(value.type), expected a number")
+                throw .invalidFile(kind: "GGUF metadata", path: "\(name).\(key)", reason: "is a \(value.type), expected a number")
             }
             return v
         }
         func text(_ key: String) throws(NetworkError) -> String? {
             guard let value = file.value(forKey: "\(name).\(key)") else { return nil }
             guard let v = value.stringValue else {
-                throw .invalidDescription(path: "\(name).\(key)", reason: "is a \(value.type), expected a string")
+                throw .invalidFile(kind: "GGUF metadata", path: "\(name).\(key)", reason: "is a \(value.type), expected a string")
             }
             return v
         }
         func required(_ key: String) throws(NetworkError) -> Int {
             guard let v = try int(key) else {
-                throw .invalidDescription(path: "\(name).\(key)", reason: "missing from the GGUF metadata")
+                throw .invalidFile(kind: "GGUF metadata", path: "\(name).\(key)", reason: "missing from the GGUF metadata")
             }
             return v
         }
@@ -173,15 +173,15 @@ public struct LanguageModelConfig: Sendable, Equatable {
         if let type = try text("rope.scaling.type"), type != "none" {
             let factor = try number("rope.scaling.factor") ?? 1
             guard type == "linear" else {
-                throw .invalidDescription(
-                    path: "\(name).rope.scaling.type", reason: "unsupported RoPE scaling \"\(type)\" (supported: none, linear)")
+                throw .invalidFile(
+                    kind: "GGUF metadata", path: "\(name).rope.scaling.type", reason: "unsupported RoPE scaling \"\(type)\" (supported: none, linear)")
             }
             scaling = .linear(factor: factor)
         }
         let dHead = try int("attention.key_length") ?? (heads > 0 ? dModel / heads : 0)
         if let rotary = try int("rope.dimension_count"), architecture.isLlamaFamily, rotary != dHead {
-            throw .invalidDescription(
-                path: "\(name).rope.dimension_count",
+            throw .invalidFile(
+                kind: "GGUF metadata", path: "\(name).rope.dimension_count",
                 reason: "partial rotary embeddings (\(rotary) of \(dHead) dimensions) are not supported")
         }
         self.init(
@@ -213,24 +213,24 @@ public struct LanguageModelConfig: Sendable, Equatable {
             case "qwen2": architecture = .qwen2
             case "gpt2": architecture = .gpt2
             default:
-                throw .invalidDescription(
-                    path: path("model_type"),
+                throw .invalidFile(
+                    kind: "model configuration", path: path("model_type"),
                     reason: "unsupported model type \"\(type)\" (Retort runs: llama, mistral, qwen2, gpt2)")
             }
         }
         guard let architecture else {
-            throw .invalidDescription(path: path("model_type"), reason: "missing, and no architecture was given")
+            throw .invalidFile(kind: "model configuration", path: path("model_type"), reason: "missing, and no architecture was given")
         }
         // Sizes beyond `maximumSize` are refused before any arithmetic on them.
         func optional(_ key: String) throws(NetworkError) -> Int? {
             guard let v = try object.integer(key, minimum: 1) else { return nil }
             guard v <= Self.maximumSize else {
-                throw .invalidDescription(path: path(key), reason: "\(v) is more than \(Self.maximumSize) (2^30)")
+                throw .invalidFile(kind: "model configuration", path: path(key), reason: "\(v) is more than \(Self.maximumSize) (2^30)")
             }
             return v
         }
         func required(_ key: String) throws(NetworkError) -> Int {
-            guard let v = try optional(key) else { throw .invalidDescription(path: path(key), reason: "missing") }
+            guard let v = try optional(key) else { throw .invalidFile(kind: "model configuration", path: path(key), reason: "missing") }
             return v
         }
         if architecture == .gpt2 {
@@ -238,14 +238,14 @@ public struct LanguageModelConfig: Sendable, Equatable {
             if let act = try object.string("activation_function"),
                 !["gelu_new", "gelu_fast", "gelu_pytorch_tanh"].contains(act)
             {
-                throw .invalidDescription(
-                    path: path("activation_function"), reason: "unsupported \"\(act)\" (supported: gelu_new, gelu_pytorch_tanh)")
+                throw .invalidFile(
+                    kind: "model configuration", path: path("activation_function"), reason: "unsupported \"\(act)\" (supported: gelu_new, gelu_pytorch_tanh)")
             }
             if try object.bool("scale_attn_by_inverse_layer_idx") == true {
-                throw .invalidDescription(path: path("scale_attn_by_inverse_layer_idx"), reason: "not supported")
+                throw .invalidFile(kind: "model configuration", path: path("scale_attn_by_inverse_layer_idx"), reason: "not supported")
             }
             if try object.bool("scale_attn_weights") == false {
-                throw .invalidDescription(path: path("scale_attn_weights"), reason: "unscaled attention is not supported")
+                throw .invalidFile(kind: "model configuration", path: path("scale_attn_weights"), reason: "unscaled attention is not supported")
             }
             self.init(
                 architecture: .gpt2, layers: try required("n_layer"), dModel: dModel, heads: try required("n_head"),
@@ -253,12 +253,12 @@ public struct LanguageModelConfig: Sendable, Equatable {
                 contextLength: try required("n_positions"), normEps: Float(try object.double("layer_norm_epsilon") ?? 1e-5))
         } else {
             if let act = try object.string("hidden_act"), act != "silu" {
-                throw .invalidDescription(path: path("hidden_act"), reason: "unsupported \"\(act)\" (supported: silu)")
+                throw .invalidFile(kind: "model configuration", path: path("hidden_act"), reason: "unsupported \"\(act)\" (supported: silu)")
             }
             if let window = try object.integer("sliding_window"), try object.bool("use_sliding_window") ?? (architecture == .llama),
                 window < (try object.integer("max_position_embeddings") ?? Int.max)
             {
-                throw .invalidDescription(path: path("sliding_window"), reason: "sliding-window attention is not supported")
+                throw .invalidFile(kind: "model configuration", path: path("sliding_window"), reason: "sliding-window attention is not supported")
             }
             // transformers ≥ 5 writes `rope_parameters`; earlier versions `rope_theta` and `rope_scaling`.
             var theta = try object.double("rope_theta")
@@ -276,7 +276,7 @@ public struct LanguageModelConfig: Sendable, Equatable {
             }
             let scaling = try Self.ropeScaling(scalingObject, path: scalingPath)
             if let factor = try object.double("partial_rotary_factor"), factor != 1 {
-                throw .invalidDescription(path: path("partial_rotary_factor"), reason: "partial rotary embeddings are not supported")
+                throw .invalidFile(kind: "model configuration", path: path("partial_rotary_factor"), reason: "partial rotary embeddings are not supported")
             }
             let dModel = try required("hidden_size")
             let heads = try required("num_attention_heads")
@@ -300,7 +300,7 @@ public struct LanguageModelConfig: Sendable, Equatable {
         case "default": return .none
         case "linear":
             guard let factor = try object.double("factor"), factor > 0 else {
-                throw .invalidDescription(path: "\(path).factor", reason: "missing or not positive")
+                throw .invalidFile(kind: "model configuration", path: "\(path).factor", reason: "missing or not positive")
             }
             return .linear(factor: factor)
         case "llama3":
@@ -308,14 +308,14 @@ public struct LanguageModelConfig: Sendable, Equatable {
                 let high = try object.double("high_freq_factor"),
                 let original = try object.integer("original_max_position_embeddings", minimum: 1), high > low
             else {
-                throw .invalidDescription(
-                    path: path,
+                throw .invalidFile(
+                    kind: "model configuration", path: path,
                     reason: "llama3 scaling needs factor, low_freq_factor < high_freq_factor, original_max_position_embeddings")
             }
             return .llama3(factor: factor, lowFrequencyFactor: low, highFrequencyFactor: high, originalContext: original)
         default:
-            throw .invalidDescription(
-                path: "\(path).rope_type", reason: "unsupported RoPE scaling \"\(kind)\" (supported: default, linear, llama3)")
+            throw .invalidFile(
+                kind: "model configuration", path: "\(path).rope_type", reason: "unsupported RoPE scaling \"\(kind)\" (supported: default, linear, llama3)")
         }
     }
 
