@@ -14,7 +14,9 @@ struct Retort: ParsableCommand {
             Exit status: 0 success, 1 failed operation or check, 64 usage error.
             """,
         version: RetortVersion.current,
-        subcommands: [Inspect.self, Convert.self, Verify.self, Run.self, Generate.self, Distill.self, FidelityCommand.self]
+        subcommands: [
+            Inspect.self, Convert.self, Verify.self, Run.self, Generate.self, Distill.self, Merge.self, FidelityCommand.self,
+        ]
     )
 
     static func main() {

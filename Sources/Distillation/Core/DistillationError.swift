@@ -18,6 +18,8 @@ public enum DistillationError: Error, Sendable, Equatable, CustomStringConvertib
     case unknownFeature(name: String, known: [String])
     /// A probe or surrogate file that does not fit the task.
     case mismatch(path: String, reason: String)
+    /// A shard of a sharded run is malformed (`Shard`), or the parts of one do not fit together (`ProbeShard.merge`).
+    case invalidShard(reason: String)
     /// The network failed.
     case network(NetworkError)
     /// A file could not be read or written.
@@ -37,6 +39,7 @@ public enum DistillationError: Error, Sendable, Equatable, CustomStringConvertib
         case .unknownFeature(let name, let known):
             "unknown feature \"\(name)\" (known: \(known.prefix(12).joined(separator: ", "))\(known.count > 12 ? ", …" : ""))"
         case .mismatch(let path, let reason): "\(path): \(reason)"
+        case .invalidShard(let reason): reason
         case .network(let error): "\(error)"
         case .weightFile(let error): "\(error)"
         }

@@ -94,7 +94,10 @@ public struct ProbeSet: Sendable {
     }
 
     /// Writes the probes as a safetensors file (`formats/task.md`, "Probe files"), atomically; never over one of `inputs`.
-    public func write(to path: String, inputs: [String] = [], overwrite: Bool = true) throws(DistillationError) {
+    /// - Parameter extraMetadata: more `__metadata__` entries after `retort_probes` (a shard's `retort_shard`).
+    public func write(
+        to path: String, inputs: [String] = [], overwrite: Bool = true, extraMetadata: [(String, String)] = []
+    ) throws(DistillationError) {
         func int64(_ name: String, _ values: [Int], _ shape: [Int]) -> TensorView {
             let data = values.map { Int64($0) }.withUnsafeBytes { Array($0) }
             return TensorView(info: TensorInfo(name: name, dtype: .i64, shape: shape), copying: data)
@@ -125,7 +128,7 @@ public struct ProbeSet: Sendable {
             header += ",\"ranges\":[\(variableRanges.map { "[\($0.lowerBound),\($0.upperBound)]" }.joined(separator: ","))]".utf8
         }
         header += "}".utf8
-        let metadata = Metadata([("retort_probes", String(decoding: header, as: UTF8.self))])
+        let metadata = Metadata([("retort_probes", String(decoding: header, as: UTF8.self))] + extraMetadata)
         do {
             try SafetensorsWriter.write(
                 tensors: tensors.map(\.info), metadata: metadata, to: path, inputs: inputs, overwrite: overwrite,

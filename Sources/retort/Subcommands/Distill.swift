@@ -16,6 +16,13 @@ struct Distill: ParsableCommand {
             report.json and report.html, all at once when the run succeeds; an existing DIR that is not \
             empty is replaced only with --force, and only if it holds nothing but such files.
 
+            With --shard I/N (or inside a Slurm job array or a Kubernetes Indexed Job), probes only \
+            shard I of N's contiguous slice of each probed region and writes it to \
+            --out DIR/shard-I-of-N (formats/task.md, "Shard files"); `retort merge` then fits and \
+            reports on all the shards' probes. Without the flag the shard comes from \
+            SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_MIN/SLURM_ARRAY_TASK_COUNT (I = ID − MIN) or from \
+            JOB_COMPLETION_INDEX with --shard-count N (or RETORT_SHARD_COUNT).
+
             With no arguments at all, runs the whole pipeline on the bundled two-digit addition \
             network (formats/vectors/networks/addition_mlp) and writes its report to \
             ./retort-example-addition (replacing the report of an earlier example run).
@@ -66,6 +73,18 @@ struct Distill: ParsableCommand {
     @Flag(help: "Print the summary as JSON (with a network: the report, formats/report.md).")
     var json = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Probe only shard I of N (0 ≤ I < N): a contiguous slice of each probed region, for retort merge.",
+            valueName: "I/N"))
+    var shard: Shard?
+
+    @Option(
+        help: ArgumentHelp(
+            "The number of shards when the index comes from JOB_COMPLETION_INDEX (default: $RETORT_SHARD_COUNT).",
+            valueName: "N"))
+    var shardCount: Int?
+
     /// No arguments at all: the bundled example.
     private var isExample: Bool { model == nil && network == nil && probes == nil && task == nil }
 
@@ -80,14 +99,35 @@ struct Distill: ParsableCommand {
             throw ValidationError("--probes replaces MODEL and --network; give one or the other")
         }
         if programSize < 1 { throw ValidationError("--program-size must be at least 1") }
+        if shard != nil && probes != nil {
+            throw ValidationError("--shard shards the probing: give MODEL and --network, not --probes")
+        }
+        if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1") }
         if probes != nil && representationTests.representation {
             throw ValidationError("--representation needs the network: give MODEL and --network instead of --probes")
         }
     }
 
-    func run() throws {
+    func run() throws { try run(merged: nil) }
+
+    /// Runs the command; with `merged` (the probes by region of a sharded run, from `retort merge`) fits and
+    /// reports on those instead of probing.
+    func run(merged: [String: ProbeSet]?) throws {
         let started = ContinuousClock.now
         var command = self
+        if merged == nil, probes == nil, command.shard == nil {
+            let found = try reportingFailures(path: "shard") { () throws(DistillationError) in
+                try Shard.fromEnvironment(ProcessInfo.processInfo.environment, count: shardCount)
+            }
+            if let found {
+                writeStandardError("retort: shard \(found.shard) (from \(found.source))\n")
+                command.shard = found.shard
+            }
+        }
+        if command.shard != nil, command.out == nil, !isExample {
+            printError("a shard writes its probes to --out DIR/shard-I-of-N: give --out DIR")
+            throw ExitCode(64)
+        }
         if isExample {
             let folder = try Self.exampleFolder()
             command.model = folder + "/model.safetensors"
@@ -96,13 +136,17 @@ struct Distill: ParsableCommand {
             command.out = command.out ?? Self.exampleOutput
             writeStandardError("retort: the bundled example: two-digit addition (\(folder))\n")
         }
+        if let shard = command.shard {
+            try command.probeShard(shard)
+            return
+        }
         // Checked before any work; a failed run leaves nothing (not the folders above it it created either).
         let folder = try command.out.map { (out) throws(ExitCode) in
             try openOutputFolder(
                 out, inputs: [command.model, command.network, command.task, command.probes].compactMap { $0 },
                 force: command.force || (isExample && out == Self.exampleOutput))
         }
-        try command.distill(started: started, folder: folder)
+        try command.distill(started: started, folder: folder, merged: merged)
     }
 
     /// The report folder of the bundled example.
@@ -129,7 +173,7 @@ struct Distill: ParsableCommand {
         throw ExitCode.failure
     }
 
-    private func distill(started: ContinuousClock.Instant, folder: OutputDirectory?) throws {
+    private func distill(started: ContinuousClock.Instant, folder: OutputDirectory?, merged: [String: ProbeSet]?) throws {
         let task = self.task!
         let threads = self.threads ?? System.coreCount
         let taskDescription = try reportingFailures(path: task) { () throws(DistillationError) in
@@ -152,8 +196,12 @@ struct Distill: ParsableCommand {
         } else {
             let loaded = try loadNetwork(model: model!, network: network!, threads: threads)
             net = loaded
-            (probes, heldOut) = try probeNetwork(
-                loaded.network, taskDescription, hooks: TaskFeatures.hooks(in: featureNames), threads: threads)
+            if let merged, let probe = merged["probe"] {
+                (probes, heldOut) = (probe, merged["held_out"])
+            } else {
+                (probes, heldOut) = try probeNetwork(
+                    loaded.network, taskDescription, hooks: TaskFeatures.hooks(in: featureNames), threads: threads)
+            }
         }
         let taskFeatures = try reportingFailures(path: task) { () throws(DistillationError) in
             try TaskFeatures(task: taskDescription, names: featureNames, activations: probes.activations)

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Distillation
+import Foundation
+import Network
+import WeightFiles
+
+extension Shard: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public static var defaultCompletionKind: CompletionKind { .default }
+}
+
+extension Distill {
+    /// Probes shard `shard`'s slice of the task's probe and held-out regions into `--out/shard-I-of-N`.
+    func probeShard(_ shard: Shard) throws {
+        let started = ContinuousClock.now
+        let task = self.task!, model = self.model!, network = self.network!, out = self.out!
+        let threads = self.threads ?? System.coreCount
+        let taskDescription = try reportingFailures(path: task) { () throws(DistillationError) in
+            try TaskDescription.read(task)
+        }
+        // The shard's own folder, checked before any work, written whole or not at all: a half-written shard would
+        // merge as one missing a region. An earlier run's shard folder is replaced only with --force.
+        let folder = out + "/" + ProbeShard.folderName(shard)
+        let output = try reportingErrors(path: folder) { () throws(WeightFileError) in
+            try OutputDirectory(
+                path: folder, inputs: [model, network, task], overwrite: force,
+                replaceable: { $0 == "probe.safetensors" || $0 == "held_out.safetensors" })
+        }
+        let hooks = TaskFeatures.hooks(in: features.isEmpty ? taskDescription.features : features)
+        // Fingerprinted before the network runs, so `merge` can tell whether it reads the same files.
+        let sources = try reportingFailures(path: task) {
+            () throws(DistillationError) -> (ProbeShard.Source, ProbeShard.Source, ProbeShard.Source) in
+            (try .fingerprint(task), try .fingerprint(model), try .fingerprint(network))
+        }
+        let loaded = try loadNetwork(model: model, network: network, threads: threads)
+        let regions = try reportingFailures(path: task) { () throws(DistillationError) in
+            try taskDescription.checkEncoder(for: loaded.network)
+            return try taskDescription.resolveRegions()
+        }
+        for hook in hooks {
+            try reportingFailures(path: task) { () throws(NetworkError) in try loaded.network.checkHook(hook) }
+        }
+        guard regions["probe"] != nil else {
+            printError("\(task): the task has no probe region")
+            throw ExitCode.failure
+        }
+        let names = ["probe", "held_out"].filter { regions[$0] != nil }
+        var slices: [String: (range: Range<Int>, total: Int)] = [:]
+        for name in names {
+            let total = regions[name]!.count
+            guard total >= shard.count else {
+                printError(
+                    "\(task): region \(name) has \(total) inputs, fewer than the \(shard.count) shards: use at most \(total)")
+                throw ExitCode(64)
+            }
+            slices[name] = (shard.slice(of: total), total)
+        }
+        let metadata = ProbeShard(
+            shard: shard, slices: slices, task: sources.0, model: sources.1, network: sources.2,
+            seed: representationTests.seed, arguments: Self.recordedArguments(),
+            directory: FileManager.default.currentDirectoryPath)
+        var lines: [String] = []
+        var probed = 0
+        for name in names {
+            let (range, total) = slices[name]!
+            let region = ProbeShard.slice(regions[name]!, range)
+            let bar = ProgressBar(label: "probing \(name) \(shard)", minimumBytes: 0, totalBytes: region.count, unit: "inputs")
+            let probes = try reportingFailures(path: model) { () throws(DistillationError) in
+                try ProbeSet.probe(loaded.network, task: taskDescription, region: region, hooks: hooks, progress: bar.update)
+            }
+            bar.finish()
+            try reportingFailures(path: folder) { () throws(DistillationError) in
+                try metadata.write(probes, into: output.temporaryPath)
+            }
+            probed += probes.count
+            lines.append("\(name): inputs \(range.lowerBound)..<\(range.upperBound) of \(total)")
+        }
+        try commit(output)
+        let seconds = secondsSince(started)
+        emit(
+            "shard \(shard): " + lines.joined(separator: "; ") + "; \(probed) probes in \(format3(seconds)) s "
+                + "(\(Int((Double(probed) / max(seconds, 1e-9)).rounded())) inputs/s) → \(folder)")
+    }
+
+    /// This run's `distill` arguments less the ones that differ between the shards of one run and `merge` sets
+    /// itself: `--shard`, `--shard-count`, `--out`, `--force`, `--threads` and `--json`.
+    static func recordedArguments() -> [String] {
+        let all = Array(CommandLine.arguments.dropFirst())
+        guard let start = all.firstIndex(of: "distill") else { return [] }
+        let withValue: Set<String> = ["--shard", "--shard-count", "--out", "--threads"]
+        var kept: [String] = []
+        var i = start + 1
+        while i < all.count {
+            let argument = all[i]
+            let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+            if argument == "--" {
+                kept += all[i...]
+                break
+            } else if withValue.contains(argument) {
+                i += 2
+                continue
+            } else if argument == "--json" || argument == "--force" || (argument.contains("=") && withValue.contains(name)) {
+                i += 1
+                continue
+            }
+            kept.append(argument)
+            i += 1
+        }
+        return kept
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// `report.json` without its timings (`seconds`, `…_seconds`), as a comparable value.
+private func untimedReport(_ path: String) throws -> NSObject {
+    func strip(_ value: Any) -> Any {
+        if let object = value as? [String: Any] {
+            return object.filter { !($0.key == "seconds" || $0.key.hasSuffix("_seconds")) }.mapValues(strip)
+        }
+        if let array = value as? [Any] { return array.map(strip) }
+        return value
+    }
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+    return strip(object) as! NSObject
+}
+
+@Suite("Sharded distill: shards, merge, and the errors of a bad set of parts")
+struct ShardCommandTests {
+    let example = RetortRun.vectors + "/networks/addition_mlp"
+    var arguments: [String] {
+        [
+            example + "/model.safetensors", "--network", example + "/network.json", "--task", example + "/task.json",
+            "--surrogates", "table", "program",
+        ]
+    }
+
+    @Test("four shards merged write the files one distill writes, identical but for report.json's timings")
+    func mergedEqualsOneRun() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let single = try RetortRun(arguments: ["distill"] + arguments + ["--out", directory + "/single"])
+        #expect(single.status == 0, "\(single.stderr)")
+        for i in 0..<4 {
+            let shard = try RetortRun(arguments: ["distill"] + arguments + ["--shard", "\(i)/4", "--out", directory + "/shards"])
+            #expect(shard.status == 0, "\(shard.stderr)")
+            #expect(
+                shard.stdout.hasPrefix("shard \(i)/4: probe: inputs \(1250 * i)..<\(1250 * (i + 1)) of 5000"), "\(shard.stdout)")
+        }
+        let merge = try RetortRun("merge", directory + "/shards", "--out", directory + "/merged")
+        #expect(merge.status == 0, "\(merge.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory + "/single").sorted()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/merged").sorted() == names)
+        #expect(names.contains("probes.safetensors") && names.contains("program.json"))
+        for name in names where name != "report.html" {
+            let (a, b) = (directory + "/single/" + name, directory + "/merged/" + name)
+            if name == "report.json" {
+                #expect(try untimedReport(a) == untimedReport(b))
+            } else {
+                #expect(FileManager.default.contentsEqual(atPath: a, andPath: b), "\(name) differs")
+            }
+        }
+    }
+
+    @Test("merge refuses a missing shard and a shard of another seed, naming them")
+    func mergeNamesBadParts() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try RetortRun(arguments: ["distill"] + arguments + ["--shard", "0/2", "--out", directory + "/a"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let missing = try RetortRun("merge", directory + "/a", "--out", directory + "/merged")
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("shard 1/2 missing"), "\(missing.stderr)")
+        let other = try RetortRun(
+            arguments: ["distill"] + arguments + ["--seed", "7", "--shard", "1/2", "--out", directory + "/a"])
+        #expect(other.status == 0, "\(other.stderr)")
+        let mismatched = try RetortRun("merge", directory + "/a", "--out", directory + "/merged")
+        #expect(mismatched.status == 1)
+        #expect(mismatched.stderr.contains("shard-1-of-2: shard of another seed (7)"), "\(mismatched.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/merged"))
+    }
+
+    @Test("inside a Slurm array task (--array=1-2) distill probes shard ID − MIN of COUNT")
+    func shardFromSlurmEnvironment() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try RetortRun(
+            executable: "/usr/bin/env",
+            arguments: [
+                "SLURM_ARRAY_TASK_ID=2", "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=2", "SLURM_ARRAY_TASK_COUNT=2",
+                RetortRun.binary, "distill",
+            ] + arguments + ["--out", directory])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("shard 1/2 (from SLURM_ARRAY_TASK_ID=2"), "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: directory + "/shard-1-of-2/probe.safetensors"))
+        #expect(FileManager.default.fileExists(atPath: directory + "/shard-1-of-2/held_out.safetensors"))
+    }
+}

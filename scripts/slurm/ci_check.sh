@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# A sharded distill on a real Slurm: a throwaway single-node cluster on localhost (munged,
+# slurmctld, slurmd; everything under a temporary folder, on ports 16817/16818), a 4-task array
+# of `retort distill --shard` over the bundled example through scripts/slurm/distill.sh, the merge,
+# and a comparison with one unsharded `retort distill` run: every file the same, bytes for bytes,
+# except report.json's timings (its "seconds" keys) and report.html (which prints them).
+#
+#   scripts/slurm/ci_check.sh [RETORT]        (default .build/release/retort)
+#
+# Needs root (the daemons run as SlurmUser=root) and Debian's slurm-wlm and munge. Where the
+# daemons cannot run (no packages, not root, a sandbox refusing them) it prints SKIPPED and why,
+# and exits 0. Any other failure exits 1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+retort=$(realpath "${1:-.build/release/retort}")
+[ -x "$retort" ] || { echo "ci_check: no retort binary at $retort" >&2; exit 1; }
+
+skip() { echo "slurm ci_check: SKIPPED: $*"; exit 0; }
+for tool in munged slurmctld slurmd sbatch squeue scontrol; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (apt-get install slurm-wlm munge)"
+done
+[ "$(id -u)" = 0 ] || skip "not root: this throwaway cluster runs its daemons as root"
+
+work=$(mktemp -d /tmp/retort-slurm.XXXXXX)
+pids=()
+cleanup() {
+    local status=$?
+    [ -n "${SLURM_CONF:-}" ] && scontrol shutdown >/dev/null 2>&1 || true
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    sleep 1
+    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    if [ $status -ne 0 ]; then
+        for log in "$work"/*.log; do [ -f "$log" ] && { echo "--- $log"; tail -20 "$log"; }; done >&2
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+started=$(date +%s.%N)
+node=$(hostname -s)
+cpus=$(nproc)
+mkdir -p "$work/munge" "$work/state" "$work/spool"
+chmod 700 "$work/munge"
+# A fresh key for this cluster only; munged insists its files be private.
+dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
+chmod 400 "$work/munge/munge.key"
+munged --force --key-file="$work/munge/munge.key" --socket="$work/munge/munge.socket" \
+    --pid-file="$work/munge/munged.pid" --log-file="$work/munge.log" --seed-file="$work/munge/munge.seed" \
+    || skip "munged does not start here: $(tail -1 "$work/munge.log" 2>/dev/null)"
+pids+=("$(cat "$work/munge/munged.pid")")
+
+cat >"$work/slurm.conf" <<CONF
+ClusterName=retortci
+SlurmctldHost=$node(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=16817
+SlurmdPort=16818
+AuthType=auth/munge
+AuthInfo=socket=$work/munge/munge.socket
+CredType=cred/munge
+StateSaveLocation=$work/state
+SlurmdSpoolDir=$work/spool
+SlurmctldPidFile=$work/slurmctld.pid
+SlurmdPidFile=$work/slurmd.pid
+SlurmctldLogFile=$work/slurmctld.log
+SlurmdLogFile=$work/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SwitchType=switch/none
+MpiDefault=none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+SchedulerType=sched/backfill
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/none
+ReturnToService=2
+SlurmdTimeout=30
+InactiveLimit=0
+MinJobAge=30
+NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+PartitionName=ci Nodes=$node Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
+CONF
+export SLURM_CONF=$work/slurm.conf
+
+slurmctld -f "$SLURM_CONF" || skip "slurmctld does not start here: $(tail -1 "$work/slurmctld.log" 2>/dev/null)"
+for _ in $(seq 50); do [ -s "$work/slurmctld.pid" ] && break; sleep 0.2; done
+[ -s "$work/slurmctld.pid" ] && pids+=("$(cat "$work/slurmctld.pid")")
+slurmd -f "$SLURM_CONF" || skip "slurmd does not start here: $(tail -1 "$work/slurmd.log" 2>/dev/null)"
+for _ in $(seq 50); do [ -s "$work/slurmd.pid" ] && break; sleep 0.2; done
+[ -s "$work/slurmd.pid" ] && pids+=("$(cat "$work/slurmd.pid")")
+# The node is usable once it reports idle.
+for _ in $(seq 100); do
+    state=$(sinfo -h -n "$node" -o %t 2>/dev/null || true)
+    [ "$state" = idle ] && break
+    sleep 0.3
+done
+[ "$state" = idle ] || skip "the node never came up (state '${state:-none}'): $(tail -1 "$work/slurmd.log" 2>/dev/null)"
+echo "slurm ci_check: cluster up on $node ($cpus CPUs) in $(elapsed "$started") s"
+
+example=formats/vectors/networks/addition_mlp
+args=("$example/model.safetensors" --network "$example/network.json" --task "$example/task.json"
+    --surrogates table tree program --program-seconds 20)
+
+# One machine.
+"$retort" distill "${args[@]}" --out "$work/single" >"$work/single.txt"
+
+# Four shards on Slurm, waited for and merged by the driver.
+array_started=$(date +%s.%N)
+RETORT=$retort SBATCH_OPTIONS="--cpus-per-task=1" scripts/slurm/distill.sh 4 "$work/sharded" "${args[@]}" \
+    >"$work/sharded.txt"
+echo "slurm ci_check: 4-task array + merge in $(elapsed "$array_started") s"
+for i in 0 1 2 3; do
+    grep -h "^shard $i/4" "$work"/sharded/shards/slurm-*_"$i".out || { echo "shard $i/4 left no summary" >&2; exit 1; }
+done
+
+python3 - "$work/single" "$work/sharded" <<'PY'
+import json, os, sys
+single, sharded = sys.argv[1], sys.argv[2]
+names = sorted(n for n in os.listdir(single))
+merged_names = sorted(n for n in os.listdir(sharded) if n != "shards")
+if names != merged_names:
+    sys.exit(f"the merged run wrote {merged_names}, one run wrote {names}")
+def untimed(value):
+    if isinstance(value, dict):
+        return {k: untimed(v) for k, v in value.items() if k != "seconds" and not k.endswith("_seconds")}
+    if isinstance(value, list):
+        return [untimed(v) for v in value]
+    return value
+for name in names:
+    if name == "report.html":
+        continue  # it prints the run's seconds; report.json holds the same numbers
+    a, b = (open(os.path.join(d, name), "rb").read() for d in (single, sharded))
+    if name == "report.json":
+        a, b = untimed(json.loads(a)), untimed(json.loads(b))
+    if a != b:
+        sys.exit(f"{name}: the merged run's differs from one run's")
+print(f"slurm ci_check: merged = single (report.json but its timings; report.html not compared) for {', '.join(names)}")
+PY
+echo "slurm ci_check: passed in $(elapsed "$started") s"
