@@ -195,7 +195,7 @@ public struct ProbeShard: Sendable {
                     throw .mismatch(path: file, reason: "retort_shard: slices name no probe region")
                 }
             }
-            let set = try ProbeSet.read(file)
+            let set = try ProbeSet.read(opened, path: file)
             guard set.region.name == region, set.count == shard.slices[region]!.range.count else {
                 throw .mismatch(
                     path: file,
