@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A sharded distill on a real Slurm: a throwaway single-node cluster on localhost (munged,
-# slurmctld, slurmd; everything under a temporary folder, on ports 16817/16818), a 4-task array
-# of `retort distill --shard` over the bundled example through scripts/slurm/distill.sh, the merge,
-# and a comparison with one unsharded `retort distill` run: every file the same, bytes for bytes,
+# slurmctld, slurmd; everything under a temporary folder, on ports 16817/16818), 4-task arrays
+# of `retort distill --shard` through scripts/slurm/distill.sh — the bundled example, and the
+# hand-wired boolean circuit with --representation (whose tests run in the merge) — merged, and
+# compared with one unsharded `retort distill` run each: every file the same, byte for byte,
 # except report.json's timings (its "seconds" keys) and report.html (which prints them).
 #
 #   scripts/slurm/ci_check.sh [RETORT]        (default .build/release/retort)
@@ -100,29 +101,15 @@ done
 [ "$state" = idle ] || skip "the node never came up (state '${state:-none}'): $(tail -1 "$work/slurmd.log" 2>/dev/null)"
 echo "slurm ci_check: cluster up on $node ($cpus CPUs) in $(elapsed "$started") s"
 
-example=formats/vectors/networks/addition_mlp
-args=("$example/model.safetensors" --network "$example/network.json" --task "$example/task.json"
-    --surrogates table tree program --program-seconds 20)
-
-# One machine.
-"$retort" distill "${args[@]}" --out "$work/single" >"$work/single.txt"
-
-# Four shards on Slurm, waited for and merged by the driver.
-array_started=$(date +%s.%N)
-RETORT=$retort SBATCH_OPTIONS="--cpus-per-task=1" scripts/slurm/distill.sh 4 "$work/sharded" "${args[@]}" \
-    >"$work/sharded.txt"
-echo "slurm ci_check: 4-task array + merge in $(elapsed "$array_started") s"
-for i in 0 1 2 3; do
-    grep -h "^shard $i/4" "$work"/sharded/shards/slurm-*_"$i".out || { echo "shard $i/4 left no summary" >&2; exit 1; }
-done
-
-python3 - "$work/single" "$work/sharded" <<'PY'
+# compare NAME SINGLE SHARDED: the same files, report.json but its timings (report.html prints them).
+compare() {
+    python3 - "$@" <<'PY'
 import json, os, sys
-single, sharded = sys.argv[1], sys.argv[2]
+what, single, sharded = sys.argv[1:4]
 names = sorted(n for n in os.listdir(single))
 merged_names = sorted(n for n in os.listdir(sharded) if n != "shards")
 if names != merged_names:
-    sys.exit(f"the merged run wrote {merged_names}, one run wrote {names}")
+    sys.exit(f"{what}: the merged run wrote {merged_names}, one run wrote {names}")
 def untimed(value):
     if isinstance(value, dict):
         return {k: untimed(v) for k, v in value.items() if k != "seconds" and not k.endswith("_seconds")}
@@ -136,7 +123,33 @@ for name in names:
     if name == "report.json":
         a, b = untimed(json.loads(a)), untimed(json.loads(b))
     if a != b:
-        sys.exit(f"{name}: the merged run's differs from one run's")
-print(f"slurm ci_check: merged = single (report.json but its timings; report.html not compared) for {', '.join(names)}")
+        sys.exit(f"{what}: {name}: the merged run's differs from one run's")
+print(f"slurm ci_check: {what}: merged = single (report.json but its timings; report.html not compared) for {', '.join(names)}")
 PY
+}
+
+# run NAME N DISTILL_ARGS…: one machine, then N shards on Slurm waited for and merged by the driver.
+run() {
+    local name=$1 shards=$2
+    shift 2
+    "$retort" distill "$@" --out "$work/$name/single" >"$work/$name.single.txt"
+    local array_started
+    array_started=$(date +%s.%N)
+    RETORT=$retort SBATCH_OPTIONS="--cpus-per-task=1" scripts/slurm/distill.sh "$shards" "$work/$name/sharded" "$@" \
+        >"$work/$name.sharded.txt"
+    echo "slurm ci_check: $name: $shards-task array + merge in $(elapsed "$array_started") s"
+    for ((i = 0; i < shards; i++)); do
+        grep -h "^shard $i/$shards" "$work/$name"/sharded/shards/slurm-*_"$i".out \
+            || { echo "$name: shard $i/$shards left no summary" >&2; exit 1; }
+    done
+    compare "$name" "$work/$name/single" "$work/$name/sharded"
+}
+
+addition=formats/vectors/networks/addition_mlp
+run addition 4 "$addition/model.safetensors" --network "$addition/network.json" --task "$addition/task.json" \
+    --surrogates table tree program --program-seconds 20
+# The representation tests run once, in the merge, on the joined probes.
+circuit=formats/vectors/networks/boolean_circuit_handwired
+run representation 4 "$circuit/model.safetensors" --network "$circuit/network.json" --task "$circuit/task.json" \
+    --surrogates program table --representation --pairs 64
 echo "slurm ci_check: passed in $(elapsed "$started") s"
