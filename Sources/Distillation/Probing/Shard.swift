@@ -59,17 +59,17 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
             }
             let minimum = try integer("SLURM_ARRAY_TASK_MIN") ?? 0
             let step = try integer("SLURM_ARRAY_TASK_STEP") ?? 1
+            if step >= 1, let maximum = try integer("SLURM_ARRAY_TASK_MAX"), (maximum - minimum) / step + 1 != total {
+                throw .invalidShard(
+                    reason: "the array's ids \(minimum)…\(maximum) (step \(step)) are not its \(total) tasks: "
+                        + "submit a contiguous array such as --array=0-\(total - 1)")
+            }
             guard step >= 1, id >= minimum, (id - minimum) % step == 0,
                 let shard = Shard(index: (id - minimum) / step, count: total)
             else {
                 throw .invalidShard(
                     reason: "SLURM_ARRAY_TASK_ID=\(id) is not task (ID − MIN)/STEP of SLURM_ARRAY_TASK_COUNT=\(total) "
                         + "(MIN \(minimum), STEP \(step)); submit a contiguous array such as --array=0-\(max(total, 1) - 1)")
-            }
-            if let maximum = try integer("SLURM_ARRAY_TASK_MAX"), (maximum - minimum) / step + 1 != total {
-                throw .invalidShard(
-                    reason: "the array's ids \(minimum)…\(maximum) (step \(step)) are not its \(total) tasks: "
-                        + "submit a contiguous array such as --array=0-\(total - 1)")
             }
             return (shard, "SLURM_ARRAY_TASK_ID=\(id), SLURM_ARRAY_TASK_MIN=\(minimum), SLURM_ARRAY_TASK_COUNT=\(total)")
         }
