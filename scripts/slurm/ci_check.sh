@@ -107,7 +107,7 @@ compare() {
 import json, os, sys
 what, single, sharded = sys.argv[1:4]
 names = sorted(n for n in os.listdir(single))
-merged_names = sorted(n for n in os.listdir(sharded) if n != "shards")
+merged_names = sorted(os.listdir(sharded))
 if names != merged_names:
     sys.exit(f"{what}: the merged run wrote {merged_names}, one run wrote {names}")
 def untimed(value):
@@ -139,7 +139,7 @@ run() {
         >"$work/$name.sharded.txt"
     echo "slurm ci_check: $name: $shards-task array + merge in $(elapsed "$array_started") s"
     for ((i = 0; i < shards; i++)); do
-        grep -h "^shard $i/$shards" "$work/$name"/sharded/shards/slurm-*_"$i".out \
+        grep -h "^shard $i/$shards" "$work/$name"/sharded.shards/slurm-*_"$i".out \
             || { echo "$name: shard $i/$shards left no summary" >&2; exit 1; }
     done
     compare "$name" "$work/$name/single" "$work/$name/sharded"

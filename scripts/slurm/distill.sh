@@ -3,9 +3,11 @@
 #
 #   scripts/slurm/distill.sh N OUT MODEL --network NET --task TASK [distill options]
 #
-# Writes the shards to OUT/shards/shard-I-of-N and then, with `retort merge`, into OUT exactly the
-# files one `retort distill … --out OUT` writes. Extra sbatch options (partition, account, time,
-# --cpus-per-task…) go in SBATCH_OPTIONS, e.g. SBATCH_OPTIONS="--partition=short --time=1:00:00".
+# Writes the shards to OUT.shards/shard-I-of-N (their Slurm logs beside them) and then, with
+# `retort merge`, into OUT exactly the files one `retort distill … --out OUT` writes (an existing
+# OUT of an earlier run is replaced only with MERGE_OPTIONS=--force). Extra sbatch options
+# (partition, account, time, --cpus-per-task…) go in SBATCH_OPTIONS, e.g.
+# SBATCH_OPTIONS="--partition=short --time=1:00:00".
 # RETORT names the retort binary (default: retort on PATH); the array tasks get it as well.
 set -euo pipefail
 if [ $# -lt 3 ]; then
@@ -20,13 +22,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 retort=${RETORT:-retort}
 # An absolute path for the array tasks, which may not share this shell's PATH.
 if [[ $retort == */* ]]; then retort=$(cd "$(dirname "$retort")" && pwd)/$(basename "$retort"); fi
-mkdir -p "$out/shards"
+shards_dir=${out%/}.shards
+mkdir -p "$shards_dir"
 # --chdir: the tasks start here, so relative paths mean what they mean to this script.
 # --wait: sbatch returns when every array task has ended, with the highest exit status among them.
 # shellcheck disable=SC2086  # SBATCH_OPTIONS is a list of options
-if ! RETORT=$retort sbatch --wait --chdir="$PWD" --array="0-$((shards - 1))" --output="$out/shards/slurm-%A_%a.out" \
-    ${SBATCH_OPTIONS:-} "$here/distill_array.sbatch" "$out/shards" "$@"; then
-    echo "$0: a shard failed; its log is $out/shards/slurm-*_I.out" >&2
+if ! RETORT=$retort sbatch --wait --chdir="$PWD" --array="0-$((shards - 1))" --output="$shards_dir/slurm-%A_%a.out" \
+    ${SBATCH_OPTIONS:-} "$here/distill_array.sbatch" "$shards_dir" "$@"; then
+    echo "$0: a shard failed; its log is $shards_dir/slurm-*_I.out" >&2
     exit 1
 fi
-exec "$retort" merge "$out/shards" --out "$out"
+# shellcheck disable=SC2086  # MERGE_OPTIONS is a list of options
+exec "$retort" merge "$shards_dir" --out "$out" ${MERGE_OPTIONS:-}
