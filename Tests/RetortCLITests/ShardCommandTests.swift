@@ -69,6 +69,21 @@ struct ShardCommandTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/merged"))
     }
 
+    @Test("shards given other --threads, --out spellings or --force still merge: those are not the run's arguments")
+    func perShardOptionsAreNotRecorded() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try RetortRun(
+            arguments: ["distill"] + arguments + ["--threads", "1", "--shard", "0/2", "--out", directory + "/s"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try RetortRun(
+            arguments: ["distill", "--shard=1/2", "--out=\(directory)/s", "--force", "--threads=2"] + arguments + ["--json"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let merge = try RetortRun("merge", directory + "/s", "--out", directory + "/merged")
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(FileManager.default.fileExists(atPath: directory + "/merged/report.json"))
+    }
+
     @Test("inside a Slurm array task (--array=1-2) distill probes shard ID − MIN of COUNT")
     func shardFromSlurmEnvironment() throws {
         let directory = try temporaryDirectory()
