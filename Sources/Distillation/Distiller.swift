@@ -20,10 +20,11 @@ public enum Distiller {
     ///
     /// Trees are chosen by description length: trees grown best-first to 2, 4, 8, … leaves (up to one
     /// per probe) are scored by model bits plus the bits of their exceptions, and the shortest is kept.
-    /// - Parameter progress: called with a short message as the fit proceeds.
+    /// - Parameter progress: called as the fit proceeds (a few times a second at most in the long searches, one
+    ///   call at a time, on the calling thread or the rule search's threads) with the work done so far.
     public static func fit(
         _ family: SurrogateFamily, probes: ProbeSet, task: TaskDescription, features: TaskFeatures,
-        options: Options = Options(), progress: ((String) -> Void)? = nil
+        options: Options = Options(), progress: ((FitProgress) -> Void)? = nil
     ) throws(DistillationError) -> FittedSurrogate {
         let domain = task.domainSize, outputs = task.outputValues.count
         let n = probes.count
@@ -44,7 +45,21 @@ public enum Distiller {
                 variables: task.variables.map(\.name), columns: columns, targets: probes.outputs, domainSize: domain,
                 outputCount: outputs, constants: constants, digitBase: min(max(task.digitBase, 2), 65536),
                 limits: options.programLimits)
-            let result = search.run { size, kept in progress?("program search: size \(size) done, \(kept) kept") }
+            let sizes = options.programLimits.maxSize, limit = options.programLimits.maxSeconds
+            progress?(FitProgress(family: .program, done: 0, total: sizes, unit: "sizes", note: "size 1"))
+            let result = search.run(
+                progress: { size, kept in
+                    progress?(FitProgress(family: .program, done: size, total: sizes, unit: "sizes", note: "size \(size) done, \(kept) kept"))
+                },
+                during: progress.map { report in
+                    { size, evaluated, kept, seconds in
+                        report(
+                            FitProgress(
+                                family: .program, done: size - 1, total: sizes, unit: "sizes",
+                                note: "size \(size): \(evaluated) candidates tried, \(kept) kept",
+                                secondsLeftAtMost: max(0, limit - seconds)))
+                    }
+                })
             let program = result.surrogate
             return FittedSurrogate(
                 family: .program, model: .program(program), featureNames: [], modelBits: program.expressionBits,
@@ -53,6 +68,9 @@ public enum Distiller {
             let table = try features.table(probes)
             var best: FittedSurrogate?
             var leaves = 2
+            // Budgets 2, 4, … up to one leaf per probe.
+            let budgets = max(1, Int(log2(Double(max(n, 2))).rounded(.up)))
+            var tried = 0
             while true {
                 let parameters = DecisionTree.Parameters(
                     criterion: options.treeCriterion, maxLeafNodes: leaves, threads: options.threads)
@@ -63,7 +81,11 @@ public enum Distiller {
                     family: .tree, model: .tree(tree), featureNames: features.names,
                     modelBits: tree.descriptionLength(outputCount: outputs), exceptionBits: exceptionBits(errors),
                     exceptionCount: errors, probeCount: n)
-                progress?("tree: \(tree.leafCount) leaves, \(errors) errors, \(Int(candidate.totalBits)) bits")
+                tried += 1
+                progress?(
+                    FitProgress(
+                        family: .tree, done: tried, total: budgets, unit: "leaf budgets",
+                        note: "\(tree.leafCount) leaves, \(errors) errors, \(Int(candidate.totalBits)) bits"))
                 if best == nil || candidate.totalBits < best!.totalBits { best = candidate }
                 if errors == 0 || tree.leafCount < leaves || leaves >= n { break }
                 leaves *= 2
@@ -79,10 +101,12 @@ public enum Distiller {
             parameters.threads = options.threads
             var models: [FittedSurrogate.Model] = []
             if family == .ruleList {
-                let (exhaustive, stopped) = RuleList.fitBoth(table, parameters: parameters, exhaustiveLimit: Self.exactRuleLimit)
+                let (exhaustive, stopped) = RuleList.fitBoth(
+                    table, parameters: parameters, exhaustiveLimit: Self.exactRuleLimit, progress: progress)
                 models = ([exhaustive].compactMap { $0 } + [stopped]).map { .ruleList($0) }
             } else {
-                let (exhaustive, stopped) = RuleSet.fitBoth(table, parameters: parameters, exhaustiveLimit: Self.exactRuleLimit)
+                let (exhaustive, stopped) = RuleSet.fitBoth(
+                    table, parameters: parameters, exhaustiveLimit: Self.exactRuleLimit, progress: progress)
                 models = ([exhaustive].compactMap { $0 } + [stopped]).map { .ruleSet($0) }
             }
             let candidates = models.map { model in
@@ -96,9 +120,6 @@ public enum Distiller {
                 return FittedSurrogate(
                     family: family, model: model, featureNames: features.names, modelBits: bits,
                     exceptionBits: exceptionBits(errors), exceptionCount: errors, probeCount: n)
-            }
-            for candidate in candidates {
-                progress?("\(family.rawValue): \(candidate.ruleCount) rules, \(candidate.exceptionCount) errors, \(Int(candidate.totalBits)) bits")
             }
             if let exact = candidates.first, exact.exceptionCount == 0, exact.ruleCount <= Self.exactRuleLimit { return exact }
             return candidates.min { $0.totalBits < $1.totalBits }!

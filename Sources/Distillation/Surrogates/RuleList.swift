@@ -47,17 +47,23 @@ public struct RuleList: RuleModel {
     /// `stopsOnDescriptionLength` off), unless that needs more than `exhaustiveLimit` rules (then nil).
     /// `parameters.stopsOnDescriptionLength` is ignored; the rules chosen never depend on the stopping rule.
     /// - Complexity: as `fit`.
-    public static func fitBoth(_ table: FeatureTable, parameters: RuleParameters, exhaustiveLimit: Int = .max)
+    /// - Parameter progress: called as rules are added, from the search's threads one call at a time.
+    public static func fitBoth(
+        _ table: FeatureTable, parameters: RuleParameters, exhaustiveLimit: Int = .max,
+        progress: ((FitProgress) -> Void)? = nil
+    )
         -> (exhaustive: RuleList?, stopped: RuleList)
     {
         RuleSearch(table: table, parameters: parameters).fitBothRankings(
-            table: table, exhaustiveLimit: exhaustiveLimit, learn: { learn($0, normalized: $1, exhaustiveLimit: $2) },
+            table: table, exhaustiveLimit: exhaustiveLimit,
+            tally: progress.map { CoverageTally(runs: 2, probes: table.rowCount, family: .ruleList, report: SerialProgress($0)) },
+            learn: { learn($0, normalized: $1, exhaustiveLimit: $2, report: $3) },
             measure: { ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count) })
     }
 
     /// One covering run: candidates ranked by bits saved per example covered (`normalized`, Classy's choice,
     /// which keeps a broad rule from taking examples later rules would name) or by bits saved.
-    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int) -> (exhaustive: RuleList?, stopped: RuleList) {
+    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleList?, stopped: RuleList) {
         let parameters = search.parameters
         let perException = search.exceptionBits
         @Sendable func exceptions(_ count: Int) -> Double { DescriptionLength.natural(count) + Double(count) * perException }
@@ -78,6 +84,7 @@ public struct RuleList: RuleModel {
                 classes: search.classes)
         }
         while rules.count < parameters.maxRules && !remaining.isEmpty {
+            report(n - remaining.count, rules.count)
             let errors = committed + defaultErrors(counts)
             let exhaustive = stop != nil
             if exhaustive && errors == 0 { break }

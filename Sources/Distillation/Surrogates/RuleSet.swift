@@ -44,16 +44,22 @@ public struct RuleSet: RuleModel {
     /// Both sets in one search, as `RuleList.fitBoth`: the one that stops where no rule shortens the
     /// description, and its continuation while rules remove training errors (nil past `exhaustiveLimit` rules).
     /// - Complexity: as `fit`.
-    public static func fitBoth(_ table: FeatureTable, parameters: RuleParameters, exhaustiveLimit: Int = .max)
+    /// - Parameter progress: called as rules are added, from the search's threads one call at a time.
+    public static func fitBoth(
+        _ table: FeatureTable, parameters: RuleParameters, exhaustiveLimit: Int = .max,
+        progress: ((FitProgress) -> Void)? = nil
+    )
         -> (exhaustive: RuleSet?, stopped: RuleSet)
     {
         RuleSearch(table: table, parameters: parameters).fitBothRankings(
-            table: table, exhaustiveLimit: exhaustiveLimit, learn: { learn($0, normalized: $1, exhaustiveLimit: $2) },
+            table: table, exhaustiveLimit: exhaustiveLimit,
+            tally: progress.map { CoverageTally(runs: 2, probes: table.rowCount, family: .ruleSet, report: SerialProgress($0)) },
+            learn: { learn($0, normalized: $1, exhaustiveLimit: $2, report: $3) },
             measure: { ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count) })
     }
 
     /// One covering run, ranking candidates by bits saved per example covered (`normalized`) or by bits saved.
-    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int) -> (exhaustive: RuleSet?, stopped: RuleSet) {
+    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleSet?, stopped: RuleSet) {
         let parameters = search.parameters
         let perException = search.exceptionBits
         @Sendable func exceptions(_ count: Int) -> Double { DescriptionLength.natural(count) + Double(count) * perException }
@@ -73,6 +79,7 @@ public struct RuleSet: RuleModel {
         var limited = false
         var imprecise = Set<[RuleSearch.Literal]>()  // conjunctions whose output is not their probes' most common class
         while rules.count < parameters.maxRules && !uncovered.isEmpty {
+            report(n - uncovered.count, rules.count)
             let exhaustive = stop != nil
             if exhaustive && errors == 0 { break }
             if exhaustive && rules.count >= exhaustiveLimit {

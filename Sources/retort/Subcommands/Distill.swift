@@ -213,12 +213,13 @@ struct Distill: ParsableCommand {
         var seconds: [Double] = []
         for family in surrogates {
             let started = ContinuousClock.now
+            let bar = ProgressBar(label: "fitting \(family.rawValue)", minimumBytes: 0, totalBytes: 1, unit: "")
             let surrogate = try reportingFailures(path: task) { () throws(DistillationError) in
                 try Distiller.fit(family, probes: probes, task: taskDescription, features: taskFeatures, options: options) {
-                    message in if isatty(2) != 0 { writeStandardError("\r\u{1B}[K\(message)") }
+                    bar.update($0)
                 }
             }
-            if isatty(2) != 0 { writeStandardError("\r\u{1B}[K") }
+            bar.finish()
             let elapsed = ContinuousClock.now - started
             seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
             var heldOutAgreement: Double?

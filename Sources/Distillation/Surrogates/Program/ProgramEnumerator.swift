@@ -42,7 +42,13 @@ final class ProgramEnumerator {
         return Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 
-    func run(progress: (Int, Int) -> Void) -> ProgramSearch.Result {
+    /// Called about four times a second while a size is enumerated: (size, candidates evaluated, kept, seconds).
+    private var during: ((Int, Int, Int, Double) -> Void)?
+    private var lastReport = 0.0
+
+    func run(progress: (Int, Int) -> Void, during: ((Int, Int, Int, Double) -> Void)? = nil) -> ProgramSearch.Result {
+        self.during = during
+        defer { self.during = nil }
         var stopReason = ProgramSearch.StopReason.sizeLimit
         var completed = 0
         for size in 1...search.limits.maxSize {
@@ -176,7 +182,14 @@ final class ProgramEnumerator {
     @inline(__always)
     private func tick() {
         generated[size] += 1
-        if generated[size] & 255 == 0, elapsed > search.limits.maxSeconds { stopped = true }
+        if generated[size] & 255 == 0 {
+            let seconds = elapsed
+            if seconds > search.limits.maxSeconds { stopped = true }
+            if let during, seconds - lastReport >= 0.25 {
+                lastReport = seconds
+                during(size, evaluated, bank.count, seconds)
+            }
+        }
     }
 
     /// A sink writing into the bank's scratch slot, when this candidate may be kept.

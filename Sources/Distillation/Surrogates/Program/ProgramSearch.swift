@@ -62,10 +62,14 @@ public struct ProgramSearch: Sendable {
         self.limits = limits
     }
 
-    /// Runs the search; `progress(size, kept)` is called after each size with the candidates kept so far.
+    /// Runs the search; `progress(size, kept)` is called after each size with the candidates kept so far, and
+    /// `during(size, evaluated, kept, seconds)` about four times a second while a size is enumerated.
     /// - Complexity: exponential in `limits.maxSize`; each candidate costs O(examples).
-    public func run(progress: (_ size: Int, _ kept: Int) -> Void = { _, _ in }) -> Result {
+    public func run(
+        progress: (_ size: Int, _ kept: Int) -> Void = { _, _ in },
+        during: ((_ size: Int, _ evaluated: Int, _ kept: Int, _ seconds: Double) -> Void)? = nil
+    ) -> Result {
         let enumerator = ProgramEnumerator(search: self)
-        return enumerator.run(progress: progress)
+        return enumerator.run(progress: progress, during: during)
     }
 }

@@ -533,15 +533,22 @@ extension RuleSearch {
     /// Runs `learn` on `table` (given this search, whether to rank by bits saved per example covered, and
     /// the exhaustive limit) with both rankings side by side, sharing the threads, and keeps the
     /// shorter result of each kind (`choose`).
+    /// `learn` reports its progress through its last argument: (probes covered so far, rules so far); `tally`
+    /// adds up both runs' reports.
     func fitBothRankings<Model: Sendable>(
-        table: FeatureTable, exhaustiveLimit: Int,
-        learn: @escaping @Sendable (RuleSearch, Bool, Int) -> (exhaustive: Model?, stopped: Model),
+        table: FeatureTable, exhaustiveLimit: Int, tally: CoverageTally? = nil,
+        learn: @escaping @Sendable (RuleSearch, Bool, Int, @escaping @Sendable (Int, Int) -> Void) -> (exhaustive: Model?, stopped: Model),
         measure: (Model, Int, FeatureTable) -> (bits: Double, predictions: [Int], rules: Int)
     ) -> (exhaustive: Model?, stopped: Model) {
         var inner = self
         inner.parameters.threads = max(1, parameters.threads / 2)
-        let runs = parallelMap([true, false], threads: parameters.threads) { [inner] in
-            learn(inner, $0, exhaustiveLimit)
+        let n = exampleCount
+        let runs = parallelMap([0, 1], threads: parameters.threads) { [inner] run in
+            let result = learn(inner, run == 0, exhaustiveLimit) { covered, rules in
+                tally?.update(run: run, covered: covered, rules: rules)
+            }
+            tally?.update(run: run, covered: n, rules: nil)
+            return result
         }
         return choose(runs.map { ($0.exhaustive, $0.stopped) }, table: table, measure: measure)
     }
