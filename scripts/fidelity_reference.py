@@ -3,7 +3,7 @@
 computed here independently of Retort.
 
 - Wilson 95% intervals by SciPy (`binomtest(k, n).proportion_ci(method="wilson")`).
-- Compression against a lookup table (design.md section 5, test 3), straight from the formula:
+- Compression against a lookup table (formats/report.md), straight from the formula:
   (bits(S) + E * (log2|D| + log2|Y|)) / (|D| * log2|Y|).
 
 Usage: python3 scripts/fidelity_reference.py [--out PATH]

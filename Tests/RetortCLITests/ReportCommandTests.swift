@@ -127,7 +127,7 @@ struct ReportCommandTests {
         #expect(run.stderr.contains("output alphabet"), "\(run.stderr)")
     }
 
-    @Test("the HTML report renders in headless Chromium with every figure laid out")
+    @Test("the HTML report renders in headless Chromium: every figure laid out, no text outside its figure, long texts collapsed")
     func reportRendersInChromium() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -147,6 +147,23 @@ struct ReportCommandTests {
                 s.querySelectorAll('circle,rect,line,polyline').length;
             });
             document.body.setAttribute('data-render-check', found.join(';'));
+            // Text that spills out of its figure (a title or label wider than the figure).
+            const spilled = [];
+            for (const s of document.querySelectorAll('svg[data-figure]')) {
+              const box = s.getBoundingClientRect();
+              for (const t of s.querySelectorAll('text')) {
+                const r = t.getBoundingClientRect();
+                if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+                  spilled.push(s.dataset.figure + ' «' + t.textContent + '»');
+              }
+            }
+            document.body.setAttribute('data-spilled', spilled.join(' | '));
+            const details = [...document.querySelectorAll('details.surrogate-text')];
+            document.body.setAttribute('data-collapsed', details.length + ':' +
+              details.filter(d => !d.open &&
+                d.getBoundingClientRect().height <= d.querySelector('summary').getBoundingClientRect().height + 2).length);
+            const howto = document.querySelector('aside.howto');
+            document.body.setAttribute('data-howto', howto ? String(Math.round(howto.getBoundingClientRect().height)) : '0');
             </script>
             """
         page = page.replacingOccurrences(of: "</body>", with: probe + "</body>")
@@ -175,5 +192,31 @@ struct ReportCommandTests {
             #expect(Int(figure[1])! > 100 && Int(figure[2])! > 100, "\(figure) has no size")
             #expect(Int(figure[3])! > 0, "\(figure) draws nothing")
         }
+        func attribute(_ name: String) throws -> String {
+            let start = try #require(dom.range(of: "\(name)=\""), "no \(name) in the rendered page")
+            let rest = dom[start.upperBound...]
+            return String(rest[..<rest.firstIndex(of: "\"")!])
+        }
+        #expect(try attribute("data-spilled") == "", "text outside its figure")
+        // The table's 5,000 entries are collapsed, and a collapsed section takes no room on the page.
+        let collapsed = try attribute("data-collapsed").split(separator: ":").map { Int($0)! }
+        #expect(collapsed[0] >= 1 && collapsed[1] == collapsed[0], "\(collapsed)")
+        #expect(Int(try attribute("data-howto"))! > 100, "the how-to-read box is not laid out")
+        // A screenshot of the page as a reader first sees it: a PNG of the window's size.
+        let shot = Process()
+        shot.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shot.arguments = [
+            "-c",
+            "exec timeout 120 '\(chromium)' --headless --no-sandbox --disable-gpu --user-data-dir='\(directory)/profile' "
+                + "--window-size=1100,1400 --screenshot='\(directory)/report.png' 'file://\(directory)/report.html' "
+                + "2>> '\(directory)/chromium.log'",
+        ]
+        try shot.run()
+        shot.waitUntilExit()
+        let png = try Data(contentsOf: URL(fileURLWithPath: directory + "/report.png"))
+        #expect(png.count > 10_000 && png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        // IHDR: width and height, big-endian, at bytes 16 and 20.
+        let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }, height = png[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        #expect(width == 1100 && height == 1400, "\(width) × \(height)")
     }
 }

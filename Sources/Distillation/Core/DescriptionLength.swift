@@ -51,7 +51,7 @@ public enum DescriptionLength {
         return natural(count) + 1 + inputs + Double(count + 1) * choice(outputCount)
     }
 
-    /// The compression ratio against a lookup table of the whole domain (design.md §5, test 3):
+    /// The compression ratio against a lookup table of the whole domain (formats/report.md):
     /// `(bits(S) + E·(log₂|D| + log₂|Y|)) / (|D|·log₂|Y|)`, here with `modelBits` the surrogate's
     /// bits excluding its exception table and `exceptions` = E.
     public static func compressionRatio(modelBits: Double, exceptions: Int, domainSize: Int, outputCount: Int) -> Double {

@@ -1,7 +1,7 @@
 import Distillation
 import Network
 
-/// The behavioural evaluation of one surrogate against a network (design.md §5, tests 1–3).
+/// The behavioural evaluation of one surrogate against a network (formats/report.md).
 public struct SurrogateEvaluation: Sendable {
     public var surrogate: FittedSurrogate
     /// Fidelity per region, in the report's region order.

@@ -1,6 +1,6 @@
 import Distillation
 
-/// How well a surrogate reproduces the network on one region of the task (design.md §5, tests 1–2).
+/// How well a surrogate reproduces the network on one region of the task (formats/report.md).
 public struct RegionFidelity: Sendable {
     /// The region's name (`probe`, `held_out`, `trained`, `untrained`, `out_of_range`, `domain`, or the task's own).
     public var region: String

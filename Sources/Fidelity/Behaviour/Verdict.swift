@@ -1,6 +1,6 @@
 import Foundation
 
-/// What the evidence supports about one surrogate (design.md §5; thresholds in `formats/report.md`).
+/// What the evidence supports about one surrogate (thresholds in `formats/report.md`).
 public enum Verdict: String, Sendable, CaseIterable {
     /// The surrogate does not even reproduce the network's input → output behaviour.
     case notEvenBehaviour = "not_even_behaviour"

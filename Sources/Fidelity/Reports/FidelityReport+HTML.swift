@@ -16,13 +16,16 @@ extension FidelityReport {
             table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
             th{background:#f4f4f4}td.l,th.l{text-align:left}pre{background:#f7f7f7;padding:.6em;overflow:auto;white-space:pre-wrap}
             .maps{display:flex;flex-wrap:wrap;gap:1em}.key span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}
-            figure{margin:1em 0}figcaption{font-size:90%;color:#555}
+            .key span:first-child{margin-left:0}
+            figure{margin:1em 0}figcaption{font-size:90%;color:#555;max-width:720px}.maps figcaption{max-width:340px}
+            .howto{border:1px solid #bcd;background:#f5f9fc;padding:.2em 1em;margin:1em 0}.howto h2{font-size:1.1em}
+            .howto dt{font-weight:bold;margin-top:.4em}.howto dd{margin-left:1.5em}summary{cursor:pointer;color:#235}
             </style></head><body>
             <h1>Fidelity report: \(escape(task.name))</h1>
 
             """
         page +=
-            "<p>Model <code>\(escape(model))</code>, network <code>\(escape(network))</code>, task <code>\(escape(taskPath))</code>. "
+            "<p>Model \(pathCode(model)), network \(pathCode(network)), task \(pathCode(taskPath)). "
         page +=
             "Domain: \(task.domainSize) inputs (\(task.variables.map { "\(escape($0.name)) \($0.min)…\($0.max)" }.joined(separator: ", "))), "
         page += "\(task.outputValues.count) outputs."
@@ -37,8 +40,11 @@ extension FidelityReport {
                 + ".</p>\n"
         }
 
+        page += howToRead
+
         page += "<h2>Surrogates</h2>\n<table><tr><th class=l>family</th><th>model bits</th><th>total bits</th>"
         for r in b.regionSizes { page += "<th>\(escape(r.name))</th>" }
+        if task.truth != nil { page += "<th>same errors</th>" }
         page += "<th>vs table</th><th class=l>verdict</th></tr>\n"
         for i in byBits {
             let e = b.surrogates[i]
@@ -52,15 +58,12 @@ extension FidelityReport {
                     page += "<td>–</td>"
                 }
             }
+            if task.truth != nil { page += "<td>\(escape(sameErrors(i)))</td>" }
             page += String(format: "<td>%.4f</td>", e.compression)
             page += "<td class=l>\(escape(verdict(i).words))\(e.character.map { " (\(escape($0)))" } ?? "")</td></tr>\n"
         }
-        page += "</table>\n<p>★ on the Pareto front of total bits (model + exceptions) against fidelity. Agreement is the share of a region's inputs "
-        page += "where the surrogate gives the network's output; hover a cell for its 95% Wilson interval. "
-        page += "“vs table”: bits of the surrogate and its exceptions over the whole domain, divided by a lookup table’s bits. "
-        page += "Verdict thresholds: behaviour at agreement ≥ \(BehaviourThresholds.agreement); “algorithm” when it saves at "
-        page += "least \(Int(BehaviourThresholds.algorithmBitsSaved)) bits over the table (no-hypercompression: p ≤ 2^−"
-        page += "\(Int(BehaviourThresholds.algorithmBitsSaved))) (formats/report.md).</p>\n"
+        page += "</table>\n<p>★ on the Pareto front: no other surrogate has both fewer total bits (model + exceptions) "
+        page += "and a higher fidelity. Hover an agreement for its 95% Wilson interval (formats/report.md).</p>\n"
 
         page += "<h2>Fidelity by region</h2>\n<figure>\(SVGFigures.fidelityByRegion(self))"
         page +=
@@ -71,16 +74,20 @@ extension FidelityReport {
 
         let maps = byBits.compactMap { SVGFigures.disagreementMap(self, $0, side: 280) }
         if !maps.isEmpty {
-            page += "<h2>Where surrogates and the network disagree</h2>\n<p class=key>"
-            page += "<span style=\"background:#e6f0e6\"></span>agree<span style=\"background:#d62728\"></span>surrogate differs"
-            if task.truth != nil {
-                page += "<span style=\"background:#ff7f0e\"></span>surrogate differs where the network is wrong"
-            }
-            if b.surrogates.contains(where: { !($0.exceptionIndices ?? []).isEmpty }) {
-                page += "<span style=\"background:#1f77b4\"></span>an exception the program lists"
+            let errors = SVGFigures.networkErrorMap(self, side: 280)
+            page += "<h2>Where the network is wrong, and where each surrogate disagrees with it</h2>\n"
+            page += "<p>Each map is the input grid: \(escape(task.variables[0].name)) down, \(escape(task.variables[1].name)) across. "
+            page += "\(errors == nil ? "" : "The first shows the network’s own mistakes; the others, ")"
+            page += "\(errors == nil ? "Each" : "each")"
+            page += " shows the inputs where a surrogate’s output differs from the network’s.</p>\n<p class=key>"
+            // A key entry for every colour the maps use, and only those.
+            let drawn = ([errors].compactMap { $0 } + maps).joined()
+            for (colour, words) in SVGFigures.mapColours where colour == "#e6f0e6" || drawn.contains("fill=\"\(colour)\"") {
+                let meaning = colour == "#d62728" && task.truth == nil ? "the surrogate differs" : words
+                page += "<span data-legend=\"\(escape(meaning))\" style=\"background:\(colour)\"></span>\(escape(meaning))"
             }
             page += "</p>\n<div class=maps>"
-            if let errors = SVGFigures.networkErrorMap(self, side: 280) { page += "<figure>\(errors)</figure>" }
+            if let errors { page += "<figure>\(errors)</figure>" }
             for map in maps { page += "<figure>\(map)</figure>" }
             page += "</div>\n"
         }
@@ -155,7 +162,7 @@ extension FidelityReport {
             page += String(format: "Compression %.4f ", e.compression)
             page += "(\(e.compressionExceptions) exceptions, \(escape(e.compressionBasis))); "
             page += "\(Int(e.bitsSaved.rounded(.down))) bits saved over the lookup table (p ≤ 2^−\(max(0, Int(e.bitsSaved.rounded(.down))))).</p>\n"
-            page += "<pre>\(escape(e.surrogate.text(task: task)))</pre>\n"
+            page += surrogateText(e.surrogate, task: task)
             var errorRows = ""
             for f in e.regions {
                 guard let ea = f.errorAgreement, ea.networkWrong > 0 else { continue }
@@ -203,4 +210,75 @@ extension FidelityReport {
             "<p><small>Written by Retort. The numbers are also in report.json (formats/report.md).</small></p>\n</body></html>\n"
         return page
     }
+}
+
+extension FidelityReport {
+    /// Surrogate texts longer than this many lines are collapsed under their first line.
+    static let collapsedTextLines = 12
+
+    /// Surrogate `i`'s error agreement as the summary prints it: the network's mistakes it makes too, of all the
+    /// network's mistakes, on the domain (else the last region evaluated); "-" when the network makes none.
+    func sameErrors(_ i: Int) -> String {
+        let e = behaviour.surrogates[i]
+        guard let errors = e.fidelity("domain")?.errorAgreement ?? e.regions.last?.errorAgreement, errors.networkWrong > 0
+        else { return "-" }
+        return "\(errors.sameMistake.successes)/\(errors.networkWrong)"
+    }
+
+    /// The box that says what the columns and verdicts mean, before the first table.
+    var howToRead: String {
+        let threshold = Int((BehaviourThresholds.agreement * 100).rounded())
+        let bits = Int(BehaviourThresholds.algorithmBitsSaved)
+        var box = "<aside class=howto id=how-to-read><h2>How to read this report</h2><dl>\n"
+        box += "<dt>agreement (one column per region)</dt><dd>the share of the region’s inputs where the surrogate gives "
+        box += "the network’s output — the network’s, not the right answer: a surrogate is judged on how faithfully it "
+        box += "copies the network, mistakes included.</dd>\n"
+        if behaviour.task.truth != nil {
+            box += "<dt>same errors</dt><dd>of the inputs where the network is wrong (it differs from the task’s truth), "
+            box += "how many the surrogate gets wrong in the same way, as k/n over the whole domain. A faithful surrogate "
+            box += "repeats the network’s mistakes; one that gives the right answer there describes the task, not the network.</dd>\n"
+        }
+        box += "<dt>vs table</dt><dd>the surrogate’s bits plus the bits to list every input where it differs from the "
+        box += "network, divided by the bits of a lookup table of the whole domain: below 1 it is shorter than listing "
+        box += "the answers, and the smaller, the more it explains.</dd>\n"
+        box += "<dt>verdict</dt><dd><b>not even behaviour</b>: fidelity below \(threshold)% — the surrogate does not "
+        box += "reproduce what the network does, so it says nothing about it. <b>interpretation only</b>: fidelity at "
+        box += "least \(threshold)% — a valid reading of the network’s behaviour, with no evidence yet that the network "
+        box += "computes it that way. <b>representation supported</b>: also every intermediate variable of the surrogate "
+        box += "is found in the network’s activations by interchange interventions, well above a randomly initialised "
+        box += "copy (<code>--representation</code>). Fidelity is the agreement on the whole domain when it was run "
+        box += "whole, else the lower end of its 95% interval on the held-out inputs (else the untrained ones, else the probes). In brackets, for a faithful "
+        box += "surrogate: <i>algorithm</i> when it saves at least \(bits) bits over the lookup table (a table-like "
+        box += "function is compressed that far with probability at most 2<sup>−\(bits)</sup>), <i>lookup table and "
+        box += "special cases</i> when it saves fewer, <i>too small to tell</i> when the whole table has fewer than "
+        box += "\(bits) bits.</dd>\n</dl></aside>\n"
+        return box
+    }
+
+    /// A surrogate's text: in full when short, else collapsed under its first line with the line count.
+    func surrogateText(_ surrogate: FittedSurrogate, task: TaskDescription) -> String {
+        let text = surrogate.text(task: task)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count > Self.collapsedTextLines else { return "<pre>\(escape(text))</pre>\n" }
+        let body = lines.dropFirst().joined(separator: "\n")
+        return "<details class=surrogate-text><summary>\(escape(String(lines[0]))) — \(lines.count - 2) lines; "
+            + "click to show</summary><pre>\(escape(body))</pre></details>\n"
+    }
+
+    /// `path` in `<code>`, tidied for reading (`displayPath`), the path as given in its tooltip.
+    func pathCode(_ path: String) -> String {
+        let shown = displayPath(path)
+        return shown == path ? "<code>\(escape(path))</code>" : "<code title=\"\(escape(path))\">\(escape(shown))</code>"
+    }
+}
+
+/// `path` as a reader wants it in a header: relative to the current directory when inside it, else at most its
+/// last two components after "…/"; relative paths and presets are kept as given.
+func displayPath(_ path: String, currentDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+    guard path.hasPrefix("/") else { return path }
+    let base = currentDirectory.hasSuffix("/") ? currentDirectory : currentDirectory + "/"
+    if path.hasPrefix(base), path.count > base.count { return String(path.dropFirst(base.count)) }
+    let parts = path.split(separator: "/")
+    guard parts.count > 2 else { return path }
+    return "…/" + parts.suffix(2).joined(separator: "/")
 }

@@ -3,7 +3,7 @@ import Foundation
 import Network
 
 extension FidelityReport {
-    /// Runs the representation tests (design.md §5, tests 4–7) for every surrogate whose behavioural verdict is
+    /// Runs the representation tests (formats/report.md, "Representation tests") for every surrogate whose behavioural verdict is
     /// interpretation only, on `network` and on its random-init `control`, over `inputs` (the probe region).
     /// Surrogates that are not even behaviour, or whose tests cannot run (a lookup table has no intermediate
     /// variables; features read hidden units), get a reason in `representationSkipped` instead.

@@ -31,17 +31,14 @@ extension FidelityReport {
                 String(Int(e.surrogate.totalBits.rounded())), String(Int(e.surrogate.modelBits.rounded())),
             ]
             row += regions.map { name in e.fidelity(name).map { percent($0.agreement.proportion) } ?? "-" }
-            if task.truth != nil {
-                let errors = e.fidelity("domain")?.errorAgreement ?? e.regions.last?.errorAgreement
-                row.append(errors.map { $0.networkWrong == 0 ? "-" : "\($0.sameMistake.successes)/\($0.networkWrong)" } ?? "-")
-            }
+            if task.truth != nil { row.append(sameErrors(i)) }
             row.append(String(format: "%.3f", e.compression))
             let scope = verdict(i) == .representationSupported ? representation[i]?.verdict.scope.map { " " + $0 } ?? "" : ""
             row.append(verdict(i).words + scope + (e.character.map { " (\($0))" } ?? ""))
             rows.append(row)
         }
         lines += table(rows)
-        lines.append("* on the Pareto front of total bits (model + exceptions) against fidelity; agreement with the network per region")
+        lines.append(legend)
         if let best {
             let e = b.surrogates[best]
             lines.append("")
@@ -66,6 +63,22 @@ extension FidelityReport {
         for note in b.notes { lines.append("note: \(note)") }
         if let seconds { lines.append(String(format: "took %.1f s", seconds)) }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension FidelityReport {
+    /// One line under the summary's table that says what its columns and verdicts mean (the HTML page's
+    /// "how to read this report" box, shortened).
+    public var legend: String {
+        let threshold = Int((BehaviourThresholds.agreement * 100).rounded())
+        var parts = ["* Pareto front (bits against fidelity)", "REGION: agreement with the network"]
+        if behaviour.task.truth != nil { parts.append("SAME ERRORS: network mistakes repeated") }
+        parts += [
+            "VS TABLE: bits ÷ a lookup table's", "behaviour: ≥\(threshold)% fidelity",
+            "algorithm: ≥\(Int(BehaviourThresholds.algorithmBitsSaved)) bits saved",
+        ]
+        if !representation.isEmpty { parts.append("representation: every variable found in the network") }
+        return parts.joined(separator: " · ")
     }
 }
 

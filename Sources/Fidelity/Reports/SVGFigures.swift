@@ -5,6 +5,14 @@ import Foundation
 enum SVGFigures {
     static let regionColours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"]
 
+    /// The colours of the input-grid maps and what each means, in the order the key lists them.
+    static let mapColours: [(String, String)] = [
+        ("#e6f0e6", "agree"), ("#444", "the network is wrong (its own map)"),
+        ("#d62728", "the surrogate differs where the network is right"),
+        ("#ff7f0e", "the surrogate differs where the network is wrong"),
+        ("#1f77b4", "an exception the program lists (it agrees there)"),
+    ]
+
     /// Agreement with the network per region, one row per surrogate: a dot at the agreement and a whisker over
     /// its 95% Wilson interval.
     static func fidelityByRegion(_ report: FidelityReport) -> String {
@@ -12,14 +20,18 @@ enum SVGFigures {
         let regions = b.regionSizes.map(\.name)
         let order = report.byBits
         let left = 110.0, right = 20.0, top = 30.0, rowHeight = 34.0, width = 720.0
-        let height = top + rowHeight * Double(order.count) + 60
+        let height = top + rowHeight * Double(order.count) + 66
         let plotWidth = width - left - right
         func x(_ v: Double) -> Double { left + v * plotWidth }
         var svg = open(figure: "fidelity-by-region", width: width, height: height, title: "Agreement with the network by region")
-        for tick in stride(from: 0.0, through: 1.0001, by: 0.25) {
+        for tick in stride(from: 0.0, through: 1.0001, by: 0.1) {
             svg += line(x(tick), top - 8, x(tick), top + rowHeight * Double(order.count), stroke: "#ddd")
-            svg += text(x(tick), top + rowHeight * Double(order.count) + 16, String(format: "%.2f", tick), anchor: "middle")
+            svg += text(
+                x(tick), top + rowHeight * Double(order.count) + 16, "\(Int((tick * 100).rounded()))%", anchor: "middle")
         }
+        svg += text(
+            left + plotWidth / 2, top + rowHeight * Double(order.count) + 34, "agreement with the network (dot) and its 95% interval (whisker)",
+            anchor: "middle")
         svg += line(
             x(BehaviourThresholds.agreement), top - 8, x(BehaviourThresholds.agreement), top + rowHeight * Double(order.count),
             stroke: "#999", dash: true)
@@ -39,13 +51,13 @@ enum SVGFigures {
             }
         }
         var lx = left
-        let ly = height - 16
+        let ly = height - 8
         for (r, name) in regions.enumerated() {
-            svg += "<circle cx=\"\(fmt(lx))\" cy=\"\(fmt(ly - 4))\" r=\"4\" fill=\"\(regionColours[r % regionColours.count])\"/>"
-            svg += text(lx + 8, ly, name, anchor: "start")
-            lx += 24 + Double(name.count) * 7
+            lx = legendItem(&svg, x: lx, y: ly, colour: regionColours[r % regionColours.count], mark: .dot, label: name)
         }
-        svg += text(width - right, ly, "dashed: verdict threshold", anchor: "end")
+        _ = legendItem(
+            &svg, x: lx, y: ly, colour: "#999", mark: .dashed,
+            label: "behaviour threshold (\(Int((BehaviourThresholds.agreement * 100).rounded()))%)")
         return svg + "</svg>"
     }
 
@@ -53,7 +65,7 @@ enum SVGFigures {
     /// front drawn through.
     static func paretoFront(_ report: FidelityReport) -> String {
         let b = report.behaviour
-        let width = 720.0, height = 360.0, left = 60.0, right = 30.0, top = 20.0, bottom = 50.0
+        let width = 720.0, height = 380.0, left = 60.0, right = 30.0, top = 20.0, bottom = 70.0
         let bits = b.surrogates.map { log2(max(1, $0.totalBits)) }
         let maxBits = max(1, (bits.max() ?? 1).rounded(.up))
         let minFidelity = min(0.9, (b.surrogates.map(\.verdictValue).min() ?? 0) - 0.05)
@@ -64,31 +76,47 @@ enum SVGFigures {
         let step = max(1, (maxBits / 8).rounded(.up))
         for tick in stride(from: 0.0, through: maxBits, by: step) {
             svg += line(x(tick), top, x(tick), height - bottom, stroke: "#eee")
-            svg += text(x(tick), height - bottom + 16, tick == 0 ? "1" : "2^\(Int(tick))", anchor: "middle")
+            svg += text(x(tick), height - bottom + 16, bitsLabel(Int(tick)), anchor: "middle")
         }
-        for tick in stride(from: low, through: 1.0001, by: (1 - low) / 5) {
+        let fidelityStep = [0.01, 0.02, 0.05, 0.1, 0.2].first { (1 - low) / $0 <= 6 } ?? 0.25
+        for tick in stride(from: 1.0, through: low - 0.0001, by: -fidelityStep) {
             svg += line(left, y(tick), width - right, y(tick), stroke: "#eee")
-            svg += text(left - 6, y(tick) + 4, String(format: "%.2f", tick), anchor: "end")
+            svg += text(left - 6, y(tick) + 4, "\(Int((tick * 100).rounded()))%", anchor: "end")
         }
         svg += line(
             left, y(BehaviourThresholds.agreement), width - right, y(BehaviourThresholds.agreement), stroke: "#999", dash: true)
-        svg += text((left + width - right) / 2, height - 12, "total bits: model + exceptions (log scale)", anchor: "middle")
+        svg += text((left + width - right) / 2, height - bottom + 34, "total bits: model + exceptions (log scale)", anchor: "middle")
         svg +=
             "<text x=\"14\" y=\"\(fmt((top + height - bottom) / 2))\" transform=\"rotate(-90 14 \(fmt((top + height - bottom) / 2)))\" "
-        svg += "text-anchor=\"middle\" font-size=\"12\">fidelity</text>"
+        svg += "text-anchor=\"middle\" font-size=\"12\">fidelity (the verdict’s measure)</text>"
         let front = b.paretoFront
         if front.count > 1 {
             let points = front.map { "\(fmt(x(bits[$0]))),\(fmt(y(b.surrogates[$0].verdictValue)))" }.joined(separator: " ")
             svg += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"1.5\"/>"
         }
-        for (i, e) in b.surrogates.enumerated() {
+        // Labels left to right; one that would overlap an earlier label moves down a line.
+        var placed: [(x0: Double, x1: Double, y: Double)] = []
+        for i in b.surrogates.indices.sorted(by: { (bits[$0], $0) < (bits[$1], $1) }) {
+            let e = b.surrogates[i]
             let cx = x(bits[i]), cy = y(max(low, e.verdictValue))
             let colour = front.contains(i) ? "#2ca02c" : "#888"
             svg +=
                 "<circle cx=\"\(fmt(cx))\" cy=\"\(fmt(cy))\" r=\"5\" fill=\"\(colour)\"><title>\(escape(e.surrogate.family.rawValue)): "
             svg += "\(fmt(e.totalBits)) total bits (\(fmt(e.surrogate.modelBits)) model), fidelity \(percent(e.verdictValue))</title></circle>"
-            svg += text(cx + 8, cy - 6, e.surrogate.family.rawValue, anchor: "start")
+            let name = e.surrogate.family.rawValue
+            var ly = cy - 6
+            while placed.contains(where: { abs($0.y - ly) < 13 && cx + 8 < $0.x1 && cx + 8 + textWidth(name) > $0.x0 }) { ly += 14 }
+            let anchorEnd = cx + 8 + textWidth(name) > width - 4
+            svg += text(anchorEnd ? cx - 8 : cx + 8, ly, name, anchor: anchorEnd ? "end" : "start")
+            placed.append(anchorEnd ? (cx - 8 - textWidth(name), cx - 8, ly) : (cx + 8, cx + 8 + textWidth(name), ly))
         }
+        var lx = left
+        let ly = height - 8
+        lx = legendItem(&svg, x: lx, y: ly, colour: "#2ca02c", mark: .dot, label: "on the Pareto front")
+        if front.count < b.surrogates.count { lx = legendItem(&svg, x: lx, y: ly, colour: "#888", mark: .dot, label: "not on it") }
+        _ = legendItem(
+            &svg, x: lx, y: ly, colour: "#999", mark: .dashed,
+            label: "behaviour threshold (\(Int((BehaviourThresholds.agreement * 100).rounded()))%)")
         return svg + "</svg>"
     }
 
@@ -116,7 +144,7 @@ enum SVGFigures {
         guard let result = report.representation[i], !result.network.variables.isEmpty else { return nil }
         let variables = result.network.variables
         let left = 230.0, right = 20.0, top = 24.0, rowHeight = 30.0, width = 720.0
-        let height = top + rowHeight * Double(variables.count) + 44
+        let height = top + rowHeight * Double(variables.count) + 50
         func x(_ v: Double) -> Double { left + v * (width - left - right) }
         let family = report.behaviour.surrogates[i].surrogate.family.rawValue
         var svg = open(
@@ -124,7 +152,8 @@ enum SVGFigures {
             title: "\(family): interchange intervention accuracy")
         for tick in stride(from: 0.0, through: 1.0001, by: 0.25) {
             svg += line(x(tick), top - 6, x(tick), top + rowHeight * Double(variables.count), stroke: "#ddd")
-            svg += text(x(tick), top + rowHeight * Double(variables.count) + 16, String(format: "%.2f", tick), anchor: "middle")
+            svg += text(
+                x(tick), top + rowHeight * Double(variables.count) + 16, String(format: "%.2f", tick), anchor: "middle")
         }
         for (k, v) in variables.enumerated() {
             let y = top + rowHeight * Double(k)
@@ -146,11 +175,10 @@ enum SVGFigures {
             svg += line(x(v.chance), y + 2, x(v.chance), y + 26, stroke: "#d62728", dash: true)
         }
         let ly = height - 10
-        svg += "<rect x=\"\(fmt(left))\" y=\"\(fmt(ly - 9))\" width=\"10\" height=\"9\" fill=\"#1f77b4\"/>"
-        svg += text(left + 14, ly, "network", anchor: "start")
-        svg += "<rect x=\"\(fmt(left + 80))\" y=\"\(fmt(ly - 9))\" width=\"10\" height=\"9\" fill=\"#aaa\"/>"
-        svg += text(left + 94, ly, "random-init control", anchor: "start")
-        svg += text(width - right, ly, "dashed red: chance", anchor: "end")
+        var lx = legendItem(&svg, x: 10, y: ly, colour: "#1f77b4", mark: .square, label: "network")
+        if result.control != nil { lx = legendItem(&svg, x: lx, y: ly, colour: "#aaa", mark: .square, label: "random-init control") }
+        lx = legendItem(&svg, x: lx, y: ly, colour: "#222", mark: .line, label: "95% interval")
+        _ = legendItem(&svg, x: lx, y: ly, colour: "#d62728", mark: .dashed, label: "chance")
         return svg + "</svg>"
     }
 
@@ -164,7 +192,7 @@ enum SVGFigures {
         for e in v.localisation where !hooks.contains(e.site.hook) { hooks.append(e.site.hook) }
         let positions = Array(Set(v.localisation.map { $0.site.position ?? -1 })).sorted()
         let left = 230.0, top = 40.0, cell = 28.0
-        let width = left + cell * Double(positions.count) + 20, height = top + cell * Double(hooks.count) + 20
+        let width = max(left + cell * Double(positions.count) + 20, 470), height = top + cell * Double(hooks.count) + 40
         let family = report.behaviour.surrogates[i].surrogate.family.rawValue
         var svg = open(
             figure: "localisation-\(family)-\(k)", width: width, height: height,
@@ -183,6 +211,12 @@ enum SVGFigures {
             svg += "width=\"\(fmt(cell - 2))\" height=\"\(fmt(cell - 2))\" fill=\"rgb(\(shade),\(shade),255)\""
             svg += e.searched ? " stroke=\"#d62728\" stroke-width=\"2\">" : ">"
             svg += "<title>\(escape(e.site.text)): IIA \(String(format: "%.3f", value))\(e.searched ? ", searched" : "")</title></rect>"
+        }
+        let ly = height - 8
+        var lx = legendItem(&svg, x: 10, y: ly, colour: "rgb(255,255,255)", mark: .square, label: "IIA 0")
+        lx = legendItem(&svg, x: lx, y: ly, colour: "rgb(0,0,255)", mark: .square, label: "IIA 1")
+        if v.localisation.contains(where: \.searched) {
+            _ = legendItem(&svg, x: lx, y: ly, colour: "#d62728", mark: .outline, label: "searched")
         }
         return svg + "</svg>"
     }
@@ -208,10 +242,13 @@ enum SVGFigures {
     {
         let rows = task.variables[0].count, columns = task.variables[1].count
         let cell = side / Double(max(rows, columns))
-        let left = 44.0, top = 34.0
-        let width = left + cell * Double(columns) + 10, height = top + cell * Double(rows) + 28
+        let left = 44.0
+        let width = left + cell * Double(columns) + 10
+        let titleLines = wrapped(title, width: width - 10)
+        let top = 20 + 15 * Double(titleLines.count)
+        let height = top + cell * Double(rows) + 28
         var svg = open(figure: figure, width: width, height: height, title: title)
-        svg += text(left, 14, title, anchor: "start")
+        for (k, line) in titleLines.enumerated() { svg += text(10, 14 + 15 * Double(k), line, anchor: "start") }
         svg +=
             "<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(cell * Double(columns)))\" height=\"\(fmt(cell * Double(rows)))\" fill=\"#e6f0e6\"/>"
         let sorted = cells.sorted { $0.0 < $1.0 }
@@ -235,7 +272,65 @@ enum SVGFigures {
         svg += text(left - 4, top + 10, "\(v0.min)", anchor: "end")
         svg += text(left - 4, top + cell * Double(rows), "\(v0.max)", anchor: "end")
         svg += text(left - 4, top + cell * Double(rows) / 2, v0.name, anchor: "end")
+        svg += text(left + cell * Double(columns) / 2, top + cell * Double(rows) + 16, "\(v1.name) →", anchor: "middle")
         return svg + "</svg>"
+    }
+
+    /// How a legend entry draws its colour.
+    enum LegendMark { case dot, square, line, dashed, outline }
+
+    /// Appends a legend entry at (`x`, baseline `y`): a mark in `colour` tagged `data-legend` and its label.
+    /// - Returns: the x where the next entry starts.
+    static func legendItem(_ svg: inout String, x: Double, y: Double, colour: String, mark: LegendMark, label: String) -> Double
+    {
+        let tag = "data-legend=\"\(escape(label))\""
+        switch mark {
+        case .dot:
+            svg += "<circle \(tag) cx=\"\(fmt(x + 5))\" cy=\"\(fmt(y - 4))\" r=\"4\" fill=\"\(colour)\"/>"
+        case .square:
+            svg += "<rect \(tag) x=\"\(fmt(x))\" y=\"\(fmt(y - 9))\" width=\"10\" height=\"10\" fill=\"\(colour)\" stroke=\"#ccc\" stroke-width=\"0.5\"/>"
+        case .outline:
+            svg += "<rect \(tag) x=\"\(fmt(x + 1))\" y=\"\(fmt(y - 9))\" width=\"9\" height=\"9\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"/>"
+        case .line, .dashed:
+            svg += "<line \(tag) x1=\"\(fmt(x))\" y1=\"\(fmt(y - 4))\" x2=\"\(fmt(x + 16))\" y2=\"\(fmt(y - 4))\" stroke=\"\(colour)\""
+            svg += (mark == .dashed ? " stroke-dasharray=\"4 3\"" : "") + " stroke-width=\"1.5\"/>"
+        }
+        let markWidth = mark == .line || mark == .dashed ? 20.0 : 14.0
+        svg += text(x + markWidth, y, label, anchor: "start")
+        return x + markWidth + textWidth(label) + 16
+    }
+
+    /// The width `text` takes at the figures' 12-pixel sans-serif, generously (an average glyph of 6.8 px).
+    static func textWidth(_ text: String) -> Double { Double(text.count) * 6.8 }
+
+    /// `text` broken after its commas into lines that fit `width`.
+    static func wrapped(_ text: String, width: Double) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for piece in text.split(separator: ",", omittingEmptySubsequences: false).enumerated().map({
+            $0.offset == 0 ? String($0.element) : "," + $0.element
+        }) {
+            if !current.isEmpty, textWidth(current + piece) > width {
+                lines.append(current + (piece.hasPrefix(",") ? "," : ""))
+                current = String(piece.drop(while: { $0 == "," || $0 == " " }))
+            } else {
+                current += piece
+            }
+        }
+        lines.append(current)
+        return lines
+    }
+
+    /// A power of two as a tick label: 1, 2, …, 512, 1,024, …, with thousands separated.
+    static func bitsLabel(_ exponent: Int) -> String {
+        let value = exponent >= 62 ? Int.max : 1 << exponent
+        var digits = Array(String(value))
+        var k = digits.count - 3
+        while k > 0 {
+            digits.insert(",", at: k)
+            k -= 3
+        }
+        return String(digits)
     }
 
     private static func open(figure: String, width: Double, height: Double, title: String) -> String {

@@ -16,7 +16,7 @@ public struct InterchangePair: Sendable, Hashable {
     }
 }
 
-/// The mechanistic half of the fidelity tests (`design.md` §5, tests 4–7): does the network compute the
+/// The mechanistic half of the fidelity tests (`formats/report.md`): does the network compute the
 /// surrogate's intermediate variables, where, and would a random network look the same?
 ///
 /// For every surrogate variable: search alignments (single neurons, neuron sets, learned subspaces) at the
