@@ -1,14 +1,9 @@
 import Distillation
-import Foundation
 import FuzzSupport
 import WeightFiles
 
 /// The bundled example's addition task, which `distill --probes` checks a probe file against.
-let additionTask: TaskDescription = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    return try! TaskDescription.read(url.appendingPathComponent("formats/vectors/networks/addition_mlp/task.json").path)
-}()
+let additionTask = try! TaskDescription.read(repositoryPath("formats/vectors/networks/addition_mlp/task.json"))
 
 // Built only with -sanitize=fuzzer (scripts/fuzz.sh): a probe file (safetensors with `retort_probes`
 // metadata) from arbitrary bytes, read and checked against the task as `distill --probes FILE --task T`

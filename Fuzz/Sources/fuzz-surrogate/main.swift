@@ -1,13 +1,8 @@
 import Distillation
-import Foundation
 import FuzzSupport
 
 /// The addition task that surrogates are checked against (the bundled example's).
-let additionTask: TaskDescription = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    return try! TaskDescription.read(url.appendingPathComponent("formats/vectors/networks/addition_mlp/task.json").path)
-}()
+let additionTask = try! TaskDescription.read(repositoryPath("formats/vectors/networks/addition_mlp/task.json"))
 
 // Built only with -sanitize=fuzzer (scripts/fuzz.sh): a surrogate file, read against the bundled addition task, from arbitrary bytes.
 runFuzzer { data, count in

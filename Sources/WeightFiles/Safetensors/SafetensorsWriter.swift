@@ -89,10 +89,7 @@ public enum SafetensorsWriter {
         let (header, dataLength) = try header(for: ordered, metadata: metadata)
         let output = try AtomicOutputFile(path: path, inputs: inputs, overwrite: overwrite)
         do throws(WeightFileError) {
-            var lengthBytes = [UInt8](repeating: 0, count: 8)
-            for i in 0..<8 { lengthBytes[i] = UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64(i))) }
-            try output.write(lengthBytes)
-            try output.write(header)
+            try output.write(prefix(header))
             var written = 0
             for info in ordered {
                 let view = try data(info)
@@ -124,10 +121,7 @@ public enum SafetensorsWriter {
         let (header, dataLength) = try header(for: ordered, metadata: metadata)
         let output = try AtomicOutputFile(path: path, inputs: inputs, overwrite: overwrite)
         do throws(WeightFileError) {
-            var lengthBytes = [UInt8](repeating: 0, count: 8)
-            for i in 0..<8 { lengthBytes[i] = UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64(i))) }
-            try output.write(lengthBytes)
-            try output.write(header)
+            try output.write(prefix(header))
             var written = 0
             try body { (bytes) throws(WeightFileError) in
                 guard written + bytes.count <= dataLength else {
@@ -170,10 +164,7 @@ public enum SafetensorsWriter {
         }
         let output = try AtomicOutputFile(path: path, inputs: inputs, overwrite: overwrite)
         do throws(WeightFileError) {
-            var lengthBytes = [UInt8](repeating: 0, count: 8)
-            for i in 0..<8 { lengthBytes[i] = UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64(i))) }
-            try output.write(lengthBytes)
-            try output.write(header)
+            try output.write(prefix(header))
             var placed = [Int](repeating: 0, count: ordered.count)
             var written = 0
             try body { (index, offset, bytes) throws(WeightFileError) in
@@ -196,6 +187,13 @@ public enum SafetensorsWriter {
         }
     }
 
+    /// The file's first bytes: the header's length as a little-endian UInt64, then the header.
+    private static func prefix(_ header: [UInt8]) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 8)
+        for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64(i))) }
+        return bytes + header
+    }
+
     /// The safetensors bytes for `tensors` in memory.
     public static func serialize(_ tensors: [TensorView], metadata: Metadata?) throws(WeightFileError) -> [UInt8] {
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -203,8 +201,7 @@ public enum SafetensorsWriter {
         let (header, dataLength) = try header(for: ordered, metadata: metadata)
         var out: [UInt8] = []
         out.reserveCapacity(8 + header.count + dataLength)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header)
+        out.append(contentsOf: prefix(header))
         for info in ordered { out.append(contentsOf: byName[info.name]!.copyBytes()) }
         return out
     }
