@@ -50,6 +50,20 @@ struct UsageAndHelpCommandTests {
         #expect(!run.stderr.contains("network description"))
     }
 
+    @Test("an intervention file that is not JSON is named once: \"invalid intervention file: not valid JSON\"")
+    func interventionFileNotJSON() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+        try "0,1,1,0\n".write(toFile: directory + "/in.csv", atomically: true, encoding: .utf8)
+        try "[{\"hook\": ".write(toFile: directory + "/iv.json", atomically: true, encoding: .utf8)
+        let run = try RetortRun(
+            "run", folder + "/model.safetensors", "--network", folder + "/network.json", "--inputs", directory + "/in.csv",
+            "--intervene", directory + "/iv.json")
+        #expect(run.status == 1)
+        #expect(run.stderr.hasPrefix("retort: error: \(directory)/iv.json: invalid intervention file: not valid JSON: "), "\(run.stderr)")
+    }
+
     @Test("every subcommand's help has no stray backslash and states each default once", arguments: subcommands)
     func helpText(subcommand: String) throws {
         let run = try RetortRun("help", subcommand)

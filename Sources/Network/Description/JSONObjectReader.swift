@@ -127,10 +127,13 @@ package struct JSONObjectReader {
 }
 
 extension JSONValue {
-    /// Parses a whole document, turning parser failures into description errors.
+    /// Parses a whole document, turning parser failures into description errors. `what` names the
+    /// document in the reason ("the task description is not valid JSON"); an empty `what` leaves it
+    /// to the caller's error, which names the file kind already ("not valid JSON").
     package static func parseDescription(_ bytes: [UInt8], what: String) throws(NetworkError) -> JSONValue {
+        let subject = what.isEmpty ? "" : "\(what) is "
         guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw .invalidDescription(path: "", reason: "\(what) is not valid UTF-8")
+            throw .invalidDescription(path: "", reason: "\(subject)not valid UTF-8")
         }
         let result: Result<JSONValue, JSONParser.Failure> = bytes.withUnsafeBytes { buffer in
             do throws(JSONParser.Failure) { return .success(try JSONParser.parse(buffer)) } catch { return .failure(error) }
@@ -138,7 +141,7 @@ extension JSONValue {
         switch result {
         case .success(let value): return value
         case .failure(let error):
-            throw .invalidDescription(path: "", reason: "\(what) is not valid JSON: \(error.reason) at byte \(error.offset)")
+            throw .invalidDescription(path: "", reason: "\(subject)not valid JSON: \(error.reason) at byte \(error.offset)")
         }
     }
 }

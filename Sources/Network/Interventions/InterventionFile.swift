@@ -22,7 +22,7 @@ public enum InterventionFile {
     private static func parseDocument(_ bytes: [UInt8], inputKind: InputFile.Kind, baseDirectory: String)
         throws(NetworkError) -> [Intervention]
     {
-        let root = try JSONValue.parseDescription(bytes, what: "the intervention file")
+        let root = try JSONValue.parseDescription(bytes, what: "")
         let elements: [JSONValue]
         if case .array(let list) = root { elements = list } else { elements = [root] }
         var result: [Intervention] = []
