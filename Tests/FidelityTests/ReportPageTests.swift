@@ -105,6 +105,18 @@ struct ReportPageTests {
         #expect(report.html.contains("<th>same errors</th>") && report.html.contains("<td>\(report.sameErrors(program))</td>"))
     }
 
+    @Test("the surrogates table shows the domain's total bits, the Pareto front's axis, beside the probes' total")
+    func surrogatesTableHasDomainBits() throws {
+        let report = try additionReport.get()
+        let program = try #require(report.behaviour.surrogates.firstIndex { $0.surrogate.family == .program })
+        let e = report.behaviour.surrogates[program]
+        #expect(report.html.contains("total bits (probes)</th>") && report.html.contains("total bits (domain)</th>"))
+        let cells = "<td>\(Int(e.surrogate.modelBits.rounded()))</td><td>\(Int(e.surrogate.totalBits.rounded()))</td>"
+            + "<td>\(Int(e.totalBits.rounded()))</td>"
+        #expect(report.html.contains(cells), "\(cells)")
+        #expect(report.html.contains("total bits on the domain: model + the domain"))
+    }
+
     @Test("the terminal summary has a one-line legend of its columns and verdicts under the table")
     func summaryHasTheLegend() throws {
         let report = try additionReport.get()

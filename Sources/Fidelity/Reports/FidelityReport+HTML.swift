@@ -42,7 +42,8 @@ extension FidelityReport {
 
         page += howToRead
 
-        page += "<h2>Surrogates</h2>\n<table><tr><th class=l>family</th><th>model bits</th><th>total bits</th>"
+        page += "<h2>Surrogates</h2>\n<table><tr><th class=l>family</th><th>model bits</th><th title=\"model + exceptions on the probes it was fitted on\">total bits (probes)</th>"
+        page += "<th title=\"model + exceptions on the domain: what the Pareto front and the verdict use\">total bits (domain)</th>"
         for r in b.regionSizes { page += "<th>\(escape(r.name))</th>" }
         if task.truth != nil { page += "<th>same errors</th>" }
         page += "<th>vs table</th><th class=l>verdict</th></tr>\n"
@@ -50,6 +51,7 @@ extension FidelityReport {
             let e = b.surrogates[i]
             page += "<tr><td class=l>\(e.surrogate.family.rawValue)\(b.paretoFront.contains(i) ? " ★" : "")</td>"
             page += "<td>\(Int(e.surrogate.modelBits.rounded()))</td><td>\(Int(e.surrogate.totalBits.rounded()))</td>"
+            page += "<td>\(Int(e.totalBits.rounded()))</td>"
             for r in b.regionSizes {
                 if let f = e.fidelity(r.name) {
                     page += "<td title=\"95% Wilson interval \(percent(f.agreement.lower)) – \(percent(f.agreement.upper))\">"
@@ -62,7 +64,7 @@ extension FidelityReport {
             page += String(format: "<td>%.4f</td>", e.compression)
             page += "<td class=l>\(escape(verdict(i).words))\(e.character.map { " (\(escape($0)))" } ?? "")</td></tr>\n"
         }
-        page += "</table>\n<p>★ on the Pareto front: no other surrogate has both fewer total bits (model + exceptions) "
+        page += "</table>\n<p>★ on the Pareto front: no other surrogate has both fewer total bits on the domain (model + the domain's exceptions) "
         page += "and a higher fidelity. Hover an agreement for its 95% Wilson interval (formats/report.md).</p>\n"
 
         page += "<h2>Fidelity by region</h2>\n<figure>\(SVGFigures.fidelityByRegion(self))"

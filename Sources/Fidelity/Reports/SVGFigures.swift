@@ -85,7 +85,7 @@ enum SVGFigures {
         }
         svg += line(
             left, y(BehaviourThresholds.agreement), width - right, y(BehaviourThresholds.agreement), stroke: "#999", dash: true)
-        svg += text((left + width - right) / 2, height - bottom + 34, "total bits: model + exceptions (log scale)", anchor: "middle")
+        svg += text((left + width - right) / 2, height - bottom + 34, "total bits on the domain: model + the domain's exceptions (log scale)", anchor: "middle")
         svg +=
             "<text x=\"14\" y=\"\(fmt((top + height - bottom) / 2))\" transform=\"rotate(-90 14 \(fmt((top + height - bottom) / 2)))\" "
         svg += "text-anchor=\"middle\" font-size=\"12\">fidelity (the verdict’s measure)</text>"
