@@ -117,6 +117,18 @@ struct ReportPageTests {
         #expect(report.html.contains("total bits on the domain: model + the domain"))
     }
 
+    @Test("the fidelity-by-region axis starts below every whisker and says where it starts")
+    func fidelityAxisFitsTheWhiskers() throws {
+        let report = try additionReport.get()
+        let svg = SVGFigures.fidelityByRegion(report)
+        let lowest = report.behaviour.surrogates.flatMap { e in report.behaviour.regionSizes.compactMap { e.fidelity($0.name)?.agreement.lower } }.min()!
+        let ticks = svg.matches(of: /text-anchor="middle"[^>]*>(\d+)%</).map { Int($0.1)! }
+        let first = try #require(ticks.first)
+        #expect(Double(first) / 100 <= lowest && Double(first) / 100 <= BehaviourThresholds.agreement)
+        #expect(ticks.last == 100 && ticks == ticks.sorted())
+        #expect(svg.contains("the axis starts at \(first)%") == (first > 0))
+    }
+
     @Test("the terminal summary has a one-line legend of its columns and verdicts under the table")
     func summaryHasTheLegend() throws {
         let report = try additionReport.get()

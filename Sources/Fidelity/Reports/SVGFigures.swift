@@ -22,16 +22,22 @@ enum SVGFigures {
         let left = 110.0, right = 20.0, top = 30.0, rowHeight = 34.0, width = 720.0
         let height = top + rowHeight * Double(order.count) + 66
         let plotWidth = width - left - right
-        func x(_ v: Double) -> Double { left + v * plotWidth }
+        // The axis starts at the tenth below the lowest whisker and the threshold, so that agreements crowded
+        // near 100% are told apart; it says so when it does not start at 0%.
+        let lowest = order.flatMap { i in regions.compactMap { b.surrogates[i].fidelity($0)?.agreement.lower } }.min() ?? 0
+        let low = max(0, ((min(lowest, BehaviourThresholds.agreement) - 0.01) * 10).rounded(.down) / 10)
+        let step = [0.01, 0.02, 0.05, 0.1].first { (1 - low) / $0 <= 10.0001 } ?? 0.1
+        func x(_ v: Double) -> Double { left + (v - low) / (1 - low) * plotWidth }
         var svg = open(figure: "fidelity-by-region", width: width, height: height, title: "Agreement with the network by region")
-        for tick in stride(from: 0.0, through: 1.0001, by: 0.1) {
+        for k in 0...Int(((1 - low) / step).rounded()) {
+            let tick = low + Double(k) * step
             svg += line(x(tick), top - 8, x(tick), top + rowHeight * Double(order.count), stroke: "#ddd")
             svg += text(
                 x(tick), top + rowHeight * Double(order.count) + 16, "\(Int((tick * 100).rounded()))%", anchor: "middle")
         }
-        svg += text(
-            left + plotWidth / 2, top + rowHeight * Double(order.count) + 34, "agreement with the network (dot) and its 95% interval (whisker)",
-            anchor: "middle")
+        let axisTitle = "agreement with the network (dot) and its 95% interval (whisker)"
+            + (low > 0 ? "; the axis starts at \(Int((low * 100).rounded()))%" : "")
+        svg += text(left + plotWidth / 2, top + rowHeight * Double(order.count) + 34, axisTitle, anchor: "middle")
         svg += line(
             x(BehaviourThresholds.agreement), top - 8, x(BehaviourThresholds.agreement), top + rowHeight * Double(order.count),
             stroke: "#999", dash: true)
