@@ -99,4 +99,50 @@ struct ShardCommandTests {
         #expect(FileManager.default.fileExists(atPath: directory + "/shard-1-of-2/probe.safetensors"))
         #expect(FileManager.default.fileExists(atPath: directory + "/shard-1-of-2/held_out.safetensors"))
     }
+
+    @Test("three fidelity shards merged write the report one fidelity run writes, identical but for its timings")
+    func mergedFidelityEqualsOneRun() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let distill = try RetortRun(arguments: ["distill"] + arguments + ["--out", directory + "/fitted"])
+        #expect(distill.status == 0, "\(distill.stderr)")
+        let fidelity = [
+            "fidelity", example + "/model.safetensors", "--network", example + "/network.json", "--task",
+            example + "/task.json", "--surrogate", directory + "/fitted/program.json", directory + "/fitted/table.json",
+        ]
+        let single = try RetortRun(arguments: fidelity + ["--out", directory + "/single"])
+        #expect(single.status == 0, "\(single.stderr)")
+        for i in 0..<3 {
+            let shard = try RetortRun(arguments: fidelity + ["--shard", "\(i)/3", "--out", directory + "/shards"])
+            #expect(shard.status == 0, "\(shard.stderr)")
+            let (start, end) = (10_000 * i / 3, 10_000 * (i + 1) / 3)
+            #expect(shard.stdout.hasPrefix("shard \(i)/3: domain: inputs \(start)..<\(end) of 10000"), "\(shard.stdout)")
+        }
+        #expect(FileManager.default.fileExists(atPath: directory + "/shards/shard-2-of-3/evaluation.safetensors"))
+        let merge = try RetortRun("merge", directory + "/shards", "--out", directory + "/merged")
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory + "/merged").sorted() == ["report.html", "report.json"])
+        #expect(try untimedReport(directory + "/single/report.json") == untimedReport(directory + "/merged/report.json"))
+    }
+
+    @Test("merge names a fidelity shard that evaluated other surrogates")
+    func mergeNamesAShardOfOtherSurrogates() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let distill = try RetortRun(arguments: ["distill"] + arguments + ["--out", directory + "/fitted"])
+        #expect(distill.status == 0, "\(distill.stderr)")
+        let fidelity = [
+            "fidelity", example + "/model.safetensors", "--network", example + "/network.json", "--task",
+            example + "/task.json", "--out", directory + "/shards", "--surrogate",
+        ]
+        let first = try RetortRun(arguments: fidelity + [directory + "/fitted/program.json", "--shard", "0/2"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try RetortRun(arguments: fidelity + [directory + "/fitted/table.json", "--shard", "1/2"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let merge = try RetortRun("merge", directory + "/shards", "--out", directory + "/merged")
+        #expect(merge.status == 1)
+        #expect(merge.stderr.contains("shard-1-of-2: shard of another set of surrogates"), "\(merge.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/merged"))
+    }
 }

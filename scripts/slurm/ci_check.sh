@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# A sharded distill on a real Slurm: a throwaway single-node cluster on localhost (munged,
-# slurmctld, slurmd; everything under a temporary folder, on ports 16817/16818), 4-task arrays
-# of `retort distill --shard` through scripts/slurm/distill.sh — the bundled example, and the
-# hand-wired boolean circuit with --representation (whose tests run in the merge) — merged, and
-# compared with one unsharded `retort distill` run each: every file the same, byte for byte,
-# except report.json's timings (its "seconds" keys) and report.html (which prints them).
+# Sharded runs on a real Slurm: a throwaway single-node cluster on localhost (munged, slurmctld,
+# slurmd; everything under a temporary folder, on ports 16817/16818), 4-task arrays through
+# scripts/slurm/sharded.sh — `retort distill --shard` of the bundled example and of the
+# hand-wired boolean circuit with --representation (whose tests run in the merge), and
+# `retort fidelity --shard` of the bundled example's fitted surrogates — merged, and compared
+# with one unsharded run each: every file the same, byte for byte, except report.json's timings
+# (its "seconds" keys) and report.html (which prints them).
 #
 #   scripts/slurm/ci_check.sh [RETORT]        (default .build/release/retort)
 #
@@ -128,14 +129,14 @@ print(f"slurm ci_check: {what}: merged = single (report.json but its timings; re
 PY
 }
 
-# run NAME N DISTILL_ARGS…: one machine, then N shards on Slurm waited for and merged by the driver.
+# run COMMAND NAME N ARGS…: one machine, then N shards on Slurm waited for and merged by the driver.
 run() {
-    local name=$1 shards=$2
-    shift 2
-    "$retort" distill "$@" --out "$work/$name/single" >"$work/$name.single.txt"
+    local command=$1 name=$2 shards=$3
+    shift 3
+    "$retort" "$command" "$@" --out "$work/$name/single" >"$work/$name.single.txt"
     local array_started
     array_started=$(date +%s.%N)
-    RETORT=$retort SBATCH_OPTIONS="--cpus-per-task=1" scripts/slurm/distill.sh "$shards" "$work/$name/sharded" "$@" \
+    RETORT=$retort SBATCH_OPTIONS="--cpus-per-task=1" scripts/slurm/sharded.sh "$command" "$shards" "$work/$name/sharded" "$@" \
         >"$work/$name.sharded.txt"
     echo "slurm ci_check: $name: $shards-task array + merge in $(elapsed "$array_started") s"
     for ((i = 0; i < shards; i++)); do
@@ -146,10 +147,13 @@ run() {
 }
 
 addition=formats/vectors/networks/addition_mlp
-run addition 4 "$addition/model.safetensors" --network "$addition/network.json" --task "$addition/task.json" \
+run distill addition 4 "$addition/model.safetensors" --network "$addition/network.json" --task "$addition/task.json" \
     --surrogates table tree program --program-seconds 20
 # The representation tests run once, in the merge, on the joined probes.
 circuit=formats/vectors/networks/boolean_circuit_handwired
-run representation 4 "$circuit/model.safetensors" --network "$circuit/network.json" --task "$circuit/task.json" \
+run distill representation 4 "$circuit/model.safetensors" --network "$circuit/network.json" --task "$circuit/task.json" \
     --surrogates program table --representation --pairs 64
+# The evaluation sharded: each shard runs the network and the surrogates fitted above on its slice.
+run fidelity evaluation 4 "$addition/model.safetensors" --network "$addition/network.json" --task "$addition/task.json" \
+    --surrogate "$work/addition/single/table.json" "$work/addition/single/tree.json" "$work/addition/single/program.json"
 echo "slurm ci_check: passed in $(elapsed "$started") s"

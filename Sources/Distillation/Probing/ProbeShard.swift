@@ -2,11 +2,12 @@ import Foundation
 import Network
 import WeightFiles
 
-/// One shard's partial result of a sharded `distill`: the probes of its slice of each probed region, and what
-/// identifies the run they belong to (`formats/task.md`, "Shard files").
+/// What identifies one shard of a sharded run and the run it belongs to (`formats/task.md`, "Shard files"): the
+/// `retort_shard` metadata of its files.
 ///
-/// A shard is a folder, `shard-I-of-N`, holding one probe file per region (`probe.safetensors`,
+/// A `distill` shard is a folder, `shard-I-of-N`, holding one probe file per region (`probe.safetensors`,
 /// `held_out.safetensors`); each file carries the same `retort_shard` metadata besides its `retort_probes`.
+/// A `fidelity` shard's folder holds `evaluation.safetensors` (`EvaluationShard` in the Fidelity module).
 public struct ProbeShard: Sendable {
     /// A file the run read, by the path it was given and the SHA-256 of its bytes (nil: a preset name, no file).
     public struct Source: Sendable, Equatable {
@@ -26,6 +27,8 @@ public struct ProbeShard: Sendable {
         }
     }
 
+    /// The command the shard ran: `distill` or `fidelity`.
+    public var command: String
     /// Which shard of how many.
     public var shard: Shard
     /// Region name → (the slice of the region's inputs this shard probed, the region's whole input count).
@@ -33,17 +36,21 @@ public struct ProbeShard: Sendable {
     public var task: Source
     public var model: Source
     public var network: Source
+    /// The surrogate files a `fidelity` shard evaluated, in order (none for `distill`).
+    public var surrogates: [Source]
     /// The representation tests' seed of the run (`--seed`).
     public var seed: UInt64
-    /// The `distill` arguments the run was given, less `--shard`, `--out` and `--threads`: what `merge` runs again.
+    /// The arguments the run's command was given, less `--shard`, `--out` and `--threads`: what `merge` runs again.
     public var arguments: [String]
     /// The working directory the shard ran in (relative paths in `arguments` are relative to it).
     public var directory: String
 
     public init(
-        shard: Shard, slices: [String: (range: Range<Int>, total: Int)], task: Source, model: Source, network: Source,
-        seed: UInt64, arguments: [String], directory: String
+        command: String = "distill", shard: Shard, slices: [String: (range: Range<Int>, total: Int)], task: Source,
+        model: Source, network: Source, surrogates: [Source] = [], seed: UInt64, arguments: [String], directory: String
     ) {
+        self.command = command
+        self.surrogates = surrogates
         self.shard = shard
         self.slices = slices
         self.task = task
@@ -76,7 +83,9 @@ public struct ProbeShard: Sendable {
             if let digest = s.sha256 { JSONWriter.appendString(digest, to: &out) } else { out += "null".utf8 }
             out += "}".utf8
         }
-        out += "{\"retort_shard\":1,\"command\":\"distill\",\"shard\":\(shard.index),\"shards\":\(shard.count),".utf8
+        out += "{\"retort_shard\":1,\"command\":".utf8
+        JSONWriter.appendString(command, to: &out)
+        out += ",\"shard\":\(shard.index),\"shards\":\(shard.count),".utf8
         out += "\"slices\":{".utf8
         for (i, name) in slices.keys.sorted().enumerated() {
             let (range, total) = slices[name]!
@@ -90,6 +99,14 @@ public struct ProbeShard: Sendable {
         source(model)
         out += ",\"network\":".utf8
         source(network)
+        if command != "distill" {
+            out += ",\"surrogates\":[".utf8
+            for (i, surrogate) in surrogates.enumerated() {
+                if i > 0 { out += ",".utf8 }
+                source(surrogate)
+            }
+            out += "]".utf8
+        }
         out += ",\"seed\":\(seed),\"arguments\":[".utf8
         for (i, argument) in arguments.enumerated() {
             if i > 0 { out += ",".utf8 }
@@ -111,9 +128,11 @@ public struct ProbeShard: Sendable {
                 throw NetworkError.invalidDescription(path: "retort_shard", reason: "version \(version) unknown")
             }
             let command = try root.requiredString("command")
-            guard command == "distill" else {
-                throw NetworkError.invalidDescription(path: "command", reason: "a shard of \(command), not of distill")
+            guard command == "distill" || command == "fidelity" else {
+                throw NetworkError.invalidDescription(
+                    path: "command", reason: "a shard of \(command), not of distill or fidelity")
             }
+            self.command = command
             guard let shard = Shard(index: try root.requiredInteger("shard"), count: try root.requiredInteger("shards")) else {
                 throw NetworkError.invalidDescription(path: "shard", reason: "must lie in 0..<shards")
             }
@@ -138,6 +157,10 @@ public struct ProbeShard: Sendable {
             task = try source("task")
             model = try source("model")
             network = try source("network")
+            surrogates = try (root.array("surrogates") ?? []).enumerated().map { i, value throws(NetworkError) -> Source in
+                let object = try JSONObjectReader(value, path: "surrogates[\(i)]")
+                return Source(path: try object.requiredString("path"), sha256: try object.string("sha256"))
+            }
             guard let seed = root.value("seed")?.uint64 else {
                 throw NetworkError.invalidDescription(path: "seed", reason: "expected an unsigned integer")
             }
@@ -209,72 +232,92 @@ public struct ProbeShard: Sendable {
 
     /// Joins the parts of one sharded run into its probes by region, in the order one run would have made them.
     ///
-    /// - Throws: `invalidShard` naming the part that does not belong: one of another task, model, network, seed,
-    ///   arguments or shard count than the first part, a shard given twice, a shard missing, or slices that do not
-    ///   tile their region.
+    /// - Throws: `invalidShard` naming the part that does not belong (`ordered(_:)`).
     /// - Complexity: O(probes × (variables + activation width))
     public static func merge(_ parts: [Part]) throws(DistillationError) -> [String: ProbeSet] {
-        guard let reference = parts.first else { throw .invalidShard(reason: "no parts to merge") }
+        let order = try ordered(parts.map { ($0.path, $0.shard) })
+        var merged: [String: ProbeSet] = [:]
+        for name in parts[0].shard.slices.keys {
+            var sets: [ProbeSet] = []
+            for position in order {
+                guard let set = parts[position].probes[name] else {
+                    throw .invalidShard(reason: "\(parts[position].path): no probes of region \(name)")
+                }
+                sets.append(set)
+            }
+            merged[name] = try concatenate(sets)
+        }
+        return merged
+    }
+
+    /// Checks that `shards` (each with the path it was read from) are the N shards of one run, and puts them in order.
+    ///
+    /// - Returns: positions in `shards`, shard 0's first.
+    /// - Throws: `invalidShard` naming the part that does not belong: one of another command, task, model, network,
+    ///   surrogates, seed, arguments or shard count than the first part, a shard given twice, a shard missing, or
+    ///   slices that do not tile their region.
+    /// - Complexity: O(shards × regions)
+    public static func ordered(_ shards: [(path: String, shard: ProbeShard)]) throws(DistillationError) -> [Int] {
+        guard let reference = shards.first else { throw .invalidShard(reason: "no parts to merge") }
         let r = reference.shard
-        func differs(_ part: Part, _ what: String, _ theirs: String, _ ours: String) -> DistillationError {
-            .invalidShard(
-                reason: "\(part.path): shard of another \(what) (\(theirs)) than \(reference.path) (\(ours))")
+        func differs(_ path: String, _ what: String, _ theirs: String, _ ours: String) -> DistillationError {
+            .invalidShard(reason: "\(path): shard of another \(what) (\(theirs)) than \(reference.path) (\(ours))")
         }
         func digest(_ s: Source) -> String { s.sha256.map { "\(s.path), sha256 \($0.prefix(12))…" } ?? s.path }
-        var byIndex: [Int: Part] = [:]
-        for part in parts {
-            let s = part.shard
-            if s.task.sha256 != r.task.sha256 { throw differs(part, "task", digest(s.task), digest(r.task)) }
-            if s.model.sha256 != r.model.sha256 { throw differs(part, "model", digest(s.model), digest(r.model)) }
+        var byIndex: [Int: Int] = [:]
+        for (position, (path, s)) in shards.enumerated() {
+            if s.command != r.command { throw differs(path, "command", s.command, r.command) }
+            if s.task.sha256 != r.task.sha256 { throw differs(path, "task", digest(s.task), digest(r.task)) }
+            if s.model.sha256 != r.model.sha256 { throw differs(path, "model", digest(s.model), digest(r.model)) }
             let sameNetwork =
                 s.network.sha256 == nil
                 ? r.network.sha256 == nil && s.network.path == r.network.path
                 : s.network.sha256 == r.network.sha256
             if !sameNetwork {
-                throw differs(part, "network", digest(s.network), digest(r.network))
+                throw differs(path, "network", digest(s.network), digest(r.network))
             }
-            if s.seed != r.seed { throw differs(part, "seed", "\(s.seed)", "\(r.seed)") }
+            if s.surrogates.map(\.sha256) != r.surrogates.map(\.sha256) {
+                throw differs(
+                    path, "set of surrogates", s.surrogates.map(digest).joined(separator: "; "),
+                    r.surrogates.map(digest).joined(separator: "; "))
+            }
+            if s.seed != r.seed { throw differs(path, "seed", "\(s.seed)", "\(r.seed)") }
             if s.shard.count != r.shard.count {
-                throw differs(part, "shard count", "N = \(s.shard.count)", "N = \(r.shard.count)")
+                throw differs(path, "shard count", "N = \(s.shard.count)", "N = \(r.shard.count)")
             }
             if s.arguments != r.arguments {
                 throw differs(
-                    part, "set of arguments", s.arguments.joined(separator: " "), r.arguments.joined(separator: " "))
+                    path, "set of arguments", s.arguments.joined(separator: " "), r.arguments.joined(separator: " "))
             }
             if let twin = byIndex[s.shard.index] {
-                throw .invalidShard(reason: "\(part.path): shard \(s.shard) given twice (also \(twin.path))")
+                throw .invalidShard(reason: "\(path): shard \(s.shard) given twice (also \(shards[twin].path))")
             }
-            byIndex[s.shard.index] = part
+            byIndex[s.shard.index] = position
         }
         let missing = (0..<r.shard.count).filter { byIndex[$0] == nil }
         if !missing.isEmpty {
             throw .invalidShard(
                 reason:
                     "shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(r.shard.count)" }.joined(separator: ", ")) "
-                    + "missing: \(parts.count) of \(r.shard.count) parts given")
+                    + "missing: \(shards.count) of \(r.shard.count) parts given")
         }
-        var merged: [String: ProbeSet] = [:]
-        for (name, (_, total)) in r.slices {
+        let order = (0..<r.shard.count).map { byIndex[$0]! }
+        for (name, (_, total)) in r.slices.sorted(by: { $0.key < $1.key }) {
             var end = 0
-            var sets: [ProbeSet] = []
-            for index in 0..<r.shard.count {
-                let part = byIndex[index]!
-                guard let slice = part.shard.slices[name], slice.total == total, slice.range.lowerBound == end,
-                    let set = part.probes[name]
-                else {
+            for (index, position) in order.enumerated() {
+                let (path, s) = shards[position]
+                guard let slice = s.slices[name], slice.total == total, slice.range.lowerBound == end else {
                     throw .invalidShard(
-                        reason: "\(part.path): its slice of region \(name) does not follow shard \(index - 1)'s "
+                        reason: "\(path): its slice of region \(name) does not follow shard \(index - 1)'s "
                             + "(expected inputs from \(end) of \(total))")
                 }
                 end = slice.range.upperBound
-                sets.append(set)
             }
             guard end == total else {
                 throw .invalidShard(reason: "the shards' slices of region \(name) end at \(end), not at its \(total) inputs")
             }
-            merged[name] = try concatenate(sets)
         }
-        return merged
+        return order
     }
 
     /// The probes of consecutive slices of one region as one set.

@@ -73,6 +73,8 @@ public struct BehaviourReport: Sendable {
     /// When the domain has at most `options.domainLimit` inputs the network runs once over all of it and every
     /// region is read from that run; otherwise each region runs separately. Out-of-range regions always run
     /// separately. A `trained` region with domain indices adds `untrained`, the rest of the domain.
+    /// The same as `BehaviourPlan`'s runs followed by `BehaviourReport.assemble`, which a sharded evaluation
+    /// does on several machines.
     /// - Parameters:
     ///   - known: probes of this network on this task already run (a prompt task's probe set, say): their
     ///     outputs are reused for their domain indices instead of running the network again. Used only when
@@ -83,85 +85,75 @@ public struct BehaviourReport: Sendable {
         network: any NeuralNetwork, task: TaskDescription, surrogates: [FittedSurrogate], options: BehaviourOptions = .init(),
         known: [ProbeSet] = [], progress: ((String, Int, Int) -> Void)? = nil
     ) throws(DistillationError) -> BehaviourReport {
-        try task.checkEncoder(for: network)
-        let hooks = TaskFeatures.hooks(in: Array(Set(surrogates.flatMap(\.featureNames))).sorted())
-        for hook in hooks {
-            do { try network.checkHook(hook) } catch { throw .network(error) }
-        }
-        var regionTask = task
-        // Inputs the network never trained on: the rest of the domain after `trained` (sampled on big domains),
-        // unless the task names its own `untrained`.
-        let derivesUntrained = task.regions["trained"] != nil && task.regions["untrained"] == nil
-        if derivesUntrained {
-            regionTask.regions["untrained"] =
-                task.domainSize <= options.domainLimit
-                ? .rest(excluding: ["trained"], limit: nil, seed: 0)
-                : .rest(excluding: ["trained"], limit: options.sampleLimit, seed: 0x0DD5)
-        }
-        var named: [String: Region]
-        do {
-            named = try regionTask.resolveRegions()
-        } catch {
-            // A `trained` region covering the whole domain leaves nothing untrained.
-            guard derivesUntrained, case .emptyRegion("untrained") = error else { throw error }
-            named = try task.resolveRegions()
-        }
-        var notes: [String] = []
-        var order = ["probe", "held_out", "trained", "untrained", "out_of_range"].filter { named[$0] != nil }
-        order += named.keys.filter { !order.contains($0) }.sorted()
-
+        let plan = try BehaviourPlan(network: network, task: task, surrogates: surrogates, options: options)
         var knownOutputs: [Int: Int] = [:]
-        if hooks.isEmpty {
+        if plan.hooks.isEmpty {
             for probes in known {
                 guard let indices = probes.region.indices else { continue }
                 for (index, output) in zip(indices, probes.outputs) { knownOutputs[index] = output }
             }
         }
-        var evaluated: [Evaluated] = []
-        func run(_ region: Region) throws(DistillationError) -> Evaluated {
-            let probes: ProbeSet
-            if !knownOutputs.isEmpty, let indices = region.indices {
-                let missing = indices.filter { knownOutputs[$0] == nil }
-                let fresh = try ProbeSet.probe(network, task: task, region: task.region(region.name, indices: missing)) {
-                    done, total in progress?("running \(region.name)", done, total)
-                }
-                var outputs = knownOutputs
-                for (index, output) in zip(missing, fresh.outputs) { outputs[index] = output }
-                probes = ProbeSet(
-                    variables: task.variables.map(\.name), region: region, outputs: indices.map { outputs[$0]! },
-                    activations: [:])
-            } else {
-                probes = try ProbeSet.probe(network, task: task, region: region, hooks: hooks) { done, total in
-                    progress?("running \(region.name)", done, total)
-                }
+        var outputs: [String: RegionOutputs] = [:]
+        var failures: [String: String] = [:]
+        for region in plan.runs {
+            do {
+                outputs[region.name] = try plan.run(region, network: network, known: knownOutputs, progress: progress)
+            } catch {
+                // The whole domain is every region's source: without it there is no report.
+                if plan.enumeratesDomain && region.name == BehaviourPlan.domainRun { throw error }
+                failures[region.name] = "\(error)"
             }
-            var predictions: [[Int]] = []
-            for s in surrogates { predictions.append(try s.predict(probes, task: task)) }
-            return Evaluated(name: region.name, region: region, network: probes.outputs, predictions: predictions)
         }
+        return try assemble(plan, outputs: outputs, failures: failures)
+    }
 
-        var domain: Evaluated?
-        if task.domainSize <= options.domainLimit {
-            domain = try run(task.region("domain", indices: Array(0..<task.domainSize)))
-        } else {
-            notes.append(
-                "the domain has \(task.domainSize) inputs, more than the \(options.domainLimit) evaluated whole: "
-                    + "regions were run separately and compression is estimated")
-        }
-        for name in order {
-            let region = named[name]!
-            if let domain, let indices = region.indices {
-                evaluated.append(domain.gathering(name, indices: indices, task: task))
-            } else {
-                do {
-                    evaluated.append(try run(region))
-                } catch {
-                    notes.append("region \(name) not evaluated: \(error)")
+    /// The report of `plan` from the network's outputs and the surrogates' predictions on each of its runs.
+    ///
+    /// - Parameters:
+    ///   - outputs: by run name, for every run of `plan` but the failed ones.
+    ///   - failures: run name → why the network could not run it (the region is noted as not evaluated).
+    /// - Throws: `mismatch` when a run is neither in `outputs` nor in `failures`, or holds another number of
+    ///   inputs than the plan's region.
+    /// - Complexity: O(evaluated inputs × surrogates), plus each program's expression on the domain or its region.
+    public static func assemble(_ plan: BehaviourPlan, outputs: [String: RegionOutputs], failures: [String: String] = [:])
+        throws(DistillationError) -> BehaviourReport
+    {
+        let task = plan.task, surrogates = plan.surrogates, options = plan.options
+        var notes = plan.notes
+        func evaluated(_ region: Region) throws(DistillationError) -> Evaluated? {
+            guard let result = outputs[region.name] else {
+                guard failures[region.name] != nil else {
+                    throw .mismatch(path: region.name, reason: "the network's outputs on this region are missing")
                 }
+                return nil
+            }
+            guard result.network.count == region.count, result.predictions.count == surrogates.count,
+                result.predictions.allSatisfy({ $0.count == region.count })
+            else {
+                throw .mismatch(
+                    path: region.name,
+                    reason:
+                        "\(result.network.count) outputs and \(result.predictions.map { "\($0.count)" }.joined(separator: "/")) "
+                        + "predictions of \(result.predictions.count) surrogates for a region of \(region.count) inputs and "
+                        + "\(surrogates.count) surrogates")
+            }
+            return Evaluated(name: region.name, region: region, network: result.network, predictions: result.predictions)
+        }
+        var evaluatedRegions: [Evaluated] = []
+        let domain = plan.enumeratesDomain ? try evaluated(plan.runs[0]) : nil
+        for name in plan.order {
+            let region = plan.named[name]!
+            if let domain, let indices = region.indices {
+                evaluatedRegions.append(domain.gathering(name, indices: indices, task: task))
+            } else if let result = try evaluated(region) {
+                evaluatedRegions.append(result)
+            } else {
+                notes.append("region \(name) not evaluated: \(failures[name]!)")
             }
         }
-        if named["out_of_range"] == nil { notes.append("the task defines no out_of_range region") }
-        if let domain { evaluated.append(domain) }  // last: the report's order is `order`, then the domain
+        if plan.named["out_of_range"] == nil { notes.append("the task defines no out_of_range region") }
+        if let domain { evaluatedRegions.append(domain) }  // last: the report's order is `order`, then the domain
+        let evaluated = evaluatedRegions
 
         func truthValues(_ e: Evaluated) -> [Int]? {
             guard let truth = task.truth else { return nil }
@@ -323,7 +315,7 @@ public struct BehaviourReport: Sendable {
 }
 
 /// One evaluated region: its inputs, the network's outputs and every surrogate's predictions.
-private struct Evaluated {
+struct Evaluated {
     var name: String
     var region: Region
     var network: [Int]

@@ -57,17 +57,20 @@ extension Distill {
         }
         let metadata = ProbeShard(
             shard: shard, slices: slices, task: sources.0, model: sources.1, network: sources.2,
-            seed: representationTests.seed, arguments: Self.recordedArguments(),
+            seed: representationTests.seed, arguments: recordedArguments(of: "distill"),
             directory: FileManager.default.currentDirectoryPath)
         var lines: [String] = []
         var probed = 0
+        var probing = 0.0
         for name in names {
             let (range, total) = slices[name]!
             let region = ProbeShard.slice(regions[name]!, range)
             let bar = ProgressBar(label: "probing \(name) \(shard)", minimumBytes: 0, totalBytes: region.count, unit: "inputs")
+            let probingStarted = ContinuousClock.now
             let probes = try reportingFailures(path: model) { () throws(DistillationError) in
                 try ProbeSet.probe(loaded.network, task: taskDescription, region: region, hooks: hooks, progress: bar.update)
             }
+            probing += secondsSince(probingStarted)
             bar.finish()
             try reportingFailures(path: folder) { () throws(DistillationError) in
                 try metadata.write(probes, into: output.temporaryPath)
@@ -77,35 +80,36 @@ extension Distill {
         }
         try commit(output)
         let seconds = secondsSince(started)
+        // The network's time alone: reading, fingerprinting, resolving the regions and writing the files are not probing.
         emit(
-            "shard \(shard): " + lines.joined(separator: "; ") + "; \(probed) probes in \(format3(seconds)) s "
-                + "(\(Int((Double(probed) / max(seconds, 1e-9)).rounded())) inputs/s) → \(folder)")
+            "shard \(shard): " + lines.joined(separator: "; ") + "; \(probed) probes in \(format3(seconds)) s, "
+                + "probing \(format3(probing)) s (\(Int((Double(probed) / max(probing, 1e-9)).rounded())) inputs/s) → \(folder)")
     }
+}
 
-    /// This run's `distill` arguments less the ones that differ between the shards of one run and `merge` sets
-    /// itself: `--shard`, `--shard-count`, `--out`, `--force`, `--threads` and `--json`.
-    static func recordedArguments() -> [String] {
-        let all = Array(CommandLine.arguments.dropFirst())
-        guard let start = all.firstIndex(of: "distill") else { return [] }
-        let withValue: Set<String> = ["--shard", "--shard-count", "--out", "--threads"]
-        var kept: [String] = []
-        var i = start + 1
-        while i < all.count {
-            let argument = all[i]
-            let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
-            if argument == "--" {
-                kept += all[i...]
-                break
-            } else if withValue.contains(argument) {
-                i += 2
-                continue
-            } else if argument == "--json" || argument == "--force" || (argument.contains("=") && withValue.contains(name)) {
-                i += 1
-                continue
-            }
-            kept.append(argument)
+/// This run's arguments after `command` (`distill` or `fidelity`) less the ones that differ between the shards of
+/// one run and `merge` sets itself: `--shard`, `--shard-count`, `--out`, `--force`, `--threads` and `--json`.
+func recordedArguments(of command: String) -> [String] {
+    let all = Array(CommandLine.arguments.dropFirst())
+    guard let start = all.firstIndex(of: command) else { return [] }
+    let withValue: Set<String> = ["--shard", "--shard-count", "--out", "--threads"]
+    var kept: [String] = []
+    var i = start + 1
+    while i < all.count {
+        let argument = all[i]
+        let name = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+        if argument == "--" {
+            kept += all[i...]
+            break
+        } else if withValue.contains(argument) {
+            i += 2
+            continue
+        } else if argument == "--json" || argument == "--force" || (argument.contains("=") && withValue.contains(name)) {
             i += 1
+            continue
         }
-        return kept
+        kept.append(argument)
+        i += 1
     }
+    return kept
 }

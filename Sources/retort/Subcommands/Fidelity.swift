@@ -16,6 +16,12 @@ struct FidelityCommand: ParsableCommand {
             with a task of wider regions. Prints the summary (or --json, formats/report.md); --out DIR \
             receives report.json and report.html when the run succeeds; an existing DIR that is not \
             empty is replaced only with --force, and only if it holds nothing but files Retort writes.
+
+            With --shard I/N (or inside a Slurm job array or a Kubernetes Indexed Job, as distill), runs \
+            the network and the surrogates only on shard I of N's contiguous slice of each evaluated \
+            region and writes the outputs to --out DIR/shard-I-of-N/evaluation.safetensors \
+            (formats/task.md, "Shard files"); `retort merge` then writes the report one run writes, \
+            running the --representation tests itself.
             """)
 
     @Argument(help: "The weight file.")
@@ -44,13 +50,46 @@ struct FidelityCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Evaluate only shard I of N (0 ≤ I < N): a contiguous slice of each evaluated region, for retort merge.",
+            valueName: "I/N"))
+    var shard: Shard?
+
+    @Option(
+        help: ArgumentHelp(
+            "The number of shards when the index comes from JOB_COMPLETION_INDEX (default: $RETORT_SHARD_COUNT).",
+            valueName: "N"))
+    var shardCount: Int?
+
     func validate() throws {
         try validateThreads(threads)
         if surrogate.isEmpty { throw ValidationError("give at least one --surrogate FILE") }
+        if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1") }
     }
 
-    func run() throws {
+    func run() throws { try run(merged: nil) }
+
+    /// Runs the command; with `merged` (the joined outputs of a sharded run's shards, from `retort merge`) reports
+    /// on those instead of running the network for the behaviour.
+    func run(merged: (outputs: [String: RegionOutputs], failures: [String: String])?) throws {
         let started = ContinuousClock.now
+        if merged == nil {
+            var shard = self.shard
+            if shard == nil {
+                let found = try reportingFailures(path: "shard") { () throws(DistillationError) in
+                    try Shard.fromEnvironment(ProcessInfo.processInfo.environment, count: shardCount)
+                }
+                if let found {
+                    writeStandardError("retort: shard \(found.shard) (from \(found.source))\n")
+                    shard = found.shard
+                }
+            }
+            if let shard {
+                try evaluateShard(shard)
+                return
+            }
+        }
         let folder = try out.map { (out) throws(ExitCode) in
             try openOutputFolder(out, inputs: [model, network, task] + surrogate, force: force)
         }
@@ -65,8 +104,19 @@ struct FidelityCommand: ParsableCommand {
                 })
         }
         let threads = self.threads ?? System.coreCount
-        let net = try loadNetwork(model: model, network: network, threads: threads)
-        let behaviour = try evaluateBehaviour(net.network, task: taskDescription, taskPath: task, surrogates: surrogates)
+        // A merge needs the network only for the representation tests.
+        let net =
+            merged == nil || representationTests.representation
+            ? try loadNetwork(model: model, network: network, threads: threads) : nil
+        let behaviour: BehaviourReport
+        if let merged {
+            behaviour = try reportingFailures(path: task) { () throws(DistillationError) in
+                let plan = try BehaviourPlan(network: net?.network, task: taskDescription, surrogates: surrogates)
+                return try BehaviourReport.assemble(plan, outputs: merged.outputs, failures: merged.failures)
+            }
+        } else {
+            behaviour = try evaluateBehaviour(net!.network, task: taskDescription, taskPath: task, surrogates: surrogates)
+        }
         var report = FidelityReport(model: model, network: network, taskPath: task, behaviour: behaviour)
         if representationTests.representation {
             guard !taskDescription.isPromptTask else {
@@ -76,7 +126,7 @@ struct FidelityCommand: ParsableCommand {
             let probe = try reportingFailures(path: task) { () throws(DistillationError) in
                 try taskDescription.resolveRegions()["probe"]!
             }
-            try representationTests.run(&report, loaded: net, inputs: probe, threads: threads)
+            try representationTests.run(&report, loaded: net!, inputs: probe, threads: threads)
         }
         report.seconds = secondsSince(started)
         if let folder {

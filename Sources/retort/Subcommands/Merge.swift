@@ -1,18 +1,22 @@
 import ArgumentParser
 import Distillation
+import Fidelity
 import Foundation
 import WeightFiles
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Join the shards of a sharded distill and write what one distill run writes.",
+        abstract: "Join the shards of a sharded distill or fidelity and write what one run writes.",
         discussion: """
-            Each PART is a shard folder (DIR/shard-I-of-N, written by `retort distill --shard I/N --out DIR`) \
-            or a folder holding shard folders. The parts must be all N shards of one run: the same task, \
-            model and network files (by SHA-256), seed, shard count and distill arguments. Merge then \
-            runs that distill on the joined probes: it fits the surrogates and evaluates them on the \
-            network (which it reads again, from the paths the shards recorded, relative to the folder \
-            they ran in), and writes the same files into --out DIR (formats/task.md, "Shard files").
+            Each PART is a shard folder (DIR/shard-I-of-N, written by `retort distill --shard I/N --out DIR` \
+            or `retort fidelity --shard I/N --out DIR`) or a folder holding shard folders. The parts must \
+            be all N shards of one run: the same command, task, model, network and surrogate files (by \
+            SHA-256), seed, shard count and arguments. Merge then finishes that run on the joined \
+            results and writes the same files into --out DIR (formats/task.md, "Shard files"): for \
+            distill it fits the surrogates and evaluates them on the network, for fidelity it computes \
+            the report from the shards' outputs; either runs --representation tests on the network. \
+            The files are read again from the paths the shards recorded, relative to the folder they \
+            ran in.
             """)
 
     @Argument(help: "Shard folders, or folders holding them.")
@@ -37,19 +41,35 @@ struct Merge: ParsableCommand {
 
     func run() throws {
         var folders: [String] = []
+        func isShard(_ folder: String) -> Bool {
+            ["probe.safetensors", EvaluationShard.fileName].contains {
+                FileManager.default.fileExists(atPath: folder + "/" + $0)
+            }
+        }
         for part in parts {
-            if FileManager.default.fileExists(atPath: part + "/probe.safetensors") {
+            if isShard(part) {
                 folders.append(part)
                 continue
             }
             let children = (try? FileManager.default.contentsOfDirectory(atPath: part)) ?? []
             let shards = children.filter { $0.hasPrefix("shard-") && $0.contains("-of-") }.sorted()
             guard !shards.isEmpty else {
-                printError("\(part): neither a shard folder (no probe.safetensors) nor a folder of shard-I-of-N folders")
+                printError(
+                    "\(part): neither a shard folder (no probe.safetensors or \(EvaluationShard.fileName)) "
+                        + "nor a folder of shard-I-of-N folders")
                 throw ExitCode.failure
             }
             folders += shards.map { part + "/" + $0 }
         }
+        if folders.contains(where: { FileManager.default.fileExists(atPath: $0 + "/" + EvaluationShard.fileName) }) {
+            try mergeEvaluation(folders)
+        } else {
+            try mergeProbes(folders)
+        }
+    }
+
+    /// Merges the shards of a sharded `distill`.
+    private func mergeProbes(_ folders: [String]) throws {
         var read: [ProbeShard.Part] = []
         for folder in folders {
             read.append(
@@ -57,23 +77,7 @@ struct Merge: ParsableCommand {
         }
         let merged = try reportingFailures(path: "merge") { () throws(DistillationError) in try ProbeShard.merge(read) }
         let shard = read[0].shard
-        // The files the shards read must still be the ones they read.
-        for source in [shard.task, shard.model, shard.network] {
-            guard let recorded = source.sha256 else { continue }
-            guard FileManager.default.fileExists(atPath: source.path) else {
-                printError(
-                    "\(source.path): not found; the shards ran in \(shard.directory): run merge there (paths are relative to it)")
-                throw ExitCode.failure
-            }
-            let now = try reportingFailures(path: source.path) { () throws(DistillationError) in
-                try ProbeShard.sha256(ofFile: source.path)
-            }
-            guard now == recorded else {
-                printError(
-                    "\(source.path): changed since the shards read it (sha256 \(now.prefix(12))…, was \(recorded.prefix(12))…)")
-                throw ExitCode.failure
-            }
-        }
+        try checkSources(shard)
         var command: Distill
         do {
             command = try Distill.parse(shard.arguments)
@@ -90,5 +94,64 @@ struct Merge: ParsableCommand {
             "retort: merged \(read.count) shards: "
                 + merged.keys.sorted().map { "\($0) \(merged[$0]!.count) probes" }.joined(separator: ", ") + "\n")
         try command.run(merged: merged)
+    }
+
+    /// Merges the shards of a sharded `fidelity`.
+    private func mergeEvaluation(_ folders: [String]) throws {
+        var read: [(path: String, shard: EvaluationShard)] = []
+        for folder in folders {
+            guard FileManager.default.fileExists(atPath: folder + "/" + EvaluationShard.fileName) else {
+                printError("\(folder): a shard of distill (probe.safetensors) among shards of fidelity; merge one run's shards")
+                throw ExitCode.failure
+            }
+            read.append(
+                (
+                    folder,
+                    try reportingFailures(path: folder) { () throws(DistillationError) in
+                        try EvaluationShard.read(folder: folder)
+                    }
+                ))
+        }
+        let merged = try reportingFailures(path: "merge") { () throws(DistillationError) in try EvaluationShard.merge(read) }
+        let shard = read[0].shard.metadata
+        try checkSources(shard)
+        var command: FidelityCommand
+        do {
+            command = try FidelityCommand.parse(shard.arguments)
+        } catch {
+            printError(
+                "\(read[0].path): the recorded fidelity arguments do not parse: \(FidelityCommand.message(for: error))")
+            throw ExitCode.failure
+        }
+        command.shard = nil
+        command.out = out
+        command.threads = threads
+        command.json = json
+        command.force = force
+        writeStandardError(
+            "retort: merged \(read.count) shards: "
+                + merged.outputs.keys.sorted().map { "\($0) \(merged.outputs[$0]!.network.count) inputs" }
+                .joined(separator: ", ") + "\n")
+        try command.run(merged: merged)
+    }
+
+    /// Checks that the files the shards read are still the ones they read.
+    private func checkSources(_ shard: ProbeShard) throws {
+        for source in [shard.task, shard.model, shard.network] + shard.surrogates {
+            guard let recorded = source.sha256 else { continue }
+            guard FileManager.default.fileExists(atPath: source.path) else {
+                printError(
+                    "\(source.path): not found; the shards ran in \(shard.directory): run merge there (paths are relative to it)")
+                throw ExitCode.failure
+            }
+            let now = try reportingFailures(path: source.path) { () throws(DistillationError) in
+                try ProbeShard.sha256(ofFile: source.path)
+            }
+            guard now == recorded else {
+                printError(
+                    "\(source.path): changed since the shards read it (sha256 \(now.prefix(12))…, was \(recorded.prefix(12))…)")
+                throw ExitCode.failure
+            }
+        }
     }
 }

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Distillation
+import Fidelity
+import Foundation
+import Network
+import WeightFiles
+
+extension FidelityCommand {
+    /// Runs the network and the surrogates on shard `shard`'s slice of each run of the evaluation, into
+    /// `--out/shard-I-of-N/evaluation.safetensors`.
+    func evaluateShard(_ shard: Shard) throws {
+        let started = ContinuousClock.now
+        guard let out else {
+            printError("a shard writes its outputs to --out DIR/shard-I-of-N: give --out DIR")
+            throw ExitCode(64)
+        }
+        let threads = self.threads ?? System.coreCount
+        let taskDescription = try reportingFailures(path: task) { () throws(DistillationError) in
+            try TaskDescription.read(task)
+        }
+        if representationTests.representation && taskDescription.isPromptTask {
+            printError("\(task): --representation needs inputs of one length; a prompt task's prompts differ in length")
+            throw ExitCode(64)
+        }
+        // Written whole or not at all: a half-written shard would merge as one whose regions failed.
+        let folder = out + "/" + ProbeShard.folderName(shard)
+        let output = try reportingErrors(path: folder) { () throws(WeightFileError) in
+            try OutputDirectory(
+                path: folder, inputs: [model, network, task] + surrogate, overwrite: force,
+                replaceable: { $0 == EvaluationShard.fileName })
+        }
+        var surrogates: [FittedSurrogate] = []
+        for path in surrogate {
+            surrogates.append(
+                try reportingFailures(path: path) { () throws(DistillationError) in
+                    try SurrogateFile.read(path, task: taskDescription)
+                })
+        }
+        // Fingerprinted before the network runs, so `merge` can tell whether it reads the same files.
+        let sources = try reportingFailures(path: task) { () throws(DistillationError) -> [ProbeShard.Source] in
+            try ([task, model, network] + surrogate).map { (path) throws(DistillationError) in try .fingerprint(path) }
+        }
+        let loaded = try loadNetwork(model: model, network: network, threads: threads)
+        let plan = try reportingFailures(path: task) { () throws(DistillationError) in
+            try BehaviourPlan(network: loaded.network, task: taskDescription, surrogates: surrogates)
+        }
+        var slices: [String: (range: Range<Int>, total: Int)] = [:]
+        for run in plan.runs { slices[run.name] = (shard.slice(of: run.count), run.count) }
+        let metadata = ProbeShard(
+            command: "fidelity", shard: shard, slices: slices, task: sources[0], model: sources[1], network: sources[2],
+            surrogates: Array(sources[3...]), seed: representationTests.seed, arguments: recordedArguments(of: "fidelity"),
+            directory: FileManager.default.currentDirectoryPath)
+        var outputs: [String: RegionOutputs] = [:]
+        var failures: [String: String] = [:]
+        var lines: [String] = []
+        var evaluated = 0
+        var running = 0.0
+        for run in plan.runs {
+            let range = slices[run.name]!.range
+            let bar = ProgressBar(label: "running \(run.name) \(shard)", minimumBytes: 0, totalBytes: range.count, unit: "inputs")
+            let runStarted = ContinuousClock.now
+            do {
+                outputs[run.name] = try plan.run(ProbeShard.slice(run, range), network: loaded.network) { _, done, total in
+                    bar.update(done, total)
+                }
+                evaluated += range.count
+                lines.append("\(run.name): inputs \(range.lowerBound)..<\(range.upperBound) of \(run.count)")
+            } catch {
+                // As one run: the whole domain is every region's source, another region's failure is a note.
+                if plan.enumeratesDomain && run.name == BehaviourPlan.domainRun {
+                    bar.finish()
+                    printError("\(task): \(error)")
+                    throw ExitCode.failure
+                }
+                failures[run.name] = "\(error)"
+                lines.append("\(run.name): not evaluated (\(error))")
+            }
+            running += secondsSince(runStarted)
+            bar.finish()
+        }
+        try reportingFailures(path: folder) { () throws(DistillationError) in
+            try EvaluationShard(metadata: metadata, outputs: outputs, failures: failures).write(into: output.temporaryPath)
+        }
+        try commit(output)
+        let seconds = secondsSince(started)
+        emit(
+            "shard \(shard): " + lines.joined(separator: "; ") + "; \(evaluated) inputs in \(format3(seconds)) s, "
+                + "running \(format3(running)) s (\(Int((Double(evaluated) / max(running, 1e-9)).rounded())) inputs/s) → \(folder)"
+        )
+    }
+}
