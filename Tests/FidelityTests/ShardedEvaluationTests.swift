@@ -111,3 +111,37 @@ private func report(_ behaviour: BehaviourReport) -> String {
     #expect(merged.outputs["domain"]?.predictions == [[0, 0, 1, 0, 2, 0]])
     #expect(merged.outputs["odd"] == nil && merged.failures == ["odd": "first"])
 }
+
+@Test func representationPartsAssembleToTheOneMachineTestsAndAGapIsNamed() throws {
+    let folder = referenceNetwork("boolean_circuit_handwired")
+    let net = try NetworkLoader.load(
+        file: try WeightFiles.open("\(folder)/model.safetensors"),
+        description: try NetworkLoader.description("\(folder)/network.json"), threads: 1)
+    let task = try TaskDescription.read("\(folder)/task.json")
+    let inputs = try #require(try task.resolveRegions()["probe"])
+    let probes = try ProbeSet.probe(net, task: task, region: inputs)
+    let program = try Distiller.fit(.program, probes: probes, task: task, features: try TaskFeatures(task: task))
+    let behaviour = try BehaviourReport.evaluate(network: net, task: task, surrogates: [program])
+    var options = RepresentationOptions()
+    options.fittingPairs = 32
+    options.heldOutPairs = 32
+    options.subspaceDimensions = [1]
+    options.subspaceSteps = 20
+    var one = FidelityReport(model: "m", network: "n", taskPath: "t", behaviour: behaviour)
+    one.runRepresentationTests(network: net, control: net, inputs: inputs, options: options)
+    let parts = try (0..<3).map { i in
+        let shard = try #require(Shard(index: i, count: 3))
+        return (
+            path: "s/\(i)",
+            part: RepresentationShard.run(
+                shard, network: net, control: net, surrogates: [program], task: task, inputs: inputs, options: options)
+        )
+    }
+    var merged = FidelityReport(model: "m", network: "n", taskPath: "t", behaviour: behaviour)
+    try merged.assembleRepresentation(parts, options: options, control: true)
+    #expect(!one.representation.isEmpty && merged.json == one.json)
+    var gap = FidelityReport(model: "m", network: "n", taskPath: "t", behaviour: behaviour)
+    #expect(throws: DistillationError.self) {
+        try gap.assembleRepresentation([parts[0], parts[2]], options: options, control: true)
+    }
+}

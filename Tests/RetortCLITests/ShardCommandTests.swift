@@ -145,4 +145,37 @@ struct ShardCommandTests {
         #expect(merge.stderr.contains("shard-1-of-2: shard of another set of surrogates"), "\(merge.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/merged"))
     }
+
+    @Test("fidelity shards with --representation split the tests' work list; merged, the report is one run's")
+    func shardedRepresentationTestsEqualOneRun() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let circuit = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+        let files = [
+            circuit + "/model.safetensors", "--network", circuit + "/network.json", "--task", circuit + "/task.json",
+        ]
+        let distill = try RetortRun(
+            arguments: ["distill"] + files + ["--surrogates", "program", "table", "--out", directory + "/fitted"])
+        #expect(distill.status == 0, "\(distill.stderr)")
+        let fidelity =
+            ["fidelity"] + files + [
+                "--surrogate", directory + "/fitted/program.json", directory + "/fitted/table.json", "--representation",
+                "--pairs", "64",
+            ]
+        let single = try RetortRun(arguments: fidelity + ["--out", directory + "/single"])
+        #expect(single.status == 0, "\(single.stderr)")
+        for i in 0..<3 {
+            // Each shard with one thread, the single run with all: the results must not depend on it.
+            let shard = try RetortRun(
+                arguments: fidelity + ["--shard", "\(i)/3", "--threads", "1", "--out", directory + "/shards"])
+            #expect(shard.status == 0, "\(shard.stderr)")
+            #expect(shard.stdout.contains("representation items"), "\(shard.stdout)")
+        }
+        let merge = try RetortRun("merge", directory + "/shards", "--out", directory + "/merged")
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(try untimedReport(directory + "/single/report.json") == untimedReport(directory + "/merged/report.json"))
+        let report = try String(contentsOfFile: directory + "/merged/report.json", encoding: .utf8)
+        // The program's variables were tested (the table has none): the shards' results are in the report.
+        #expect(report.contains("\"representation\":{\"network\":{\"variables\":[{"), "\(report.prefix(300))")
+    }
 }

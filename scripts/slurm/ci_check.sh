@@ -3,7 +3,8 @@
 # slurmd; everything under a temporary folder, on ports 16817/16818), 4-task arrays through
 # scripts/slurm/sharded.sh — `retort distill --shard` of the bundled example and of the
 # hand-wired boolean circuit with --representation (whose tests run in the merge), and
-# `retort fidelity --shard` of the bundled example's fitted surrogates — merged, and compared
+# `retort fidelity --shard` of the bundled example's fitted surrogates and of the circuit's with
+# --representation (each shard runs a slice of the tests' work list) — merged, and compared
 # with one unsharded run each: every file the same, byte for byte, except report.json's timings
 # (its "seconds" keys) and report.html (which prints them).
 #
@@ -156,4 +157,8 @@ run distill representation 4 "$circuit/model.safetensors" --network "$circuit/ne
 # The evaluation sharded: each shard runs the network and the surrogates fitted above on its slice.
 run fidelity evaluation 4 "$addition/model.safetensors" --network "$addition/network.json" --task "$addition/task.json" \
     --surrogate "$work/addition/single/table.json" "$work/addition/single/tree.json" "$work/addition/single/program.json"
+# The representation tests sharded: each shard searches its slice of (surrogate, network or control, variable).
+run fidelity representation-search 4 "$circuit/model.safetensors" --network "$circuit/network.json" \
+    --task "$circuit/task.json" --surrogate "$work/representation/single/program.json" \
+    "$work/representation/single/table.json" --representation --pairs 64
 echo "slurm ci_check: passed in $(elapsed "$started") s"

@@ -2,7 +2,7 @@
 ///
 /// The Wilson interval stays inside [0, 1] and keeps sensible width at 0 or n successes, where the normal
 /// approximation collapses to a point; it is SciPy's `binomtest(k, n).proportion_ci(method="wilson")`.
-public struct WilsonInterval: Sendable, Equatable {
+public struct WilsonInterval: Sendable, Equatable, Codable {
     /// Successes and trials.
     public var successes: Int
     public var trials: Int

@@ -1,5 +1,5 @@
 /// Where an alignment sits: a hook and, for hooks with a position axis, one position.
-public struct AlignmentSite: Sendable, Hashable {
+public struct AlignmentSite: Sendable, Hashable, Codable {
     /// The hook point's name.
     public var hook: String
     /// The position (transformer hooks); `nil` for MLP hooks.
@@ -17,9 +17,9 @@ public struct AlignmentSite: Sendable, Hashable {
 
 /// A map from a surrogate variable to a network's activations at one site: a set of neurons, or a linear
 /// subspace with an orthonormal basis (distributed alignment search).
-public struct Alignment: Sendable {
+public struct Alignment: Sendable, Codable {
     /// The class of the map.
-    public enum Map: Sendable {
+    public enum Map: Sendable, Codable {
         /// These units (indices into the site's features).
         case neurons([Int])
         /// The row space of `basis` (`k` orthonormal rows of the site's width).

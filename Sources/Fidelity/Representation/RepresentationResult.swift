@@ -1,6 +1,6 @@
 /// Interchange intervention accuracy on a set of base/source pairs (pyvene's semantics): the fraction of
 /// pairs where the patched network's decoded output equals the surrogate's counterfactual output.
-public struct InterchangeAccuracy: Sendable, Equatable {
+public struct InterchangeAccuracy: Sendable, Equatable, Codable {
     /// Over every pair.
     public var overall: WilsonInterval
     /// Over the pairs where the counterfactual output differs from the surrogate's output on the base:
@@ -42,7 +42,7 @@ extension Alignment {
 }
 
 /// One alignment with its IIA on the fitting pairs (which chose it) and on the held-out pairs.
-public struct AlignmentScore: Sendable {
+public struct AlignmentScore: Sendable, Codable {
     /// The alignment, its IIA on the fitting pairs and on the held-out pairs.
     public var alignment: Alignment
     public var fitting: InterchangeAccuracy
@@ -64,7 +64,7 @@ public struct AlignmentScore: Sendable {
 /// Replacement sets the aligned coordinates to the mean, over the inputs where the surrogate variable has
 /// the same value, of those coordinates: the surrogate's value spliced in. Ablation sets them to their
 /// mean over all inputs; exclusion removes them (units zeroed, or the subspace projected off).
-public struct ReplacementResult: Sendable, Equatable {
+public struct ReplacementResult: Sendable, Equatable, Codable {
     /// Loss of the clean run (`L_full`).
     public var fullLoss: Double
     /// Loss with the aligned coordinates mean-ablated (`L_ablated`), and accuracy against clean labels.
@@ -96,7 +96,7 @@ public struct ReplacementResult: Sendable, Equatable {
 
 /// Accuracy drops (against clean labels) from mean-ablating some units, split by whether the surrogate
 /// says the variable matters on the input.
-public struct AblationDrop: Sendable, Equatable {
+public struct AblationDrop: Sendable, Equatable, Codable {
     /// Mean drop where the variable matters (`nil`: no such input), and the number of those inputs.
     public var whereMatters: Double?
     public var mattersCount: Int
@@ -123,7 +123,7 @@ public struct AblationDrop: Sendable, Equatable {
 }
 
 /// Ablation specificity: the aligned units against the same number of random units at the same hook.
-public struct AblationSpecificity: Sendable, Equatable {
+public struct AblationSpecificity: Sendable, Equatable, Codable {
     /// Mean-ablating the aligned coordinates.
     public var aligned: AblationDrop
     /// Mean-ablating random units (averaged over seeded draws).
@@ -149,7 +149,7 @@ public struct AblationSpecificity: Sendable, Equatable {
 }
 
 /// Every test of one alignment for one variable.
-public struct AlignmentEvaluation: Sendable {
+public struct AlignmentEvaluation: Sendable, Codable {
     /// The alignment tested.
     public var alignment: Alignment
     /// IIA on the pairs given.
@@ -171,7 +171,7 @@ public struct AlignmentEvaluation: Sendable {
 }
 
 /// The alignment search and tests for one surrogate variable on one network.
-public struct VariableRepresentation: Sendable {
+public struct VariableRepresentation: Sendable, Codable {
     /// The surrogate variable.
     public var variable: SurrogateVariable
     /// The values the variable takes on the input set.
@@ -215,7 +215,7 @@ public struct VariableRepresentation: Sendable {
 }
 
 /// One cell of the localisation map: a whole site interchanged (every unit at the hook and position).
-public struct SiteEffect: Sendable {
+public struct SiteEffect: Sendable, Codable {
     /// The site, its IIA on the localisation pairs, and whether the alignment search ran there.
     public var site: AlignmentSite
     public var accuracy: InterchangeAccuracy

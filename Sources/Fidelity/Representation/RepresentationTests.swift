@@ -61,11 +61,13 @@ public enum RepresentationTests {
         }
     }
 
-    /// The alignment search and tests for every variable of `model` on one network.
+    /// The alignment search and tests for every variable of `model` on one network; with `positions`, only for the
+    /// tested variables at those positions of `testedVariables(of:options:)` (a shard's part of the search: each
+    /// variable's result is the one the whole search gives it).
     /// - Complexity: see `run`.
     public static func search(
         network: any NeuralNetwork, model: SurrogateCausalModel, inputs: Region, options: RepresentationOptions,
-        progress: (String) -> Void = { _ in }
+        positions: Range<Int>? = nil, progress: (String) -> Void = { _ in }
     ) throws(RepresentationError) -> NetworkRepresentation {
         guard (1...RepresentationOptions.maxPairs).contains(options.fittingPairs),
             (1...RepresentationOptions.maxPairs).contains(options.heldOutPairs)
@@ -82,23 +84,33 @@ public enum RepresentationTests {
             network: network, model: model, inputs: subset(inputs, options: options), sites: sites, options: options)
         let (fitting, heldOut) = pairs(inputCount: analysis.inputCount, options: options)
         var results: [VariableRepresentation] = []
-        var variables = Array(model.variables.prefix(options.maxVariables ?? model.variables.count))
-        if let names = options.variables {
-            func named(_ v: SurrogateVariable, _ name: String) -> Bool { v.isNamed(by: name) }
-            for name in names where !model.variables.contains(where: { named($0, name) }) {
-                throw .invalidOptions(
-                    reason: "the surrogate has no variable \"\(name)\"; its variables: "
-                        + model.variables.map { "\"\($0.name)\"" }.joined(separator: ", "))
-            }
-            variables = model.variables.filter { v in names.contains { named(v, $0) } }
-        }
-        for (index, variable) in variables.enumerated() {
+        let variables = try testedVariables(of: model, options: options)
+        // The position seeds the variable's subspace search, so a part of the search gives each variable its result.
+        for (index, variable) in variables.enumerated() where positions?.contains(index) ?? true {
             progress("variable \(index + 1)/\(variables.count): \(variable.name)")
             results.append(
                 try analysis.search(variable, index: index, fitting: fitting, heldOut: heldOut, progress: progress))
         }
         return NetworkRepresentation(
             variables: results, untested: model.variables.count - variables.count, named: options.variables != nil)
+    }
+
+    /// The variables of `model` the search tests, in order: those `options.variables` names, else the first
+    /// `options.maxVariables`.
+    /// - Throws: `invalidOptions` when a name in `options.variables` is no variable of the surrogate.
+    public static func testedVariables(of model: SurrogateCausalModel, options: RepresentationOptions)
+        throws(RepresentationError) -> [SurrogateVariable]
+    {
+        guard let names = options.variables else {
+            return Array(model.variables.prefix(options.maxVariables ?? model.variables.count))
+        }
+        func named(_ v: SurrogateVariable, _ name: String) -> Bool { v.isNamed(by: name) }
+        for name in names where !model.variables.contains(where: { named($0, name) }) {
+            throw .invalidOptions(
+                reason: "the surrogate has no variable \"\(name)\"; its variables: "
+                    + model.variables.map { "\"\($0.name)\"" }.joined(separator: ", "))
+        }
+        return model.variables.filter { v in names.contains { named(v, $0) } }
     }
 
     /// Every test of one given alignment for `variable`: IIA on `pairs`, replacement, excluded, ablation

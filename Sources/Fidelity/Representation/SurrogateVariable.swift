@@ -2,9 +2,9 @@ import Foundation
 
 /// An intermediate variable of a surrogate, read as a high-level causal model: a program's non-leaf,
 /// non-root subexpression, whether a rule's conjunction holds, or a tree's split test.
-public struct SurrogateVariable: Sendable, Equatable {
+public struct SurrogateVariable: Sendable, Equatable, Codable {
     /// Where the variable sits in its surrogate.
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable, Codable {
         /// The subexpression at this pre-order index of the program's expression.
         case subexpression(preorder: Int)
         /// Whether rule `index` (0-based) of a rule list or set holds: 1 or 0.

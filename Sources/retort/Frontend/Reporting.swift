@@ -110,22 +110,38 @@ struct RepresentationArguments: ParsableArguments {
     /// Runs the tests into `report` when asked, over `inputs`, with a random-init copy of `loaded` as control.
     func run(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs: Region, threads: Int) throws(ExitCode) {
         guard representation else { return }
-        // A name no surrogate has is a mistyped name, not a result: refused before any work.
-        if !variables.isEmpty {
-            let known = report.behaviour.surrogates.flatMap { e in
-                (try? SurrogateCausalModel(surrogate: e.surrogate, task: report.behaviour.task).variables) ?? []
-            }
-            for name in variables where !known.contains(where: { $0.isNamed(by: name) }) {
-                printError(
-                    "--variables: no surrogate has a variable \"\(name)\"; their variables: "
-                        + known.map { "\"\($0.name)\"" }.joined(separator: ", "))
-                throw ExitCode(64)
-            }
+        try checkVariableNames(report.behaviour.surrogates.map(\.surrogate), task: report.behaviour.task)
+        let control = try controlNetwork(loaded, threads: threads)
+        let options = options(task: report.behaviour.task, threads: threads)
+        let bar = ProgressBar(label: "representation tests", minimumBytes: 0, totalBytes: 1, unit: "site searches")
+        defer { bar.finish() }
+        report.runRepresentationTests(network: loaded.network, control: control, inputs: inputs, options: options) {
+            message, done, total in bar.update(done, total, detail: message)
         }
-        let control = try reportingFailures(path: "control") { () throws(RepresentationError) in
+    }
+
+    /// A `--variables` name no surrogate has is a mistyped name, not a result: refused before any work (exit 64).
+    func checkVariableNames(_ surrogates: [FittedSurrogate], task: TaskDescription) throws(ExitCode) {
+        guard !variables.isEmpty else { return }
+        let known = surrogates.flatMap { s in (try? SurrogateCausalModel(surrogate: s, task: task).variables) ?? [] }
+        for name in variables where !known.contains(where: { $0.isNamed(by: name) }) {
+            printError(
+                "--variables: no surrogate has a variable \"\(name)\"; their variables: "
+                    + known.map { "\"\($0.name)\"" }.joined(separator: ", "))
+            throw ExitCode(64)
+        }
+    }
+
+    /// The random-init control of `loaded` (seeded by `--seed`).
+    func controlNetwork(_ loaded: LoadedNetwork, threads: Int) throws(ExitCode) -> any NeuralNetwork {
+        try reportingFailures(path: "control") { () throws(RepresentationError) in
             try RepresentationTests.controlNetwork(
                 file: loaded.file, description: loaded.description, seed: seed ^ 0x5EED_C0A7, threads: threads)
         }
+    }
+
+    /// The search's options from the flags.
+    func options(task: TaskDescription, threads: Int) -> RepresentationOptions {
         var options = RepresentationOptions()
         options.fittingPairs = pairs
         options.heldOutPairs = pairs
@@ -137,16 +153,12 @@ struct RepresentationArguments: ParsableArguments {
         if !variables.isEmpty { options.variables = variables }
         if !sites.isEmpty { options.sites = sites.compactMap(parsedSite) }
         if positions == ["all"] {
-            options.positions = Array(0..<report.behaviour.task.encodedWidth)
+            options.positions = Array(0..<task.encodedWidth)
         } else if !positions.isEmpty {
             options.positions = positions.compactMap { Int($0) }
         }
         options.threads = threads
-        let bar = ProgressBar(label: "representation tests", minimumBytes: 0, totalBytes: 1, unit: "site searches")
-        defer { bar.finish() }
-        report.runRepresentationTests(network: loaded.network, control: control, inputs: inputs, options: options) {
-            message, done, total in bar.update(done, total, detail: message)
-        }
+        return options
     }
 }
 

@@ -27,7 +27,7 @@ extension FidelityCommand {
         let output = try reportingErrors(path: folder) { () throws(WeightFileError) in
             try OutputDirectory(
                 path: folder, inputs: [model, network, task] + surrogate, overwrite: force,
-                replaceable: { $0 == EvaluationShard.fileName })
+                replaceable: { $0 == EvaluationShard.fileName || $0 == RepresentationShard.fileName })
         }
         var surrogates: [FittedSurrogate] = []
         for path in surrogate {
@@ -81,11 +81,39 @@ extension FidelityCommand {
         try reportingFailures(path: folder) { () throws(DistillationError) in
             try EvaluationShard(metadata: metadata, outputs: outputs, failures: failures).write(into: output.temporaryPath)
         }
+        if representationTests.representation {
+            lines.append(try searchShard(shard, loaded: loaded, surrogates: surrogates, task: taskDescription, into: output))
+        }
         try commit(output)
         let seconds = secondsSince(started)
         emit(
             "shard \(shard): " + lines.joined(separator: "; ") + "; \(evaluated) inputs in \(format3(seconds)) s, "
                 + "running \(format3(running)) s (\(Int((Double(evaluated) / max(running, 1e-9)).rounded())) inputs/s) → \(folder)"
         )
+    }
+
+    /// Runs shard `shard`'s slice of the representation tests' work list into `representation.json`; returns the
+    /// summary's words for it.
+    private func searchShard(
+        _ shard: Shard, loaded: LoadedNetwork, surrogates: [FittedSurrogate], task taskDescription: TaskDescription,
+        into output: OutputDirectory
+    ) throws -> String {
+        let threads = self.threads ?? System.coreCount
+        try representationTests.checkVariableNames(surrogates, task: taskDescription)
+        let probe = try reportingFailures(path: task) { () throws(DistillationError) in
+            try taskDescription.resolveRegions()["probe"]!
+        }
+        let control = try representationTests.controlNetwork(loaded, threads: threads)
+        let options = representationTests.options(task: taskDescription, threads: threads)
+        let bar = ProgressBar(label: "representation tests \(shard)", minimumBytes: 0, totalBytes: 1, unit: "")
+        let part = RepresentationShard.run(
+            shard, network: loaded.network, control: control, surrogates: surrogates, task: taskDescription,
+            inputs: probe, options: options
+        ) { message in bar.update(0, 1, detail: message.trimmingCharacters(in: .whitespaces)) }
+        bar.finish()
+        let path = output.path + "/" + RepresentationShard.fileName
+        let bytes = try reportingFailures(path: path) { () throws(DistillationError) in try part.encoded() }
+        try writeText(String(decoding: bytes, as: UTF8.self), named: RepresentationShard.fileName, in: output)
+        return "representation items \(part.start)..<\(part.end) of \(part.total)"
     }
 }

@@ -72,7 +72,7 @@ struct FidelityCommand: ParsableCommand {
 
     /// Runs the command; with `merged` (the joined outputs of a sharded run's shards, from `retort merge`) reports
     /// on those instead of running the network for the behaviour.
-    func run(merged: (outputs: [String: RegionOutputs], failures: [String: String])?) throws {
+    func run(merged: MergedEvaluation?) throws {
         let started = ContinuousClock.now
         if merged == nil {
             var shard = self.shard
@@ -104,10 +104,8 @@ struct FidelityCommand: ParsableCommand {
                 })
         }
         let threads = self.threads ?? System.coreCount
-        // A merge needs the network only for the representation tests.
-        let net =
-            merged == nil || representationTests.representation
-            ? try loadNetwork(model: model, network: network, threads: threads) : nil
+        // A merge reads no network: the shards ran it, for the evaluation and the representation tests.
+        let net = merged == nil ? try loadNetwork(model: model, network: network, threads: threads) : nil
         let behaviour: BehaviourReport
         if let merged {
             behaviour = try reportingFailures(path: task) { () throws(DistillationError) in
@@ -123,10 +121,18 @@ struct FidelityCommand: ParsableCommand {
                 printError("\(task): --representation needs inputs of one length; a prompt task's prompts differ in length")
                 throw ExitCode(64)
             }
-            let probe = try reportingFailures(path: task) { () throws(DistillationError) in
-                try taskDescription.resolveRegions()["probe"]!
+            if let merged {
+                try reportingFailures(path: "merge") { () throws(DistillationError) in
+                    try report.assembleRepresentation(
+                        merged.representation, options: representationTests.options(task: taskDescription, threads: threads),
+                        control: true)
+                }
+            } else {
+                let probe = try reportingFailures(path: task) { () throws(DistillationError) in
+                    try taskDescription.resolveRegions()["probe"]!
+                }
+                try representationTests.run(&report, loaded: net!, inputs: probe, threads: threads)
             }
-            try representationTests.run(&report, loaded: net!, inputs: probe, threads: threads)
         }
         report.seconds = secondsSince(started)
         if let folder {
@@ -135,4 +141,13 @@ struct FidelityCommand: ParsableCommand {
         }
         emit(json ? report.json.trimmingCharacters(in: .newlines) : report.summary)
     }
+}
+
+/// The joined results of a sharded `fidelity`'s shards, from `retort merge`.
+struct MergedEvaluation {
+    /// The network's outputs and the surrogates' predictions by run, and the runs that failed.
+    var outputs: [String: RegionOutputs]
+    var failures: [String: String]
+    /// Each shard's part of the representation tests, in shard order (empty without --representation).
+    var representation: [(path: String, part: RepresentationShard)]
 }

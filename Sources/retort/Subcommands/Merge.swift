@@ -112,8 +112,26 @@ struct Merge: ParsableCommand {
                     }
                 ))
         }
-        let merged = try reportingFailures(path: "merge") { () throws(DistillationError) in try EvaluationShard.merge(read) }
+        let joined = try reportingFailures(path: "merge") { () throws(DistillationError) in try EvaluationShard.merge(read) }
         let shard = read[0].shard.metadata
+        // The representation tests' parts, in shard order.
+        var representation: [(path: String, part: RepresentationShard)] = []
+        for (folder, _) in read.sorted(by: { $0.shard.metadata.shard.index < $1.shard.metadata.shard.index }) {
+            let path = folder + "/" + RepresentationShard.fileName
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            representation.append(
+                (
+                    folder,
+                    try reportingFailures(path: path) { () throws(DistillationError) in
+                        try RepresentationShard.decoded(Array(data), path: path)
+                    }
+                ))
+        }
+        if !representation.isEmpty && representation.count != read.count {
+            printError("merge: only \(representation.count) of the \(read.count) shards hold \(RepresentationShard.fileName)")
+            throw ExitCode.failure
+        }
+        let merged = MergedEvaluation(outputs: joined.outputs, failures: joined.failures, representation: representation)
         try checkSources(shard)
         var command: FidelityCommand
         do {
