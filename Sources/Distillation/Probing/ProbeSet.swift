@@ -99,8 +99,8 @@ public struct ProbeSet: Sendable {
         to path: String, inputs: [String] = [], overwrite: Bool = true, extraMetadata: [(String, String)] = []
     ) throws(DistillationError) {
         func int64(_ name: String, _ values: [Int], _ shape: [Int]) -> TensorView {
-            let data = values.map { Int64($0) }.withUnsafeBytes { Array($0) }
-            return TensorView(info: TensorInfo(name: name, dtype: .i64, shape: shape), copying: data)
+            // Int is Int64 on every platform Retort builds for: the array's bytes are the tensor's, copied once.
+            values.withUnsafeBytes { TensorView(info: TensorInfo(name: name, dtype: .i64, shape: shape), copying: $0) }
         }
         var tensors = [
             int64("inputs", region.values, [count, variables.count]),
@@ -108,9 +108,10 @@ public struct ProbeSet: Sendable {
         ]
         if let indices = region.indices { tensors.append(int64("indices", indices, [count])) }
         for (hook, tensor) in activations {
-            let data = tensor.scalars.withUnsafeBytes { Array($0) }
             tensors.append(
-                TensorView(info: TensorInfo(name: "activations.\(hook)", dtype: .f32, shape: tensor.shape), copying: data))
+                tensor.scalars.withUnsafeBytes {
+                    TensorView(info: TensorInfo(name: "activations.\(hook)", dtype: .f32, shape: tensor.shape), copying: $0)
+                })
         }
         var header: [UInt8] = []
         header += "{\"region\":".utf8
@@ -215,7 +216,9 @@ public struct ProbeSet: Sendable {
         if let k = inputs.firstIndex(where: { !TaskParser.valueLimit.contains($0) }) {
             throw .mismatch(
                 path: path,
-                reason: "inputs[\(k / variables.count), \(k % variables.count)] (`\(variables[k % variables.count])`) is \(inputs[k]), outside ±2^40")
+                reason:
+                    "inputs[\(k / variables.count), \(k % variables.count)] (`\(variables[k % variables.count])`) is \(inputs[k]), outside ±2^40"
+            )
         }
         var indices: [Int]?
         if let (values, shape) = try int64s("indices") {
@@ -296,7 +299,8 @@ public struct ProbeSet: Sendable {
             for (value, variable) in zip(values, task.variables) where !(variable.min...variable.max).contains(value) {
                 throw .mismatch(
                     path: path,
-                    reason: "probe \(i) has \(variable.name) = \(value), outside the task's range \(variable.min)…\(variable.max)")
+                    reason: "probe \(i) has \(variable.name) = \(value), outside the task's range \(variable.min)…\(variable.max)"
+                )
             }
             guard task.index(of: values) == index else {
                 throw .mismatch(

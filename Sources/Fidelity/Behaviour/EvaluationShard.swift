@@ -31,8 +31,8 @@ public struct EvaluationShard: Sendable {
     /// - Complexity: O(outputs × surrogates)
     public func write(into folder: String) throws(DistillationError) {
         func int64(_ name: String, _ values: [Int], _ shape: [Int]) -> TensorView {
-            let data = values.map { Int64($0) }.withUnsafeBytes { Array($0) }
-            return TensorView(info: TensorInfo(name: name, dtype: .i64, shape: shape), copying: data)
+            // Int is Int64 on every platform Retort builds for: the array's bytes are the tensor's, copied once.
+            values.withUnsafeBytes { TensorView(info: TensorInfo(name: name, dtype: .i64, shape: shape), copying: $0) }
         }
         var tensors: [TensorView] = []
         for name in outputs.keys.sorted() {

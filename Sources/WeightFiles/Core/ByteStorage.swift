@@ -44,7 +44,11 @@ public final class ByteStorage: @unchecked Sendable {
     public convenience init(copying source: some Collection<UInt8>) {
         let count = source.count
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 64)
-        _ = raw.initializeMemory(as: UInt8.self, from: source)
+        // Contiguous bytes (arrays, buffers) in one memcpy: the generic element-wise copy runs at ~100 MB/s.
+        let copied = source.withContiguousStorageIfAvailable { bytes in
+            if let base = bytes.baseAddress { raw.baseAddress!.copyMemory(from: base, byteCount: bytes.count) }
+        }
+        if copied == nil { _ = raw.initializeMemory(as: UInt8.self, from: source) }
         self.init(
             bytes: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[0..<count]),
             release: .deallocate(raw.baseAddress!))
