@@ -98,20 +98,19 @@ public struct ProbeSet: Sendable {
     public func write(
         to path: String, inputs: [String] = [], overwrite: Bool = true, extraMetadata: [(String, String)] = []
     ) throws(DistillationError) {
-        func int64(_ name: String, _ values: [Int], _ shape: [Int]) -> TensorView {
-            // Int is Int64 on every platform Retort builds for: the array's bytes are the tensor's, copied once.
-            values.withUnsafeBytes { TensorView(info: TensorInfo(name: name, dtype: .i64, shape: shape), copying: $0) }
+        // Each tensor's bytes are copied only while it is written, so writing holds at most one tensor twice.
+        var tensors: [(info: TensorInfo, view: () -> TensorView)] = []
+        func int64(_ name: String, _ values: [Int], _ shape: [Int]) {
+            let info = TensorInfo(name: name, dtype: .i64, shape: shape)
+            // Int is Int64 on every platform Retort builds for: the array's bytes are the tensor's.
+            tensors.append((info, { values.withUnsafeBytes { TensorView(info: info, copying: $0) } }))
         }
-        var tensors = [
-            int64("inputs", region.values, [count, variables.count]),
-            int64("outputs", outputs, [count]),
-        ]
-        if let indices = region.indices { tensors.append(int64("indices", indices, [count])) }
+        int64("inputs", region.values, [count, variables.count])
+        int64("outputs", outputs, [count])
+        if let indices = region.indices { int64("indices", indices, [count]) }
         for (hook, tensor) in activations {
-            tensors.append(
-                tensor.scalars.withUnsafeBytes {
-                    TensorView(info: TensorInfo(name: "activations.\(hook)", dtype: .f32, shape: tensor.shape), copying: $0)
-                })
+            let info = TensorInfo(name: "activations.\(hook)", dtype: .f32, shape: tensor.shape)
+            tensors.append((info, { tensor.scalars.withUnsafeBytes { TensorView(info: info, copying: $0) } }))
         }
         var header: [UInt8] = []
         header += "{\"region\":".utf8
@@ -133,7 +132,7 @@ public struct ProbeSet: Sendable {
         do {
             try SafetensorsWriter.write(
                 tensors: tensors.map(\.info), metadata: metadata, to: path, inputs: inputs, overwrite: overwrite,
-                data: { info in tensors.first { $0.name == info.name }! })
+                data: { info in tensors.first { $0.info.name == info.name }!.view() })
         } catch {
             throw .weightFile(error)
         }

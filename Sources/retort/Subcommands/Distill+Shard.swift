@@ -33,7 +33,7 @@ extension Distill {
             (try .fingerprint(task), try .fingerprint(model), try .fingerprint(network))
         }
         let loaded = try loadNetwork(model: model, network: network, threads: threads)
-        let regions = try reportingFailures(path: task) { () throws(DistillationError) in
+        var regions = try reportingFailures(path: task) { () throws(DistillationError) in
             try taskDescription.checkEncoder(for: loaded.network)
             return try taskDescription.resolveRegions()
         }
@@ -59,12 +59,17 @@ extension Distill {
             shard: shard, slices: slices, task: sources.0, model: sources.1, network: sources.2,
             seed: representationTests.seed, arguments: recordedArguments(of: "distill"),
             directory: FileManager.default.currentDirectoryPath)
+        // Only the slices are kept: the whole regions go before the network runs, so a shard's memory during
+        // probing and writing grows with its slice, not with the region (formats/task.md, "Shard files").
+        var sliced: [String: Region] = [:]
+        for name in names { sliced[name] = ProbeShard.slice(regions[name]!, slices[name]!.range) }
+        regions = [:]
         var lines: [String] = []
         var probed = 0
         var probing = 0.0
         for name in names {
             let (range, total) = slices[name]!
-            let region = ProbeShard.slice(regions[name]!, range)
+            let region = sliced.removeValue(forKey: name)!
             let bar = ProgressBar(label: "probing \(name) \(shard)", minimumBytes: 0, totalBytes: region.count, unit: "inputs")
             let probingStarted = ContinuousClock.now
             let probes = try reportingFailures(path: model) { () throws(DistillationError) in

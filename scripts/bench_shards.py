@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Probing a 10^7-input domain in 1, 2 and 4 shards on this machine: inputs/s per shard and in total,
+and each shard's peak memory.
+
+    python3 scripts/bench_shards.py [--retort .build/release/retort] [--shards 1 2 4] [--threads 1]
+                                    [--digits 7] [--probe-sample N] [--work DIR]
+
+Builds (with numpy and safetensors, seeded) an MLP over DIGITS decimal digits, a task whose probe region
+is its whole 10^DIGITS-input domain (raw encoder, argmax over the 64 possible digit sums), then for each
+shard count N starts the N shards of `retort distill --shard I/N` at once, each under /usr/bin/time -v,
+each with --threads THREADS. It prints, per shard, its slice, its probing time and rate (the network's
+forward passes, encoding and decoding: what the shard summary calls "probing"), its whole time (reading,
+fingerprinting, resolving the region, writing the probe file too), its CPU time (user + system) and its
+peak resident memory; and per N the total: the probed inputs over the longest shard's wall time. With --probe-sample N the probe region is
+a seeded sample of N inputs instead (domains over 5·10^7 inputs cannot be enumerated whole). The load average (uptime) before and
+after each N is printed with it: on a shared machine other work changes the numbers.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from safetensors.numpy import save_file
+
+
+def build(folder, digits, probe_sample=None):
+    rng = np.random.default_rng(15)
+    hidden, classes = 32, 9 * digits + 1
+    # in_out layout: weight [in, out]. Random weights: the rate does not depend on what the network computes.
+    tensors = {
+        "w0": rng.standard_normal((digits, hidden)).astype(np.float32),
+        "b0": rng.standard_normal(hidden).astype(np.float32),
+        "w1": rng.standard_normal((hidden, classes)).astype(np.float32),
+        "b1": rng.standard_normal(classes).astype(np.float32),
+    }
+    save_file(tensors, os.path.join(folder, "model.safetensors"))
+    network = {
+        "retort_network": 1,
+        "preset": "mlp",
+        "input_width": digits,
+        "layers": [
+            {"op": "linear", "weight": "w0", "bias": "b0", "layout": "in_out"},
+            {"op": "relu"},
+            {"op": "linear", "weight": "w1", "bias": "b1", "layout": "in_out"},
+            {"op": "softmax"},
+        ],
+    }
+    task = {
+        "retort_task": 1,
+        "name": f"{digits}-digit sums",
+        "variables": [{"name": f"d{i}", "type": "integer", "min": 0, "max": 9} for i in range(digits)],
+        "encoder": {"kind": "raw"},
+        "decoder": {"kind": "argmax", "classes": list(range(classes))},
+        "regions": {"probe": {"sample": probe_sample, "seed": 1} if probe_sample else {"all": True}},
+    }
+    for name, value in (("network.json", network), ("task.json", task)):
+        with open(os.path.join(folder, name), "w") as f:
+            json.dump(value, f)
+
+
+def peak_kib(time_output):
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_output)
+    return int(match.group(1)) if match else None
+
+
+def cpu_seconds(time_output):
+    user = re.search(r"User time \(seconds\): ([\d.]+)", time_output)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", time_output)
+    return float(user.group(1)) + float(system.group(1)) if user and system else float("nan")
+
+
+def uptime():
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--retort", default=".build/release/retort")
+    parser.add_argument("--shards", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--threads", type=int, default=1, help="threads per shard")
+    parser.add_argument("--digits", type=int, default=7, help="the domain has 10^DIGITS inputs")
+    parser.add_argument("--probe-sample", type=int, help="probe a seeded sample of this many inputs, not all")
+    parser.add_argument("--work", help="folder for the network and the shards (default: a temporary one, removed)")
+    args = parser.parse_args()
+    retort = os.path.abspath(args.retort)
+    if not os.access(retort, os.X_OK):
+        sys.exit(f"bench_shards: no retort binary at {retort}")
+    if not os.access("/usr/bin/time", os.X_OK):
+        sys.exit("bench_shards: /usr/bin/time (GNU time) is needed for the peak memory")
+    work = args.work or tempfile.mkdtemp(prefix="retort-bench-shards-")
+    os.makedirs(work, exist_ok=True)
+    try:
+        build(work, args.digits, args.probe_sample)
+        domain = args.probe_sample or 10**args.digits
+        print(f"domain: {10**args.digits:,} inputs ({args.digits} digits); probing {domain:,} of them; "
+              f"{os.cpu_count()} CPUs; {args.threads} thread(s) per shard")
+        for n in args.shards:
+            out = os.path.join(work, f"shards-{n}")
+            shutil.rmtree(out, ignore_errors=True)
+            before = uptime()
+            started = time.monotonic()
+            runs = []
+            for i in range(n):
+                command = ["/usr/bin/time", "-v", retort, "distill", os.path.join(work, "model.safetensors"),
+                           "--network", os.path.join(work, "network.json"), "--task", os.path.join(work, "task.json"),
+                           "--shard", f"{i}/{n}", "--threads", str(args.threads), "--out", out]
+                runs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            results = []
+            for i, run in enumerate(runs):
+                stdout, stderr = run.communicate()
+                wall = time.monotonic() - started
+                if run.returncode != 0:
+                    sys.exit(f"bench_shards: shard {i}/{n} failed:\n{stderr[-2000:]}")
+                summary = re.search(
+                    r"(\d+) probes in ([\d.]+) s, probing ([\d.]+) s \((\d+) inputs/s\)", stdout)
+                if not summary:
+                    sys.exit(f"bench_shards: shard {i}/{n} printed no summary: {stdout!r}")
+                probes, seconds, probing, rate = summary.groups()
+                results.append((i, int(probes), float(seconds), float(probing), int(rate), peak_kib(stderr), cpu_seconds(stderr)))
+            elapsed = time.monotonic() - started
+            after = uptime()
+            print(f"\n{n} shard(s): load before: {before}")
+            print(f"  {'shard':>5}  {'inputs':>10}  {'probing s':>9}  {'probing/s':>10}  {'whole s':>7}  "
+                  f"{'whole/s':>9}  {'CPU s':>6}  {'peak RSS':>9}")
+            for i, probes, seconds, probing, rate, kib, cpu in results:
+                print(f"  {i:>5}  {probes:>10,}  {probing:>9.2f}  {rate:>10,}  {seconds:>7.2f}  "
+                      f"{probes / seconds:>9,.0f}  {cpu:>6.1f}  {kib / 1024:>7.0f} MiB")
+            probing_rate = sum(r[1] / r[3] for r in results)
+            print(f"  total: {domain:,} inputs in {elapsed:.2f} s wall = {domain / elapsed:,.0f} inputs/s; "
+                  f"probing rates summed {probing_rate:,.0f} inputs/s; largest peak RSS "
+                  f"{max(r[5] for r in results) / 1024:.0f} MiB")
+            print(f"  load after: {after}")
+            shutil.rmtree(out, ignore_errors=True)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
