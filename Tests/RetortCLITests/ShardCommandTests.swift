@@ -178,4 +178,33 @@ struct ShardCommandTests {
         // The program's variables were tested (the table has none): the shards' results are in the report.
         #expect(report.contains("\"representation\":{\"network\":{\"variables\":[{"), "\(report.prefix(300))")
     }
+
+    @Test("in a Kubernetes Indexed Job fidelity takes shard JOB_COMPLETION_INDEX of RETORT_SHARD_COUNT; named variables merge")
+    func fidelityShardFromKubernetesEnvironment() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let circuit = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+        let typed = directory + "/typed.json"
+        try #"{"retort_surrogate": 1, "family": "program", "body": {"expression": "x3 * ((x1 + x2) mod 2)"}}"#
+            .write(toFile: typed, atomically: true, encoding: .utf8)
+        let fidelity = [
+            "fidelity", circuit + "/model.safetensors", "--network", circuit + "/network.json", "--task",
+            circuit + "/task.json", "--surrogate", typed, "--representation", "--pairs", "64", "--variables", "x1 + x2",
+        ]
+        let single = try RetortRun(arguments: fidelity + ["--out", directory + "/single"])
+        #expect(single.status == 0, "\(single.stderr)")
+        for i in 0..<2 {
+            let shard = try RetortRun(
+                executable: "/usr/bin/env",
+                arguments: ["JOB_COMPLETION_INDEX=\(i)", "RETORT_SHARD_COUNT=2", RetortRun.binary] + fidelity + [
+                    "--out", directory + "/shards",
+                ])
+            #expect(shard.status == 0, "\(shard.stderr)")
+            #expect(shard.stderr.contains("shard \(i)/2 (from JOB_COMPLETION_INDEX=\(i) of 2)"), "\(shard.stderr)")
+        }
+        let merge = try RetortRun("merge", directory + "/shards", "--out", directory + "/merged")
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(merge.stdout.contains("x1 + x2") && merge.stdout.contains("2 others not tested"), "\(merge.stdout)")
+        #expect(try untimedReport(directory + "/single/report.json") == untimedReport(directory + "/merged/report.json"))
+    }
 }
