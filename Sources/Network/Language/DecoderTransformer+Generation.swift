@@ -43,10 +43,19 @@ extension DecoderTransformer {
     ) throws(NetworkError) -> [[Int]] {
         guard maxNewTokens >= 0 else { throw .invalidInput(reason: "maxNewTokens is \(maxNewTokens); it must be at least 0") }
         var segments = try prepare(prompts, newTokens: maxNewTokens, interventions: interventions)
-        var outputs = [[Int]](repeating: [], count: prompts.count)
-        guard maxNewTokens > 0 else { return outputs }
-        var next = try prefill(segments).map(Self.argmax)
-        var active = Array(prompts.indices)
+        guard maxNewTokens > 0 else { return [[Int]](repeating: [], count: prompts.count) }
+        let first = try prefill(segments)
+        defer { segments.removeAll() }
+        return try decode(&segments, first: first, maxNewTokens: maxNewTokens, stop: stop)
+    }
+
+    /// Greedy decoding after a prefill whose last logits are `first`: up to `maxNewTokens` ids per segment.
+    private func decode(_ segments: inout [Segment], first: [[Float]], maxNewTokens: Int, stop: Set<Int>) throws(NetworkError)
+        -> [[Int]]
+    {
+        var outputs = [[Int]](repeating: [], count: segments.count)
+        var next = first.map(Self.argmax)
+        var active = Array(segments.indices)
         while true {
             for b in active { outputs[b].append(next[b]) }
             active = active.filter { outputs[$0].count < maxNewTokens && !stop.contains(next[$0]) }
@@ -60,8 +69,69 @@ extension DecoderTransformer {
             let vocab = vocabularySize
             for (i, b) in active.enumerated() { next[b] = Self.argmax(logits[(i * vocab)..<((i + 1) * vocab)]) }
         }
-        segments.removeAll()
         return outputs
+    }
+
+    func run(_ batch: PromptBatch) throws(NetworkError) -> PromptBatchRun {
+        let prompts = batch.prompts, k = batch.sharedPrefix
+        guard batch.maxNewTokens >= 0 else {
+            throw .invalidInput(reason: "maxNewTokens is \(batch.maxNewTokens); it must be at least 0")
+        }
+        guard batch.interventions.isEmpty || batch.interventions.count == prompts.count else {
+            throw .invalidInput(reason: "\(batch.interventions.count) intervention lists for \(prompts.count) prompts")
+        }
+        for name in batch.capture { try checkHook(name) }
+        guard let head = prompts.first else { return PromptBatchRun(generated: [], logits: [], activations: []) }
+        guard k >= 0 else { throw .invalidInput(reason: "a shared prefix of \(k) tokens") }
+        for (b, prompt) in prompts.enumerated() {
+            guard prompt.count > k else {
+                throw .invalidInput(reason: "prompt \(b) has \(prompt.count) tokens; it must be longer than the shared prefix (\(k))")
+            }
+            if let i = (0..<k).first(where: { prompt[$0] != head[$0] }) {
+                throw .invalidInput(reason: "prompt \(b) differs from prompt 0 at position \(i), inside the shared prefix of \(k) tokens")
+            }
+        }
+        // Checks lengths and tokens, and builds each prompt's segment with its interventions.
+        var segments = try prepare(prompts, newTokens: batch.maxNewTokens, interventions: [])
+        var plain: [HookContext?] = []
+        for b in prompts.indices {
+            let mine = try resolve(batch.interventions.isEmpty ? [] : batch.interventions[b])
+            for intervention in mine {
+                guard let positions = intervention.positions, !positions.isEmpty else {
+                    throw .invalidIntervention(hook: intervention.hook, reason: "prompt \(b): a prompt batch's interventions must name their positions")
+                }
+                if let p = positions.first(where: { $0 < k }) {
+                    throw .invalidIntervention(
+                        hook: intervention.hook, reason: "prompt \(b): position \(p) is inside the shared prefix (0..<\(k)), which runs without interventions")
+                }
+                let attentionHook = intervention.hook.hasSuffix("hook_attn_scores") || intervention.hook.hasSuffix("hook_pattern")
+                if attentionHook, batch.maxNewTokens > 0 {
+                    throw .invalidIntervention(
+                        hook: intervention.hook, reason: "a prompt batch that generates takes no interventions at attention scores or patterns")
+                }
+            }
+            plain.append(mine.isEmpty ? nil : HookContext(capture: [], interventions: mine))
+            if !mine.isEmpty || !batch.capture.isEmpty {
+                segments[b].hooks = HookContext(capture: batch.capture, interventions: mine)
+            }
+        }
+        if k > 0 {
+            let shared = newCache(k)
+            _ = try forward([Segment(tokens: Array(head[0..<k]), cache: shared, hooks: nil, total: k)], uniform: nil, logitRows: .last)
+            for b in segments.indices {
+                segments[b].cache.copyPrefix(from: shared, count: k)
+                segments[b].tokens = Array(prompts[b][k...])
+            }
+        }
+        let first = try prefill(segments)
+        let activations = segments.map { $0.hooks?.captured ?? [:] }
+        // Generation steps keep the interventions but capture nothing more.
+        for b in segments.indices { segments[b].hooks = plain[b] }
+        guard batch.maxNewTokens > 0 else {
+            return PromptBatchRun(generated: Array(repeating: [], count: prompts.count), logits: first, activations: activations)
+        }
+        let generated = try decode(&segments, first: first, maxNewTokens: batch.maxNewTokens, stop: batch.stop)
+        return PromptBatchRun(generated: generated, logits: nil, activations: activations)
     }
 
     /// The first index of the largest value (as `torch.argmax`).

@@ -58,6 +58,8 @@ public struct GPT2Network: LanguageModel {
         try core.generate(prompts, maxNewTokens: maxNewTokens, stop: stop, interventions: interventions)
     }
 
+    public func run(_ batch: PromptBatch) throws(NetworkError) -> PromptBatchRun { try core.run(batch) }
+
     public func nextTokenLogits(_ prompts: [[Int]], interventions: [Intervention] = []) throws(NetworkError) -> [[Float]] {
         try core.nextTokenLogits(prompts, interventions: interventions)
     }

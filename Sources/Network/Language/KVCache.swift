@@ -56,4 +56,17 @@ final class KVCache: @unchecked Sendable {
 
     /// Layer `layer`'s values, `[capacity, width]`.
     func values(_ layer: Int) -> UnsafeMutablePointer<Float> { values + layer * capacity * width }
+
+    /// Fills this cache's first `count` positions with `other`'s (same layers and width) and sets `length` to `count`.
+    /// - Complexity: O(layers × count × width)
+    func copyPrefix(from other: KVCache, count: Int) {
+        precondition(other.layers == layers && other.width == width && count <= other.length)
+        length = 0
+        reserve(count)
+        for layer in 0..<layers {
+            keys(layer).update(from: other.keys(layer), count: count * width)
+            values(layer).update(from: other.values(layer), count: count * width)
+        }
+        length = count
+    }
 }

@@ -23,4 +23,33 @@ public protocol LanguageModel: NeuralNetwork {
     /// The logits of the position after each prompt's last token (prompts may differ in length):
     /// `[prompts.count][vocabularySize]`.
     func nextTokenLogits(_ prompts: [[Int]], interventions: [Intervention]) throws(NetworkError) -> [[Float]]
+
+    /// Runs prompts that share a prefix with per-prompt interventions and captures (`PromptBatch`).
+    /// - Throws: `invalidInput` when the prompts do not share `sharedPrefix` tokens or are too long;
+    ///   `invalidIntervention` when an intervention names no positions or one inside the shared prefix.
+    func run(_ batch: PromptBatch) throws(NetworkError) -> PromptBatchRun
+}
+
+extension LanguageModel {
+    /// Runs each prompt on its own through `generate` or `nextTokenLogits` (no prefix is reused); captures
+    /// are not supported. Llama and GPT-2 models reuse the shared prefix's keys and values instead.
+    public func run(_ batch: PromptBatch) throws(NetworkError) -> PromptBatchRun {
+        guard batch.capture.isEmpty else {
+            throw .invalidInput(reason: "this language model does not capture activations of prompt batches")
+        }
+        var generated: [[Int]] = []
+        var logits: [[Float]] = []
+        for (b, prompt) in batch.prompts.enumerated() {
+            let interventions = batch.interventions.isEmpty ? [] : batch.interventions[b]
+            if batch.maxNewTokens == 0 {
+                logits += try nextTokenLogits([prompt], interventions: interventions)
+                generated.append([])
+            } else {
+                generated += try generate([prompt], maxNewTokens: batch.maxNewTokens, stop: batch.stop, interventions: interventions)
+            }
+        }
+        return PromptBatchRun(
+            generated: generated, logits: batch.maxNewTokens == 0 ? logits : nil,
+            activations: Array(repeating: [:], count: batch.prompts.count))
+    }
 }
