@@ -16,6 +16,8 @@ public struct PromptRunner: Sendable {
     let stop: Set<Int>
     /// For `next_token`: each candidate's first token id.
     let candidateIDs: [Int]
+    /// The ids of the template's prefix alone (with BOS when the tokenizer adds it).
+    let prefixIDs: [Int]
 
     /// Prepares `task` (a prompt task) for `network`.
     /// - Throws: `encoderMismatch` when the task is not a prompt task, the network is not a language model,
@@ -70,11 +72,31 @@ public struct PromptRunner: Sendable {
         }
         self.stop = stop
         self.candidateIDs = candidateIDs
+        prefixIDs = tokenizer.promptIDs(template.prefix)
     }
 
     /// The tokens a `generate` decoder may add after the prompt (0 for `next_token`).
     public var newTokens: Int {
         if case .generate(let count, _, _, _) = task.decoder { count } else { 0 }
+    }
+
+    /// The ids that end a `generate` decoder's continuation: EOS and every token whose text holds a newline.
+    public var stopIDs: Set<Int> { stop }
+
+    /// The task output of a `generate` decoder's continuation `ids`.
+    /// - Complexity: O(ids)
+    public func output(generated ids: [Int]) -> Int {
+        guard case .generate(_, let low, let high, let noAnswer) = task.decoder else { return -1 }
+        return GeneratedAnswer.output(of: tokenizer.decode(ids), min: low, max: high, noAnswer: noAnswer)
+    }
+
+    /// The task output of a `next_token` decoder: the candidate with the highest logit in `logits`.
+    /// - Complexity: O(candidates)
+    public func output(nextTokenLogits logits: [Float]) -> Int {
+        guard case .nextToken(_, let values) = task.decoder, !candidateIDs.isEmpty else { return -1 }
+        var best = 0
+        for (k, id) in candidateIDs.enumerated() where logits[id] > logits[candidateIDs[best]] { best = k }
+        return values[best]
     }
 
     /// The prompt text of one input (the variables' values, in order).
@@ -101,25 +123,27 @@ public struct PromptRunner: Sendable {
         var prompts: [[Int]] = []
         prompts.reserveCapacity(range.count)
         for i in range { prompts.append(try promptIDs(for: region.values[(i * vc)..<((i + 1) * vc)])) }
-        switch task.decoder {
-        case .generate(let count, let low, let high, let noAnswer):
-            let generated: [[Int]]
-            do {
-                generated = try model.generate(prompts, maxNewTokens: count, stop: stop, interventions: [])
-            } catch {
-                throw .network(error)
-            }
-            return generated.map { GeneratedAnswer.output(of: tokenizer.decode($0), min: low, max: high, noAnswer: noAnswer) }
-        case .nextToken(_, let values):
-            let logits: [[Float]]
-            do { logits = try model.nextTokenLogits(prompts, interventions: []) } catch { throw .network(error) }
-            return logits.map { row in
-                var best = 0
-                for (k, id) in candidateIDs.enumerated() where row[id] > row[candidateIDs[best]] { best = k }
-                return values[best]
-            }
-        default:
-            throw .encoderMismatch(reason: "a prompt encoder needs a generate or next_token decoder")
+        // The few-shot prefix every prompt starts with runs once per batch (`PromptBatch`).
+        let prefix = sharedPrefixLength(prompts)
+        let run: PromptBatchRun
+        do {
+            run = try model.run(PromptBatch(prompts: prompts, sharedPrefix: prefix, maxNewTokens: newTokens, stop: stop))
+        } catch {
+            throw .network(error)
         }
+        switch task.decoder {
+        case .generate: return run.generated.map { output(generated: $0) }
+        case .nextToken: return (run.logits ?? []).map { output(nextTokenLogits: $0) }
+        default: throw .encoderMismatch(reason: "a prompt encoder needs a generate or next_token decoder")
+        }
+    }
+
+    /// The tokens of the template's prefix that every prompt in `prompts` starts with and goes beyond: the
+    /// prefix's own ids, or 0 when some prompt does not start with them (a merge across the boundary).
+    /// - Complexity: O(prompts × prefix tokens)
+    public func sharedPrefixLength(_ prompts: [[Int]]) -> Int {
+        let ids = prefixIDs
+        guard !ids.isEmpty, prompts.allSatisfy({ $0.count > ids.count && $0.starts(with: ids) }) else { return 0 }
+        return ids.count
     }
 }

@@ -94,6 +94,7 @@ extension FidelityReport {
             page += "</div>\n"
         }
 
+        page += promptRepresentationHTML
         if !representation.isEmpty {
             let t = RepresentationThresholds.standard
             page += "<h2>Representation</h2>\n<p>Interchange interventions on held-out base/source pairs of the probe inputs: "

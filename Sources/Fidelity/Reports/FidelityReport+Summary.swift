@@ -60,6 +60,7 @@ extension FidelityReport {
                     + "; “algorithm” needs \(Int(BehaviourThresholds.algorithmBitsSaved)))")
         }
         lines += representationSummary
+        lines += promptRepresentationSummary
         for note in b.notes { lines.append("note: \(note)") }
         if let seconds { lines.append(String(format: "took %.1f s", seconds)) }
         return lines.joined(separator: "\n")

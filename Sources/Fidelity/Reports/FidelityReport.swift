@@ -14,6 +14,8 @@ public struct FidelityReport: Sendable {
     /// The representation tests by surrogate index (`runRepresentationTests`), and why a surrogate has none.
     public var representation: [Int: RepresentationResult] = [:]
     public var representationSkipped: [Int: String] = [:]
+    /// The prompt-task representation tests by surrogate index (`runPromptRepresentationTests`).
+    public var promptRepresentation: [Int: PromptRepresentationResult] = [:]
     /// The search the representation tests ran with (`nil` when they were not run).
     public var representationOptions: RepresentationOptions?
 
@@ -97,6 +99,7 @@ extension FidelityReport {
         out += "\"basis\":\(JSONWriter.quoted(e.compressionBasis)),\"total_bits\":\(JSONText.number(e.totalBits)),"
         out += "\"bits_saved\":\(JSONText.number(e.bitsSaved)),\"p_value\":\(JSONText.number(e.pValue))},"
         out += "\"representation\":\(representation[i]?.json ?? "null"),"
+        out += "\"prompt_representation\":\(promptRepresentation[i]?.json ?? "null"),"
         out += "\"representation_skipped\":\(representationSkipped[i].map(JSONWriter.quoted) ?? "null"),"
         out += "\"verdict\":{\"verdict\":\"\(verdict(i).rawValue)\",\"behaviour\":\"\(e.verdict.rawValue)\","
         out += "\"value\":\(JSONText.number(e.verdictValue)),"

@@ -339,7 +339,7 @@ enum SVGFigures {
         return String(digits)
     }
 
-    private static func open(figure: String, width: Double, height: Double, title: String) -> String {
+    static func open(figure: String, width: Double, height: Double, title: String) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" data-figure=\"\(escape(figure))\" width=\"\(fmt(width))\" height=\"\(fmt(height))\" "
             + "viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" role=\"img\" aria-label=\"\(escape(title))\" font-family=\"sans-serif\">"
     }
@@ -350,7 +350,7 @@ enum SVGFigures {
             + (dash ? " stroke-dasharray=\"4 3\"" : "") + " stroke-width=\"1.5\"/>"
     }
 
-    private static func text(_ x: Double, _ y: Double, _ content: String, anchor: String) -> String {
+    static func text(_ x: Double, _ y: Double, _ content: String, anchor: String) -> String {
         "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" text-anchor=\"\(anchor)\" font-size=\"12\">\(escape(content))</text>"
     }
 

@@ -50,6 +50,13 @@ public struct RepresentationOptions: Sendable {
     /// within ±2.2 points.
     public var maxEvaluationInputs = 2_048
 
+    /// Prompt tasks: use only inputs where the network's answer is the surrogate's (there the surrogate is
+    /// exact, so an interchange that fails is the mechanism's failure, not the behaviour's).
+    public var onlyAgreeingInputs = true
+
+    /// Prompt tasks: the most inputs used (each keeps its clean activations at every site's hook).
+    public var maxPromptInputs = 256
+
     /// The most pairs of either kind: pair sets and their counterfactuals are held in memory.
     public static let maxPairs = 1_000_000
 

@@ -31,11 +31,20 @@ public protocol LanguageModel: NeuralNetwork {
 }
 
 extension LanguageModel {
-    /// Runs each prompt on its own through `generate` or `nextTokenLogits` (no prefix is reused); captures
-    /// are not supported. Llama and GPT-2 models reuse the shared prefix's keys and values instead.
+    /// Runs the prompts through `generate` or `nextTokenLogits` (no prefix is reused): all at once without
+    /// interventions, else each on its own with its list; captures are not supported. Llama and GPT-2 models reuse the shared prefix's keys and values instead.
     public func run(_ batch: PromptBatch) throws(NetworkError) -> PromptBatchRun {
         guard batch.capture.isEmpty else {
             throw .invalidInput(reason: "this language model does not capture activations of prompt batches")
+        }
+        let none = Array(repeating: [String: FloatTensor](), count: batch.prompts.count)
+        if batch.interventions.allSatisfy(\.isEmpty) {
+            if batch.maxNewTokens == 0 {
+                let logits = try nextTokenLogits(batch.prompts, interventions: [])
+                return PromptBatchRun(generated: Array(repeating: [], count: batch.prompts.count), logits: logits, activations: none)
+            }
+            let generated = try generate(batch.prompts, maxNewTokens: batch.maxNewTokens, stop: batch.stop, interventions: [])
+            return PromptBatchRun(generated: generated, logits: nil, activations: none)
         }
         var generated: [[Int]] = []
         var logits: [[Float]] = []
@@ -48,8 +57,6 @@ extension LanguageModel {
                 generated += try generate([prompt], maxNewTokens: batch.maxNewTokens, stop: batch.stop, interventions: interventions)
             }
         }
-        return PromptBatchRun(
-            generated: generated, logits: batch.maxNewTokens == 0 ? logits : nil,
-            activations: Array(repeating: [:], count: batch.prompts.count))
+        return PromptBatchRun(generated: generated, logits: batch.maxNewTokens == 0 ? logits : nil, activations: none)
     }
 }

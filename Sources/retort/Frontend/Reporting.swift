@@ -89,10 +89,21 @@ struct RepresentationArguments: ParsableArguments {
     @Option(help: "Search this many sites, the best by whole-site interchange (the localisation map); 0: every site.")
     var searchSites = 4
 
+    @Option(help: "The task region whose inputs the tests use (default: the probe region).")
+    var representationRegion: String?
+
+    @Option(help: "Prompt tasks: the most inputs used (prompts of one token length).")
+    var promptInputs = 256
+
+    @Flag(help: "Prompt tasks: use every input of that length, not only those where the network gives the surrogate's answer.")
+    var allPromptInputs = false
+
     func validate() throws {
-        if !(positions == ["all"] || positions.allSatisfy({ Int($0).map { $0 >= 0 } == true })) {
-            throw ValidationError("--positions takes 'all' or position numbers 0 or more")
+        if !(positions == ["all"] || positions.allSatisfy({ Int($0) != nil })) {
+            throw ValidationError(
+                "--positions takes 'all' or position numbers (0 or more; on a prompt task −1 or less, counted from the prompt's end)")
         }
+        if promptInputs < 2 { throw ValidationError("--prompt-inputs must be at least 2") }
         if searchSites < 0 { throw ValidationError("--search-sites must be 0 or more") }
         if subspaceSteps < 1 || subspaceSteps > 100_000 { throw ValidationError("--subspace-steps must be 1…100000") }
         for site in sites where parsedSite(site) == nil {
@@ -108,9 +119,25 @@ struct RepresentationArguments: ParsableArguments {
     }
 
     /// Runs the tests into `report` when asked, over `inputs`, with a random-init copy of `loaded` as control.
-    func run(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs: Region, threads: Int) throws(ExitCode) {
+    func run(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs given: Region, threads: Int) throws(ExitCode) {
         guard representation else { return }
+        var inputs = given
+        if let name = representationRegion {
+            let task = report.behaviour.task
+            let regions = try reportingFailures(path: report.taskPath) { () throws(DistillationError) in try task.resolveRegions() }
+            guard let region = regions[name] else {
+                printError(
+                    "--representation-region: the task has no region \"\(name)\"; its regions: "
+                        + regions.keys.sorted().joined(separator: ", "))
+                throw ExitCode(64)
+            }
+            inputs = region
+        }
         try checkVariableNames(report.behaviour.surrogates.map(\.surrogate), task: report.behaviour.task)
+        if report.behaviour.task.isPromptTask {
+            try runOnPrompts(&report, loaded: loaded, inputs: inputs, threads: threads)
+            return
+        }
         let control = try controlNetwork(loaded, threads: threads)
         let options = options(task: report.behaviour.task, threads: threads)
         let bar = ProgressBar(label: "representation tests", minimumBytes: 0, totalBytes: 1, unit: "site searches")
@@ -160,14 +187,52 @@ struct RepresentationArguments: ParsableArguments {
         options.threads = threads
         return options
     }
+
+    /// The prompt-task tests (`PromptRepresentationTests`): no random-init control (a copy of a language model's
+    /// weights per run is not made), so the report gives the numbers against their baselines and no verdict.
+    private func runOnPrompts(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs: Region, threads: Int) throws(ExitCode) {
+        var options = RepresentationOptions()
+        options.fittingPairs = pairs
+        options.heldOutPairs = pairs
+        options.localisationPairs = pairs
+        options.seed = seed
+        options.maxVariables = maxVariables
+        options.subspaceDimensions = subspaceDimensions.filter { $0 > 0 }
+        options.subspaceSteps = subspaceSteps
+        options.searchSites = searchSites == 0 ? nil : searchSites
+        options.maxPromptInputs = promptInputs
+        options.onlyAgreeingInputs = !allPromptInputs
+        options.threads = threads
+        if !variables.isEmpty { options.variables = variables }
+        if !sites.isEmpty { options.sites = sites.compactMap(parsedSite) }
+        if !positions.isEmpty && positions != ["all"] { options.positions = positions.compactMap { Int($0) } }
+        if let bad = (options.sites?.compactMap(\.position) ?? []).first(where: { $0 >= 0 })
+            ?? options.positions?.first(where: { $0 >= 0 })
+        {
+            printError("--sites/--positions: \(bad): a prompt task's positions count from the prompt's end (−1 = its last token)")
+            throw ExitCode(64)
+        }
+        var bar: ProgressBar?
+        var label = ""
+        defer { bar?.finish() }
+        report.runPromptRepresentationTests(network: loaded.network, inputs: inputs, options: options) { stage, done, total in
+            if stage != label {
+                bar?.finish()
+                label = stage
+                bar = ProgressBar(label: stage, minimumBytes: 0, totalBytes: total, unit: "runs")
+            }
+            bar?.update(done, total)
+        }
+    }
 }
 
-/// `HOOK` or `HOOK@POSITION` as a site; `nil` when the position is not a non-negative integer.
+/// `HOOK` or `HOOK@POSITION` as a site; `nil` when the position is not an integer (negative positions count
+/// from a prompt's end).
 private func parsedSite(_ text: String) -> AlignmentSite? {
     let parts = text.split(separator: "@", omittingEmptySubsequences: false)
     guard !parts[0].isEmpty, parts.count <= 2 else { return nil }
     if parts.count == 1 { return AlignmentSite(hook: String(parts[0])) }
-    guard let position = Int(parts[1]), position >= 0 else { return nil }
+    guard let position = Int(parts[1]) else { return nil }
     return AlignmentSite(hook: String(parts[0]), position: position)
 }
 

@@ -180,11 +180,6 @@ struct Distill: ParsableCommand {
             try TaskDescription.read(task)
         }
         let featureNames = features.isEmpty ? taskDescription.features : features
-        if taskDescription.isPromptTask && representationTests.representation {
-            printError(
-                "\(task): --representation needs inputs of one length; a prompt task's prompts differ in length")
-            throw ExitCode(64)
-        }
         let probes: ProbeSet
         let heldOut: ProbeSet?
         var net: LoadedNetwork?

@@ -117,10 +117,6 @@ struct FidelityCommand: ParsableCommand {
         }
         var report = FidelityReport(model: model, network: network, taskPath: task, behaviour: behaviour)
         if representationTests.representation {
-            guard !taskDescription.isPromptTask else {
-                printError("\(task): --representation needs inputs of one length; a prompt task's prompts differ in length")
-                throw ExitCode(64)
-            }
             if let merged {
                 try reportingFailures(path: "merge") { () throws(DistillationError) in
                     try report.assembleRepresentation(

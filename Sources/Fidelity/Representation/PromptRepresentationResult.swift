@@ -1,0 +1,156 @@
+/// Which inputs a prompt task's representation tests used, and why the others were left out.
+public struct PromptInputSelection: Sendable {
+    /// Inputs given (the probe region).
+    public var given: Int
+    /// The prompt length in tokens every pair shares (the most common one), and how many inputs have it.
+    public var tokenLength: Int
+    public var sameLength: Int
+    /// The other lengths and how many inputs have each (left out: their positions would not line up).
+    public var otherLengths: [(length: Int, count: Int)]
+    /// Tokens every prompt starts with (the few-shot prefix): run once, never patched.
+    public var sharedPrefix: Int
+    /// Inputs of that length run clean while choosing, those where the network's answer is the surrogate's,
+    /// and those used.
+    public var scanned: Int
+    public var agreeing: Int
+    public var used: Int
+    /// Whether only agreeing inputs were used (`RepresentationOptions.onlyAgreeingInputs`).
+    public var onlyAgreeing: Bool
+
+    /// Snake-case JSON.
+    public var json: String {
+        var o = JSONText()
+        o.add("given", given)
+        o.add("token_length", tokenLength)
+        o.add("same_length", sameLength)
+        o.add("other_lengths", objects: otherLengths.map { "{\"length\":\($0.length),\"count\":\($0.count)}" })
+        o.add("shared_prefix", sharedPrefix)
+        o.add("scanned", scanned)
+        o.add("agreeing", agreeing)
+        o.add("used", used)
+        o.add("only_agreeing", onlyAgreeing)
+        return o.text
+    }
+}
+
+/// A prompt position after the shared prefix, counted from the prompt's end (−1 = the last prompt token).
+public struct PromptPosition: Sendable, Equatable {
+    /// The offset from the end, and what sits there: a token's quoted text when it is the same in every prompt,
+    /// `a[0]` for the first token that depends on variable a alone, else `varies`.
+    public var offset: Int
+    public var label: String
+
+    /// `{"offset", "label"}`.
+    public var json: String {
+        var o = JSONText()
+        o.add("offset", offset)
+        o.add("label", label)
+        return o.text
+    }
+}
+
+/// A class-mean subspace (`ClassMeanSubspace`) interchanged at a site, beside a random subspace of the same dimension.
+public struct ProbeSubspaceScore: Sendable {
+    /// The subspace's dimension and its held-out IIA; the random subspace's held-out IIA.
+    public var dimension: Int
+    public var accuracy: InterchangeAccuracy
+    public var randomAccuracy: InterchangeAccuracy
+
+    /// `{"method": "class_mean", "dimension", "iia", "random_iia"}`.
+    public var json: String {
+        var o = JSONText()
+        o.add("method", "class_mean")
+        o.add("dimension", dimension)
+        o.add("iia", raw: accuracy.json)
+        o.add("random_iia", raw: randomAccuracy.json)
+        return o.text
+    }
+}
+
+/// One of a variable's best sites: the whole site and its subspaces interchanged on the held-out pairs.
+public struct PromptSiteResult: Sendable {
+    public var site: AlignmentSite
+    public var wholeSite: InterchangeAccuracy
+    public var subspaces: [ProbeSubspaceScore]
+
+    /// `{"hook", "position", "whole_site_iia", "subspaces"}`.
+    public var json: String {
+        var o = JSONText()
+        o.add("hook", site.hook)
+        o.add("position", site.position)
+        o.add("whole_site_iia", raw: wholeSite.json)
+        o.add("subspaces", objects: subspaces.map(\.json))
+        return o.text
+    }
+}
+
+/// One variable's localisation map and its best sites.
+public struct PromptVariableResult: Sendable {
+    public var variable: SurrogateVariable
+    /// The values it takes on the inputs used.
+    public var values: [Int]
+    /// Every candidate site interchanged whole on the localisation pairs (`searched` = one of the best).
+    public var localisation: [SiteEffect]
+    /// The share of localisation and of held-out pairs whose counterfactual output is the base output: the IIA
+    /// of a network that ignores the patch.
+    public var ignoringScore: Double
+    public var heldOutIgnoringScore: Double
+    /// The best sites, best first.
+    public var top: [PromptSiteResult]
+    /// The counterfactuals equal the output variable's on every pair (`VariableRepresentation`).
+    public var indistinguishableFromOutput: Bool
+
+    /// Snake-case JSON.
+    public var json: String {
+        var o = JSONText()
+        o.add("variable", raw: variable.json)
+        o.add("values", values)
+        o.add("ignoring_score", ignoringScore)
+        o.add("held_out_ignoring_score", heldOutIgnoringScore)
+        o.add("indistinguishable_from_output", indistinguishableFromOutput)
+        o.add("top_sites", objects: top.map(\.json))
+        o.add("localisation", objects: localisation.map(\.json))
+        return o.text
+    }
+}
+
+/// The representation tests of one surrogate on a prompt task (`PromptRepresentationTests`).
+public struct PromptRepresentationResult: Sendable {
+    public var inputs: PromptInputSelection
+    /// The positions the sites may name, with labels.
+    public var positions: [PromptPosition]
+    public var localisationPairs: Int
+    public var heldOutPairs: Int
+    public var variables: [PromptVariableResult]
+    /// Surrogate variables not tested (`--variables`, `--max-variables`).
+    public var untested: Int
+    /// Language-model runs (clean and patched) and the seconds of each stage.
+    public var patchedRuns: Int
+    public var cleanSeconds: Double
+    public var localisationSeconds: Double
+    public var subspaceSeconds: Double
+
+    /// The label of a position offset (`"="`, `a[1]`), or the offset itself.
+    public func label(_ offset: Int?) -> String {
+        guard let offset else { return "-" }
+        return positions.first { $0.offset == offset }?.label ?? String(offset)
+    }
+
+    /// Snake-case JSON (formats/report.md, "Prompt tasks").
+    public var json: String {
+        var o = JSONText()
+        o.add("kind", "prompt")
+        o.add("subspace_method", "class_mean")
+        o.add("inputs", raw: inputs.json)
+        o.add("positions", objects: positions.map(\.json))
+        o.add("localisation_pairs", localisationPairs)
+        o.add("held_out_pairs", heldOutPairs)
+        o.add("variables", objects: variables.map(\.json))
+        o.add("untested", untested)
+        o.add("runs", patchedRuns)
+        o.add("clean_seconds", cleanSeconds)
+        o.add("localisation_seconds", localisationSeconds)
+        o.add("subspace_seconds", subspaceSeconds)
+        return o.text
+    }
+}
