@@ -19,7 +19,7 @@ extension FidelityCommand {
             try TaskDescription.read(task)
         }
         if representationTests.representation && taskDescription.isPromptTask {
-            printError("\(task): --representation needs inputs of one length; a prompt task's prompts differ in length")
+            printError("\(task): --representation on a prompt task is not sharded; run it without --shard (one process)")
             throw ExitCode(64)
         }
         // Written whole or not at all: a half-written shard would merge as one whose regions failed.
