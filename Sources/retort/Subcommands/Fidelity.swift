@@ -20,8 +20,9 @@ struct FidelityCommand: ParsableCommand {
             With --shard I/N (or inside a Slurm job array or a Kubernetes Indexed Job, as distill), runs \
             the network and the surrogates only on shard I of N's contiguous slice of each evaluated \
             region and writes the outputs to --out DIR/shard-I-of-N/evaluation.safetensors \
-            (formats/task.md, "Shard files"); `retort merge` then writes the report one run writes, \
-            running the --representation tests itself.
+            (formats/task.md, "Shard files"), and with --representation its slice of the tests' \
+            (surrogate, network or control, variable) searches to representation.json; `retort \
+            merge` then writes the report one run writes, without the network.
             """)
 
     @Argument(help: "The weight file.")
@@ -70,8 +71,8 @@ struct FidelityCommand: ParsableCommand {
 
     func run() throws { try run(merged: nil) }
 
-    /// Runs the command; with `merged` (the joined outputs of a sharded run's shards, from `retort merge`) reports
-    /// on those instead of running the network for the behaviour.
+    /// Runs the command; with `merged` (the joined outputs and representation results of a sharded run's shards,
+    /// from `retort merge`) reports on those instead of running the network.
     func run(merged: MergedEvaluation?) throws {
         let started = ContinuousClock.now
         if merged == nil {

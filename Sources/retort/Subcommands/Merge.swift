@@ -13,10 +13,10 @@ struct Merge: ParsableCommand {
             be all N shards of one run: the same command, task, model, network and surrogate files (by \
             SHA-256), seed, shard count and arguments. Merge then finishes that run on the joined \
             results and writes the same files into --out DIR (formats/task.md, "Shard files"): for \
-            distill it fits the surrogates and evaluates them on the network, for fidelity it computes \
-            the report from the shards' outputs; either runs --representation tests on the network. \
-            The files are read again from the paths the shards recorded, relative to the folder they \
-            ran in.
+            distill it fits the surrogates, evaluates them on the network and runs any \
+            --representation tests, for fidelity it computes the report from the shards' outputs \
+            and representation results without the network. The files are read again from the \
+            paths the shards recorded, relative to the folder they ran in.
             """)
 
     @Argument(help: "Shard folders, or folders holding them.")
