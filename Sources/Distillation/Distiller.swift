@@ -18,6 +18,8 @@ public enum Distiller {
 
     /// Fits one family on `probes`.
     ///
+    /// Programs are chosen by description length, but an exact expression among the sizes the search built is
+    /// kept over a shorter one with exceptions, as an exact rule model with few rules is (`exactRuleLimit`).
     /// Trees are chosen by description length: trees grown best-first to 2, 4, 8, … leaves (up to one
     /// per probe) are scored by model bits plus the bits of their exceptions, and the shortest is kept.
     /// - Parameter progress: called as the fit proceeds (a few times a second at most in the long searches, one
@@ -60,10 +62,12 @@ public enum Distiller {
                                 secondsLeftAtMost: max(0, limit - seconds)))
                     }
                 })
-            let program = result.surrogate
+            // As for rules, an exact expression is kept even when the best one with an exception table is shorter
+            // (small domains); its bits are its own, larger ones.
+            let program = result.exact ?? result.surrogate
             return FittedSurrogate(
                 family: .program, model: .program(program), featureNames: [], modelBits: program.expressionBits,
-                exceptionBits: program.exceptionBits, exceptionCount: result.mismatches, probeCount: n)
+                exceptionBits: program.exceptionBits, exceptionCount: result.exact == nil ? result.mismatches : 0, probeCount: n)
         case .tree:
             let table = try features.table(probes)
             var best: FittedSurrogate?

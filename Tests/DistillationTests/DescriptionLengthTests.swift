@@ -23,6 +23,23 @@ import Testing
     #expect(DescriptionLength.subset(of: 10, choosing: 10) == 0)
 }
 
+@Test func subsetCodeStaysExactOnHugeDomains() {
+    // lgamma(2⁶⁰) differences would lose these bits to rounding; log₂ C(2⁶⁰, 3) = 3·60 − log₂ 6 to within 1e-9.
+    let n = 1 << 60
+    #expect(abs(DescriptionLength.subset(of: n, choosing: 3) - (180 - log2(6.0))) < 1e-6)
+    #expect(DescriptionLength.subset(of: n, choosing: 0) == 0)
+}
+
+@Test func exceptionTablesNameTheirInputsAsASubsetOfTheDomain() {
+    // natural(E) + log₂ C(|D|, E) + E·log₂|Y|: 57 exceptions of 10,000 inputs cost 8.8 bits of input each, not log₂ 10,000 = 13.3.
+    let bits = DescriptionLength.exceptions(57, domainSize: 10_000, outputCount: 199)
+    let expected = DescriptionLength.natural(57) + DescriptionLength.subset(of: 10_000, choosing: 57) + 57 * log2(199.0)
+    #expect(abs(bits - expected) < 1e-9)
+    #expect(bits < DescriptionLength.natural(57) + 57 * (log2(10_000.0) + log2(199.0)))
+    #expect(DescriptionLength.exceptions(0, domainSize: 10_000, outputCount: 199) == 1)
+    #expect(abs(DescriptionLength.exceptions(1, domainSize: 16, outputCount: 2) - (3 + 4 + 1)) < 1e-9)
+}
+
 @Test func aWholeDomainTableCostsAboutOneOutputPerInput() {
     let bits = DescriptionLength.table(entries: 10_000, domainSize: 10_000, outputCount: 199)
     let perEntry = log2(199.0)

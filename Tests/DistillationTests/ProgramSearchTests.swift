@@ -159,7 +159,8 @@ private let sampleSurrogate = ProgramSurrogate(
     @Test func constantsBeyond32BitsAreScoredExactly() {
         let columns = grid(range: 5)
         let big = 5_000_000_000
-        let result = search(columns, columns[0].map { _ in big }, range: 5, outputs: 1, constants: [big], maxSize: 3)
+        // An alphabet of 2⁴⁰ outputs: listing all 25 inputs as exceptions (40 bits of output each) must lose to the constant.
+        let result = search(columns, columns[0].map { _ in big }, range: 5, outputs: 1 << 40, constants: [big], maxSize: 3)
         #expect(result.surrogate.expression == .constant(big))
         #expect(result.surrogate.exceptions.isEmpty)
     }

@@ -48,12 +48,16 @@ private func distil(_ name: String, _ family: SurrogateFamily, maxSize: Int = 5)
     #expect(surrogate.agreement > 0.99)
 }
 
-@Test func memoriserHasNoProgramShorterThanItsTable() throws {
+@Test func memoriserHasNoProgramOrTreeMuchShorterThanItsTable() throws {
+    // Random labels: the best a program or a tree can do is a constant (or a few splits) and an exception table
+    // naming most probes, a table by another name. It may undercut the table family's code (which lists the
+    // probes that agree with its fallback too), but by a few percent, not by the factors an algorithm saves.
     let (table, _) = try distil("memoriser", .table)
     let (program, _) = try distil("memoriser", .program)
     let (tree, _) = try distil("memoriser", .tree)
-    #expect(table.totalBits < program.totalBits)
-    #expect(table.totalBits < tree.totalBits)
+    #expect(program.totalBits > 0.9 * table.totalBits)
+    #expect(tree.totalBits > 0.9 * table.totalBits)
+    #expect(program.exceptionCount > program.probeCount / 2)
 }
 
 @Test(arguments: ["boolean_circuit_handwired", "boolean_circuit_learned"], [SurrogateFamily.ruleList, .ruleSet])
@@ -84,8 +88,8 @@ func ruleFamiliesRecoverTheBooleanRuleExactly(_ name: String, _ family: Surrogat
     #expect(!text.contains("x4"))
 }
 
-@Test(arguments: [SurrogateFamily.ruleList, .ruleSet])
-func ruleFamiliesReproduceTheAdditionNetworkOnHeldOutInputs(_ family: SurrogateFamily) throws {
+/// The bundled addition example's task, its probes and its held-out inputs, as the network answers them.
+private func additionExample() throws -> (task: TaskDescription, probes: ProbeSet, heldOut: ProbeSet) {
     let folder = "\(networks)/addition_mlp"
     let net = try NetworkLoader.load(
         file: try WeightFiles.open("\(folder)/model.safetensors"),
@@ -95,6 +99,23 @@ func ruleFamiliesReproduceTheAdditionNetworkOnHeldOutInputs(_ family: SurrogateF
     let regions = try task.resolveRegions()
     let probes = try ProbeSet.probe(net, task: task, region: try #require(regions["probe"]))
     let heldOut = try ProbeSet.probe(net, task: task, region: try #require(regions["held_out"]))
+    return (task, probes, heldOut)
+}
+
+@Test(arguments: [SurrogateFamily.ruleList, .ruleSet])
+func ruleFamiliesTakeNoMoreBitsThanTheTreeOnTheAdditionNetwork(_ family: SurrogateFamily) throws {
+    let (task, probes, _) = try additionExample()
+    var options = Distiller.Options()
+    options.threads = 2
+    let features = try TaskFeatures(task: task)
+    let rules = try Distiller.fit(family, probes: probes, task: task, features: features, options: options)
+    let tree = try Distiller.fit(.tree, probes: probes, task: task, features: features, options: options)
+    #expect(rules.totalBits <= tree.totalBits)
+}
+
+@Test(arguments: [SurrogateFamily.ruleList, .ruleSet])
+func ruleFamiliesReproduceTheAdditionNetworkOnHeldOutInputs(_ family: SurrogateFamily) throws {
+    let (task, probes, heldOut) = try additionExample()
     var options = Distiller.Options()
     options.threads = 2
     let surrogate = try Distiller.fit(family, probes: probes, task: task, features: try TaskFeatures(task: task), options: options)

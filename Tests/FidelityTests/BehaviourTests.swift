@@ -54,13 +54,16 @@ private func fit(_ families: [SurrogateFamily], _ task: TaskDescription, _ probe
     #expect(e.compressionExceptions == wrong.count)
 }
 
-@Test func memoriserBestSurrogateByDescriptionLengthIsItsLookupTable() throws {
+@Test func memoriserHasNoSurrogateMuchShorterThanItsLookupTable() throws {
     let (net, task, probes) = try reference("memoriser")
     let surrogates = try fit([.table, .tree, .program], task, probes)
     let report = FidelityReport(
         model: "m", network: "n", taskPath: "t",
         behaviour: try BehaviourReport.evaluate(network: net, task: task, surrogates: surrogates))
-    #expect(report.behaviour.surrogates[report.byBits[0]].surrogate.family == .table)
+    // Random labels: the shortest description (a constant or a few splits with an exception table naming most
+    // probes may undercut the table family's code by a few percent) is still about as long as the table.
+    let table = try #require(surrogates.first { $0.family == .table })
+    #expect(report.behaviour.surrogates[report.byBits[0]].surrogate.totalBits > 0.9 * table.totalBits)
     // Nothing generalises: no surrogate reproduces the network beyond the inputs it was fitted on.
     #expect(report.behaviour.surrogates.allSatisfy { $0.verdict == .notEvenBehaviour })
     #expect(report.behaviour.notes.contains { $0.contains("no truth") })

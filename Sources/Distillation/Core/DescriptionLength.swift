@@ -32,15 +32,22 @@ public enum DescriptionLength {
     public static let float: Double = 32
 
     /// `log₂ C(n, k)`: bits to name a k-element subset of n things (enumerative code).
+    /// - Complexity: O(1), or O(min(k, n − k)) when n exceeds 2⁴⁰ (where a difference of `lgamma` values would
+    ///   lose the bits to rounding).
     public static func subset(of n: Int, choosing k: Int) -> Double {
         precondition(k >= 0 && k <= n)
-        return (lgamma(Double(n) + 1) - lgamma(Double(k) + 1) - lgamma(Double(n - k) + 1)) / log(2)
+        let k = min(k, n - k)
+        guard n > 1 << 40 else { return (lgamma(Double(n) + 1) - lgamma(Double(k) + 1) - lgamma(Double(n - k) + 1)) / log(2) }
+        return (0..<k).reduce(0) { $0 + log2(Double(n - $1)) - log2(Double($1 + 1)) }
     }
 
     /// Bits of an exception table of `count` (input, output) pairs over a domain of `domainSize`
-    /// inputs and `outputCount` outputs: `natural(E) + E·(log₂|D| + log₂|Y|)`.
+    /// inputs and `outputCount` outputs: `natural(E) + log₂ C(|D|, E) + E·log₂|Y|` — the count, which
+    /// E inputs (an enumerative subset code, never longer than E explicit indices of `log₂|D|` bits
+    /// each), and their outputs.
+    /// - Complexity: O(1)
     public static func exceptions(_ count: Int, domainSize: Int, outputCount: Int) -> Double {
-        natural(count) + Double(count) * (choice(domainSize) + choice(outputCount))
+        natural(count) + subset(of: max(domainSize, count), choosing: count) + Double(count) * choice(outputCount)
     }
 
     /// A lookup table of `count` entries over a domain of `domainSize` inputs (`formats/surrogate.md`):

@@ -65,8 +65,10 @@ public struct RuleList: RuleModel {
     /// which keeps a broad rule from taking examples later rules would name) or by bits saved.
     static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleList?, stopped: RuleList) {
         let parameters = search.parameters
-        let perException = search.exceptionBits
-        @Sendable func exceptions(_ count: Int) -> Double { DescriptionLength.natural(count) + Double(count) * perException }
+        let costs = search.exceptionCosts, domain = search.domainSize, outputs = search.outputCount
+        @Sendable func exceptions(_ count: Int) -> Double {
+            count < costs.count ? costs[count] : DescriptionLength.exceptions(count, domainSize: domain, outputCount: outputs)
+        }
         let n = search.exampleCount
         var remaining = (0..<n).map { Int32($0) }
         var counts = search.classCounts(remaining)
@@ -92,7 +94,7 @@ public struct RuleList: RuleModel {
                 limited = true
                 break
             }
-            let current = search.totalBits(ruleCount: rules.count, ruleBits: ruleBits, errors: errors)
+            let current = DescriptionLength.natural(rules.count) + ruleBits + DescriptionLength.choice(outputs) + exceptions(errors)
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
             let remainingCount = remaining.count, committedNow = committed
             let focus = majority(counts)

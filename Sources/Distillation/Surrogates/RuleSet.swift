@@ -61,8 +61,10 @@ public struct RuleSet: RuleModel {
     /// One covering run, ranking candidates by bits saved per example covered (`normalized`) or by bits saved.
     static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleSet?, stopped: RuleSet) {
         let parameters = search.parameters
-        let perException = search.exceptionBits
-        @Sendable func exceptions(_ count: Int) -> Double { DescriptionLength.natural(count) + Double(count) * perException }
+        let costs = search.exceptionCosts, domain = search.domainSize, outputs = search.outputCount
+        @Sendable func exceptions(_ count: Int) -> Double {
+            count < costs.count ? costs[count] : DescriptionLength.exceptions(count, domainSize: domain, outputCount: outputs)
+        }
         let n = search.exampleCount
         let counts = search.classCounts((0..<n).map { Int32($0) })
         let defaultIndex = RuleList.majority(counts)
@@ -86,7 +88,7 @@ public struct RuleSet: RuleModel {
                 limited = true
                 break
             }
-            let current = search.totalBits(ruleCount: rules.count, ruleBits: ruleBits, errors: errors)
+            let current = DescriptionLength.natural(rules.count) + ruleBits + DescriptionLength.choice(outputs) + exceptions(errors)
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
             let errorsNow = errors
             // The best candidate on the uncovered probes, checked over every probe: a rule must predict the most

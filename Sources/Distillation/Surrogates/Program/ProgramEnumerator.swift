@@ -6,7 +6,10 @@ final class ProgramEnumerator {
     private let bank: CandidateBank
     private let operators = SearchCandidate.operators
     private let nodeBits = DescriptionLength.choice(ProgramExpression.kindCount)
-    private let exceptionCost: Double
+    /// `exceptionCosts[e]`: bits of an exception table of e examples; `leastExceptionCost[e]`: the least of them
+    /// for e or more (the subset code's cost falls again past half the domain), non-decreasing.
+    private let exceptionCosts: [Double]
+    private let leastExceptionCost: [Double]
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
 
@@ -20,6 +23,9 @@ final class ProgramEnumerator {
     private var bestScore = Double.infinity
     private var bestMismatches = 0
     private var bestSeconds = 0.0
+    /// The shortest candidate with no mismatch seen, and its bits.
+    private var exact: SearchCandidate?
+    private var exactBits = Double.infinity
     private var size = 0
     private var storing = false
 
@@ -29,7 +35,13 @@ final class ProgramEnumerator {
         targets = .allocate(capacity: max(1, count))
         for (i, target) in search.targets.enumerated() { targets[i] = Int64(target) }
         bank = CandidateBank(exampleCount: count)
-        exceptionCost = DescriptionLength.choice(search.domainSize) + DescriptionLength.choice(search.outputCount)
+        let costs = (0...count).map {
+            DescriptionLength.exceptions($0, domainSize: search.domainSize, outputCount: search.outputCount)
+        }
+        exceptionCosts = costs
+        var least = costs
+        for e in least.indices.reversed().dropFirst() { least[e] = min(least[e], least[e + 1]) }
+        leastExceptionCost = least
         generated = [Int](repeating: 0, count: search.limits.maxSize + 1)
         kept = generated
         start = clock.now
@@ -210,12 +222,19 @@ final class ProgramEnumerator {
         return CountingSink(count: count, targets: UnsafePointer(targets), bound: bound)
     }
 
-    /// The most exceptions a candidate of `bits` bits may have and still beat the best, or nil if none.
+    /// The most exceptions a candidate of `bits` bits may have and still beat the best, or nil if none: the largest
+    /// e whose exception table costs less than the slack (found on the non-decreasing least costs from e on); 0
+    /// when only an exact candidate shorter than the shortest exact one so far would count.
     private func exceptionBound(bits: Double) -> Int? {
-        guard bestScore.isFinite, exceptionCost > 0 else { return count }
-        let slack = bestScore - bits - 1  // exceptions(E) ≥ 1 + E·exceptionCost
-        guard slack > 0 else { return nil }
-        return Int(min(Double(count), slack / exceptionCost))
+        guard bestScore.isFinite else { return count }
+        let slack = bestScore - bits
+        guard leastExceptionCost[0] < slack else { return bits < exactBits ? 0 : nil }
+        var low = 0, high = count  // leastExceptionCost[low] < slack throughout
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if leastExceptionCost[mid] < slack { low = mid } else { high = mid - 1 }
+        }
+        return low
     }
 
     private func consider(_ node: SearchCandidate, leafValues: [Int64]) {
@@ -256,8 +275,8 @@ final class ProgramEnumerator {
     }
 
     private func score(_ node: SearchCandidate, mismatches: Int) {
-        let total =
-            node.bits + DescriptionLength.exceptions(mismatches, domainSize: search.domainSize, outputCount: search.outputCount)
+        let total = node.bits + exceptionCosts[mismatches]
+        if mismatches == 0 && node.bits < exactBits { (exact, exactBits) = (node, node.bits) }
         if total < bestScore {
             bestScore = total
             best = node
@@ -285,8 +304,13 @@ final class ProgramEnumerator {
         let surrogate = ProgramSurrogate(
             variables: search.variables, expression: expression, columns: search.columns, targets: search.targets,
             domainSize: search.domainSize, outputCount: search.outputCount)
+        let exactSurrogate = bestMismatches == 0 ? nil : exact.map { node in
+            ProgramSurrogate(
+                variables: search.variables, expression: self.expression(node), columns: search.columns, targets: search.targets,
+                domainSize: search.domainSize, outputCount: search.outputCount)
+        }
         return ProgramSearch.Result(
-            surrogate: surrogate, mismatches: bestMismatches, stopReason: stopReason, completedSize: completed,
+            surrogate: surrogate, mismatches: bestMismatches, exact: exactSurrogate, stopReason: stopReason, completedSize: completed,
             generatedBySize: generated, keptBySize: kept, evaluated: evaluated, keptLimitReached: keptLimitReached,
             secondsToBest: bestSeconds, seconds: elapsed)
     }

@@ -5,6 +5,10 @@ extension ProgramSearch {
         public var surrogate: ProgramSurrogate
         /// Examples on which the expression is wrong (the exception count the search scored).
         public var mismatches: Int
+        /// The shortest expression right on every example among the sizes the search built, when the best one
+        /// has exceptions (on a small domain a short exception table can cost fewer bits than the exact
+        /// expression: `0` with 4 exceptions against `x3 div (x1 + x2)` on 16 inputs); nil otherwise.
+        public var exact: ProgramSurrogate?
         /// Why the search ended.
         public var stopReason: StopReason
         /// The largest size whose candidates were all built (0 if none).

@@ -99,6 +99,10 @@ struct RuleSearch: Sendable {
         self.cuts = cuts
         self.equalValues = equalValues
         self.literalBits = literalBits
+        let (d, y) = (domainSize, outputCount)
+        var costs = (0...n).map { DescriptionLength.exceptions($0, domainSize: d, outputCount: y) }
+        for e in costs.indices.dropFirst() { costs[e] = max(costs[e], costs[e - 1]) }
+        exceptionCosts = costs
     }
 
     /// Cuts at the midpoints between consecutive distinct values (as the tree's thresholds) — every one when
@@ -163,15 +167,12 @@ struct RuleSearch: Sendable {
             + DescriptionLength.choice(outputCount)
     }
 
-    /// Bits of one exception: `log₂|D| + log₂|Y|`.
-    var exceptionBits: Double { DescriptionLength.choice(domainSize) + DescriptionLength.choice(outputCount) }
-
-    /// Bits of a list or set of `ruleCount` rules whose own bits sum to `ruleBits`, with a default, and an
-    /// exception table of `errors` examples.
-    func totalBits(ruleCount: Int, ruleBits: Double, errors: Int) -> Double {
-        DescriptionLength.natural(ruleCount) + ruleBits + DescriptionLength.choice(outputCount)
-            + DescriptionLength.exceptions(errors, domainSize: domainSize, outputCount: outputCount)
-    }
+    /// `exceptionCosts[e]`: bits of an exception table of e examples (`DescriptionLength.exceptions`), for every
+    /// e up to the number of examples, so that scoring a candidate does not compute them again — made
+    /// non-decreasing (the most any table of at most e costs): past half the domain the subset code gets
+    /// cheaper again ("all but these"), and a covering run that starts there would otherwise see every
+    /// first rule as a loss. Only the search uses it; models are measured with the code itself.
+    let exceptionCosts: [Double]
 
     /// Examples per class among `group`.
     func classCounts(_ group: [Int32]) -> [Int] {
