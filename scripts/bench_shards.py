@@ -3,7 +3,7 @@
 and each shard's peak memory.
 
     python3 scripts/bench_shards.py [--retort .build/release/retort] [--shards 1 2 4] [--threads 1]
-                                    [--digits 7] [--probe-sample N] [--work DIR]
+                                    [--digits 7] [--probe-sample N | --where EXPR] [--one-at-a-time] [--work DIR]
 
 Builds (with numpy and safetensors, seeded) an MLP over DIGITS decimal digits, a task whose probe region
 is its whole 10^DIGITS-input domain (raw encoder, argmax over the 64 possible digit sums), then for each
@@ -12,8 +12,11 @@ each with --threads THREADS. It prints, per shard, its slice, its probing time a
 forward passes, encoding and decoding: what the shard summary calls "probing"), its whole time (reading,
 fingerprinting, resolving the region, writing the probe file too), its CPU time (user + system) and its
 peak resident memory; and per N the total: the probed inputs over the longest shard's wall time. With --probe-sample N the probe region is
-a seeded sample of N inputs instead (domains over 5·10^7 inputs cannot be enumerated whole). The load average (uptime) before and
-after each N is printed with it: on a shared machine other work changes the numbers.
+a seeded sample of N inputs instead; with --where EXPR it is the inputs of the domain satisfying EXPR (a task `where`
+condition, e.g. "d0 < 5"). An `all` region over 5·10^7 inputs is probed only sharded, each shard's slice at most 5·10^7.
+With --one-at-a-time the N shards run one after another (each shard stands for one machine: its peak memory and rate
+without the others beside it on this machine). The load average (uptime) before and after each N is printed with it: on
+a shared machine other work changes the numbers.
 """
 import argparse
 import json
@@ -29,7 +32,7 @@ import numpy as np
 from safetensors.numpy import save_file
 
 
-def build(folder, digits, probe_sample=None):
+def build(folder, digits, probe_sample=None, where=None):
     rng = np.random.default_rng(15)
     hidden, classes = 32, 9 * digits + 1
     # in_out layout: weight [in, out]. Random weights: the rate does not depend on what the network computes.
@@ -57,7 +60,8 @@ def build(folder, digits, probe_sample=None):
         "variables": [{"name": f"d{i}", "type": "integer", "min": 0, "max": 9} for i in range(digits)],
         "encoder": {"kind": "raw"},
         "decoder": {"kind": "argmax", "classes": list(range(classes))},
-        "regions": {"probe": {"sample": probe_sample, "seed": 1} if probe_sample else {"all": True}},
+        "regions": {"probe": {"sample": probe_sample, "seed": 1} if probe_sample
+                    else {"where": where} if where else {"all": True}},
     }
     for name, value in (("network.json", network), ("task.json", task)):
         with open(os.path.join(folder, name), "w") as f:
@@ -86,6 +90,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="threads per shard")
     parser.add_argument("--digits", type=int, default=7, help="the domain has 10^DIGITS inputs")
     parser.add_argument("--probe-sample", type=int, help="probe a seeded sample of this many inputs, not all")
+    parser.add_argument("--where", help="probe the domain's inputs satisfying this task condition, not all")
+    parser.add_argument("--one-at-a-time", action="store_true", help="run each N's shards one after another")
     parser.add_argument("--work", help="folder for the network and the shards (default: a temporary one, removed)")
     args = parser.parse_args()
     retort = os.path.abspath(args.retort)
@@ -96,9 +102,12 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="retort-bench-shards-")
     os.makedirs(work, exist_ok=True)
     try:
-        build(work, args.digits, args.probe_sample)
+        if args.probe_sample and args.where:
+            sys.exit("bench_shards: give --probe-sample or --where, not both")
+        build(work, args.digits, args.probe_sample, args.where)
         domain = args.probe_sample or 10**args.digits
-        print(f"domain: {10**args.digits:,} inputs ({args.digits} digits); probing {domain:,} of them; "
+        print(f"domain: {10**args.digits:,} inputs ({args.digits} digits); probing "
+              f"{'those where ' + args.where if args.where else f'{domain:,} of them'}; "
               f"{os.cpu_count()} CPUs; {args.threads} thread(s) per shard")
         for n in args.shards:
             out = os.path.join(work, f"shards-{n}")
@@ -110,10 +119,11 @@ def main():
                 command = ["/usr/bin/time", "-v", retort, "distill", os.path.join(work, "model.safetensors"),
                            "--network", os.path.join(work, "network.json"), "--task", os.path.join(work, "task.json"),
                            "--shard", f"{i}/{n}", "--threads", str(args.threads), "--out", out]
-                runs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+                run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                runs.append((run, run.communicate() if args.one_at_a_time else None))
             results = []
-            for i, run in enumerate(runs):
-                stdout, stderr = run.communicate()
+            for i, (run, finished) in enumerate(runs):
+                stdout, stderr = finished or run.communicate()
                 wall = time.monotonic() - started
                 if run.returncode != 0:
                     sys.exit(f"bench_shards: shard {i}/{n} failed:\n{stderr[-2000:]}")
@@ -132,7 +142,8 @@ def main():
                 print(f"  {i:>5}  {probes:>10,}  {probing:>9.2f}  {rate:>10,}  {seconds:>7.2f}  "
                       f"{probes / seconds:>9,.0f}  {cpu:>6.1f}  {kib / 1024:>7.0f} MiB")
             probing_rate = sum(r[1] / r[3] for r in results)
-            print(f"  total: {domain:,} inputs in {elapsed:.2f} s wall = {domain / elapsed:,.0f} inputs/s; "
+            probed = sum(r[1] for r in results)
+            print(f"  total: {probed:,} inputs in {elapsed:.2f} s wall{' (one shard at a time)' if args.one_at_a_time else ''} = {probed / elapsed:,.0f} inputs/s; "
                   f"probing rates summed {probing_rate:,.0f} inputs/s; largest peak RSS "
                   f"{max(r[5] for r in results) / 1024:.0f} MiB")
             print(f"  load after: {after}")

@@ -66,13 +66,7 @@ public struct ProbeShard: Sendable {
 
     /// The inputs of `region` this shard probes.
     /// - Complexity: O(slice × variables)
-    public static func slice(_ region: Region, _ range: Range<Int>) -> Region {
-        if range == 0..<region.count { return region }  // one shard: no copy
-        let width = region.variableCount
-        return Region(
-            name: region.name, values: Array(region.values[(range.lowerBound * width)..<(range.upperBound * width)]),
-            indices: region.indices.map { Array($0[range]) }, variableCount: width)
-    }
+    public static func slice(_ region: Region, _ range: Range<Int>) -> Region { region.slice(range) }
 
     /// The `retort_shard` metadata text.
     public var json: String {

@@ -15,14 +15,31 @@ public struct Region: Sendable {
 
     /// The variable values of input `i`.
     public func input(_ i: Int) -> [Int] { Array(values[(i * variableCount)..<((i + 1) * variableCount)]) }
+
+    /// The inputs in `range` (positions in this region), in order.
+    /// - Complexity: O(range × variables); O(1) for the whole region.
+    public func slice(_ range: Range<Int>) -> Region {
+        if range == 0..<count { return self }
+        return Region(
+            name: name, values: Array(values[(range.lowerBound * variableCount)..<(range.upperBound * variableCount)]),
+            indices: indices.map { Array($0[range]) }, variableCount: variableCount)
+    }
 }
 
 extension TaskDescription {
     /// Resolves every region of the task to its inputs, checking that none is empty and that the
     /// probe set and held-out inputs are disjoint.
     public func resolveRegions() throws(DistillationError) -> [String: Region] {
+        try resolveRegions(skipping: [], membership: [:])
+    }
+
+    /// Resolves every region but those in `skipped`, which no other region excludes; `membership` says which domain
+    /// inputs a skipped region holds (all of them for a nil predicate), for the probe and held-out overlap check.
+    private func resolveRegions(skipping skipped: Set<String>, membership: [String: RegionPredicate?])
+        throws(DistillationError) -> [String: Region]
+    {
         var resolved: [String: Region] = [:]
-        var pending = regions
+        var pending = regions.filter { !skipped.contains($0.key) }
         while !pending.isEmpty {
             var progressed = false
             for (name, spec) in pending.sorted(by: { $0.key < $1.key }) {
@@ -45,7 +62,98 @@ extension TaskDescription {
                 throw .overlappingRegions(first: "probe", second: "held_out", count: shared.count, example: values(at: first))
             }
         }
+        // A skipped region holds the domain inputs its predicate admits: the overlap is found without its list.
+        func holds(_ predicate: RegionPredicate?, _ index: Int) -> Bool { predicate?.admits(values(at: index)) ?? true }
+        switch (membership["probe"], membership["held_out"]) {
+        case (let probe?, let held?):
+            let shared = (0..<domainSize).filter { holds(probe, $0) && holds(held, $0) }
+            if let first = shared.first {
+                throw .overlappingRegions(first: "probe", second: "held_out", count: shared.count, example: values(at: first))
+            }
+        case (let probe?, nil):
+            let shared = (resolved["held_out"]?.indices ?? []).filter { holds(probe, $0) }
+            if let first = shared.first {
+                throw .overlappingRegions(first: "probe", second: "held_out", count: shared.count, example: values(at: first))
+            }
+        case (nil, let held?):
+            let shared = (resolved["probe"]?.indices ?? []).filter { holds(held, $0) }
+            if let first = shared.first {
+                throw .overlappingRegions(first: "probe", second: "held_out", count: shared.count, example: values(at: first))
+            }
+        case (nil, nil): break
+        }
         return resolved
+    }
+
+    /// Resolves the regions of shard `shard` of a sharded run: each region in `sliced` comes back as the shard's
+    /// slice of it (`Shard.slice(of:)` of its inputs in order), the others whole, with every region's whole count.
+    ///
+    /// A sliced `all` region, with or without a `where` condition, that no other region excludes is never
+    /// enumerated whole: without a condition its slice is a range of domain indices; with one, a first pass over
+    /// the domain counts the admitted inputs and a second keeps those of the slice. So it may exceed
+    /// `enumerationLimit` as long as the slice does not. Other regions are resolved whole, as by
+    /// `resolveRegions()`, and sliced; either way the slices are the ones of the one-machine run's lists.
+    ///
+    /// - Parameter limit: the largest slice enumerated (`enumerationLimit`; tests lower it).
+    /// - Throws: what `resolveRegions()` throws; `invalidTask` when a slice exceeds `limit`.
+    /// - Complexity: O(domain) predicate evaluations for a conditioned `all` region; memory O(slice) for it.
+    public func resolveRegions(slicing sliced: [String], for shard: Shard, limit: Int = Self.enumerationLimit)
+        throws(DistillationError) -> (regions: [String: Region], totals: [String: Int])
+    {
+        let excludedByOthers = Set(regions.values.flatMap(\.excluded))
+        var streamed: [String: RegionPredicate?] = [:]
+        for name in sliced where !excludedByOthers.contains(name) {
+            switch regions[name] {
+            case .all?: streamed[name] = .some(nil)
+            case .filtered(.all, let predicate)?: streamed[name] = .some(predicate)
+            default: break
+            }
+        }
+        var whole = try resolveRegions(skipping: Set(streamed.keys), membership: streamed)
+        var result: [String: Region] = [:]
+        var totals: [String: Int] = [:]
+        for (name, region) in whole {
+            totals[name] = region.count
+            result[name] = sliced.contains(name) ? region.slice(shard.slice(of: region.count)) : region
+        }
+        whole = [:]
+        let size = domainSize
+        for (name, predicate) in streamed.sorted(by: { $0.key < $1.key }) {
+            let total: Int
+            if let predicate {
+                total = (0..<size).reduce(0) { $0 + (predicate.admits(values(at: $1)) ? 1 : 0) }
+            } else {
+                total = size
+            }
+            guard total > 0 else { throw .emptyRegion(name: name) }
+            let range = shard.slice(of: total)
+            guard range.count <= limit else {
+                let shards = (total + limit - 1) / limit
+                throw .invalidTask(
+                    path: "regions.\(name)",
+                    reason: "the region has \(total) inputs and shard \(shard)'s slice \(range.count), too many to "
+                        + "enumerate; sample it, or shard it with --shard I/N (N ≥ \(shards))")
+            }
+            guard let predicate else {
+                result[name] = region(name, indices: Array(range))
+                totals[name] = total
+                continue
+            }
+            var indices: [Int] = []
+            indices.reserveCapacity(range.count)
+            var rank = 0
+            var index = 0
+            while rank < range.upperBound {
+                if predicate.admits(values(at: index)) {
+                    if rank >= range.lowerBound { indices.append(index) }
+                    rank += 1
+                }
+                index += 1
+            }
+            result[name] = region(name, indices: indices)
+            totals[name] = total
+        }
+        return (result, totals)
     }
 
     /// The region of the inputs at these domain indices.
@@ -67,8 +175,13 @@ extension TaskDescription {
             return try resolve(name, base, excluding: excluding, predicate: condition)
         case .all:
             guard size <= Self.enumerationLimit else {
+                // A sharded `distill` slices an `all` region no other region excludes without enumerating it whole.
+                let excludedByOthers = regions.values.contains { $0.excluded.contains(name) }
+                let shards = (size + Self.enumerationLimit - 1) / Self.enumerationLimit
                 throw .invalidTask(
-                    path: "regions.\(name)", reason: "the domain has \(size) inputs, too many to enumerate; sample it")
+                    path: "regions.\(name)",
+                    reason: "the domain has \(size) inputs, too many to enumerate; sample it"
+                        + (excludedByOthers ? "" : ", or shard it with --shard I/N (N ≥ \(shards))"))
             }
             guard let predicate else { return region(name, indices: Array(0..<size)) }
             return region(name, indices: (0..<size).filter { predicate.admits(values(at: $0)) })

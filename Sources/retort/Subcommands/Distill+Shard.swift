@@ -33,9 +33,12 @@ extension Distill {
             (try .fingerprint(task), try .fingerprint(model), try .fingerprint(network))
         }
         let loaded = try loadNetwork(model: model, network: network, threads: threads)
-        var regions = try reportingFailures(path: task) { () throws(DistillationError) in
+        // Only the shard's slices of the probe and held-out regions are kept; an `all` region is never enumerated
+        // whole (formats/task.md, "Shard files"), so a shard's memory grows with its slice, not with the region.
+        var (regions, totals) = try reportingFailures(path: task) {
+            () throws(DistillationError) -> ([String: Region], [String: Int]) in
             try taskDescription.checkEncoder(for: loaded.network)
-            return try taskDescription.resolveRegions()
+            return try taskDescription.resolveRegions(slicing: ["probe", "held_out"], for: shard)
         }
         for hook in hooks {
             try reportingFailures(path: task) { () throws(NetworkError) in try loaded.network.checkHook(hook) }
@@ -47,7 +50,7 @@ extension Distill {
         let names = ["probe", "held_out"].filter { regions[$0] != nil }
         var slices: [String: (range: Range<Int>, total: Int)] = [:]
         for name in names {
-            let total = regions[name]!.count
+            let total = totals[name]!
             guard total >= shard.count else {
                 printError(
                     "\(task): region \(name) has \(total) inputs, fewer than the \(shard.count) shards: use at most \(total)")
@@ -59,10 +62,8 @@ extension Distill {
             shard: shard, slices: slices, task: sources.0, model: sources.1, network: sources.2,
             seed: representationTests.seed, arguments: recordedArguments(of: "distill"),
             directory: FileManager.default.currentDirectoryPath)
-        // Only the slices are kept: the whole regions go before the network runs, so a shard's memory during
-        // probing and writing grows with its slice, not with the region (formats/task.md, "Shard files").
         var sliced: [String: Region] = [:]
-        for name in names { sliced[name] = ProbeShard.slice(regions[name]!, slices[name]!.range) }
+        for name in names { sliced[name] = regions[name]! }
         regions = [:]
         var lines: [String] = []
         var probed = 0

@@ -74,6 +74,15 @@ struct Merge: ParsableCommand {
         for folder in folders {
             read.append(
                 try reportingFailures(path: folder) { () throws(DistillationError) in try ProbeShard.read(folder: folder) })
+            // Fitting runs on one machine over the joined probes: refused before the other parts are read, not an
+            // out-of-memory part way through (formats/task.md, "Memory").
+            if let big = read[0].shard.slices.first(where: { $0.value.total > TaskDescription.enumerationLimit }) {
+                printError(
+                    "\(folder): region \(big.key) has \(big.value.total) inputs over the shards, more than the "
+                        + "\(TaskDescription.enumerationLimit) one machine joins and fits: its shards' probe files are "
+                        + "the result (one slice each); to fit surrogates, probe a sampled region (\"sample\": N) of it")
+                throw ExitCode.failure
+            }
         }
         let merged = try reportingFailures(path: "merge") { () throws(DistillationError) in try ProbeShard.merge(read) }
         let shard = read[0].shard
