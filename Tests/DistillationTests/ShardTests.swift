@@ -110,6 +110,14 @@ struct ShardTests {
         #expect(message?.contains("shard 1/3 missing") == true, "\(message ?? "no error")")
     }
 
+    @Test("many missing shards are named up to ten and counted")
+    func manyMissingShards() {
+        let message = shardError { _ = try ProbeShard.ordered([("a", part(0, of: 40).shard)]) }
+        #expect(
+            message?.contains("shards 1/40, 2/40, 3/40, 4/40, 5/40, 6/40, 7/40, 8/40, 9/40, 10/40 and 29 more missing: 1 of 40")
+                == true, "\(message ?? "no error")")
+    }
+
     @Test("a shard given twice is an error naming both parts")
     func duplicatedShard() {
         var twin = part(1, of: 3)

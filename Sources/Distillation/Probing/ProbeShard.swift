@@ -291,10 +291,11 @@ public struct ProbeShard: Sendable {
         }
         let missing = (0..<r.shard.count).filter { byIndex[$0] == nil }
         if !missing.isEmpty {
+            // The first ten name the gap; a list of thousands (one part of a large array given) would bury the error.
+            let named = missing.prefix(10).map { "\($0)/\(r.shard.count)" }.joined(separator: ", ")
+            let more = missing.count > 10 ? " and \(missing.count - 10) more" : ""
             throw .invalidShard(
-                reason:
-                    "shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(r.shard.count)" }.joined(separator: ", ")) "
-                    + "missing: \(shards.count) of \(r.shard.count) parts given")
+                reason: "shard\(missing.count == 1 ? "" : "s") \(named)\(more) missing: \(shards.count) of \(r.shard.count) parts given")
         }
         let order = (0..<r.shard.count).map { byIndex[$0]! }
         for (name, (_, total)) in r.slices.sorted(by: { $0.key < $1.key }) {
