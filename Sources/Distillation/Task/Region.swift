@@ -66,9 +66,17 @@ extension TaskDescription {
         func holds(_ predicate: RegionPredicate?, _ index: Int) -> Bool { predicate?.admits(values(at: index)) ?? true }
         switch (membership["probe"], membership["held_out"]) {
         case (let probe?, let held?):
-            let shared = (0..<domainSize).filter { holds(probe, $0) && holds(held, $0) }
-            if let first = shared.first {
-                throw .overlappingRegions(first: "probe", second: "held_out", count: shared.count, example: values(at: first))
+            var shared = 0
+            var first: [Int]?
+            forEachInput { _, input in
+                if probe?.admits(input) ?? true, held?.admits(input) ?? true {
+                    shared += 1
+                    if first == nil { first = input }
+                }
+                return true
+            }
+            if let first {
+                throw .overlappingRegions(first: "probe", second: "held_out", count: shared, example: first)
             }
         case (let probe?, nil):
             let shared = (resolved["held_out"]?.indices ?? []).filter { holds(probe, $0) }
@@ -121,7 +129,12 @@ extension TaskDescription {
         for (name, predicate) in streamed.sorted(by: { $0.key < $1.key }) {
             let total: Int
             if let predicate {
-                total = (0..<size).reduce(0) { $0 + (predicate.admits(values(at: $1)) ? 1 : 0) }
+                var count = 0
+                forEachInput { _, input in
+                    if predicate.admits(input) { count += 1 }
+                    return true
+                }
+                total = count
             } else {
                 total = size
             }
@@ -142,18 +155,36 @@ extension TaskDescription {
             var indices: [Int] = []
             indices.reserveCapacity(range.count)
             var rank = 0
-            var index = 0
-            while rank < range.upperBound {
-                if predicate.admits(values(at: index)) {
+            forEachInput { index, input in
+                if predicate.admits(input) {
                     if rank >= range.lowerBound { indices.append(index) }
                     rank += 1
                 }
-                index += 1
+                return rank < range.upperBound
             }
             result[name] = region(name, indices: indices)
             totals[name] = total
         }
         return (result, totals)
+    }
+
+    /// Calls `body` with every domain index and its input in index order until it returns false.
+    /// - Complexity: O(domain); the input is one buffer stepped like an odometer, not an array per input.
+    private func forEachInput(_ body: (Int, [Int]) -> Bool) {
+        guard domainSize > 0 else { return }
+        var input = values(at: 0)
+        for index in 0..<domainSize {
+            if !body(index, input) { return }
+            var v = variables.count - 1
+            while v >= 0 {
+                if input[v] < variables[v].max {
+                    input[v] += 1
+                    break
+                }
+                input[v] = variables[v].min
+                v -= 1
+            }
+        }
     }
 
     /// The region of the inputs at these domain indices.
