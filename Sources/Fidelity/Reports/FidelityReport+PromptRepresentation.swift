@@ -157,21 +157,22 @@ extension SVGFigures {
             if !kinds.contains(kind) { kinds.append(kind) }
         }
         let positions = r.positions.map(\.offset).filter { p in v.localisation.contains { $0.site.position == p } }
-        let cell = 16.0, gap = 14.0, left = 44.0, top = 62.0
+        let cell = 22.0, gap = 16.0, left = 44.0, top = 62.0
         let groupWidth = cell * Double(positions.count)
-        let width = max(left + Double(kinds.count) * (groupWidth + gap) + 10, 520)
+        let heading = "\(v.variable.name): whole-site IIA where it changes the output"
+        let width = max(left + Double(kinds.count) * (groupWidth + gap) + 10, 520, textWidth(heading) + 20)
         let height = top + cell * Double(rows.count) + 34
         var svg = open(
             figure: "prompt-localisation-\(family)-\(k)", width: width, height: height,
             title: "\(family), \(v.variable.name): whole-site interchange by layer and position")
-        svg += text(10, 16, "\(v.variable.name): whole-site IIA where it changes the output", anchor: "start")
+        svg += text(10, 16, heading, anchor: "start")
         for (g, kind) in kinds.enumerated() {
             let x0 = left + Double(g) * (groupWidth + gap)
             svg += text(x0 + groupWidth / 2, 36, kind.replacingOccurrences(of: "hook_", with: ""), anchor: "middle")
             for (c, p) in positions.enumerated() {
                 let label = r.label(p)
                 svg += "<text x=\"\(fmt(x0 + cell * (Double(c) + 0.5)))\" y=\"\(fmt(top - 6))\" text-anchor=\"middle\" font-size=\"9\">"
-                svg += "\(escape(String(label.prefix(4))))</text>"
+                svg += "\(escape(String(label.prefix(5))))</text>"
             }
         }
         for (row, name) in rows.enumerated() where row % 5 == 0 || row == rows.count - 1 {
@@ -186,7 +187,8 @@ extension SVGFigures {
             let shade = Int((1 - value) * 255)
             let x = left + Double(g) * (groupWidth + gap) + cell * Double(c), y = top + cell * Double(row)
             svg += "<rect x=\"\(fmt(x + 0.5))\" y=\"\(fmt(y + 0.5))\" width=\"\(fmt(cell - 1))\" height=\"\(fmt(cell - 1))\" "
-            svg += "fill=\"rgb(\(shade),\(shade),255)\"" + (e.searched ? " stroke=\"#d62728\" stroke-width=\"2\">" : ">")
+            svg += "fill=\"rgb(\(shade),\(shade),255)\""
+            svg += e.searched ? " stroke=\"#d62728\" stroke-width=\"2\">" : " stroke=\"#ddd\" stroke-width=\"0.5\">"
             svg += "<title>\(escape(e.site.hook)) @\(escape(r.label(e.site.position))): IIA \(String(format: "%.3f", value))</title></rect>"
         }
         let ly = height - 8

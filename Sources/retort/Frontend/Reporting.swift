@@ -101,7 +101,7 @@ struct RepresentationArguments: ParsableArguments {
     func validate() throws {
         if !(positions == ["all"] || positions.allSatisfy({ Int($0) != nil })) {
             throw ValidationError(
-                "--positions takes 'all' or position numbers (0 or more; on a prompt task −1 or less, counted from the prompt's end)")
+                "--positions takes 'all' or position numbers (0 or more; on a prompt task −1 or less, counted from the prompt's end, written --positions=-1)")
         }
         if promptInputs < 2 { throw ValidationError("--prompt-inputs must be at least 2") }
         if searchSites < 0 { throw ValidationError("--search-sites must be 0 or more") }
