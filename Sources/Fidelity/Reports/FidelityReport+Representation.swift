@@ -162,6 +162,8 @@ extension RepresentationOptions {
         o.add("max_evaluation_inputs", maxEvaluationInputs)
         o.add("localisation_pairs", localisationPairs)
         o.add("search_sites", searchSites)
+        o.add("only_agreeing_inputs", onlyAgreeingInputs)
+        o.add("max_prompt_inputs", maxPromptInputs)
         return o.text
     }
 }
