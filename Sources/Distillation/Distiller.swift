@@ -96,8 +96,8 @@ public enum Distiller {
             }
             return best!
         case .ruleList, .ruleSet:
-            // One search gives two models: stopping where no rule shortens the description, and continuing while
-            // rules remove probe errors (given up past `exactRuleLimit` rules). An exact model with few rules is
+            // Two models: stopping where no rule shortens the description, and adding rules while they remove probe
+            // errors (given up past `exactRuleLimit` rules). An exact model with few rules is
             // kept even when listing its exceptions would be shorter (small domains, where a table of a few
             // exceptions costs less than any rule); otherwise the shorter of the two.
             let table = try features.table(probes)

@@ -42,10 +42,10 @@ public struct RuleList: RuleModel {
         return parameters.stopsOnDescriptionLength ? stopped : (full ?? stopped)
     }
 
-    /// Both lists in one search: the list that stops where no rule shortens the description (what `fit`
-    /// learns), and its continuation that adds rules while they remove training errors (what `fit` learns with
-    /// `stopsOnDescriptionLength` off), unless that needs more than `exhaustiveLimit` rules (then nil).
-    /// `parameters.stopsOnDescriptionLength` is ignored; the rules chosen never depend on the stopping rule.
+    /// Both lists: the list that stops where no rule shortens the description (what `fit` learns), and one that
+    /// adds rules while they remove training errors (what `fit` learns with `stopsOnDescriptionLength` off), from
+    /// a search that prices each exception at an explicit index (`RuleSearch.fitBothRankings`), unless that
+    /// needs more than `exhaustiveLimit` rules (then nil). `parameters.stopsOnDescriptionLength` is ignored.
     /// - Complexity: as `fit`.
     /// - Parameter progress: called as rules are added, from the search's threads one call at a time.
     public static func fitBoth(
@@ -57,17 +57,19 @@ public struct RuleList: RuleModel {
         RuleSearch(table: table, parameters: parameters).fitBothRankings(
             table: table, exhaustiveLimit: exhaustiveLimit,
             tally: progress.map { CoverageTally(runs: 2, probes: table.rowCount, family: .ruleList, report: SerialProgress($0)) },
-            learn: { learn($0, normalized: $1, exhaustiveLimit: $2, report: $3) },
+            learn: { learn($0, normalized: $1, exhaustiveLimit: $2, indexPriced: $3, report: $4) },
             measure: { ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count) })
     }
 
     /// One covering run: candidates ranked by bits saved per example covered (`normalized`, Classy's choice,
     /// which keeps a broad rule from taking examples later rules would name) or by bits saved.
-    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleList?, stopped: RuleList) {
+    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int, indexPriced: Bool = false, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleList?, stopped: RuleList) {
         let parameters = search.parameters
         let costs = search.exceptionCosts, domain = search.domainSize, outputs = search.outputCount
+        let perIndex = DescriptionLength.choice(domain) + DescriptionLength.choice(outputs)
         @Sendable func exceptions(_ count: Int) -> Double {
-            count < costs.count ? costs[count] : DescriptionLength.exceptions(count, domainSize: domain, outputCount: outputs)
+            if indexPriced { return DescriptionLength.natural(count) + Double(count) * perIndex }
+            return count < costs.count ? costs[count] : DescriptionLength.exceptions(count, domainSize: domain, outputCount: outputs)
         }
         let n = search.exampleCount
         var remaining = (0..<n).map { Int32($0) }
@@ -90,7 +92,7 @@ public struct RuleList: RuleModel {
             let errors = committed + defaultErrors(counts)
             let exhaustive = stop != nil
             if exhaustive && errors == 0 { break }
-            if exhaustive && rules.count >= exhaustiveLimit {
+            if exhaustive && rules.count >= exhaustiveLimit || indexPriced && rules.count >= exhaustiveLimit {
                 limited = true
                 break
             }
@@ -132,7 +134,7 @@ public struct RuleList: RuleModel {
             histograms.remove(found.members, search, group: remaining, classCounts: counts)
         }
         let full = finish(rules, counts)
-        guard let stop else { return (full, full) }
+        guard let stop else { return (limited ? nil : full, full) }
         let stopped = finish(Array(rules.prefix(stop.rules)), stop.counts)
         return (limited ? nil : full, stopped)
     }

@@ -41,8 +41,8 @@ public struct RuleSet: RuleModel {
         return parameters.stopsOnDescriptionLength ? stopped : (full ?? stopped)
     }
 
-    /// Both sets in one search, as `RuleList.fitBoth`: the one that stops where no rule shortens the
-    /// description, and its continuation while rules remove training errors (nil past `exhaustiveLimit` rules).
+    /// Both sets, as `RuleList.fitBoth`: the one that stops where no rule shortens the description, and one that
+    /// adds rules while they remove training errors (nil past `exhaustiveLimit` rules).
     /// - Complexity: as `fit`.
     /// - Parameter progress: called as rules are added, from the search's threads one call at a time.
     public static func fitBoth(
@@ -54,16 +54,18 @@ public struct RuleSet: RuleModel {
         RuleSearch(table: table, parameters: parameters).fitBothRankings(
             table: table, exhaustiveLimit: exhaustiveLimit,
             tally: progress.map { CoverageTally(runs: 2, probes: table.rowCount, family: .ruleSet, report: SerialProgress($0)) },
-            learn: { learn($0, normalized: $1, exhaustiveLimit: $2, report: $3) },
+            learn: { learn($0, normalized: $1, exhaustiveLimit: $2, indexPriced: $3, report: $4) },
             measure: { ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count) })
     }
 
     /// One covering run, ranking candidates by bits saved per example covered (`normalized`) or by bits saved.
-    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleSet?, stopped: RuleSet) {
+    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int, indexPriced: Bool = false, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleSet?, stopped: RuleSet) {
         let parameters = search.parameters
         let costs = search.exceptionCosts, domain = search.domainSize, outputs = search.outputCount
+        let perIndex = DescriptionLength.choice(domain) + DescriptionLength.choice(outputs)
         @Sendable func exceptions(_ count: Int) -> Double {
-            count < costs.count ? costs[count] : DescriptionLength.exceptions(count, domainSize: domain, outputCount: outputs)
+            if indexPriced { return DescriptionLength.natural(count) + Double(count) * perIndex }
+            return count < costs.count ? costs[count] : DescriptionLength.exceptions(count, domainSize: domain, outputCount: outputs)
         }
         let n = search.exampleCount
         let counts = search.classCounts((0..<n).map { Int32($0) })
@@ -84,7 +86,7 @@ public struct RuleSet: RuleModel {
             report(n - uncovered.count, rules.count)
             let exhaustive = stop != nil
             if exhaustive && errors == 0 { break }
-            if exhaustive && rules.count >= exhaustiveLimit {
+            if exhaustive && rules.count >= exhaustiveLimit || indexPriced && rules.count >= exhaustiveLimit {
                 limited = true
                 break
             }
@@ -170,7 +172,7 @@ public struct RuleSet: RuleModel {
                 classes: search.classes)
         }
         let full = set(rules)
-        guard let stop else { return (full, full) }
+        guard let stop else { return (limited ? nil : full, full) }
         return (limited ? nil : full, set(Array(rules.prefix(stop))))
     }
 

@@ -536,20 +536,26 @@ extension RuleSearch {
     /// shorter result of each kind (`choose`).
     /// `learn` reports its progress through its last argument: (probes covered so far, rules so far); `tally`
     /// adds up both runs' reports.
+    ///
+    /// The stopped models rank candidates by the exception table's own code (`exceptionCosts`). The exhaustive
+    /// ones come from a second run per ranking that prices every exception at an explicit index
+    /// (`log₂|D| + log₂|Y|`, the fourth argument of `learn`), cut as soon as it passes `exhaustiveLimit` rules:
+    /// the subset code makes an exception cheap where errors are many, and a run that stops by it leaves the
+    /// beam, once only errors count, among broad conditions that isolate none.
     func fitBothRankings<Model: Sendable>(
         table: FeatureTable, exhaustiveLimit: Int, tally: CoverageTally? = nil,
-        learn: @escaping @Sendable (RuleSearch, Bool, Int, @escaping @Sendable (Int, Int) -> Void) -> (exhaustive: Model?, stopped: Model),
+        learn: @escaping @Sendable (RuleSearch, Bool, Int, Bool, @escaping @Sendable (Int, Int) -> Void) -> (exhaustive: Model?, stopped: Model),
         measure: (Model, Int, FeatureTable) -> (bits: Double, predictions: [Int], rules: Int)
     ) -> (exhaustive: Model?, stopped: Model) {
         var inner = self
         inner.parameters.threads = max(1, parameters.threads / 2)
         let n = exampleCount
         let runs = parallelMap([0, 1], threads: parameters.threads) { [inner] run in
-            let result = learn(inner, run == 0, exhaustiveLimit) { covered, rules in
+            let stopped = learn(inner, run == 0, exhaustiveLimit, false) { covered, rules in
                 tally?.update(run: run, covered: covered, rules: rules)
-            }
+            }.stopped
             tally?.update(run: run, covered: n, rules: nil)
-            return result
+            return (exhaustive: learn(inner, run == 0, exhaustiveLimit, true) { _, _ in }.exhaustive, stopped: stopped)
         }
         return choose(runs.map { ($0.exhaustive, $0.stopped) }, table: table, measure: measure)
     }
