@@ -87,18 +87,7 @@ struct Merge: ParsableCommand {
         let merged = try reportingFailures(path: "merge") { () throws(DistillationError) in try ProbeShard.merge(read) }
         let shard = read[0].shard
         try checkSources(shard)
-        var command: Distill
-        do {
-            command = try Distill.parse(shard.arguments)
-        } catch {
-            printError("\(read[0].path): the recorded distill arguments do not parse: \(Distill.message(for: error))")
-            throw ExitCode.failure
-        }
-        command.shard = nil
-        command.out = out
-        command.threads = threads
-        command.json = json
-        command.force = force
+        let command = try recorded(Distill.self, "distill", shard.arguments, path: read[0].path)
         writeStandardError(
             "retort: merged \(read.count) shards: "
                 + merged.keys.sorted().map { "\($0) \(merged[$0]!.count) probes" }.joined(separator: ", ") + "\n")
@@ -142,12 +131,24 @@ struct Merge: ParsableCommand {
         }
         let merged = MergedEvaluation(outputs: joined.outputs, failures: joined.failures, representation: representation)
         try checkSources(shard)
-        var command: FidelityCommand
+        let command = try recorded(FidelityCommand.self, "fidelity", shard.arguments, path: read[0].path)
+        writeStandardError(
+            "retort: merged \(read.count) shards: "
+                + merged.outputs.keys.sorted().map { "\($0) \(merged.outputs[$0]!.network.count) inputs" }
+                .joined(separator: ", ") + "\n")
+        try command.run(merged: merged)
+    }
+
+    /// The command the shards ran, parsed from their recorded arguments, unsharded and with merge's own
+    /// `--out`, `--threads`, `--json` and `--force`.
+    private func recorded<Command: ShardedCommand>(
+        _ type: Command.Type, _ name: String, _ arguments: [String], path: String
+    ) throws -> Command {
+        var command: Command
         do {
-            command = try FidelityCommand.parse(shard.arguments)
+            command = try Command.parse(arguments)
         } catch {
-            printError(
-                "\(read[0].path): the recorded fidelity arguments do not parse: \(FidelityCommand.message(for: error))")
+            printError("\(path): the recorded \(name) arguments do not parse: \(Command.message(for: error))")
             throw ExitCode.failure
         }
         command.shard = nil
@@ -155,11 +156,7 @@ struct Merge: ParsableCommand {
         command.threads = threads
         command.json = json
         command.force = force
-        writeStandardError(
-            "retort: merged \(read.count) shards: "
-                + merged.outputs.keys.sorted().map { "\($0) \(merged.outputs[$0]!.network.count) inputs" }
-                .joined(separator: ", ") + "\n")
-        try command.run(merged: merged)
+        return command
     }
 
     /// Checks that the files the shards read are still the ones they read.
@@ -182,3 +179,15 @@ struct Merge: ParsableCommand {
         }
     }
 }
+
+/// A command whose shards `merge` combines: the options merge sets on the command it re-runs.
+protocol ShardedCommand: ParsableCommand {
+    var shard: Shard? { get set }
+    var out: String? { get set }
+    var threads: Int? { get set }
+    var json: Bool { get set }
+    var force: Bool { get set }
+}
+
+extension Distill: ShardedCommand {}
+extension FidelityCommand: ShardedCommand {}
