@@ -169,6 +169,12 @@ struct RepresentationArguments: ParsableArguments {
 
     /// The search's options from the flags.
     func options(task: TaskDescription, threads: Int) -> RepresentationOptions {
+        commonOptions(threads: threads, allPositions: Array(0..<task.encodedWidth))
+    }
+
+    /// The options both kinds of tests take from the flags; `allPositions` is what `--positions all` means
+    /// (`nil`: the tests' default).
+    private func commonOptions(threads: Int, allPositions: [Int]?) -> RepresentationOptions {
         var options = RepresentationOptions()
         options.fittingPairs = pairs
         options.heldOutPairs = pairs
@@ -180,7 +186,7 @@ struct RepresentationArguments: ParsableArguments {
         if !variables.isEmpty { options.variables = variables }
         if !sites.isEmpty { options.sites = sites.compactMap(parsedSite) }
         if positions == ["all"] {
-            options.positions = Array(0..<task.encodedWidth)
+            options.positions = allPositions
         } else if !positions.isEmpty {
             options.positions = positions.compactMap { Int($0) }
         }
@@ -191,21 +197,10 @@ struct RepresentationArguments: ParsableArguments {
     /// The prompt-task tests (`PromptRepresentationTests`): no random-init control (a copy of a language model's
     /// weights per run is not made), so the report gives the numbers against their baselines and no verdict.
     private func runOnPrompts(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs: Region, threads: Int) throws(ExitCode) {
-        var options = RepresentationOptions()
-        options.fittingPairs = pairs
-        options.heldOutPairs = pairs
+        var options = commonOptions(threads: threads, allPositions: nil)
         options.localisationPairs = pairs
-        options.seed = seed
-        options.maxVariables = maxVariables
-        options.subspaceDimensions = subspaceDimensions.filter { $0 > 0 }
-        options.subspaceSteps = subspaceSteps
-        options.searchSites = searchSites == 0 ? nil : searchSites
         options.maxPromptInputs = promptInputs
         options.onlyAgreeingInputs = !allPromptInputs
-        options.threads = threads
-        if !variables.isEmpty { options.variables = variables }
-        if !sites.isEmpty { options.sites = sites.compactMap(parsedSite) }
-        if !positions.isEmpty && positions != ["all"] { options.positions = positions.compactMap { Int($0) } }
         if let bad = (options.sites?.compactMap(\.position) ?? []).first(where: { $0 >= 0 })
             ?? options.positions?.first(where: { $0 >= 0 })
         {
