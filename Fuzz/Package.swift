@@ -5,7 +5,7 @@
 import PackageDescription
 
 let readers = ["safetensors", "sharded", "npz", "stz", "gguf", "pytorch", "pickle"]
-let descriptions = ["network", "task", "surrogate", "intervention", "tokenizer", "probes"]
+let descriptions = ["network", "task", "surrogate", "intervention", "tokenizer", "probes", "shard"]
 
 let package = Package(
     name: "RetortFuzz",
@@ -28,6 +28,7 @@ let package = Package(
                 dependencies: [
                     "FuzzSupport", .product(name: "WeightFiles", package: "Retort"),
                     .product(name: "Network", package: "Retort"), .product(name: "Distillation", package: "Retort"),
+                    .product(name: "Fidelity", package: "Retort"),
                 ],
                 path: "Sources/fuzz-\(name)")
         }

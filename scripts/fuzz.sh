@@ -6,7 +6,8 @@
 #
 # TARGET is one of the Fuzz package's targets: the weight-file readers (safetensors, also gzip- and
 # zlib-wrapped; npz, also bare NPY; stz gguf pytorch pickle) and the JSON inputs (network task
-# surrogate intervention tokenizer, and probes: probe files as `distill --probes` reads them); all
+# surrogate intervention tokenizer, and probes: probe files as `distill --probes` reads them; shard: the
+# files `merge` reads from shard folders); all
 # by default. Each target starts from the files of its kind
 # in formats/vectors (and the tests' fixtures) plus the inputs that once broke it
 # (Fuzz/regressions/TARGET), and mutates with its dictionary
@@ -15,7 +16,7 @@
 # Fuzz/findings/TARGET and the script exits 1. Each run ends with one summary line on stderr:
 # seconds, executions, executions per second, coverage (edges) and findings.
 # --replay only runs every seed and regression input once (deterministic: what CI runs first).
-# Some seeds (surrogate, stz, probes) are written by the release retort when it is built
+# Some seeds (surrogate, stz, probes, shard) are written by the release retort when it is built
 # (.build/release/retort, or $RETORT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(safetensors sharded npz stz gguf pytorch pickle network task surrogate intervention tokenizer probes)
+[ ${#targets[@]} -gt 0 ] || targets=(safetensors sharded npz stz gguf pytorch pickle network task surrogate intervention tokenizer probes shard)
 
 # SwiftPM links with gold, which crashes on libFuzzer's objects; the toolchain's lld links them.
 swiftc_path=$(readlink -f "$(command -v swiftc)")
@@ -103,6 +104,27 @@ PY
       rm -rf "${corpus:?}/$run"
     done
     rm -f "$corpus/small_task.json"
+  fi
+  # Shard files as the release retort writes them, each behind the byte that picks its kind (fuzz-shard):
+  # a distill shard's probe file (0), a fidelity shard's evaluation file (1) and representation results (2),
+  # from the boolean circuit (16 inputs, so the shards are small).
+  if [ "$t" = shard ] && [ -x "$retort" ]; then
+    c=$root/formats/vectors/networks/boolean_circuit_handwired
+    w=$(mktemp -d)
+    "$retort" distill "$c/model.safetensors" --network "$c/network.json" --task "$c/task.json" \
+      --surrogates program table --out "$w/single" >/dev/null 2>&1 || true
+    "$retort" distill "$c/model.safetensors" --network "$c/network.json" --task "$c/task.json" \
+      --surrogates program table --shard 0/2 --out "$w/d" >/dev/null 2>&1 || true
+    "$retort" fidelity "$c/model.safetensors" --network "$c/network.json" --task "$c/task.json" \
+      --surrogate "$w/single/program.json" "$w/single/table.json" --representation --pairs 16 \
+      --shard 1/2 --out "$w/f" >/dev/null 2>&1 || true
+    for pick in "0 d/*/probe.safetensors" "1 f/*/evaluation.safetensors" "2 f/*/representation.json"; do
+      set -- $pick
+      for f in "$w"/$2; do
+        [ -f "$f" ] && { printf "\\x0$1"; cat "$f"; } >"$corpus/seed-$1-$(basename "$f")"
+      done
+    done
+    rm -rf "$w"
   fi
   # .stz seeds are made from the safetensors vectors by the release retort, when it is built.
   if [ "$t" = stz ] && [ -x "$retort" ]; then
