@@ -138,6 +138,18 @@ struct ShardTests {
         #expect(count?.contains("out/shard-1-of-3: shard of another shard count (N = 3)") == true, "\(count ?? "no error")")
     }
 
+    @Test("shard metadata whose slices name a path out of the folder is refused, naming it", arguments: ["../probe", "a/b", "..", ""])
+    func sliceNameIsNotAPath(name: String) {
+        let json = part(0, of: 2).shard.json.replacingOccurrences(of: "\"slices\":{\"probe\"", with: "\"slices\":{\"\(name)\"")
+        #expect(json.contains("\"slices\":{\"\(name)\""))
+        #expect {
+            _ = try ProbeShard(json: json, path: "x/probe.safetensors")
+        } throws: { error in
+            guard case DistillationError.mismatch(let path, let reason) = error else { return false }
+            return path == "x/probe.safetensors" && reason.contains("\"\(name)\" is not a region name")
+        }
+    }
+
     @Test("the shard metadata survives a write and read of the shard folder")
     func folderRoundTrip() throws {
         let folder = NSTemporaryDirectory() + "retort-shard-\(UUID().uuidString)"

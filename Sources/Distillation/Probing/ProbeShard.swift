@@ -137,6 +137,13 @@ public struct ProbeShard: Sendable {
             }
             var slices: [String: (range: Range<Int>, total: Int)] = [:]
             for member in members {
+                // Each name is a file in the shard folder (NAME.safetensors): never a path out of it.
+                guard !member.key.isEmpty, member.key != ".", member.key != "..", !member.key.contains("/"),
+                    !member.key.contains("\0")
+                else {
+                    throw NetworkError.invalidDescription(
+                        path: "slices", reason: "\"\(member.key)\" is not a region name (a file name in the shard folder)")
+                }
                 let entry = try JSONObjectReader(member.value, path: "slices.\(member.key)")
                 let start = try entry.requiredInteger("start", minimum: 0)
                 let end = try entry.requiredInteger("end", minimum: start)
