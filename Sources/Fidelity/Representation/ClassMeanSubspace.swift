@@ -5,8 +5,8 @@ import Foundation
 /// value's count) — the between-class scatter's leading eigenvectors, a linear probe's subspace. For a
 /// two-valued variable it is the difference of the two means.
 enum ClassMeanSubspace {
-    /// `dimension` orthonormal rows spanning the leading directions of the class means of `rows` grouped by `values`.
-    /// - Precondition: `dimension` is less than the number of distinct values.
+    /// `dimension` orthonormal rows spanning the leading directions of the class means of `rows` grouped by `values`;
+    /// fewer when the class means span fewer directions (identical activations, say).
     /// - Complexity: O(dimension × iterations × classes × width) by power iteration with deflation.
     static func basis(_ rows: [[Float]], values: [Int], dimension: Int, iterations: Int = 300) -> [[Double]] {
         let width = rows.first?.count ?? 0
@@ -37,9 +37,11 @@ enum ClassMeanSubspace {
                 let projected = m.map { row in zip(row, x).reduce(0) { $0 + $1.0 * $1.1 } }
                 var y = [Double](repeating: 0, count: width)
                 for (row, c) in zip(m, projected) { for j in 0..<width { y[j] += c * row[j] } }
-                x = orthonormalised(basis + [y]).last ?? y
+                // y with the directions found taken out, normalised; none left: the means span no more.
+                guard let next = orthonormalised(basis + [y]).dropFirst(basis.count).first else { return basis }
+                x = next
             }
-            basis = orthonormalised(basis + [x])
+            basis.append(x)
         }
         return basis
     }
