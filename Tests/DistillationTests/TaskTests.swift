@@ -221,6 +221,20 @@ func hostileSizesInATaskAreRefusedWithoutTrapping(_ member: String) throws {
     _ = try task(additionTask.replacingOccurrences(of: #""held_out": {"rest""#, with: #""carry": {"rest""#))
 }
 
+@Test func aRegionNameThatIsNoFileNameIsRefused() {
+    // A distill shard writes a region's probes to NAME.safetensors in its folder.
+    for name in ["a/b", "..", ".", "", "../x"] {
+        let json = additionTask.replacingOccurrences(of: #""held_out": {"rest""#, with: "\"\(name)\": {\"rest\"")
+        let error = distillationError { _ = try task(json) }
+        guard case .invalidTask(let path, let reason) = error else {
+            Issue.record("\(name): expected invalidTask, got \(String(describing: error))")
+            continue
+        }
+        #expect(path.hasPrefix("regions"), "\(path)")
+        #expect(reason.contains("a region name is a file name"), "\(reason)")
+    }
+}
+
 @Test func excludingAnUnknownRegionListsTheTasksRegions() throws {
     let json = additionTask.replacingOccurrences(of: #""excluding": ["probe"]"#, with: #""excluding": ["prob"]"#)
     let error = distillationError { _ = try task(json) }

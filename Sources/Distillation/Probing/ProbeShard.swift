@@ -138,9 +138,7 @@ public struct ProbeShard: Sendable {
             var slices: [String: (range: Range<Int>, total: Int)] = [:]
             for member in members {
                 // Each name is a file in the shard folder (NAME.safetensors): never a path out of it.
-                guard !member.key.isEmpty, member.key != ".", member.key != "..", !member.key.contains("/"),
-                    !member.key.contains("\0")
-                else {
+                guard TaskDescription.isRegionName(member.key) else {
                     throw NetworkError.invalidDescription(
                         path: "slices", reason: "\"\(member.key)\" is not a region name (a file name in the shard folder)")
                 }

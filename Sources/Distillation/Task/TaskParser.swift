@@ -81,6 +81,11 @@ struct TaskParser {
         if let value = object.value("regions") {
             let regionObject = try JSONObjectReader(value, path: "regions")
             for member in regionObject.members {
+                guard TaskDescription.isRegionName(member.key) else {
+                    throw .invalidDescription(
+                        path: regionObject.subpath(member.key),
+                        reason: "a region name is a file name in a shard's folder: not empty, \".\" or \"..\", without \"/\" or NUL")
+                }
                 regions[member.key] = try parseRegion(
                     try JSONObjectReader(member.value, path: regionObject.subpath(member.key)), name: member.key,
                     variables: variables, digitBase: digitBase)
@@ -381,6 +386,14 @@ extension JSONValue {
     var integerValue: Int? {
         if case .number(let text) = self { return Int(text) }
         return nil
+    }
+}
+
+extension TaskDescription {
+    /// Whether `name` can name a region: a shard writes a region's probes to `NAME.safetensors` in its folder, so a
+    /// name is a file name there — not empty, `.` or `..`, and without `/` or NUL.
+    public static func isRegionName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
 }
 
