@@ -63,16 +63,23 @@ public struct RepresentationShard: Sendable, Codable {
     }
 
     /// Runs shard `shard`'s slice of the work list on `network` and `control`, over `inputs` (the probe region).
-    /// - Parameter progress: one line per variable and site searched.
+    /// - Parameter progress: one line per variable and site searched, with the site searches done and planned in the
+    ///   slice (every default site of each item's variable, as `FidelityReport.runRepresentationTests` counts them).
     /// - Complexity: the slice's share of `RepresentationTests.run` for every surrogate.
     public static func run(
         _ shard: Shard, network: any NeuralNetwork, control: (any NeuralNetwork)?, surrogates: [FittedSurrogate],
-        task: TaskDescription, inputs: Region, options: RepresentationOptions, progress: (String) -> Void = { _ in }
+        task: TaskDescription, inputs: Region, options: RepresentationOptions,
+        progress: (_ message: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }
     ) -> RepresentationShard {
         let (list, failed) = workList(surrogates: surrogates, task: task, options: options, control: control != nil)
         let range = shard.slice(of: list.count)
         var part = RepresentationShard(
             start: range.lowerBound, end: range.upperBound, total: list.count, items: [], results: [], failures: [])
+        let sites =
+            options.sites?.count
+            ?? ((try? RepresentationTests.defaultSites(network, task: task, positions: options.positions).count) ?? 1)
+        let planned = max(1, range.count * sites)
+        var done = 0
         var k = range.lowerBound
         while k < range.upperBound {
             // The slice's items of one surrogate on one network: one search over those variables.
@@ -82,16 +89,24 @@ public struct RepresentationShard: Sendable, Codable {
                 end += 1
             }
             let positions = list[k].variable..<(list[end - 1].variable + 1)
+            let start = done
             do throws(RepresentationError) {
                 let model = try SurrogateCausalModel(surrogate: surrogates[first.surrogate], task: task)
                 let searched = try RepresentationTests.search(
                     network: first.control ? control! : network, model: model, inputs: inputs, options: options,
-                    positions: positions, progress: progress)
+                    positions: positions
+                ) { message in
+                    // Each searched site reports one indented line.
+                    if message.hasPrefix("  ") { done = min(done + 1, start + (end - k) * sites) }
+                    progress(message.trimmingCharacters(in: .whitespaces), done, planned)
+                }
                 part.items += list[k..<end]
                 part.results += searched.variables
             } catch {
                 part.failures.append(Failure(item: k, surrogate: first.surrogate, reason: "\(error)"))
             }
+            done = start + (end - k) * sites
+            progress(first.control ? "random-init control" : "network", done, planned)
             k = end
         }
         // Failures before any work belong to every shard: the merge needs them whichever shards ran the items.

@@ -105,11 +105,11 @@ extension FidelityCommand {
         }
         let control = try representationTests.controlNetwork(loaded, threads: threads)
         let options = representationTests.options(task: taskDescription, threads: threads)
-        let bar = ProgressBar(label: "representation tests \(shard)", minimumBytes: 0, totalBytes: 1, unit: "")
+        let bar = ProgressBar(label: "representation tests \(shard)", minimumBytes: 0, totalBytes: 1, unit: "site searches")
         let part = RepresentationShard.run(
             shard, network: loaded.network, control: control, surrogates: surrogates, task: taskDescription,
             inputs: probe, options: options
-        ) { message in bar.update(0, 1, detail: message.trimmingCharacters(in: .whitespaces)) }
+        ) { message, done, total in bar.update(done, total, detail: message) }
         bar.finish()
         let path = output.path + "/" + RepresentationShard.fileName
         let bytes = try reportingFailures(path: path) { () throws(DistillationError) in try part.encoded() }
