@@ -1,6 +1,7 @@
 import Distillation
 import Foundation
 import Network
+import WeightFiles
 
 extension FidelityReport {
     /// Runs the representation tests (formats/report.md, "Representation tests") for every surrogate whose behavioural verdict is

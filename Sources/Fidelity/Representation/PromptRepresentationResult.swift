@@ -1,3 +1,5 @@
+import WeightFiles
+
 /// Which inputs a prompt task's representation tests used, and why the others were left out.
 public struct PromptInputSelection: Sendable {
     /// Inputs given (the probe region).

@@ -1,3 +1,5 @@
+import WeightFiles
+
 /// Interchange intervention accuracy on a set of base/source pairs (pyvene's semantics): the fraction of
 /// pairs where the patched network's decoded output equals the surrogate's counterfactual output.
 public struct InterchangeAccuracy: Sendable, Equatable, Codable {

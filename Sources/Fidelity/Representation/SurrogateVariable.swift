@@ -1,4 +1,5 @@
 import Foundation
+import WeightFiles
 
 /// An intermediate variable of a surrogate, read as a high-level causal model: a program's non-leaf,
 /// non-root subexpression, whether a rule's conjunction holds, or a tree's split test.

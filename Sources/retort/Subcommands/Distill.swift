@@ -339,13 +339,23 @@ struct Distill: ParsableCommand {
     private func summaryJSON(_ fitted: [(FittedSurrogate, Double?)], seconds: [Double], task: TaskDescription) -> String {
         let entries = zip(fitted, seconds).map { entry, time in
             let (s, held) = entry
-            return
-                "{\"family\":\"\(s.family.rawValue)\",\"bits\":\(s.totalBits),\"model_bits\":\(s.modelBits),\"exception_bits\":\(s.exceptionBits),"
-                + "\"exceptions\":\(s.exceptionCount),\"probes\":\(s.probeCount),\"probe_agreement\":\(s.agreement),"
-                + "\"held_out_agreement\":\(held.map { "\($0)" } ?? "null"),\"compression\":\(compression(s, task: task)),"
-                + "\"fit_seconds\":\(time)}"
+            var o = JSONText()
+            o.add("family", s.family.rawValue)
+            o.add("bits", s.totalBits)
+            o.add("model_bits", s.modelBits)
+            o.add("exception_bits", s.exceptionBits)
+            o.add("exceptions", s.exceptionCount)
+            o.add("probes", s.probeCount)
+            o.add("probe_agreement", s.agreement)
+            o.add("held_out_agreement", held)
+            o.add("compression", compression(s, task: task))
+            o.add("fit_seconds", time)
+            return o.text
         }
-        return "{\"task\":\(JSONWriter.quoted(task.name)),\"surrogates\":[\(entries.joined(separator: ","))]}"
+        var o = JSONText()
+        o.add("task", task.name)
+        o.add("surrogates", objects: entries)
+        return o.text
     }
 
     private func percent(_ value: Double) -> String { String(format: "%.2f%%", value * 100) }
