@@ -94,6 +94,16 @@ struct DecoderLinear: Sendable {
         }
     }
 
+    /// The weight as a Float32 `[outputs, inputs]` matrix.
+    /// - Complexity: O(inputs × outputs)
+    var outInFloats: [Float] {
+        let w = weight.floats
+        guard !outIn else { return w }
+        var out = [Float](repeating: 0, count: w.count)
+        for i in 0..<inputs { for o in 0..<outputs { out[o * inputs + i] = w[i * outputs + o] } }
+        return out
+    }
+
     func apply(_ x: [Float], rows: Int, threads: Int, arithmetic: QuantizedArithmetic) -> [Float] {
         [Float](unsafeUninitializedCapacity: rows * outputs) { y, count in
             x.withUnsafeBufferPointer {
@@ -122,6 +132,22 @@ struct DecoderLinearGroup: Sendable {
             (self.stacked, separate) = (stacked, [])
         } else {
             (self.stacked, separate) = (nil, parts)
+        }
+    }
+
+    /// Each layer's weight as a Float32 `[out, in]` matrix (dequantized, or transposed from `[in, out]`)
+    /// and its bias, in order: what reverse mode multiplies by.
+    /// - Complexity: O(inputs × Σ widths)
+    var denseParts: [(weight: [Float], bias: [Float]?)] {
+        guard let stacked else { return separate.map { ($0.outInFloats, $0.bias) } }
+        let all = stacked.outInFloats
+        var start = 0
+        return widths.map { width in
+            defer { start += width }
+            return (
+                Array(all[(start * stacked.inputs)..<((start + width) * stacked.inputs)]),
+                stacked.bias.map { Array($0[start..<(start + width)]) }
+            )
         }
     }
 
