@@ -93,11 +93,14 @@ func decoderTailGradientMatchesFiniteDifferences(_ name: String) throws {
     let weights = try DecoderTailWeights(network: model)
     let prompts = [[5, 9, 3, 17, 2, 40, 8], [5, 9, 3, 30, 11, 7, 1]]
     let targets = [12, 99]
-    var generator = SystemRandomNumberGenerator()
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
     for (layer, hook, position) in [(0, DecoderTail.Hook.residPost, 3), (0, .attnOut, 4), (0, .mlpOut, 6), (1, .attnOut, 5)] {
         let tail = try DecoderTail(weights: weights, prompts: prompts, sharedPrefix: 3, layer: layer, hook: hook, position: position)
         let x = tail.clean(0) + tail.clean(1)
-        var u = x.map { _ in Float.random(in: -1...1, using: &generator) }
+        var u = x.map { _ -> Float in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+        }
         let norm = u.reduce(0) { $0 + $1 * $1 }.squareRoot()
         u = u.map { $0 / norm }
         let (_, gradient) = tail.lossAndGradient(x, prompts: [0, 1], targets: targets)
@@ -108,8 +111,9 @@ func decoderTailGradientMatchesFiniteDifferences(_ name: String) throws {
             return tail.lossAndGradient(moved, prompts: [0, 1], targets: targets).losses.reduce(0.0) { $0 + Double($1) }
         }
         let numeric = (loss(1) - loss(-1)) / Double(2 * epsilon)
-        let scale = max(abs(numeric), 1e-3)
-        #expect(abs(analytic - numeric) <= 2e-2 * scale, "\(name) block \(layer) \(hook.rawValue) @\(position): \(analytic) vs \(numeric)")
+        // Float32 rounding of the losses bounds the difference's precision; measure against ‖∇‖ ≥ |∇·u|.
+        let scale = max(abs(numeric), Double(gradient.reduce(0) { $0 + $1 * $1 }.squareRoot()))
+        #expect(abs(analytic - numeric) <= 1e-2 * scale, "\(name) block \(layer) \(hook.rawValue) @\(position): \(analytic) vs \(numeric)")
     }
 }
 
