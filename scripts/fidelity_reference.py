@@ -37,7 +37,10 @@ def main():
     compression = []
     for bits, exceptions, domain, outputs in [(13.4, 77, 10_000, 199), (40.0, 18, 12_769, 113), (0.0, 0, 16, 2),
                                               (3401.0, 0, 1024, 10), (120.5, 1024, 1024, 10), (7.0, 3, 1_000_000, 1000)]:
-        ratio = (bits + exceptions * (math.log2(domain) + math.log2(outputs))) / (domain * math.log2(outputs))
+        # The exception table as every family codes it: Elias-gamma count, which inputs, their outputs.
+        natural = 2 * math.floor(math.log2(exceptions + 1)) + 1
+        table = natural + math.log2(math.comb(domain, exceptions)) + exceptions * math.log2(outputs)
+        ratio = (bits + table) / (domain * math.log2(outputs))
         compression.append({"model_bits": bits, "exceptions": exceptions, "domain": domain, "outputs": outputs, "ratio": ratio})
 
     with open(args.out, "w") as f:

@@ -59,11 +59,12 @@ public enum DescriptionLength {
     }
 
     /// The compression ratio against a lookup table of the whole domain (formats/report.md):
-    /// `(bits(S) + E·(log₂|D| + log₂|Y|)) / (|D|·log₂|Y|)`, here with `modelBits` the surrogate's
-    /// bits excluding its exception table and `exceptions` = E.
-    public static func compressionRatio(modelBits: Double, exceptions: Int, domainSize: Int, outputCount: Int) -> Double {
+    /// `(bits(S) + exceptions(E)) / (|D|·log₂|Y|)`, here with `modelBits` the surrogate's bits excluding its
+    /// exception table, `exceptions` = E and the exception table coded as every family codes its own
+    /// (`exceptions(_:domainSize:outputCount:)`).
+    public static func compressionRatio(modelBits: Double, exceptions count: Int, domainSize: Int, outputCount: Int) -> Double {
         let table = Double(domainSize) * choice(outputCount)
         guard table > 0 else { return .infinity }
-        return (modelBits + Double(exceptions) * (choice(domainSize) + choice(outputCount))) / table
+        return (modelBits + exceptions(count, domainSize: domainSize, outputCount: outputCount)) / table
     }
 }

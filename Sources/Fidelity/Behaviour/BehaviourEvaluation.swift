@@ -291,8 +291,8 @@ public struct BehaviourReport: Sendable {
         let verdict: Verdict = verdictValue >= BehaviourThresholds.agreement ? .interpretationOnly : .notEvenBehaviour
         let table = Double(task.domainSize) * DescriptionLength.choice(outputCount)
         let totalBits =
-            surrogate.modelBits + Double(exceptions)
-            * (DescriptionLength.choice(task.domainSize) + DescriptionLength.choice(outputCount))
+            surrogate.modelBits
+            + DescriptionLength.exceptions(exceptions, domainSize: task.domainSize, outputCount: outputCount)
         let saved = table - totalBits
         // Judged only on the inputs it was fitted on, a surrogate's compression says nothing about the rest.
         let character: String?
