@@ -155,3 +155,35 @@ func interchangingTheLastResidualAtTheLastPositionGivesTheSourcesOutput(_ name: 
     #expect(map.map { $0["position"] as? Int } == [-2, -1])
     #expect(result.untested == 7)  // the other 7 of its 8 variables
 }
+
+/// On the agreeing inputs the last residual of the last position holds the answer (its whole-site IIA is 1), which
+/// takes 4 values there; a 3-dimensional subspace trained by DAS through the final norm and the output embedding
+/// carries most of it, where a random 3-dimensional subspace of the 64 carries almost none.
+@Test func dasAtThePromptsLastResidualCarriesTheAnswerWhereARandomSubspaceDoesNot() throws {
+    let task = try promptTask()
+    var options = RepresentationOptions()
+    options.fittingPairs = 40
+    options.heldOutPairs = 40
+    options.localisationPairs = 40
+    options.searchSites = 1
+    options.subspaceDimensions = [3]
+    options.subspaceSteps = 150
+    options.maxPromptInputs = 40
+    options.sites = [AlignmentSite(hook: "blocks.1.hook_resid_post", position: -1)]
+    let result = try PromptRepresentationTests.run(
+        network: try tinyModel(), surrogate: try program("digit0(a + b)", task: task), task: task,
+        inputs: try #require(try task.resolveRegions()["probe"]), options: options)
+    let output = try #require(result.variables.first { $0.variable.isOutput })
+    let site = try #require(output.top.first)
+    let das = try #require(site.das.first)
+    let random = try #require(site.subspaces.first).randomAccuracy
+    #expect(das.dimension == 3 && das.trainingPairs > 0 && das.steps <= 150)
+    #expect(site.wholeSite.overall.proportion == 1)
+    #expect(das.accuracy.changed.proportion >= 0.7, "DAS \(das.accuracy.changed.proportion)")
+    #expect(das.accuracy.changed.proportion >= random.changed.proportion + 0.4, "DAS \(das.accuracy.changed.proportion), random \(random.changed.proportion)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(result.json.utf8)) as? [String: Any])
+    let variables = try #require(json["variables"] as? [[String: Any]])
+    let top = try #require(variables.first { ($0["top_sites"] as? [[String: Any]])?.first?["das"] != nil }?["top_sites"] as? [[String: Any]])
+    let scores = try #require(top[0]["das"] as? [[String: Any]])
+    #expect(scores.first?["method"] as? String == "das" && scores.first?["objective"] as? String == "first_answer_token")
+}

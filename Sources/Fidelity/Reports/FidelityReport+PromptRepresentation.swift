@@ -27,7 +27,7 @@ extension FidelityReport {
     var promptRepresentationSummary: [String] {
         guard !promptRepresentation.isEmpty else { return [] }
         var lines = [
-            "", "representation on a prompt task (interchange interventions; whole sites, then class-mean subspaces at the best; no control):",
+            "", "representation on a prompt task (interchange interventions; whole sites, then class-mean and DAS subspaces at the best; no control):",
         ]
         for i in byBits {
             guard let r = promptRepresentation[i] else { continue }
@@ -70,10 +70,11 @@ extension FidelityReport {
             }
             lines.append("held-out pairs at each variable's best sites:")
             lines += table(held)
+            lines += promptDASSummary(r)
         }
         lines.append(
             "IGNORE = IIA of a network that leaves the base output; CHANGED = IIA on the pairs where the variable changes the "
-                + "output; subspaces are class-mean (not DAS: no gradient through the network), beside random ones")
+                + "output; SUBSPACE rows are class-mean (not DAS: no gradient through the network), beside random ones; DAS rows are trained by gradient through the network")
         return lines
     }
 
@@ -99,7 +100,7 @@ extension FidelityReport {
         page += "the surrogate's counterfactual answer. Every site is interchanged whole on the localisation pairs (the maps); "
         page += "at each variable's best sites, held-out pairs score the whole site and a <i>class-mean subspace</i> (the "
         page += "leading directions of the variable's per-value mean activations, computed on clean runs without any "
-        page += "gradient: not distributed alignment search) beside a random subspace of the same dimension. No random-init "
+        page += "gradient: not distributed alignment search) beside a random subspace of the same dimension, and a DAS subspace (below). No random-init "
         page += "control is run, so no verdict is given.</p>\n"
         for i in byBits {
             guard let r = promptRepresentation[i] else { continue }
@@ -129,6 +130,7 @@ extension FidelityReport {
                 }
             }
             page += "</table>\n"
+            page += promptDASHTML(r)
             for (k, v) in r.variables.enumerated() {
                 if let map = SVGFigures.promptLocalisation(r, k, family: family) { page += "<figure>\(map)</figure>\n" }
                 _ = v

@@ -15,6 +15,8 @@ struct PromptInterchangeRunner: Sendable {
     let inputs: [[Int]]
     let ids: [[Int]]
     let outputs: [Int]
+    /// The first token each clean run generated (−1 for none, or for a `next_token` decoder).
+    let firstTokens: [Int]
     /// Tokens every prompt starts with (run once per batch), and each prompt's length.
     let sharedPrefix: Int
     let length: Int
@@ -42,12 +44,14 @@ struct PromptInterchangeRunner: Sendable {
         var clean: [String: [Float]] = [:]
         var widths: [String: Int] = [:]
         var outputs: [Int] = []
+        var firstTokens: [Int] = []
         let capture = Set(hooks)
         for start in stride(from: 0, to: ids.count, by: Self.batchSize) {
             let part = Array(ids[start..<min(ids.count, start + Self.batchSize)])
             let run = try Self.run(prompt, PromptBatch(
                 prompts: part, sharedPrefix: sharedPrefix, maxNewTokens: prompt.newTokens, stop: prompt.stopIDs, capture: capture))
             outputs += Self.decode(prompt, run)
+            firstTokens += run.generated.count == part.count ? run.generated.map { $0.first ?? -1 } : part.map { _ in -1 }
             for captured in run.activations {
                 for hook in hooks {
                     guard let a = captured[hook] else { continue }
@@ -58,6 +62,7 @@ struct PromptInterchangeRunner: Sendable {
             progress(start + part.count)
         }
         self.outputs = outputs
+        self.firstTokens = firstTokens
         self.clean = clean
         self.widths = widths
     }

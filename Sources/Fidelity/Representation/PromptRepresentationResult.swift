@@ -69,19 +69,52 @@ public struct ProbeSubspaceScore: Sendable {
     }
 }
 
+/// A subspace trained by distributed alignment search at a site (`PromptSubspaceTrainer`): gradient descent through
+/// the language model on the first answer token's cross-entropy, scored like the others by patched generation.
+public struct PromptDASScore: Sendable {
+    /// The subspace's dimension and its held-out IIA (real patched runs read with the task's decoder).
+    public var dimension: Int
+    public var accuracy: InterchangeAccuracy
+    /// Fitting pairs trained on (those whose counterfactual answer has a known first token), Adam steps taken, the
+    /// validation share's accuracy on the first answer token (nil without a validation split), and the fit's seconds.
+    public var trainingPairs: Int
+    public var steps: Int
+    public var validationAccuracy: Double?
+    public var seconds: Double
+
+    /// `{"method": "das", "objective": "first_answer_token", "dimension", "iia", "training_pairs", "steps",
+    /// "validation_token_accuracy", "seconds"}`.
+    public var json: String {
+        var o = JSONText()
+        o.add("method", "das")
+        o.add("objective", "first_answer_token")
+        o.add("dimension", dimension)
+        o.add("iia", raw: accuracy.json)
+        o.add("training_pairs", trainingPairs)
+        o.add("steps", steps)
+        o.add("validation_token_accuracy", validationAccuracy)
+        o.add("seconds", seconds)
+        return o.text
+    }
+}
+
 /// One of a variable's best sites: the whole site and its subspaces interchanged on the held-out pairs.
 public struct PromptSiteResult: Sendable {
     public var site: AlignmentSite
     public var wholeSite: InterchangeAccuracy
+    /// Class-mean subspaces (not DAS), each beside a random one.
     public var subspaces: [ProbeSubspaceScore]
+    /// DAS subspaces of the same dimensions (empty when the network has no reverse mode or the hook is not covered).
+    public var das: [PromptDASScore] = []
 
-    /// `{"hook", "position", "whole_site_iia", "subspaces"}`.
+    /// `{"hook", "position", "whole_site_iia", "subspaces", "das"}`.
     public var json: String {
         var o = JSONText()
         o.add("hook", site.hook)
         o.add("position", site.position)
         o.add("whole_site_iia", raw: wholeSite.json)
         o.add("subspaces", objects: subspaces.map(\.json))
+        o.add("das", objects: das.map(\.json))
         return o.text
     }
 }

@@ -15,7 +15,9 @@ import WeightFiles
 /// 3. at each variable's best sites: whole-site IIA on held-out pairs, and a *class-mean subspace* of
 ///    each dimension interchanged — the top principal directions of the variable's per-value mean
 ///    activations on clean runs, computed without any pass through the network (not distributed alignment
-///    search: no gradient reaches it) — beside a random subspace of the same dimension.
+///    search: no gradient reaches it) — beside a random subspace of the same dimension, and a subspace of each
+///    dimension trained by distributed alignment search (`PromptSubspaceTrainer`: gradient descent through the
+///    model on the first answer token's cross-entropy), all scored by patched generation.
 ///
 /// No random-init control is run and no verdict is given: the numbers stand against the score of leaving
 /// the base output and the random subspace.
@@ -202,6 +204,10 @@ public enum PromptRepresentationTests {
             wholeOutputs[s] = try runner.outputs(patches) { progress("held-out sites", done + $0, planned) }
             done += patches.count
         }
+        // DAS beside the class-mean subspaces, when the model has reverse mode (`DecoderTail`).
+        let das = DASContext(
+            runner: runner, model: model, weights: dimensions.isEmpty ? nil : try? DecoderTailWeights(network: prompt.model),
+            fittingPairs: localisationPairs, heldOutPairs: heldOutPairs, options: options)
         var results: [PromptVariableResult] = []
         for (k, variable) in variables.enumerated() {
             let values = runner.inputs.map { model.value(variable, $0) }
@@ -233,7 +239,12 @@ public enum PromptRepresentationTests {
                     }
                     scores.append(ProbeSubspaceScore(dimension: d, accuracy: accuracies[0], randomAccuracy: accuracies[1]))
                 }
-                siteResults.append(PromptSiteResult(site: site, wholeSite: whole, subspaces: scores))
+                let dasScores = try dasScores(
+                    das, site: site, variable: variable, heldOutTargets: heldOutTargets[k], dimensions: dimensions,
+                    seed: options.seed &+ UInt64(s) &* 7919 &+ UInt64(k)
+                ) { progress("DAS \(variable.name) at \(site.hook) \(site.position!)", $0, $1) }
+                runs += dasScores.count * heldOutPairs.count
+                siteResults.append(PromptSiteResult(site: site, wholeSite: whole, subspaces: scores, das: dasScores))
             }
             let kept = zip(heldOutTargets[k].counterfactual, heldOutTargets[k].base).filter { $0 == $1 }.count
             let localKept = zip(targets[k].counterfactual, targets[k].base).filter { $0 == $1 }.count

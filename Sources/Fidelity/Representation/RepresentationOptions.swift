@@ -54,6 +54,10 @@ public struct RepresentationOptions: Sendable {
     /// exact, so an interchange that fails is the mechanism's failure, not the behaviour's).
     public var onlyAgreeingInputs = true
 
+    /// Prompt tasks: the most fitting pairs distributed alignment search trains on (full batch; each step is a
+    /// forward and reverse pass of the model after the site over all of them).
+    public var promptSubspacePairs = 64
+
     /// Prompt tasks: the most inputs used (each keeps its clean activations at every site's hook).
     public var maxPromptInputs = 256
 

@@ -13,10 +13,9 @@ import WeightFiles
 /// the rest of the tail instead of O(pairs·width·outputs). Gradient: with G = ∂loss/∂Z and P = W·L,
 /// `∂loss/∂W = (G·Pᵀ)ᵀ·D + (Cᵀ·G)·Lᵀ` (L = identity when not folded).
 ///
-/// W stays on the Stiefel manifold: the gradient is projected onto its tangent space
-/// (`ξ = ∇ − sym(∇·Wᵀ)·W`), Adam steps along it, and a QR retraction (Gram–Schmidt) restores orthonormal rows.
-/// Training stops early when the loss on a held-back validation share of the pairs has not improved for
-/// `patience` checks, and returns the basis that scored best there.
+/// W stays on the Stiefel manifold (`StiefelAdam`). Training stops early when the loss on a held-back validation
+/// share of the pairs has not improved for `patience` checks (`ValidationStopping`), and returns the basis that
+/// scored best there.
 struct SubspaceTrainer {
     /// Pairs as row-major matrices: base and source features `[pairs, width]`, the clean base activation
     /// of the tail's context hook `[pairs, contextWidth]` when it needs one, and the target class per pair.
@@ -98,11 +97,8 @@ struct SubspaceTrainer {
         let rest = tail.rest
         let lifted = linear?.outputs ?? width
 
-        var m = [Float](repeating: 0, count: k * width)
-        var v = m
-        let beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
-        var best: (loss: Double, correct: Int, basis: [[Double]])?
-        var sinceBest = 0
+        var optimiser = StiefelAdam(start: w, learningRate: learningRate)
+        var stopping = ValidationStopping(patience: patience)
         var taken = 0
 
         // Z = lifted + C·P with C = D·Wᵀ and P = W·L (or W).
@@ -144,51 +140,15 @@ struct SubspaceTrainer {
             } else {
                 for j in grad.indices { grad[j] += dP[j] }
             }
-            let scale = 1 / Double(max(train.rows, 1))
-            // Riemannian gradient on the Stiefel manifold: ξ = ∇ − sym(∇·Wᵀ)·W.
-            var a = [Double](repeating: 0, count: k * k)
-            for r in 0..<k { for q in 0..<k {
-                var s = 0.0
-                for j in 0..<width { s += Double(grad[r * width + j]) * w[q][j] }
-                a[r * k + q] = s
-            } }
-            var xi = [[Double]](repeating: [Double](repeating: 0, count: width), count: k)
-            for r in 0..<k {
-                for j in 0..<width { xi[r][j] = Double(grad[r * width + j]) }
-                for q in 0..<k {
-                    let sym = 0.5 * (a[r * k + q] + a[q * k + r])
-                    if sym != 0 { for j in 0..<width { xi[r][j] -= sym * w[q][j] } }
-                }
-            }
-            let correction1 = 1 - pow(beta1, Double(step)), correction2 = 1 - pow(beta2, Double(step))
-            for r in 0..<k {
-                for j in 0..<width {
-                    let gj = xi[r][j] * scale
-                    let i = r * width + j
-                    let mi = beta1 * Double(m[i]) + (1 - beta1) * gj
-                    let vi = beta2 * Double(v[i]) + (1 - beta2) * gj * gj
-                    m[i] = Float(mi)
-                    v[i] = Float(vi)
-                    w[r][j] -= learningRate * (mi / correction1) / ((vi / correction2).squareRoot() + epsilon)
-                }
-            }
-            w = orthonormalRows(w)
+            optimiser.step(gradient: grad, scale: 1 / Double(max(train.rows, 1)))
+            w = optimiser.basis
             if let check, step % checkInterval == 0 || step == steps {
                 let wf = w.flatMap { $0.map(Float.init) }
                 let (loss, correct) = score(check, wf, project(wf))
-                // Progress is more validation pairs right, or a loss at least 1% lower; a slow slide of the loss
-                // with nothing more right does not keep a hopeless search going.
-                if best == nil || correct > best!.correct || (correct == best!.correct && loss < best!.loss * 0.99) {
-                    best = (loss, correct, w)
-                    sinceBest = 0
-                } else {
-                    if correct == best!.correct && loss < best!.loss { best = (loss, correct, w) }
-                    sinceBest += 1
-                    if sinceBest >= patience { break }
-                }
+                if stopping.record(loss: loss, correct: correct, basis: w) { break }
             }
         }
-        guard let best, let validation else { return Outcome(basis: w, steps: taken, validationAccuracy: nil) }
+        guard let best = stopping.best, let validation else { return Outcome(basis: w, steps: taken, validationAccuracy: nil) }
         return Outcome(basis: best.basis, steps: taken, validationAccuracy: Double(best.correct) / Double(validation.count))
     }
 }
