@@ -2,6 +2,7 @@ import Distillation
 import Foundation
 import Network
 import Testing
+import WeightFiles
 
 @testable import Fidelity
 
@@ -186,4 +187,136 @@ func interchangingTheLastResidualAtTheLastPositionGivesTheSourcesOutput(_ name: 
     let top = try #require(variables.first { ($0["top_sites"] as? [[String: Any]])?.first?["das"] != nil }?["top_sites"] as? [[String: Any]])
     let scores = try #require(top[0]["das"] as? [[String: Any]])
     #expect(scores.first?["method"] as? String == "das" && scores.first?["objective"] as? String == "first_answer_token")
+}
+
+/// The random-init control of a tiny model, built as the CLI builds it.
+private func control(of network: any NeuralNetwork, _ name: String = "llama_tiny", seed: UInt64 = 11) throws -> any NeuralNetwork {
+    try PromptRepresentationTests.controlModel(
+        of: network, file: try WeightFiles.open(referenceNetwork(name)), seed: seed, threads: 2)
+}
+
+/// Options for the control tests: agreeing inputs, sites at the last position only.
+private func controlOptions(sites: [AlignmentSite]) -> RepresentationOptions {
+    var options = RepresentationOptions()
+    options.localisationPairs = 32
+    options.fittingPairs = 32
+    options.heldOutPairs = 96
+    options.searchSites = 1
+    options.subspaceDimensions = [1]
+    options.subspaceSteps = 40
+    options.maxPromptInputs = 64
+    options.sites = sites
+    options.variables = ["digit0(a + b)"]
+    return options
+}
+
+private let lastResidual = AlignmentSite(hook: "blocks.1.hook_resid_post", position: -1)
+
+@Test func thePromptControlScoresEveryMeasuredAlignmentAndIsTheSameForASeed() throws {
+    let task = try promptTask()
+    let network = try tinyModel()
+    let region = try #require(try task.resolveRegions()["probe"])
+    let surrogate = try program("digit0(a + b)", task: task)
+    var results: [PromptRepresentationResult] = []
+    for _ in 0..<2 {
+        let copy = try control(of: network)
+        results.append(
+            try PromptRepresentationTests.run(
+                network: network, surrogate: surrogate, task: task, inputs: region,
+                options: controlOptions(sites: [lastResidual]), control: { () throws(RepresentationError) in copy }))
+    }
+    let top = try #require(results[0].variables.first?.top.first)
+    #expect(top.controlWholeSite != nil)
+    #expect(top.subspaces.allSatisfy { $0.controlAccuracy != nil })
+    #expect(top.das.allSatisfy { $0.controlAccuracy != nil })
+    #expect(
+        results[0].controlSeconds != nil
+            && results[0].controlRuns == results[0].inputs.used + (2 + top.das.count) * results[0].heldOutPairs)
+    #expect(top.controlWholeSite == results[1].variables.first?.top.first?.controlWholeSite)
+    #expect(results[0].verdict.variables.map(\.controlIIA) == results[1].verdict.variables.map(\.controlIIA))
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(results[0].json.utf8)) as? [String: Any])
+    let variables = try #require(json["variables"] as? [[String: Any]])
+    let site = try #require((variables[0]["top_sites"] as? [[String: Any]])?.first)
+    #expect(site["control_whole_site_iia"] is [String: Any])
+    #expect(((site["subspaces"] as? [[String: Any]])?.first?["control_iia"]) is [String: Any])
+    #expect((json["verdict"] as? [String: Any])?["variables"] is [[String: Any]])
+}
+
+/// On agreeing inputs the last residual at the last position decides the answer, so interchanging it gives the
+/// source's answer — the surrogate's counterfactual — on every pair; the random-init copy's answers are not the
+/// surrogate's, so the output variable there is supported against it.
+@Test func theOutputVariableAtTheDecidingSiteIsSupportedAgainstTheControl() throws {
+    let task = try promptTask()
+    let network = try tinyModel()
+    let copy = try control(of: network)
+    let result = try PromptRepresentationTests.run(
+        network: network, surrogate: try program("digit0(a + b)", task: task), task: task,
+        inputs: try #require(try task.resolveRegions()["probe"]), options: controlOptions(sites: [lastResidual]),
+        control: { () throws(RepresentationError) in copy })
+    let judged = try #require(result.verdict.variables.first)
+    #expect(judged.changedPairs >= RepresentationThresholds.standard.minimumChangedPairs)
+    #expect(judged.changedIIA == 1)
+    #expect(judged.supported, "\(judged.reasons)")
+    #expect(result.verdict.supported && result.verdict.scope == "for the 1 variable tested")
+}
+
+/// The first query token after the last block passes nothing on to the answer: the base's answer stays, so
+/// the variable is not supported there however the control does.
+@Test func theOutputVariableAtASiteThatPassesNothingOnIsNotSupported() throws {
+    let task = try promptTask()
+    let network = try tinyModel()
+    let copy = try control(of: network)
+    let result = try PromptRepresentationTests.run(
+        network: network, surrogate: try program("digit0(a + b)", task: task), task: task,
+        inputs: try #require(try task.resolveRegions()["probe"]),
+        options: controlOptions(sites: [AlignmentSite(hook: "blocks.1.hook_resid_post", position: -6)]),
+        control: { () throws(RepresentationError) in copy })
+    let judged = try #require(result.verdict.variables.first)
+    #expect(judged.changedIIA == 0 && !judged.supported)
+    #expect(judged.reasons.contains { $0.hasPrefix("IIA where the output changes") })
+    #expect(!result.verdict.supported)
+}
+
+@Test func withoutAControlNoPromptVariableIsSupported() throws {
+    let task = try promptTask()
+    let result = try PromptRepresentationTests.run(
+        network: try tinyModel(), surrogate: try program("digit0(a + b)", task: task), task: task,
+        inputs: try #require(try task.resolveRegions()["probe"]), options: controlOptions(sites: [lastResidual]))
+    let judged = try #require(result.verdict.variables.first)
+    #expect(result.controlSeconds == nil && result.variables[0].top[0].controlWholeSite == nil)
+    #expect(judged.changedIIA == 1 && !judged.supported && judged.reasons == ["no random-init control was run"])
+}
+
+/// The rule on constructed numbers: the best measured alignment (whole site or subspace, by hits where the
+/// output changes) against the control's best over the same alignments, by the standard thresholds.
+@Test func aPromptVariablesVerdictTakesTheBestAlignmentAgainstTheControlsBest() throws {
+    func accuracy(_ hits: Int, of trials: Int) -> InterchangeAccuracy {
+        InterchangeAccuracy(
+            overall: WilsonInterval(successes: hits + 10, trials: trials + 10), changed: WilsonInterval(successes: hits, trials: trials))
+    }
+    let variable = try #require(
+        try SurrogateCausalModel(surrogate: try program("digit0(a + b)", task: try promptTask()), task: try promptTask()).variables.first)
+    func result(whole: Int, subspace: Int, controlWhole: Int?, controlSubspace: Int?) -> PromptVariableResult {
+        let site = AlignmentSite(hook: "blocks.1.hook_resid_post", position: -1)
+        var score = ProbeSubspaceScore(dimension: 1, accuracy: accuracy(subspace, of: 100), randomAccuracy: accuracy(0, of: 100))
+        score.controlAccuracy = controlSubspace.map { accuracy($0, of: 100) }
+        var top = PromptSiteResult(site: site, wholeSite: accuracy(whole, of: 100), subspaces: [score])
+        top.controlWholeSite = controlWhole.map { accuracy($0, of: 100) }
+        return PromptVariableResult(
+            variable: variable, values: [0, 1], localisation: [], ignoringScore: 0, heldOutIgnoringScore: 0, top: [top],
+            indistinguishableFromOutput: false)
+    }
+    let t = RepresentationThresholds.standard
+    // The subspace is the best alignment (97 of 100, Wilson lower bound 0.915); the control's best is 20.
+    let yes = result(whole: 60, subspace: 97, controlWhole: 20, controlSubspace: 5).verdict(thresholds: t)
+    #expect(yes.supported && yes.changedIIA == 0.97 && yes.controlIIA == 0.2)
+    #expect(result(whole: 60, subspace: 97, controlWhole: 20, controlSubspace: 5).bestAlignment?.name.hasPrefix("class_mean(1)") == true)
+    // The control's best over the same alignments comes within 0.2.
+    let close = result(whole: 60, subspace: 97, controlWhole: 80, controlSubspace: 5).verdict(thresholds: t)
+    #expect(!close.supported && close.controlIIA == 0.8 && close.reasons.count == 1 && close.reasons[0].hasPrefix("margin"))
+    // 90 of 100: the IIA threshold is met but not the Wilson lower bound (0.825 < 0.85).
+    let loose = result(whole: 90, subspace: 10, controlWhole: 0, controlSubspace: 0).verdict(thresholds: t)
+    #expect(!loose.supported && loose.reasons.count == 1 && loose.reasons[0].hasPrefix("Wilson lower bound"))
+    let none = result(whole: 100, subspace: 10, controlWhole: nil, controlSubspace: nil).verdict(thresholds: t)
+    #expect(!none.supported && none.reasons == ["no random-init control was run"])
 }

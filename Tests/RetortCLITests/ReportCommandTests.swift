@@ -95,6 +95,11 @@ struct ReportCommandTests {
             let run = try RetortRun(arguments: base + ["--representation"] + extra)
             #expect(run.status == 64, "\(extra): \(run.stderr)")
         }
+        // A negative position after --positions is its value, not an option: parsing gets past it to the next check.
+        for positions in [["--positions", "-1"], ["--positions", "-3,-1"], ["--positions", "-2", "--positions", "-1"]] {
+            let run = try RetortRun(arguments: base + ["--representation"] + positions + ["--pairs", "2"])
+            #expect(run.status == 64 && run.stderr.contains("--pairs must be"), "\(positions): \(run.stderr)")
+        }
         let probes = try RetortRun("distill", "--probes", "p.safetensors", "--task", boolean + "/task.json", "--representation")
         #expect(probes.status == 64 && probes.stderr.contains("needs the network"))
     }

@@ -4,7 +4,7 @@ extension FidelityReport {
     /// The summary's table of DAS subspaces at a prompt study's best sites, beside the class-mean and random ones
     /// of the same dimension; empty when no site has one.
     func promptDASSummary(_ r: PromptRepresentationResult) -> [String] {
-        var rows = [["VARIABLE", "SITE", "k", "DAS IIA", "DAS CHANGED", "CLASS-MEAN CHANGED", "RANDOM CHANGED", "PAIRS", "STEPS", "SECONDS"]]
+        var rows = [["VARIABLE", "SITE", "k", "DAS IIA", "DAS CHANGED", "CONTROL", "CLASS-MEAN CHANGED", "RANDOM CHANGED", "PAIRS", "STEPS", "SECONDS"]]
         for v in r.variables {
             for t in v.top {
                 for p in t.das {
@@ -12,7 +12,7 @@ extension FidelityReport {
                     rows.append([
                         String(v.variable.name.prefix(20)), siteText(t.site, r), "\(p.dimension)",
                         String(format: "%.3f", p.accuracy.overall.proportion), dasChangedText(p.accuracy),
-                        classMean.map { dasChangedText($0.accuracy) } ?? "-", classMean.map { dasChangedText($0.randomAccuracy) } ?? "-",
+                        p.controlAccuracy.map(dasChangedText) ?? "-", classMean.map { dasChangedText($0.accuracy) } ?? "-", classMean.map { dasChangedText($0.randomAccuracy) } ?? "-",
                         "\(p.trainingPairs)", "\(p.steps)", String(format: "%.1f", p.seconds),
                     ])
                 }
@@ -32,8 +32,8 @@ extension FidelityReport {
                     let classMean = t.subspaces.first { $0.dimension == p.dimension }
                     body += "<tr><td class=l>\(escape(v.variable.name))</td><td class=l>\(escape(siteText(t.site, r)))</td>"
                     body += String(
-                        format: "<td>%d</td><td>%.3f</td><td>%@</td><td>%@</td><td>%@</td><td>%d</td><td>%d</td><td>%.1f</td></tr>",
-                        p.dimension, p.accuracy.overall.proportion, dasChangedText(p.accuracy),
+                        format: "<td>%d</td><td>%.3f</td><td>%@</td><td>%@</td><td>%@</td><td>%@</td><td>%d</td><td>%d</td><td>%.1f</td></tr>",
+                        p.dimension, p.accuracy.overall.proportion, dasChangedText(p.accuracy), p.controlAccuracy.map(dasChangedText) ?? "–",
                         classMean.map { dasChangedText($0.accuracy) } ?? "–", classMean.map { dasChangedText($0.randomAccuracy) } ?? "–",
                         p.trainingPairs, p.steps, p.seconds)
                 }
@@ -46,7 +46,7 @@ extension FidelityReport {
         page += "share of the fitting pairs; scored on the held-out pairs by patched generation and the task's decoder, "
         page += "beside the class-mean (not DAS) and random subspaces of the same dimension.</p>\n"
         page += "<table><tr><th class=l>variable</th><th class=l>site</th><th>k</th><th>DAS IIA</th><th>where it changes</th>"
-        page += "<th>class-mean there</th><th>random there</th><th>training pairs</th><th>steps</th><th>seconds</th></tr>"
+        page += "<th>control there</th><th>class-mean there</th><th>random there</th><th>training pairs</th><th>steps</th><th>seconds</th></tr>"
         return page + body + "</table>\n"
     }
 

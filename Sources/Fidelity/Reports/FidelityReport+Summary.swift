@@ -33,7 +33,7 @@ extension FidelityReport {
             row += regions.map { name in e.fidelity(name).map { percent($0.agreement.proportion) } ?? "-" }
             if task.truth != nil { row.append(sameErrors(i)) }
             row.append(String(format: "%.3f", e.compression))
-            let scope = verdict(i) == .representationSupported ? representation[i]?.verdict.scope.map { " " + $0 } ?? "" : ""
+            let scope = verdict(i) == .representationSupported ? (representation[i]?.verdict ?? promptRepresentation[i]?.verdict)?.scope.map { " " + $0 } ?? "" : ""
             row.append(verdict(i).words + scope + (e.character.map { " (\($0))" } ?? ""))
             rows.append(row)
         }

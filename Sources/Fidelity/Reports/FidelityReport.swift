@@ -35,10 +35,12 @@ public struct FidelityReport: Sendable {
     }
 
     /// Surrogate `i`'s verdict: its behavioural verdict, raised to representation supported when it is at least
-    /// interpretation only and its representation tests support every variable against the control.
+    /// interpretation only and its representation tests (on a network or a prompt task) support every variable
+    /// against the control.
     public func verdict(_ i: Int) -> Verdict {
         let behavioural = behaviour.surrogates[i].verdict
-        guard behavioural == .interpretationOnly, representation[i]?.verdict.supported == true else { return behavioural }
+        let supported = representation[i]?.verdict.supported ?? promptRepresentation[i]?.verdict.supported ?? false
+        guard behavioural == .interpretationOnly, supported else { return behavioural }
         return .representationSupported
     }
 

@@ -57,14 +57,18 @@ public struct ProbeSubspaceScore: Sendable {
     public var dimension: Int
     public var accuracy: InterchangeAccuracy
     public var randomAccuracy: InterchangeAccuracy
+    /// The random-init control's held-out IIA with its own class-mean subspace of this dimension at the site
+    /// (`nil`: no control was run, or its class means span fewer directions).
+    public var controlAccuracy: InterchangeAccuracy?
 
-    /// `{"method": "class_mean", "dimension", "iia", "random_iia"}`.
+    /// `{"method": "class_mean", "dimension", "iia", "random_iia", "control_iia"}`.
     public var json: String {
         var o = JSONText()
         o.add("method", "class_mean")
         o.add("dimension", dimension)
         o.add("iia", raw: accuracy.json)
         o.add("random_iia", raw: randomAccuracy.json)
+        o.add("control_iia", raw: controlAccuracy?.json ?? "null")
         return o.text
     }
 }
@@ -81,9 +85,12 @@ public struct PromptDASScore: Sendable {
     public var steps: Int
     public var validationAccuracy: Double?
     public var seconds: Double
+    /// The random-init control's held-out IIA with a DAS subspace of this dimension trained on it the same way
+    /// (`nil`: no control was run, or it had no pairs to train on).
+    public var controlAccuracy: InterchangeAccuracy?
 
     /// `{"method": "das", "objective": "first_answer_token", "dimension", "iia", "training_pairs", "steps",
-    /// "validation_token_accuracy", "seconds"}`.
+    /// "validation_token_accuracy", "seconds", "control_iia"}`.
     public var json: String {
         var o = JSONText()
         o.add("method", "das")
@@ -94,6 +101,7 @@ public struct PromptDASScore: Sendable {
         o.add("steps", steps)
         o.add("validation_token_accuracy", validationAccuracy)
         o.add("seconds", seconds)
+        o.add("control_iia", raw: controlAccuracy?.json ?? "null")
         return o.text
     }
 }
@@ -106,13 +114,16 @@ public struct PromptSiteResult: Sendable {
     public var subspaces: [ProbeSubspaceScore]
     /// DAS subspaces of the same dimensions (empty when the network has no reverse mode or the hook is not covered).
     public var das: [PromptDASScore] = []
+    /// The random-init control's whole-site IIA at the same site on the same pairs (`nil`: no control was run).
+    public var controlWholeSite: InterchangeAccuracy?
 
-    /// `{"hook", "position", "whole_site_iia", "subspaces", "das"}`.
+    /// `{"hook", "position", "whole_site_iia", "control_whole_site_iia", "subspaces", "das"}`.
     public var json: String {
         var o = JSONText()
         o.add("hook", site.hook)
         o.add("position", site.position)
         o.add("whole_site_iia", raw: wholeSite.json)
+        o.add("control_whole_site_iia", raw: controlWholeSite?.json ?? "null")
         o.add("subspaces", objects: subspaces.map(\.json))
         o.add("das", objects: das.map(\.json))
         return o.text
@@ -143,6 +154,7 @@ public struct PromptVariableResult: Sendable {
         o.add("ignoring_score", ignoringScore)
         o.add("held_out_ignoring_score", heldOutIgnoringScore)
         o.add("indistinguishable_from_output", indistinguishableFromOutput)
+        if let best = bestAlignment { o.add("best_alignment", best.name) } else { o.add("best_alignment", raw: "null") }
         o.add("top_sites", objects: top.map(\.json))
         o.add("localisation", objects: localisation.map(\.json))
         return o.text
@@ -157,13 +169,30 @@ public struct PromptRepresentationResult: Sendable {
     public var localisationPairs: Int
     public var heldOutPairs: Int
     public var variables: [PromptVariableResult]
-    /// Surrogate variables not tested (`--variables`, `--max-variables`).
+    /// Surrogate variables not tested (`--variables`, `--max-variables`), and whether the tested ones were
+    /// named (`RepresentationOptions.variables`: the verdict is then about them).
     public var untested: Int
+    public var named = false
     /// Language-model runs (clean and patched) and the seconds of each stage.
     public var patchedRuns: Int
     public var cleanSeconds: Double
     public var localisationSeconds: Double
     public var subspaceSeconds: Double
+    /// The random-init control's runs (clean and patched) and seconds (building it included); `nil` seconds:
+    /// no control was run.
+    public var controlRuns = 0
+    public var controlSeconds: Double?
+
+    /// The verdict by the standard thresholds (`verdict(thresholds:)`).
+    public var verdict: RepresentationVerdict { verdict(thresholds: .standard) }
+
+    /// Every variable judged by `thresholds` (`PromptVariableResult.verdict(thresholds:)`); the surrogate is
+    /// supported when every variable is, and every variable was tested or the tested ones were named.
+    public func verdict(thresholds: RepresentationThresholds) -> RepresentationVerdict {
+        RepresentationVerdict(
+            variables: variables.map { $0.verdict(thresholds: thresholds) }, untested: untested, named: named,
+            thresholds: thresholds)
+    }
 
     /// The label of a position offset (`"="`, `a[1]`), or the offset itself.
     public func label(_ offset: Int?) -> String {
@@ -182,10 +211,14 @@ public struct PromptRepresentationResult: Sendable {
         o.add("held_out_pairs", heldOutPairs)
         o.add("variables", objects: variables.map(\.json))
         o.add("untested", untested)
+        o.add("named", named)
         o.add("runs", patchedRuns)
         o.add("clean_seconds", cleanSeconds)
         o.add("localisation_seconds", localisationSeconds)
         o.add("subspace_seconds", subspaceSeconds)
+        o.add("control_runs", controlRuns)
+        o.add("control_seconds", controlSeconds)
+        o.add("verdict", raw: verdict.json)
         return o.text
     }
 }

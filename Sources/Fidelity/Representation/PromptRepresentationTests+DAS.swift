@@ -13,6 +13,9 @@ extension PromptRepresentationTests {
         let fittingPairs: [InterchangePair]
         let heldOutPairs: [InterchangePair]
         let options: RepresentationOptions
+        /// The runs whose clean answers give each answer's first token (`nil`: `runner`'s); the control trains on the
+        /// model's tokens, since its own clean answers are not the surrogate's.
+        var answerTokenRuns: PromptInterchangeRunner? = nil
     }
 
     /// Distributed alignment search at `site` for `variable`: one subspace per dimension trained on the fitting
@@ -36,7 +39,7 @@ extension PromptRepresentationTests {
         let counterfactuals = context.fittingPairs.map {
             model.counterfactual(variable, base: runner.inputs[$0.base], source: runner.inputs[$0.source])
         }
-        let tokens = PromptSubspaceTrainer.answerTokens(runner, values: Set(counterfactuals))
+        let tokens = PromptSubspaceTrainer.answerTokens(context.answerTokenRuns ?? runner, values: Set(counterfactuals))
         var examples: [PromptSubspaceTrainer.Example] = []
         for (pair, value) in zip(context.fittingPairs, counterfactuals) {
             guard examples.count < options.promptSubspacePairs, let token = tokens[value] else { continue }

@@ -17,21 +17,29 @@ import WeightFiles
 ///    activations on clean runs, computed without any pass through the network (not distributed alignment
 ///    search: no gradient reaches it) — beside a random subspace of the same dimension, and a subspace of each
 ///    dimension trained by distributed alignment search (`PromptSubspaceTrainer`: gradient descent through the
-///    model on the first answer token's cross-entropy), all scored by patched generation.
+///    model on the first answer token's cross-entropy), all scored by patched generation;
+/// 4. the random-init control (when given; `controlModel(of:file:seed:threads:)`): the same held-out
+///    interchanges, whole-site and class-mean (the subspace computed again from the control's clean runs), at
+///    the same sites on the same pairs, and DAS trained on it the same way, scored against the same surrogate
+///    counterfactuals.
 ///
-/// No random-init control is run and no verdict is given: the numbers stand against the score of leaving
-/// the base output and the random subspace.
+/// The verdict (`PromptRepresentationResult.verdict`) judges each variable's best measured alignment against
+/// the control's best by `RepresentationThresholds`, as on networks; without a control no variable is supported.
 public enum PromptRepresentationTests {
     /// The hooks of the default sites, per block: the residual stream after the block, the attention output and the MLP output.
     public static let defaultHookKinds = ["hook_resid_post", "hook_attn_out", "hook_mlp_out"]
 
     /// Runs the tests for `surrogate` on `model` over `inputs` (a region of the prompt task `task`).
-    /// - Parameter progress: the stage, units done and units in the stage.
+    /// - Parameters:
+    ///   - control: builds the random-init control, called once the network's tests are done (`nil`: no control).
+    ///   - progress: the stage, units done and units in the stage.
     /// - Complexity: clean runs over the inputs scanned, then sites × localisation pairs patched runs, then
-    ///   per variable top sites × (1 + 2 × dimensions) × held-out pairs.
+    ///   per variable top sites × (1 + 2 × dimensions) × held-out pairs; the control adds the inputs' clean
+    ///   runs and top sites × (1 + dimensions) × held-out pairs.
     public static func run(
         network: any NeuralNetwork, surrogate: FittedSurrogate, task: TaskDescription, inputs: Region,
         options: RepresentationOptions = RepresentationOptions(),
+        control: (() throws(RepresentationError) -> any NeuralNetwork)? = nil,
         progress: (_ stage: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }
     ) throws(RepresentationError) -> PromptRepresentationResult {
         let started = ContinuousClock.now
@@ -259,11 +267,23 @@ public enum PromptRepresentationTests {
                     indistinguishableFromOutput: indistinguishable))
         }
         runs += done
+        let subspaceSeconds = seconds(since: subspaceStart)
+        var controlSeconds: Double?
+        var controlRuns = 0
+        if let control {
+            let controlStart = ContinuousClock.now
+            progress("random-init control", 0, 1)
+            controlRuns = try scoreControl(
+                try control(), task: task, model: model, runner: runner, fitting: localisationPairs, heldOut: heldOutPairs,
+                targets: heldOutTargets, options: options, results: &results, progress: progress)
+            controlSeconds = seconds(since: controlStart)
+        }
         return PromptRepresentationResult(
             inputs: selection, positions: positionLabels, localisationPairs: localisationPairs.count,
             heldOutPairs: heldOutPairs.count, variables: results, untested: model.variables.count - variables.count,
-            patchedRuns: runs, cleanSeconds: cleanSeconds, localisationSeconds: localisationSeconds,
-            subspaceSeconds: seconds(since: subspaceStart))
+            named: options.variables != nil, patchedRuns: runs, cleanSeconds: cleanSeconds,
+            localisationSeconds: localisationSeconds, subspaceSeconds: subspaceSeconds, controlRuns: controlRuns,
+            controlSeconds: controlSeconds)
     }
 
     private static func targetsFor(

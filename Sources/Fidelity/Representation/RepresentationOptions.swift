@@ -38,7 +38,9 @@ public struct RepresentationOptions: Sendable {
     /// ` (output)`), in the surrogate's order; `nil` = all (up to `maxVariables`). The verdict is then about
     /// the variables named.
     public var variables: [String]?
-    /// Threads for candidate scoring and subspace training (networks also use their own threads per run).
+    /// Threads for candidate scoring and subspace training (networks also use their own threads per run). Prompt
+    /// tasks do not use it: their work is language-model runs, on the threads the model (and its control) was
+    /// loaded with.
     public var threads = 1
 
     /// The most inputs the tests use (a seeded sample of the input set beyond it): clean activations of

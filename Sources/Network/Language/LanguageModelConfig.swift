@@ -44,6 +44,10 @@ public struct LanguageModelConfig: Sendable, Equatable {
     /// RoPE's base θ (Llama family).
     public var ropeBase: Double
     public var ropeScaling: RoPEScaling
+    /// The standard deviation of the normal initialisation of linear and embedding weights (Hugging Face
+    /// `initializer_range`; transformers' default 0.02 when the file does not say, as GGUF files never do).
+    /// Used only to build random-init controls (`LanguageModels.randomInitialised`).
+    public var initializerRange = 0.02
 
     public init(
         architecture: Architecture, layers: Int, dModel: Int, heads: Int, kvHeads: Int? = nil, dHead: Int? = nil,
@@ -287,6 +291,17 @@ public struct LanguageModelConfig: Sendable, Equatable {
                 dMLP: try required("intermediate_size"), vocabularySize: try required("vocab_size"),
                 contextLength: try required("max_position_embeddings"),
                 normEps: Float(try object.double("rms_norm_eps") ?? 1e-6), ropeBase: theta ?? 10000, ropeScaling: scaling)
+        }
+        // transformers reads `initializer_range or 0.02`: null and 0 mean the default.
+        var range = 0.0
+        if let value = object.value("initializer_range") {
+            if case .null = value {} else { range = try object.double("initializer_range") ?? 0 }
+        }
+        if range != 0 {
+            guard range > 0, range <= 1 else {
+                throw .invalidFile(kind: "model configuration", path: path("initializer_range"), reason: "\(range) is outside 0…1")
+            }
+            initializerRange = range
         }
         try validate(source: source)
     }

@@ -82,9 +82,18 @@ struct RepresentationArguments: ParsableArguments {
     var sites: [String] = []
 
     @Option(
-        parsing: .upToNextOption,
-        help: "Transformer positions of the default sites: 'all', or position numbers (default: the final position).")
-    var positions: [String] = []
+        name: .customLong("positions"), parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "Transformer positions of the default sites: 'all', or position numbers, comma-separated or with the option "
+                + "repeated (--positions 0,2 or --positions -1 --positions -2; default: the final position).",
+            valueName: "positions"))
+    var positionLists: [String] = []
+
+    /// `--positions` values, each list split at its commas.
+    var positions: [String] { positionLists.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } }
+
+    @Flag(help: "Skip the random-init control (faster; no variable can then be supported).")
+    var noControl = false
 
     @Option(help: "Search this many sites, the best by whole-site interchange (the localisation map); 0: every site.")
     var searchSites = 4
@@ -101,7 +110,8 @@ struct RepresentationArguments: ParsableArguments {
     func validate() throws {
         if !(positions == ["all"] || positions.allSatisfy({ Int($0) != nil })) {
             throw ValidationError(
-                "--positions takes 'all' or position numbers (0 or more; on a prompt task −1 or less, counted from the prompt's end, written --positions=-1)")
+                "--positions takes 'all' or position numbers (0 or more; on a prompt task −1 or less, counted from the prompt's end), "
+                    + "comma-separated or with the option repeated: --positions -3,-1")
         }
         if promptInputs < 2 { throw ValidationError("--prompt-inputs must be at least 2") }
         if searchSites < 0 { throw ValidationError("--search-sites must be 0 or more") }
@@ -138,7 +148,7 @@ struct RepresentationArguments: ParsableArguments {
             try runOnPrompts(&report, loaded: loaded, inputs: inputs, threads: threads)
             return
         }
-        let control = try controlNetwork(loaded, threads: threads)
+        let control = noControl ? nil : try controlNetwork(loaded, threads: threads)
         let options = options(task: report.behaviour.task, threads: threads)
         let bar = ProgressBar(label: "representation tests", minimumBytes: 0, totalBytes: 1, unit: "site searches")
         defer { bar.finish() }
@@ -194,8 +204,8 @@ struct RepresentationArguments: ParsableArguments {
         return options
     }
 
-    /// The prompt-task tests (`PromptRepresentationTests`): no random-init control (a copy of a language model's
-    /// weights per run is not made), so the report gives the numbers against their baselines and no verdict.
+    /// The prompt-task tests (`PromptRepresentationTests`), with a random-init copy of the language model as control
+    /// (built once the network's tests are done, with `--seed`, on `threads` threads; `--no-control` skips it).
     private func runOnPrompts(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs: Region, threads: Int) throws(ExitCode) {
         var options = commonOptions(threads: threads, allPositions: nil)
         options.localisationPairs = pairs
@@ -210,7 +220,15 @@ struct RepresentationArguments: ParsableArguments {
         var bar: ProgressBar?
         var label = ""
         defer { bar?.finish() }
-        report.runPromptRepresentationTests(network: loaded.network, inputs: inputs, options: options) { stage, done, total in
+        let control: (() throws(RepresentationError) -> any NeuralNetwork)? =
+            noControl
+            ? nil
+            : { () throws(RepresentationError) in
+                try PromptRepresentationTests.controlModel(
+                    of: loaded.network, file: loaded.file, seed: seed ^ 0x5EED_C0A7, threads: threads)
+            }
+        report.runPromptRepresentationTests(network: loaded.network, inputs: inputs, options: options, control: control) {
+            stage, done, total in
             if stage != label {
                 bar?.finish()
                 label = stage
