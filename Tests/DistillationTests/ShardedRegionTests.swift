@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WeightFiles
 
 @testable import Distillation
 
@@ -83,4 +84,27 @@ func shardSlicesOfAWhereFilteredAllRegionAreTheSlicesOfTheWholeRegion(shards: In
         _ = try t.resolveRegions(slicing: ["probe", "held_out"], for: Shard(index: 0, count: 2)!)
     }
     #expect(throws: DistillationError.self) { _ = try t.resolveRegions() }
+}
+
+/// The indices the rejection draw keeps on a domain too large to enumerate: the first `count` distinct draws of
+/// SplitMix64(seed) modulo the domain that are not excluded, sorted (the scheme before the bitmap, written out).
+private func referenceDraw(_ count: Int, seed: UInt64, size: Int, excluding: Set<Int> = []) -> [Int] {
+    var rng = SplitMix64(seed: seed)
+    var chosen = Set<Int>()
+    while chosen.count < count {
+        let index = Int(rng.next() % UInt64(size))
+        if !excluding.contains(index) { chosen.insert(index) }
+    }
+    return chosen.sorted()
+}
+
+@Test func aSampleOfADomainTooLargeToEnumerateIsTheRejectionDrawsFirstDistinctInputs() throws {
+    let t = try task(
+        size: 10_000,
+        regions: #""probe": {"sample": 3000, "seed": 7}, "held_out": {"sample": 2000, "seed": 8, "excluding": ["probe"]}"#)
+    let regions = try t.resolveRegions()
+    let probe = referenceDraw(3000, seed: 7, size: 100_000_000)
+    #expect(regions["probe"]?.indices == probe)
+    #expect(regions["held_out"]?.indices == referenceDraw(2000, seed: 8, size: 100_000_000, excluding: Set(probe)))
+    #expect(regions["probe"]?.input(0) == t.values(at: probe[0]))
 }

@@ -23,16 +23,37 @@ private func addition() throws -> (any NeuralNetwork, TaskDescription, [FittedSu
     return (net, task, surrogates)
 }
 
-/// Each of `count` shards' outputs on its slice of every run of `plan`.
-private func shardOutputs(_ plan: BehaviourPlan, _ net: any NeuralNetwork, count: Int) throws -> [[String: RegionOutputs]] {
-    try (0..<count).map { i in
+/// The addition task with two more regions no other region excludes: `everything` (all 10^4 inputs) and
+/// `small_sums` (the inputs with a + b < 60), which shards slice without listing them whole.
+private func additionWithAllRegions() throws -> TaskDescription {
+    let folder = referenceNetwork("addition_mlp")
+    var text = try String(contentsOfFile: "\(folder)/task.json", encoding: .utf8)
+    text = text.replacingOccurrences(
+        of: #""regions": {"#, with: #""regions": {"everything": {"all": true}, "small_sums": {"where": "a + b < 60"},"#)
+    return try TaskDescription.parse(Array(text.utf8), baseDirectory: folder)
+}
+
+/// `count` shards' results joined as `retort merge` joins them: the domain run's outputs concatenated, every other
+/// run's statistics appended in shard order.
+private func shardResults(
+    _ task: TaskDescription, _ surrogates: [FittedSurrogate], _ net: any NeuralNetwork, options: BehaviourOptions,
+    count: Int, chunk: Int = 65_536
+) throws -> (domain: RegionOutputs?, statistics: [String: RegionStatistics]) {
+    var domains: [RegionOutputs] = []
+    var statistics: [String: RegionStatistics] = [:]
+    for i in 0..<count {
         let shard = try #require(Shard(index: i, count: count))
-        var outputs: [String: RegionOutputs] = [:]
-        for run in plan.runs {
-            outputs[run.name] = try plan.run(ProbeShard.slice(run, shard.slice(of: run.count)), network: net)
+        let plan = try BehaviourPlan(network: net, task: task, surrogates: surrogates, options: options, scope: .shard(shard))
+        for (name, _) in plan.runs {
+            if plan.enumeratesDomain && name == BehaviourPlan.domainRun {
+                domains.append(try plan.run(plan.inputs[name]!.materialized(task: task), network: net))
+                continue
+            }
+            let part = try plan.statistics(of: name, network: net, chunk: chunk)
+            statistics[name] = statistics[name].map { $0.appending(part, disagreementLimit: options.disagreementLimit) } ?? part
         }
-        return outputs
     }
+    return (domains.isEmpty ? nil : RegionOutputs.concatenating(domains), statistics)
 }
 
 private func report(_ behaviour: BehaviourReport) -> String {
@@ -43,9 +64,8 @@ private func report(_ behaviour: BehaviourReport) -> String {
     let (net, task, surrogates) = try addition()
     let plan = try BehaviourPlan(network: net, task: task, surrogates: surrogates)
     #expect(plan.enumeratesDomain && plan.runs.map(\.name) == ["domain"])
-    let shards = try shardOutputs(plan, net, count: 3)
-    let joined = ["domain": RegionOutputs.concatenating(shards.map { $0["domain"]! })]
-    let assembled = try BehaviourReport.assemble(plan, outputs: joined)
+    let joined = try shardResults(task, surrogates, net, options: .init(), count: 3)
+    let assembled = try BehaviourReport.assemble(plan, domain: joined.domain, statistics: joined.statistics)
     #expect(report(assembled) == report(try BehaviourReport.evaluate(network: net, task: task, surrogates: surrogates)))
 }
 
@@ -56,19 +76,110 @@ private func report(_ behaviour: BehaviourReport) -> String {
     options.sampleLimit = 700
     let plan = try BehaviourPlan(network: net, task: task, surrogates: surrogates, options: options)
     #expect(!plan.enumeratesDomain && plan.runs.map(\.name) == ["probe", "held_out", "trained", "untrained"])
-    let shards = try shardOutputs(plan, net, count: 4)
-    var joined: [String: RegionOutputs] = [:]
-    for run in plan.runs { joined[run.name] = RegionOutputs.concatenating(shards.map { $0[run.name]! }) }
+    let joined = try shardResults(task, surrogates, net, options: options, count: 4)
     let one = try BehaviourReport.evaluate(network: net, task: task, surrogates: surrogates, options: options)
-    #expect(report(try BehaviourReport.assemble(plan, outputs: joined)) == report(one))
+    #expect(report(try BehaviourReport.assemble(plan, domain: nil, statistics: joined.statistics)) == report(one))
+}
+
+@Test(arguments: [1, 3, 7])
+func shardsOfAllRegionsSlicedUnlistedMergeWithoutRegionsToTheOneMachineReport(shards: Int) throws {
+    let (net, _, surrogates) = try addition()
+    let task = try additionWithAllRegions()
+    var options = BehaviourOptions()
+    options.domainLimit = 1_000
+    options.sampleLimit = 700
+    let shard = try #require(Shard(index: shards - 1, count: shards))
+    let sliced = try BehaviourPlan(network: net, task: task, surrogates: surrogates, options: options, scope: .shard(shard))
+    guard case .domainRange(_, let range)? = sliced.inputs["everything"], case .admitted? = sliced.inputs["small_sums"] else {
+        Issue.record("the all regions are listed: \(String(describing: sliced.inputs["everything"]))")
+        return
+    }
+    #expect(range == shard.slice(of: 10_000))
+    // Chunks of 97 inputs: counts and the first disagreements carry across chunk and shard boundaries.
+    let joined = try shardResults(task, surrogates, net, options: options, count: shards, chunk: 97)
+    let merging = try BehaviourPlan(
+        network: nil, task: task, surrogates: surrogates, options: options,
+        scope: .merge(runs: Dictionary(uniqueKeysWithValues: sliced.runs.map { ($0.name, $0.count) })))
+    let one = try BehaviourReport.evaluate(network: net, task: task, surrogates: surrogates, options: options)
+    #expect(one.regionSizes.map(\.count).contains(10_000))
+    #expect(report(try BehaviourReport.assemble(merging, domain: nil, statistics: joined.statistics)) == report(one))
+}
+
+@Test func aMergePlanRefusesRunsThatAreNotTheTasksRegions() throws {
+    let (_, task, surrogates) = try addition()
+    var options = BehaviourOptions()
+    options.domainLimit = 1_000
+    #expect(throws: DistillationError.self) {
+        _ = try BehaviourPlan(
+            network: nil, task: task, surrogates: surrogates, options: options,
+            scope: .merge(runs: ["probe": 5000, "held_out": 5000, "bogus": 3]))
+    }
+}
+
+@Test func theFirstDisagreementsAreListedInInputOrderUpToTheLimitAcrossChunks() throws {
+    let (net, task, surrogates) = try addition()
+    var options = BehaviourOptions()
+    options.domainLimit = 1_000
+    options.disagreementLimit = 5
+    let plan = try BehaviourPlan(network: net, task: task, surrogates: surrogates, options: options)
+    let whole = try plan.statistics(of: "held_out", network: net, chunk: 10_000)
+    let chunked = try plan.statistics(of: "held_out", network: net, chunk: 3)
+    #expect(chunked == whole)
+    #expect(whole.surrogates.allSatisfy { $0.disagreements.count == min(5, whole.count - $0.agreements) })
 }
 
 @Test func assembleRefusesARunWithTooFewOutputs() throws {
     let (net, task, surrogates) = try addition()
     let plan = try BehaviourPlan(network: net, task: task, surrogates: surrogates)
-    var outputs = try plan.run(plan.runs[0], network: net)
+    var outputs = try plan.run(plan.inputs["domain"]!.materialized(task: task), network: net)
     outputs.network.removeLast()
     #expect(throws: DistillationError.self) { try BehaviourReport.assemble(plan, outputs: ["domain": outputs]) }
+}
+
+@Test func anEvaluationShardFileReadsBackItsStatistics() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retort-evalstats-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let metadata = ProbeShard(
+        command: "fidelity", shard: try #require(Shard(index: 0, count: 2)), slices: ["everything": (0..<5, 10)],
+        task: .init(path: "t", sha256: "aa"), model: .init(path: "m", sha256: "bb"), network: .init(path: "mlp", sha256: nil),
+        surrogates: [.init(path: "p.json", sha256: "cc")], seed: 0, arguments: [], directory: "/x")
+    let statistics = RegionStatistics(
+        count: 5, networkRight: 4,
+        surrogates: [
+            SurrogateStatistics(
+                agreements: 3, squaredError: UInt128(1) << 100, sameMistake: 1, surrogateRight: 0, expressionWrong: 2,
+                disagreementsWhereNetworkWrong: 0,
+                disagreements: [Disagreement(input: [1, -2], network: 3, surrogate: 4, truth: 3)])
+        ])
+    try EvaluationShard(metadata: metadata, outputs: [:], statistics: ["everything": statistics], failures: [:])
+        .write(into: directory)
+    let read = try EvaluationShard.read(folder: directory)
+    #expect(read.statistics == ["everything": statistics] && read.outputs.isEmpty)
+}
+
+@Test func anEvaluationShardFileWithMoreAgreementsThanInputsIsRefused() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retort-evalbad-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let metadata = ProbeShard(
+        command: "fidelity", shard: try #require(Shard(index: 0, count: 1)), slices: ["everything": (0..<5, 5)],
+        task: .init(path: "t", sha256: "aa"), model: .init(path: "m", sha256: "bb"), network: .init(path: "mlp", sha256: nil),
+        surrogates: [.init(path: "p.json", sha256: "cc")], seed: 0, arguments: [], directory: "/x")
+    let bad = RegionStatistics(
+        count: 5, networkRight: nil,
+        surrogates: [
+            SurrogateStatistics(
+                agreements: 6, squaredError: nil, sameMistake: nil, surrogateRight: nil, expressionWrong: nil,
+                disagreementsWhereNetworkWrong: nil, disagreements: [])
+        ])
+    try EvaluationShard(metadata: metadata, outputs: [:], statistics: ["everything": bad], failures: [:]).write(into: directory)
+    let error = #expect(throws: DistillationError.self) { try EvaluationShard.read(folder: directory) }
+    guard case .mismatch(_, let reason)? = error else {
+        Issue.record("expected a mismatch naming the member, got \(String(describing: error))")
+        return
+    }
+    #expect(reason.contains("agreements") && reason.contains("more than the 5"))
 }
 
 @Test func anEvaluationShardFileReadsBackItsOutputsAndFailures() throws {

@@ -108,6 +108,36 @@ extension TaskDescription {
     public func resolveRegions(slicing sliced: [String], for shard: Shard, limit: Int = Self.enumerationLimit)
         throws(DistillationError) -> (regions: [String: Region], totals: [String: Int])
     {
+        let (slices, totals) = try sliceRegions(sliced, for: shard)
+        var result: [String: Region] = [:]
+        for (name, slice) in slices {
+            guard case .listed(let region) = slice else {
+                let total = totals[name]!
+                guard slice.count <= limit else {
+                    let shards = (total + limit - 1) / limit
+                    throw .invalidTask(
+                        path: "regions.\(name)",
+                        reason: "the region has \(total) inputs and shard \(shard)'s slice \(slice.count), too many to "
+                            + "enumerate; sample it, or shard it with --shard I/N (N ≥ \(shards))")
+                }
+                result[name] = slice.materialized(task: self)
+                continue
+            }
+            result[name] = region
+        }
+        return (result, totals)
+    }
+
+    /// The regions of shard `shard` of a sharded run as `RegionSlice`s: each region in `sliced` is the shard's
+    /// slice of it, the others whole, with every region's whole count. A sliced `all` region (with or without
+    /// `where`) that no other region excludes is described, not listed: a range of domain indices, or a range of
+    /// ranks among the inputs its condition admits (counted here in one pass over the domain), enumerated chunk by
+    /// chunk (`RegionSlice.forEachChunk`) by whoever runs it, so its slice may have any size.
+    /// - Throws: what `resolveRegions()` throws.
+    /// - Complexity: O(domain) predicate evaluations per conditioned `all` region; memory O(1) for it.
+    public func sliceRegions(_ sliced: [String], for shard: Shard) throws(DistillationError)
+        -> (slices: [String: RegionSlice], totals: [String: Int])
+    {
         let excludedByOthers = Set(regions.values.flatMap(\.excluded))
         var streamed: [String: RegionPredicate?] = [:]
         for name in sliced where !excludedByOthers.contains(name) {
@@ -118,59 +148,34 @@ extension TaskDescription {
             }
         }
         var whole = try resolveRegions(skipping: Set(streamed.keys), membership: streamed)
-        var result: [String: Region] = [:]
+        var result: [String: RegionSlice] = [:]
         var totals: [String: Int] = [:]
         for (name, region) in whole {
             totals[name] = region.count
-            result[name] = sliced.contains(name) ? region.slice(shard.slice(of: region.count)) : region
+            result[name] = .listed(sliced.contains(name) ? region.slice(shard.slice(of: region.count)) : region)
         }
         whole = [:]
-        let size = domainSize
         for (name, predicate) in streamed.sorted(by: { $0.key < $1.key }) {
-            let total: Int
-            if let predicate {
-                var count = 0
-                forEachInput { _, input in
-                    if predicate.admits(input) { count += 1 }
-                    return true
-                }
-                total = count
-            } else {
-                total = size
-            }
-            guard total > 0 else { throw .emptyRegion(name: name) }
-            let range = shard.slice(of: total)
-            guard range.count <= limit else {
-                let shards = (total + limit - 1) / limit
-                throw .invalidTask(
-                    path: "regions.\(name)",
-                    reason: "the region has \(total) inputs and shard \(shard)'s slice \(range.count), too many to "
-                        + "enumerate; sample it, or shard it with --shard I/N (N ≥ \(shards))")
-            }
             guard let predicate else {
-                result[name] = region(name, indices: Array(range))
-                totals[name] = total
+                totals[name] = domainSize
+                result[name] = .domainRange(name: name, shard.slice(of: domainSize))
                 continue
             }
-            var indices: [Int] = []
-            indices.reserveCapacity(range.count)
-            var rank = 0
-            forEachInput { index, input in
-                if predicate.admits(input) {
-                    if rank >= range.lowerBound { indices.append(index) }
-                    rank += 1
-                }
-                return rank < range.upperBound
+            var count = 0
+            forEachInput { _, input in
+                if predicate.admits(input) { count += 1 }
+                return true
             }
-            result[name] = region(name, indices: indices)
-            totals[name] = total
+            guard count > 0 else { throw .emptyRegion(name: name) }
+            totals[name] = count
+            result[name] = .admitted(name: name, predicate: predicate, ranks: shard.slice(of: count))
         }
         return (result, totals)
     }
 
     /// Calls `body` with every domain index and its input in index order until it returns false.
     /// - Complexity: O(domain); the input is one buffer stepped like an odometer, not an array per input.
-    private func forEachInput(_ body: (Int, [Int]) -> Bool) {
+    func forEachInput(_ body: (Int, [Int]) -> Bool) {
         guard domainSize > 0 else { return }
         var input = values(at: 0)
         for index in 0..<domainSize {
@@ -190,10 +195,12 @@ extension TaskDescription {
     /// The region of the inputs at these domain indices.
     /// - Complexity: O(indices × variables)
     public func region(_ name: String, indices: [Int]) -> Region {
-        var values: [Int] = []
-        values.reserveCapacity(indices.count * variables.count)
-        for index in indices { values += self.values(at: index) }
-        return Region(name: name, values: values, indices: indices, variableCount: variables.count)
+        let width = variables.count
+        var values = [Int](repeating: 0, count: indices.count * width)
+        values.withUnsafeMutableBufferPointer { buffer in
+            for (i, index) in indices.enumerated() { writeValues(at: index, into: buffer, offset: i * width) }
+        }
+        return Region(name: name, values: values, indices: indices, variableCount: width)
     }
 
     /// The inputs of `spec`; with `predicate`, only those that satisfy it (a sample draws among those only).
@@ -263,10 +270,11 @@ extension TaskDescription {
         throws(DistillationError) -> [Int]
     {
         let size = domainSize
-        let excluded = Set(excluding.joined())
         var rng = SplitMix64(seed: seed)
         func admitted(_ index: Int) -> Bool { predicate?.admits(values(at: index)) ?? true }
+        var attempts = 0
         if size <= Self.enumerationLimit {
+            let excluded = Set(excluding.joined())
             var candidates = (0..<size).filter { !excluded.contains($0) && admitted($0) }
             if count >= candidates.count { return candidates }
             for i in 0..<count {
@@ -275,9 +283,43 @@ extension TaskDescription {
             }
             return candidates[0..<count].sorted()
         }
+        // A bitmap of the domain when it is no bigger than the set of drawn indices would be (about 16 bytes each)
+        // or 64 MiB: no hashing, and the indices come out sorted. The same draws keep the same inputs.
+        if size / 8 <= Swift.max(1 << 26, 16 * count) {
+            let words = (size + 63) / 64
+            var excludedBits = [UInt64](repeating: 0, count: excluding.isEmpty ? 0 : words)
+            for list in excluding {
+                for index in list { excludedBits[index >> 6] |= 1 << UInt64(index & 63) }
+            }
+            var chosen = [UInt64](repeating: 0, count: words)
+            var drawn = 0
+            while drawn < count {
+                attempts += 1
+                if attempts > count * 100 {
+                    throw .invalidTask(path: "regions.\(name)", reason: "could not draw \(count) distinct inputs")
+                }
+                let index = Int(rng.next() % UInt64(size))
+                let word = index >> 6, bit = UInt64(1) << UInt64(index & 63)
+                guard chosen[word] & bit == 0, excludedBits.isEmpty || excludedBits[word] & bit == 0, admitted(index) else {
+                    continue
+                }
+                chosen[word] |= bit
+                drawn += 1
+            }
+            var indices: [Int] = []
+            indices.reserveCapacity(count)
+            for (w, word) in chosen.enumerated() where word != 0 {
+                var rest = word
+                while rest != 0 {
+                    indices.append(w << 6 + rest.trailingZeroBitCount)
+                    rest &= rest - 1
+                }
+            }
+            return indices
+        }
         // Sized up front: growing a set of 10^7 indices rehashes it ~20 times, the bulk of the draw's time.
         var chosen = Set<Int>(minimumCapacity: count)
-        var attempts = 0
+        let excluded = Set(excluding.joined())
         while chosen.count < count {
             attempts += 1
             if attempts > count * 100 {

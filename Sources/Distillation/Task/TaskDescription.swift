@@ -167,13 +167,19 @@ public struct TaskDescription: Sendable {
     /// The input at a domain index.
     /// - Complexity: O(variables)
     public func values(at index: Int) -> [Int] {
-        var rest = index
         var values = [Int](repeating: 0, count: variables.count)
+        values.withUnsafeMutableBufferPointer { writeValues(at: index, into: $0, offset: 0) }
+        return values
+    }
+
+    /// Writes the input at a domain index into `buffer[offset..<offset + variables]`, allocating nothing.
+    /// - Complexity: O(variables)
+    public func writeValues(at index: Int, into buffer: UnsafeMutableBufferPointer<Int>, offset: Int) {
+        var rest = index
         for v in stride(from: variables.count - 1, through: 0, by: -1) {
-            values[v] = variables[v].min + rest % variables[v].count
+            buffer[offset + v] = variables[v].min + rest % variables[v].count
             rest /= variables[v].count
         }
-        return values
     }
 
     /// The largest domain this Retort enumerates; bigger domains must be sampled.

@@ -71,8 +71,9 @@ public struct BehaviourReport: Sendable {
     /// Evaluates `surrogates` as descriptions of `network` on the task's regions.
     ///
     /// When the domain has at most `options.domainLimit` inputs the network runs once over all of it and every
-    /// region is read from that run; otherwise each region runs separately. Out-of-range regions always run
-    /// separately. A `trained` region with domain indices adds `untrained`, the rest of the domain.
+    /// region is read from that run; otherwise each region runs separately, in chunks, counted into its
+    /// `RegionStatistics`. Out-of-range regions always run separately. A `trained` region with domain indices
+    /// adds `untrained`, the rest of the domain.
     /// The same as `BehaviourPlan`'s runs followed by `BehaviourReport.assemble`, which a sharded evaluation
     /// does on several machines.
     /// - Parameters:
@@ -93,199 +94,198 @@ public struct BehaviourReport: Sendable {
                 for (index, output) in zip(indices, probes.outputs) { knownOutputs[index] = output }
             }
         }
-        var outputs: [String: RegionOutputs] = [:]
-        var failures: [String: String] = [:]
-        for region in plan.runs {
-            do {
-                outputs[region.name] = try plan.run(region, network: network, known: knownOutputs, progress: progress)
-            } catch {
-                // The whole domain is every region's source: without it there is no report.
-                if plan.enumeratesDomain && region.name == BehaviourPlan.domainRun { throw error }
-                failures[region.name] = "\(error)"
-            }
-        }
-        return try assemble(plan, outputs: outputs, failures: failures)
+        let result = try plan.evaluateRuns(network: network, known: knownOutputs, progress: progress)
+        return try assemble(plan, domain: result.domain, statistics: result.statistics, failures: result.failures)
     }
 
-    /// The report of `plan` from the network's outputs and the surrogates' predictions on each of its runs.
+    /// The report of `plan` from the network's outputs and the surrogates' predictions on each of its runs, whole.
     ///
     /// - Parameters:
-    ///   - outputs: by run name, for every run of `plan` but the failed ones.
+    ///   - outputs: by run name, for every run of `plan` but the failed ones; `plan` must hold every run whole
+    ///     (scope `whole`), for the inputs the statistics are counted on.
     ///   - failures: run name → why the network could not run it (the region is noted as not evaluated).
     /// - Throws: `mismatch` when a run is neither in `outputs` nor in `failures`, or holds another number of
     ///   inputs than the plan's region.
-    /// - Complexity: O(evaluated inputs × surrogates), plus each program's expression on the domain or its region.
+    /// - Complexity: O(evaluated inputs × surrogates), plus each program's expression on every input.
     public static func assemble(_ plan: BehaviourPlan, outputs: [String: RegionOutputs], failures: [String: String] = [:])
         throws(DistillationError) -> BehaviourReport
     {
+        var statistics: [String: RegionStatistics] = [:]
+        var domain: RegionOutputs?
+        for (name, count) in plan.runs {
+            guard let result = outputs[name] else { continue }
+            try check(result, count: count, plan: plan)
+            if plan.enumeratesDomain && name == BehaviourPlan.domainRun {
+                domain = result
+                continue
+            }
+            guard let slice = plan.inputs[name], slice.count == count else {
+                throw .mismatch(path: name, reason: "the plan does not hold this run's inputs whole")
+            }
+            statistics[name] = RegionStatistics(
+                result, region: slice.materialized(task: plan.task), task: plan.task, surrogates: plan.surrogates,
+                disagreementLimit: plan.options.disagreementLimit)
+        }
+        return try assemble(plan, domain: domain, statistics: statistics, failures: failures)
+    }
+
+    /// Checks that `result` holds `count` outputs and as many predictions of each of the plan's surrogates.
+    static func check(_ result: RegionOutputs, count: Int, plan: BehaviourPlan) throws(DistillationError) {
+        guard result.network.count == count, result.predictions.count == plan.surrogates.count,
+            result.predictions.allSatisfy({ $0.count == count })
+        else {
+            throw .mismatch(
+                path: result.name,
+                reason:
+                    "\(result.network.count) outputs and \(result.predictions.map { "\($0.count)" }.joined(separator: "/")) "
+                    + "predictions of \(result.predictions.count) surrogates for a region of \(count) inputs and "
+                    + "\(plan.surrogates.count) surrogates")
+        }
+    }
+
+    /// The report of `plan` from the network's outputs on the whole domain (when the plan enumerates it) and the
+    /// statistics of every other run.
+    ///
+    /// - Parameters:
+    ///   - domain: the outputs and predictions on the whole domain, when `plan.enumeratesDomain` (else ignored).
+    ///   - statistics: by run name, for every other run of `plan` but the failed ones.
+    ///   - failures: run name → why the network could not run it (the region is noted as not evaluated).
+    /// - Throws: `mismatch` when a run is neither given nor in `failures`, or its counts are not the plan's.
+    /// - Complexity: O(domain × surrogates) for an enumerated domain, else O(regions × surrogates × listed
+    ///   disagreements): the report never holds a region's outputs otherwise.
+    public static func assemble(
+        _ plan: BehaviourPlan, domain: RegionOutputs?, statistics: [String: RegionStatistics], failures: [String: String] = [:]
+    ) throws(DistillationError) -> BehaviourReport {
         let task = plan.task, surrogates = plan.surrogates, options = plan.options
         var notes = plan.notes
-        func evaluated(_ region: Region) throws(DistillationError) -> Evaluated? {
-            guard let result = outputs[region.name] else {
-                guard failures[region.name] != nil else {
-                    throw .mismatch(path: region.name, reason: "the network's outputs on this region are missing")
+        func counted(_ name: String, count: Int) throws(DistillationError) -> RegionStatistics? {
+            guard let result = statistics[name] else {
+                guard failures[name] != nil else {
+                    throw .mismatch(path: name, reason: "the network's outputs on this region are missing")
                 }
                 return nil
             }
-            guard result.network.count == region.count, result.predictions.count == surrogates.count,
-                result.predictions.allSatisfy({ $0.count == region.count })
-            else {
+            guard result.count == count, result.surrogates.count == surrogates.count else {
                 throw .mismatch(
-                    path: region.name,
-                    reason:
-                        "\(result.network.count) outputs and \(result.predictions.map { "\($0.count)" }.joined(separator: "/")) "
-                        + "predictions of \(result.predictions.count) surrogates for a region of \(region.count) inputs and "
-                        + "\(surrogates.count) surrogates")
+                    path: name,
+                    reason: "statistics of \(result.count) inputs and \(result.surrogates.count) surrogates for a region of "
+                        + "\(count) inputs and \(surrogates.count) surrogates")
             }
-            return Evaluated(name: region.name, region: region, network: result.network, predictions: result.predictions)
+            return result
         }
-        var evaluatedRegions: [Evaluated] = []
-        let domain = plan.enumeratesDomain ? try evaluated(plan.runs[0]) : nil
+        var domainRun: Evaluated?
+        if plan.enumeratesDomain {
+            guard let domain else {
+                throw .mismatch(path: BehaviourPlan.domainRun, reason: "the network's outputs on the domain are missing")
+            }
+            try check(domain, count: task.domainSize, plan: plan)
+            domainRun = Evaluated(
+                name: BehaviourPlan.domainRun, region: task.region(BehaviourPlan.domainRun, indices: Array(0..<task.domainSize)),
+                network: domain.network, predictions: domain.predictions)
+        }
+        func gathered(_ e: Evaluated) -> RegionStatistics {
+            RegionStatistics(
+                RegionOutputs(name: e.name, network: e.network, predictions: e.predictions), region: e.region, task: task,
+                surrogates: surrogates, disagreementLimit: options.disagreementLimit)
+        }
+        var evaluated: [(name: String, statistics: RegionStatistics)] = []
         for name in plan.order {
-            let region = plan.named[name]!
-            if let domain, let indices = region.indices {
-                evaluatedRegions.append(domain.gathering(name, indices: indices, task: task))
-            } else if let result = try evaluated(region) {
-                evaluatedRegions.append(result)
+            if let domainRun, let indices = plan.named[name]?.indices {
+                evaluated.append((name, gathered(domainRun.gathering(name, indices: indices, task: task))))
+            } else if let result = try counted(name, count: plan.regionCounts[name]!) {
+                evaluated.append((name, result))
             } else {
                 notes.append("region \(name) not evaluated: \(failures[name]!)")
             }
         }
-        if plan.named["out_of_range"] == nil { notes.append("the task defines no out_of_range region") }
-        if let domain { evaluatedRegions.append(domain) }  // last: the report's order is `order`, then the domain
-        let evaluated = evaluatedRegions
-
-        func truthValues(_ e: Evaluated) -> [Int]? {
-            guard let truth = task.truth else { return nil }
-            return (0..<e.region.count).map { truth.evaluate(e.region.input($0)) }
+        if plan.named["out_of_range"] == nil && plan.regionCounts["out_of_range"] == nil {
+            notes.append("the task defines no out_of_range region")
         }
-        let truths = evaluated.map(truthValues)
+        if let domainRun { evaluated.append((domainRun.name, gathered(domainRun))) }  // last: `order`, then the domain
+
         var networkAccuracy: [(String, WilsonInterval)] = []
-        for (e, truth) in zip(evaluated, truths) {
-            guard let truth else { continue }
-            let right = zip(e.network, truth).filter { $0 == $1 }.count
-            networkAccuracy.append((e.name, WilsonInterval(successes: right, trials: e.network.count)))
+        for (name, s) in evaluated {
+            guard let right = s.networkRight else { continue }
+            networkAccuracy.append((name, WilsonInterval(successes: right, trials: s.count)))
         }
         var networkWrongIndices: [Int]?
-        if let domain, let truth = truths.last ?? nil {
-            networkWrongIndices = domain.network.indices.filter { domain.network[$0] != truth[$0] }
+        if let domainRun, let truth = task.truth {
+            var input = [Int](repeating: 0, count: task.variables.count)
+            networkWrongIndices = domainRun.network.indices.filter { i in
+                for v in input.indices { input[v] = domainRun.region.values[i * input.count + v] }
+                return domainRun.network[i] != truth.evaluate(input)
+            }
         }
         if task.truth == nil { notes.append("the task has no truth: error agreement not measured") }
 
         var results: [SurrogateEvaluation] = []
         for (k, surrogate) in surrogates.enumerated() {
             var regions: [RegionFidelity] = []
-            for (e, truth) in zip(evaluated, truths) {
-                let predicted = e.predictions[k]
-                let agree = zip(predicted, e.network).filter { $0 == $1 }.count
-                var mse: Double?
-                if case .regression = task.decoder {
-                    // In Double before subtracting: a surrogate may compute values far outside the task's range.
-                    mse =
-                        zip(predicted, e.network).reduce(0.0) { sum, pair in
-                            let d = Double(pair.0) - Double(pair.1)
-                            return sum + d * d
-                        } / Double(max(1, e.network.count))
-                }
+            for (name, s) in evaluated {
+                let mine = s.surrogates[k]
                 var errors: ErrorAgreement?
-                if let truth {
-                    var wrong = 0, same = 0, corrected = 0
-                    for i in e.network.indices where e.network[i] != truth[i] {
-                        wrong += 1
-                        if predicted[i] == e.network[i] { same += 1 } else if predicted[i] == truth[i] { corrected += 1 }
-                    }
+                if let right = s.networkRight, let same = mine.sameMistake, let corrected = mine.surrogateRight {
                     errors = ErrorAgreement(
-                        sameMistake: WilsonInterval(successes: same, trials: wrong), surrogateRight: corrected)
+                        sameMistake: WilsonInterval(successes: same, trials: s.count - right), surrogateRight: corrected)
                 }
                 regions.append(
                     RegionFidelity(
-                        region: e.name, agreement: WilsonInterval(successes: agree, trials: e.network.count),
-                        meanSquaredError: mse, errorAgreement: errors))
+                        region: name, agreement: WilsonInterval(successes: mine.agreements, trials: s.count),
+                        meanSquaredError: mine.squaredError.map { Double($0) / Double(max(1, s.count)) }, errorAgreement: errors))
             }
+            let disagreementIndices = domainRun.map { d in d.network.indices.filter { d.network[$0] != d.predictions[k][$0] } }
             results.append(
                 assess(
-                    surrogate, regions: regions,
-                    evaluated: evaluated.map { ($0.name, $0.region, $0.network, $0.predictions[k]) },
-                    task: task, options: options))
+                    surrogate, k, regions: regions, evaluated: evaluated, disagreementIndices: disagreementIndices, task: task))
         }
         // Total bits (model + exceptions), so a memoriser's short expression with a long exception table is
         // not mistaken for a cheap model.
         let front = ParetoFront.indices(bits: results.map(\.totalBits), fidelity: results.map(\.verdictValue))
         return BehaviourReport(
-            task: task, regionSizes: evaluated.map { ($0.name, $0.region.count) }, networkAccuracy: networkAccuracy,
+            task: task, regionSizes: evaluated.map { ($0.name, $0.statistics.count) }, networkAccuracy: networkAccuracy,
             networkWrongIndices: networkWrongIndices, surrogates: results, paretoFront: front, notes: notes)
     }
 
-    /// The verdict, compression and disagreements of one surrogate.
+    /// The verdict, compression and disagreements of surrogate `k`.
     private static func assess(
-        _ surrogate: FittedSurrogate, regions: [RegionFidelity],
-        evaluated: [(name: String, region: Region, network: [Int], predicted: [Int])], task: TaskDescription,
-        options: BehaviourOptions
+        _ surrogate: FittedSurrogate, _ k: Int, regions: [RegionFidelity],
+        evaluated: [(name: String, statistics: RegionStatistics)], disagreementIndices: [Int]?, task: TaskDescription
     ) -> SurrogateEvaluation {
         let outputCount = task.outputValues.count
         var verdictValue: Double
         var basis: String
         var exceptions: Int
         var compressionBasis: String
-        var disagreementIndices: [Int]?
-        let listed: (name: String, region: Region, network: [Int], predicted: [Int])
+        let listed: SurrogateStatistics
         var exceptionIndices: [Int]?
         if case .program(let program) = surrogate.model {
             exceptionIndices = program.exceptions.compactMap { e in
                 zip(e.input, task.variables).allSatisfy { $1.min...$1.max ~= $0 } ? task.index(of: e.input) : nil
             }.sorted()
         }
-        if let domain = evaluated.first(where: { $0.name == "domain" }) {
-            let indices = domain.network.indices.filter { domain.network[$0] != domain.predicted[$0] }
-            disagreementIndices = indices
+        if let disagreementIndices, let domain = evaluated.last?.statistics {
+            listed = domain.surrogates[k]
             // A program's exception table is the E of the compression formula, so the expression alone is
             // counted against the network: every input where the bare expression is wrong is an exception.
-            if case .program(let program) = surrogate.model {
-                exceptions =
-                    (0..<domain.region.count).filter {
-                        program.expression.evaluate(domain.region.input($0)) != domain.network[$0]
-                    }.count
-            } else {
-                exceptions = indices.count
-            }
+            exceptions = listed.expressionWrong ?? disagreementIndices.count
             compressionBasis = "domain"
-            verdictValue = Double(domain.network.count - indices.count) / Double(max(1, domain.network.count))
-            basis = "agreement on all \(domain.network.count) inputs of the domain"
-            listed = domain
+            verdictValue = Double(domain.count - disagreementIndices.count) / Double(max(1, domain.count))
+            basis = "agreement on all \(domain.count) inputs of the domain"
         } else {
             let region =
                 ["held_out", "untrained", "probe"].lazy.compactMap { name in regions.first { $0.region == name } }.first
                 ?? regions[0]
-            listed = evaluated.first { $0.name == region.region }!
+            let statistics = evaluated.first { $0.name == region.region }!.statistics
+            listed = statistics.surrogates[k]
             verdictValue = region.agreement.lower
             basis = "95% Wilson lower bound of the agreement on \(region.region) (\(region.agreement.trials) inputs)"
             if region.region == "probe" { basis += ", the inputs it was fitted on: optimistic" }
             // As on the domain, a program's exception table is not part of its model: count its bare expression.
-            var wrong = listed.network.indices.filter { listed.network[$0] != listed.predicted[$0] }.count
-            if case .program(let program) = surrogate.model {
-                wrong =
-                    listed.network.indices.filter {
-                        program.expression.evaluate(listed.region.input($0)) != listed.network[$0]
-                    }.count
-            }
-            exceptions = Int((Double(task.domainSize) * Double(wrong) / Double(max(1, listed.network.count))).rounded())
+            let wrong = listed.expressionWrong ?? (statistics.count - listed.agreements)
+            exceptions = Int((Double(task.domainSize) * Double(wrong) / Double(max(1, statistics.count))).rounded())
             compressionBasis = "estimated from \(region.region)"
         }
-        var disagreementsWhereNetworkWrong: Int?
-        if let truth = task.truth {
-            disagreementsWhereNetworkWrong =
-                listed.network.indices.filter {
-                    listed.network[$0] != listed.predicted[$0] && listed.network[$0] != truth.evaluate(listed.region.input($0))
-                }.count
-        }
-        var disagreements: [Disagreement] = []
-        for i in listed.network.indices where listed.network[i] != listed.predicted[i] {
-            guard disagreements.count < options.disagreementLimit else { break }
-            let input = listed.region.input(i)
-            disagreements.append(
-                Disagreement(
-                    input: input, network: listed.network[i], surrogate: listed.predicted[i], truth: task.truth?.evaluate(input)))
-        }
+        let disagreementsWhereNetworkWrong = task.truth == nil ? nil : listed.disagreementsWhereNetworkWrong
         let compression = DescriptionLength.compressionRatio(
             modelBits: surrogate.modelBits, exceptions: exceptions, domainSize: task.domainSize, outputCount: outputCount)
         let verdict: Verdict = verdictValue >= BehaviourThresholds.agreement ? .interpretationOnly : .notEvenBehaviour
@@ -308,7 +308,7 @@ public struct BehaviourReport: Sendable {
         return SurrogateEvaluation(
             surrogate: surrogate, regions: regions, compression: compression, compressionExceptions: exceptions,
             compressionBasis: compressionBasis, disagreementIndices: disagreementIndices, exceptionIndices: exceptionIndices,
-            disagreementsWhereNetworkWrong: disagreementsWhereNetworkWrong, disagreements: disagreements,
+            disagreementsWhereNetworkWrong: disagreementsWhereNetworkWrong, disagreements: listed.disagreements,
             verdict: verdict, verdictValue: verdictValue, verdictBasis: basis, bitsSaved: saved, totalBits: totalBits,
             character: character)
     }
@@ -326,5 +326,33 @@ struct Evaluated {
         Evaluated(
             name: name, region: task.region(name, indices: indices), network: indices.map { network[$0] },
             predictions: predictions.map { p in indices.map { p[$0] } })
+    }
+}
+
+extension BehaviourPlan {
+    /// Runs every run of the plan over the inputs it holds: the domain run's outputs (an enumerated domain), every
+    /// other run's statistics, and the runs the network could not run.
+    /// - Throws: the domain run's error (without it there is no report); another run's error is a failure.
+    /// - Complexity: one forward pass per input held, plus each surrogate's prediction on it.
+    public func evaluateRuns(
+        network: any NeuralNetwork, known: [Int: Int] = [:], progress: ((String, Int, Int) -> Void)? = nil
+    ) throws(DistillationError) -> (domain: RegionOutputs?, statistics: [String: RegionStatistics], failures: [String: String]) {
+        var domain: RegionOutputs?
+        var statistics: [String: RegionStatistics] = [:]
+        var failures: [String: String] = [:]
+        for (name, _) in runs {
+            guard let slice = inputs[name] else { continue }
+            if enumeratesDomain && name == Self.domainRun {
+                // The whole domain is every region's source: without it there is no report.
+                domain = try run(slice.materialized(task: task), network: network, known: known, progress: progress)
+                continue
+            }
+            do {
+                statistics[name] = try self.statistics(of: name, network: network, known: known, progress: progress)
+            } catch {
+                failures[name] = "\(error)"
+            }
+        }
+        return (domain, statistics, failures)
     }
 }

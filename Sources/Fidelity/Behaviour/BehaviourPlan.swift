@@ -7,22 +7,40 @@ import Network
 /// region that cannot be read out of it (out-of-range regions; every region when the domain is not enumerated),
 /// in the report's region order. `BehaviourReport.evaluate` runs each whole; a sharded evaluation
 /// (`retort fidelity --shard I/N`) runs shard I's contiguous slice of each, and `BehaviourReport.assemble`
-/// joins the slices into the report one machine writes.
+/// joins the slices' results into the report one machine writes: the domain run's outputs, and every other run's
+/// `RegionStatistics`.
 public struct BehaviourPlan: Sendable {
     /// The name of the run over the whole domain.
     public static let domainRun = "domain"
+
+    /// Which inputs of each run this plan holds.
+    public enum Scope: Sendable {
+        /// Every run whole: one machine's evaluation.
+        case whole
+        /// The shard's slice of every run. An `all` region (with or without `where`) that no other region
+        /// excludes is sliced without being listed whole, so on a domain too large to enumerate it may hold any
+        /// number of inputs (`TaskDescription.sliceRegions`).
+        case shard(Shard)
+        /// No inputs: a merge of shards, which ran the network; `runs` gives each run's whole count, as the shards
+        /// recorded it. Regions of a domain too large to enumerate are not resolved.
+        case merge(runs: [String: Int])
+    }
 
     public var task: TaskDescription
     public var surrogates: [FittedSurrogate]
     public var options: BehaviourOptions
     /// The hooks the surrogates' features read, captured on every run.
     public var hooks: [String]
-    /// The regions the network runs over, in order.
-    public var runs: [Region]
+    /// The runs, in order: name and number of inputs (of the whole run, in every scope).
+    public var runs: [(name: String, count: Int)]
+    /// The inputs of each run this plan's scope holds, by run name (none in a merge).
+    public var inputs: [String: RegionSlice]
     /// Whether the first run is the whole domain, every region with domain indices read out of it.
     public var enumeratesDomain: Bool
-    /// The report's regions by name (the task's, with a derived `untrained`).
+    /// The regions read out of the domain run, resolved whole (enumerated domains only).
     var named: [String: Region]
+    /// The number of inputs of each of the report's regions.
+    var regionCounts: [String: Int]
     /// The report's region order.
     var order: [String]
     /// Notes known before the network runs.
@@ -30,9 +48,12 @@ public struct BehaviourPlan: Sendable {
 
     /// The plan of evaluating `surrogates` on `task`'s regions; with `network`, first checks that the task's encoder
     /// and the surrogates' hooks fit it (a merge of shards, which runs no network, passes none).
-    /// - Complexity: resolving the task's regions; O(domain) for an enumerated domain.
+    /// - Throws: what resolving the regions throws; in a merge, `mismatch` when `runs` are not the plan's runs.
+    /// - Complexity: resolving the task's regions (none but an enumerated domain's in a merge); O(domain) for an
+    ///   enumerated domain.
     public init(
-        network: (any NeuralNetwork)?, task: TaskDescription, surrogates: [FittedSurrogate], options: BehaviourOptions = .init()
+        network: (any NeuralNetwork)?, task: TaskDescription, surrogates: [FittedSurrogate], options: BehaviourOptions = .init(),
+        scope: Scope = .whole
     ) throws(DistillationError) {
         let hooks = TaskFeatures.hooks(in: Array(Set(surrogates.flatMap(\.featureNames))).sorted())
         if let network {
@@ -51,37 +72,107 @@ public struct BehaviourPlan: Sendable {
                 ? .rest(excluding: ["trained"], limit: nil, seed: 0)
                 : .rest(excluding: ["trained"], limit: options.sampleLimit, seed: 0x0DD5)
         }
-        var named: [String: Region]
-        do {
-            named = try regionTask.resolveRegions()
-        } catch {
-            // A `trained` region covering the whole domain leaves nothing untrained.
-            guard derivesUntrained, case .emptyRegion("untrained") = error else { throw error }
-            named = try task.resolveRegions()
-        }
-        var order = ["probe", "held_out", "trained", "untrained", "out_of_range"].filter { named[$0] != nil }
-        order += named.keys.filter { !order.contains($0) }.sorted()
-        var notes: [String] = []
-        var runs: [Region] = []
         let enumeratesDomain = task.domainSize <= options.domainLimit
+        var named: [String: Region] = [:]
+        var counts: [String: Int] = [:]
+        var slices: [String: RegionSlice] = [:]
+        switch scope {
+        case .shard(let shard) where !enumeratesDomain:
+            do {
+                (slices, counts) = try regionTask.sliceRegions(Array(regionTask.regions.keys), for: shard)
+            } catch {
+                // A `trained` region covering the whole domain leaves nothing untrained.
+                guard derivesUntrained, case .emptyRegion("untrained") = error else { throw error }
+                (slices, counts) = try task.sliceRegions(Array(task.regions.keys), for: shard)
+            }
+        case .merge(let runs) where !enumeratesDomain:
+            let expected = Set(task.regions.keys)
+            let given = Set(runs.keys)
+            guard given == expected || (derivesUntrained && given == expected.union(["untrained"])) else {
+                throw .mismatch(
+                    path: "merge",
+                    reason: "the shards ran \(runs.keys.sorted()), not the task's regions \(expected.sorted())")
+            }
+            counts = runs
+        default:
+            do {
+                named = try regionTask.resolveRegions()
+            } catch {
+                guard derivesUntrained, case .emptyRegion("untrained") = error else { throw error }
+                named = try task.resolveRegions()
+            }
+            counts = named.mapValues(\.count)
+        }
+        var order = ["probe", "held_out", "trained", "untrained", "out_of_range"].filter { counts[$0] != nil }
+        order += counts.keys.filter { !order.contains($0) }.sorted()
+        var notes: [String] = []
+        var runs: [(name: String, count: Int)] = []
+        var inputs: [String: RegionSlice] = [:]
         if enumeratesDomain {
-            runs.append(task.region(Self.domainRun, indices: Array(0..<task.domainSize)))
-            runs += order.compactMap { named[$0]!.indices == nil ? named[$0] : nil }
+            runs.append((Self.domainRun, task.domainSize))
+            for name in order where named[name]!.indices == nil { runs.append((name, named[name]!.count)) }
+            switch scope {
+            case .whole:
+                inputs[Self.domainRun] = .domainRange(name: Self.domainRun, 0..<task.domainSize)
+                for run in runs.dropFirst() { inputs[run.name] = .listed(named[run.name]!) }
+            case .shard(let shard):
+                inputs[Self.domainRun] = .domainRange(name: Self.domainRun, shard.slice(of: task.domainSize))
+                for run in runs.dropFirst() {
+                    inputs[run.name] = .listed(named[run.name]!.slice(shard.slice(of: run.count)))
+                }
+            case .merge:
+                break
+            }
         } else {
             notes.append(
                 "the domain has \(task.domainSize) inputs, more than the \(options.domainLimit) evaluated whole: "
                     + "regions were run separately and compression is estimated")
-            runs = order.map { named[$0]! }
+            runs = order.map { ($0, counts[$0]!) }
+            switch scope {
+            case .whole: for name in order { inputs[name] = .listed(named[name]!) }
+            case .shard: inputs = slices
+            case .merge: break
+            }
+            named = [:]
         }
         self.task = task
         self.surrogates = surrogates
         self.options = options
         self.hooks = hooks
         self.runs = runs
+        self.inputs = inputs
         self.enumeratesDomain = enumeratesDomain
         self.named = named
+        self.regionCounts = counts
         self.order = order
         self.notes = notes
+    }
+
+    /// The statistics of run `name` over the inputs this plan holds of it, run `chunk` inputs at a time so memory
+    /// stays bounded whatever the slice's size.
+    /// - Parameters:
+    ///   - known: as for `run(_:network:known:progress:)`.
+    ///   - progress: ("running NAME", done, total) as the network runs.
+    /// - Complexity: one forward pass per input not in `known`, plus each surrogate's prediction on it.
+    public func statistics(
+        of name: String, network: any NeuralNetwork, known: [Int: Int] = [:], chunk: Int = 65_536,
+        progress: ((String, Int, Int) -> Void)? = nil
+    ) throws(DistillationError) -> RegionStatistics {
+        guard let slice = inputs[name] else {
+            throw .mismatch(path: name, reason: "the plan holds no inputs of this run")
+        }
+        var result = RegionStatistics.empty(task: task, surrogates: surrogates)
+        var done = 0
+        let total = slice.count
+        try slice.forEachChunk(of: chunk, task: task) { (region) throws(DistillationError) in
+            let outputs = try run(region, network: network, known: known) { what, d, _ in progress?(what, done + d, total) }
+            result = result.appending(
+                RegionStatistics(
+                    outputs, region: region, task: task, surrogates: surrogates, disagreementLimit: options.disagreementLimit),
+                disagreementLimit: options.disagreementLimit)
+            done += region.count
+        }
+        return result
     }
 
     /// The network's outputs and every surrogate's predictions on `region` (a run of the plan, or a slice of one).

@@ -3,27 +3,37 @@ import Foundation
 import Network
 import WeightFiles
 
-/// One shard's partial result of a sharded `fidelity` (`formats/task.md`, "Shard files"): the network's outputs and
-/// every surrogate's predictions on the shard's slice of each run of the `BehaviourPlan`.
+/// One shard's partial result of a sharded `fidelity` (`formats/task.md`, "Shard files"): on the shard's slice of
+/// the domain run (an enumerated domain), the network's outputs and every surrogate's predictions; on its slice of
+/// every other run of the `BehaviourPlan`, the `RegionStatistics` the report is computed from.
 ///
-/// Written as `shard-I-of-N/evaluation.safetensors`: per run, `network.RUN` (I64 `[n]`) and `predictions.RUN`
-/// (I64 `[surrogates, n]`), with `retort_shard` metadata (command `fidelity`, slices by run name) and
-/// `retort_evaluation` (`{"failed": {RUN: reason}}`: runs the network could not run, which have no tensors).
-/// The outputs are what the report is computed from, so the merged report is the one a single run writes.
+/// Written as `shard-I-of-N/evaluation.safetensors`: for the domain run, `network.domain` (I64 `[n]`) and
+/// `predictions.domain` (I64 `[surrogates, n]`), with `retort_shard` metadata (command `fidelity`, slices by run
+/// name) and `retort_evaluation` (`{"failed": {RUN: reason}, "statistics": {RUN: {...}}}`: runs the network could
+/// not run, which have neither tensors nor statistics, and each other run's statistics). Counts add and the first
+/// disagreements concatenate, so the merged report is the one a single run writes, and a merge holds
+/// O(runs × surrogates × listed disagreements) of them whatever the regions' sizes.
 public struct EvaluationShard: Sendable {
     /// The file name in the shard folder.
     public static let fileName = "evaluation.safetensors"
 
     /// What identifies the shard and its run; `slices` are by run name.
     public var metadata: ProbeShard
-    /// The outputs and predictions on the shard's slice of each run, by run name.
+    /// The outputs and predictions on the shard's slice of the domain run, by run name (empty but for an
+    /// enumerated domain).
     public var outputs: [String: RegionOutputs]
+    /// The statistics of the shard's slice of every other run, by run name.
+    public var statistics: [String: RegionStatistics]
     /// Run name → why the network could not run the shard's slice of it.
     public var failures: [String: String]
 
-    public init(metadata: ProbeShard, outputs: [String: RegionOutputs], failures: [String: String]) {
+    public init(
+        metadata: ProbeShard, outputs: [String: RegionOutputs], statistics: [String: RegionStatistics] = [:],
+        failures: [String: String]
+    ) {
         self.metadata = metadata
         self.outputs = outputs
+        self.statistics = statistics
         self.failures = failures
     }
 
@@ -47,6 +57,13 @@ public struct EvaluationShard: Sendable {
             JSONWriter.appendString(name, to: &failed)
             failed += ":".utf8
             JSONWriter.appendString(failures[name]!, to: &failed)
+        }
+        failed += "},\"statistics\":{".utf8
+        for (i, name) in statistics.keys.sorted().enumerated() {
+            if i > 0 { failed += ",".utf8 }
+            JSONWriter.appendString(name, to: &failed)
+            failed += ":".utf8
+            statistics[name]!.appendJSON(to: &failed)
         }
         failed += "}}".utf8
         let metadata = Metadata([
@@ -76,6 +93,8 @@ public struct EvaluationShard: Sendable {
             throw .mismatch(path: path, reason: "retort_shard: a shard of \(metadata.command), not of fidelity")
         }
         var failures: [String: String] = [:]
+        var statistics: [String: RegionStatistics] = [:]
+        let surrogates = metadata.surrogates.count
         do throws(NetworkError) {
             let root = try JSONObjectReader(
                 JSONValue.parseDescription(Array((file.metadata?["retort_evaluation"] ?? "").utf8), what: "evaluation metadata"),
@@ -89,10 +108,23 @@ public struct EvaluationShard: Sendable {
                 }
                 failures[member.key] = reason
             }
+            // Absent in files of Retort before statistics: every run was tensors then.
+            if let value = root.value("statistics") {
+                guard case .object(let members) = value else {
+                    throw NetworkError.invalidDescription(path: "statistics", reason: "expected an object")
+                }
+                for member in members {
+                    guard let slice = metadata.slices[member.key], failures[member.key] == nil else {
+                        throw NetworkError.invalidDescription(
+                            path: "statistics.\(member.key)", reason: "not a run of this shard that the network ran")
+                    }
+                    statistics[member.key] = try RegionStatistics(
+                        json: member.value, path: "statistics.\(member.key)", count: slice.range.count, surrogates: surrogates)
+                }
+            }
         } catch {
             throw .mismatch(path: path, reason: "retort_evaluation: \(error)")
         }
-        let surrogates = metadata.surrogates.count
         func int64s(_ name: String, shape expected: [Int]) throws(DistillationError) -> [Int] {
             guard let info = file.info(named: name) else { throw .mismatch(path: path, reason: "no tensor \(name)") }
             guard info.dtype == .i64, info.shape == expected else {
@@ -108,35 +140,53 @@ public struct EvaluationShard: Sendable {
             }
         }
         var outputs: [String: RegionOutputs] = [:]
-        for (name, (range, _)) in metadata.slices where failures[name] == nil {
+        for (name, (range, _)) in metadata.slices where failures[name] == nil && statistics[name] == nil {
             let n = range.count
             let network = try int64s("network." + name, shape: [n])
             let flat = try int64s("predictions." + name, shape: [surrogates, n])
             outputs[name] = RegionOutputs(
                 name: name, network: network, predictions: (0..<surrogates).map { Array(flat[($0 * n)..<(($0 + 1) * n)]) })
         }
-        return EvaluationShard(metadata: metadata, outputs: outputs, failures: failures)
+        return EvaluationShard(metadata: metadata, outputs: outputs, statistics: statistics, failures: failures)
     }
 
     /// Joins the shards of one sharded `fidelity` (each with the folder it was read from) into the outputs of each run
-    /// and the runs that failed, as `BehaviourReport.assemble` takes them.
+    /// given as outputs, the statistics of each other run and the runs that failed, as `BehaviourReport.assemble`
+    /// takes them.
     ///
     /// A run that failed on any shard failed: its reason is the first failing shard's.
-    /// - Throws: `invalidShard` naming the part that does not belong (`ProbeShard.ordered(_:)`).
-    /// - Complexity: O(outputs × surrogates)
-    public static func merge(_ parts: [(path: String, shard: EvaluationShard)]) throws(DistillationError)
-        -> (outputs: [String: RegionOutputs], failures: [String: String])
+    /// - Parameter disagreementLimit: how many disagreements each surrogate's joined statistics keep.
+    /// - Throws: `invalidShard` naming the part that does not belong (`ProbeShard.ordered(_:)`); `mismatch` when a
+    ///   run is statistics in one shard and outputs in another.
+    /// - Complexity: O(outputs × surrogates + shards × runs × surrogates × disagreementLimit)
+    public static func merge(_ parts: [(path: String, shard: EvaluationShard)], disagreementLimit: Int = BehaviourOptions().disagreementLimit)
+        throws(DistillationError)
+        -> (outputs: [String: RegionOutputs], statistics: [String: RegionStatistics], failures: [String: String])
     {
         let order = try ProbeShard.ordered(parts.map { ($0.path, $0.shard.metadata) })
         var outputs: [String: RegionOutputs] = [:]
+        var statistics: [String: RegionStatistics] = [:]
         var failures: [String: String] = [:]
-        for name in parts[0].shard.metadata.slices.keys {
+        for name in parts[0].shard.metadata.slices.keys.sorted() {
             if let failing = order.first(where: { parts[$0].shard.failures[name] != nil }) {
                 failures[name] = parts[failing].shard.failures[name]!
                 continue
             }
-            outputs[name] = RegionOutputs.concatenating(order.map { parts[$0].shard.outputs[name]! })
+            if order.allSatisfy({ parts[$0].shard.outputs[name] != nil }) {
+                outputs[name] = RegionOutputs.concatenating(order.map { parts[$0].shard.outputs[name]! })
+                continue
+            }
+            guard let split = order.first(where: { parts[$0].shard.statistics[name] == nil }) else {
+                var joined = parts[order[0]].shard.statistics[name]!
+                for i in order.dropFirst() {
+                    joined = joined.appending(parts[i].shard.statistics[name]!, disagreementLimit: disagreementLimit)
+                }
+                statistics[name] = joined
+                continue
+            }
+            throw .mismatch(
+                path: parts[split].path, reason: "run \(name): outputs here, statistics in another shard (or neither)")
         }
-        return (outputs, failures)
+        return (outputs, statistics, failures)
     }
 }

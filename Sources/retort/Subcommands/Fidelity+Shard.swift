@@ -41,8 +41,9 @@ extension FidelityCommand {
             try ([task, model, network] + surrogate).map { (path) throws(DistillationError) in try .fingerprint(path) }
         }
         let loaded = try loadNetwork(model: model, network: network, threads: threads)
+        // The shard's slice of every run; an `all` region is sliced without being listed whole.
         let plan = try reportingFailures(path: task) { () throws(DistillationError) in
-            try BehaviourPlan(network: loaded.network, task: taskDescription, surrogates: surrogates)
+            try BehaviourPlan(network: loaded.network, task: taskDescription, surrogates: surrogates, scope: .shard(shard))
         }
         var slices: [String: (range: Range<Int>, total: Int)] = [:]
         for run in plan.runs { slices[run.name] = (shard.slice(of: run.count), run.count) }
@@ -51,6 +52,7 @@ extension FidelityCommand {
             surrogates: Array(sources[3...]), seed: representationTests.seed, arguments: recordedArguments(of: "fidelity"),
             directory: FileManager.default.currentDirectoryPath)
         var outputs: [String: RegionOutputs] = [:]
+        var statistics: [String: RegionStatistics] = [:]
         var failures: [String: String] = [:]
         var lines: [String] = []
         var evaluated = 0
@@ -59,9 +61,16 @@ extension FidelityCommand {
             let range = slices[run.name]!.range
             let bar = ProgressBar(label: "running \(run.name) \(shard)", minimumBytes: 0, totalBytes: range.count, unit: "inputs")
             let runStarted = ContinuousClock.now
-            do {
-                outputs[run.name] = try plan.run(ProbeShard.slice(run, range), network: loaded.network) { _, done, total in
-                    bar.update(done, total)
+            do throws(DistillationError) {
+                if plan.enumeratesDomain && run.name == BehaviourPlan.domainRun {
+                    // The domain run's outputs are kept: every region is read out of them at the merge.
+                    outputs[run.name] = try plan.run(plan.inputs[run.name]!.materialized(task: taskDescription), network: loaded.network) {
+                        _, done, total in bar.update(done, total)
+                    }
+                } else {
+                    statistics[run.name] = try plan.statistics(of: run.name, network: loaded.network) { _, done, total in
+                        bar.update(done, total)
+                    }
                 }
                 evaluated += range.count
                 lines.append("\(run.name): inputs \(range.lowerBound)..<\(range.upperBound) of \(run.count)")
@@ -79,7 +88,7 @@ extension FidelityCommand {
             bar.finish()
         }
         try reportingFailures(path: folder) { () throws(DistillationError) in
-            try EvaluationShard(metadata: metadata, outputs: outputs, failures: failures).write(into: output.temporaryPath)
+            try EvaluationShard(metadata: metadata, outputs: outputs, statistics: statistics, failures: failures).write(into: output.temporaryPath)
         }
         if representationTests.representation {
             lines.append(try searchShard(shard, loaded: loaded, surrogates: surrogates, task: taskDescription, into: output))

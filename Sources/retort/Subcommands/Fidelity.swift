@@ -19,7 +19,8 @@ struct FidelityCommand: ParsableCommand {
 
             With --shard I/N (or inside a Slurm job array or a Kubernetes Indexed Job, as distill), runs \
             the network and the surrogates only on shard I of N's contiguous slice of each evaluated \
-            region and writes the outputs to --out DIR/shard-I-of-N/evaluation.safetensors \
+            region (an all region of any size, never listed whole) and writes the domain's outputs, \
+            or each region's counts, to --out DIR/shard-I-of-N/evaluation.safetensors \
             (formats/task.md, "Shard files"), and with --representation its slice of the tests' \
             (surrogate, network or control, variable) searches to representation.json; `retort \
             merge` then writes the report one run writes, without the network.
@@ -110,8 +111,12 @@ struct FidelityCommand: ParsableCommand {
         let behaviour: BehaviourReport
         if let merged {
             behaviour = try reportingFailures(path: task) { () throws(DistillationError) in
-                let plan = try BehaviourPlan(network: net?.network, task: taskDescription, surrogates: surrogates)
-                return try BehaviourReport.assemble(plan, outputs: merged.outputs, failures: merged.failures)
+                // The shards resolved and ran the regions: only an enumerated domain's are resolved again here.
+                let plan = try BehaviourPlan(
+                    network: net?.network, task: taskDescription, surrogates: surrogates, scope: .merge(runs: merged.runs))
+                return try BehaviourReport.assemble(
+                    plan, domain: merged.outputs[BehaviourPlan.domainRun], statistics: merged.statistics,
+                    failures: merged.failures)
             }
         } else {
             behaviour = try evaluateBehaviour(net!.network, task: taskDescription, taskPath: task, surrogates: surrogates)
@@ -142,8 +147,12 @@ struct FidelityCommand: ParsableCommand {
 
 /// The joined results of a sharded `fidelity`'s shards, from `retort merge`.
 struct MergedEvaluation {
-    /// The network's outputs and the surrogates' predictions by run, and the runs that failed.
+    /// The number of inputs of every run, as the shards recorded it.
+    var runs: [String: Int]
+    /// The network's outputs and the surrogates' predictions on the domain run, the other runs' statistics, and
+    /// the runs that failed.
     var outputs: [String: RegionOutputs]
+    var statistics: [String: RegionStatistics]
     var failures: [String: String]
     /// Each shard's part of the representation tests, in shard order (empty without --representation).
     var representation: [(path: String, part: RepresentationShard)]

@@ -15,7 +15,7 @@ struct Merge: ParsableCommand {
             results and writes the same files into --out DIR (formats/task.md, "Shard files"): for \
             distill it fits the surrogates, evaluates them on the network and runs any \
             --representation tests, for fidelity it computes the report from the shards' outputs \
-            and representation results without the network. The files are read again from the \
+            or counts and representation results without the network. The files are read again from the \
             paths the shards recorded, relative to the folder they ran in.
             """)
 
@@ -129,13 +129,14 @@ struct Merge: ParsableCommand {
             printError("merge: only \(representation.count) of the \(read.count) shards hold \(RepresentationShard.fileName)")
             throw ExitCode.failure
         }
-        let merged = MergedEvaluation(outputs: joined.outputs, failures: joined.failures, representation: representation)
+        let merged = MergedEvaluation(
+            runs: shard.slices.mapValues(\.total), outputs: joined.outputs, statistics: joined.statistics,
+            failures: joined.failures, representation: representation)
         try checkSources(shard)
         let command = try recorded(FidelityCommand.self, "fidelity", shard.arguments, path: read[0].path)
         writeStandardError(
             "retort: merged \(read.count) shards: "
-                + merged.outputs.keys.sorted().map { "\($0) \(merged.outputs[$0]!.network.count) inputs" }
-                .joined(separator: ", ") + "\n")
+                + merged.runs.keys.sorted().map { "\($0) \(merged.runs[$0]!) inputs" }.joined(separator: ", ") + "\n")
         try command.run(merged: merged)
     }
 
