@@ -17,6 +17,13 @@ condition, e.g. "d0 < 5"). An `all` region over 5·10^7 inputs is probed only sh
 With --one-at-a-time the N shards run one after another (each shard stands for one machine: its peak memory and rate
 without the others beside it on this machine). The load average (uptime) before and after each N is printed with it: on
 a shared machine other work changes the numbers.
+
+With --fidelity the shards run `retort fidelity --shard I/N` instead: the surrogates (a tree and a program, fitted
+first by one `retort distill` on a 2,000-input sample) are evaluated on the task's regions, `probe` (that sample),
+`held_out` (a 20,000-input sample) and `everything`, the whole domain (or its inputs satisfying --where); each shard
+counts its slice of each region chunk by chunk and writes statistics, not outputs. Per N it prints each shard's
+evaluated inputs, running time and rate, whole time, CPU time and peak RSS, then the same for `retort merge` of the N
+shards.
 """
 import argparse
 import json
@@ -68,6 +75,25 @@ def build(folder, digits, probe_sample=None, where=None):
             json.dump(value, f)
 
 
+def build_fidelity(folder, digits, where=None, retort=None, threads=1):
+    """The network, a task to fit surrogates on (a 2,000-input sample) and the task they are evaluated on."""
+    build(folder, digits, probe_sample=2000)
+    with open(os.path.join(folder, "task.json")) as f:
+        task = json.load(f)
+    with open(os.path.join(folder, "fit_task.json"), "w") as f:
+        json.dump(task, f)
+    task["regions"]["held_out"] = {"sample": 20000, "seed": 2, "excluding": ["probe"]}
+    task["regions"]["everything"] = {"where": where} if where else {"all": True}
+    with open(os.path.join(folder, "task.json"), "w") as f:
+        json.dump(task, f)
+    surrogates = os.path.join(folder, "surrogates")
+    subprocess.run([retort, "distill", os.path.join(folder, "model.safetensors"), "--network",
+                    os.path.join(folder, "network.json"), "--task", os.path.join(folder, "fit_task.json"),
+                    "--surrogates", "tree", "program", "--program-seconds", "10", "--threads", str(threads),
+                    "--out", surrogates, "--force"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return [os.path.join(surrogates, name) for name in ("tree.json", "program.json")]
+
+
 def peak_kib(time_output):
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_output)
     return int(match.group(1)) if match else None
@@ -92,6 +118,8 @@ def main():
     parser.add_argument("--probe-sample", type=int, help="probe a seeded sample of this many inputs, not all")
     parser.add_argument("--where", help="probe the domain's inputs satisfying this task condition, not all")
     parser.add_argument("--one-at-a-time", action="store_true", help="run each N's shards one after another")
+    parser.add_argument("--fidelity", action="store_true",
+                        help="run sharded fidelity on an all region of the domain (and merge), not distill")
     parser.add_argument("--work", help="folder for the network and the shards (default: a temporary one, removed)")
     args = parser.parse_args()
     retort = os.path.abspath(args.retort)
@@ -104,6 +132,12 @@ def main():
     try:
         if args.probe_sample and args.where:
             sys.exit("bench_shards: give --probe-sample or --where, not both")
+        if args.fidelity:
+            if args.probe_sample:
+                sys.exit("bench_shards: --fidelity evaluates an all region: --probe-sample does not apply")
+            surrogates = build_fidelity(work, args.digits, args.where, retort, args.threads)
+            fidelity(args, retort, work, surrogates)
+            return
         build(work, args.digits, args.probe_sample, args.where)
         domain = args.probe_sample or 10**args.digits
         print(f"domain: {10**args.digits:,} inputs ({args.digits} digits); probing "
@@ -151,6 +185,65 @@ def main():
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def timed(command):
+    """Runs `command` under /usr/bin/time -v: (stdout, wall seconds, CPU seconds, peak KiB); exits on failure."""
+    started = time.monotonic()
+    run = subprocess.run(["/usr/bin/time", "-v"] + command, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    if run.returncode != 0:
+        sys.exit(f"bench_shards: {' '.join(command[:2])} failed:\n{run.stderr[-2000:]}")
+    return run.stdout, wall, cpu_seconds(run.stderr), peak_kib(run.stderr)
+
+
+def fidelity(args, retort, work, surrogates):
+    print(f"domain: {10**args.digits:,} inputs ({args.digits} digits); evaluating a tree and a program on "
+          f"probe (2,000), held_out (20,000) and {'the inputs where ' + args.where if args.where else 'all of them'}; "
+          f"{os.cpu_count()} CPUs; {args.threads} thread(s) per shard; shards one at a time: "
+          f"{'yes' if args.one_at_a_time else 'no'}")
+    common = [os.path.join(work, "model.safetensors"), "--network", os.path.join(work, "network.json"),
+              "--task", os.path.join(work, "task.json")]
+    for path in surrogates:
+        common += ["--surrogate", path]
+    for n in args.shards:
+        out = os.path.join(work, f"shards-{n}")
+        shutil.rmtree(out, ignore_errors=True)
+        before = uptime()
+        started = time.monotonic()
+        commands = [[retort, "fidelity"] + common + ["--shard", f"{i}/{n}", "--threads", str(args.threads), "--out", out]
+                    for i in range(n)]
+        if args.one_at_a_time:
+            finished = [timed(c) for c in commands]
+        else:
+            runs = [subprocess.Popen(["/usr/bin/time", "-v"] + c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    for c in commands]
+            finished = []
+            for run in runs:
+                stdout, stderr = run.communicate()
+                if run.returncode != 0:
+                    sys.exit(f"bench_shards: a fidelity shard failed:\n{stderr[-2000:]}")
+                finished.append((stdout, time.monotonic() - started, cpu_seconds(stderr), peak_kib(stderr)))
+        elapsed = time.monotonic() - started
+        print(f"\n{n} fidelity shard(s): load before: {before}")
+        print(f"  {'shard':>5}  {'inputs':>11}  {'running s':>9}  {'running/s':>10}  {'whole s':>7}  {'CPU s':>6}  {'peak RSS':>9}")
+        for i, (stdout, wall, cpu, kib) in enumerate(finished):
+            summary = re.search(r"(\d+) inputs in ([\d.]+) s, running ([\d.]+) s \((\d+) inputs/s\)", stdout)
+            if not summary:
+                sys.exit(f"bench_shards: fidelity shard {i}/{n} printed no summary: {stdout!r}")
+            inputs, seconds, running, rate = summary.groups()
+            print(f"  {i:>5}  {int(inputs):>11,}  {float(running):>9.2f}  {int(rate):>10,}  {float(seconds):>7.2f}  "
+                  f"{cpu:>6.1f}  {kib / 1024:>7.0f} MiB")
+        print(f"  shards: {elapsed:.2f} s wall{' (one at a time)' if args.one_at_a_time else ''}; largest peak RSS "
+              f"{max(f[3] for f in finished) / 1024:.0f} MiB")
+        merged = os.path.join(work, f"merged-{n}")
+        stdout, wall, cpu, kib = timed([retort, "merge", out, "--out", merged, "--force", "--json"])
+        report = json.loads(stdout)
+        everything = next(r["inputs"] for r in report["regions"] if r["name"] == "everything")
+        print(f"  merge: {wall:.2f} s wall, {cpu:.1f} s CPU, peak RSS {kib / 1024:.0f} MiB; the report's everything "
+              f"region: {everything:,} inputs")
+        print(f"  load after: {uptime()}")
+        shutil.rmtree(out, ignore_errors=True)
 
 
 if __name__ == "__main__":
