@@ -23,7 +23,8 @@ first by one `retort distill` on a 2,000-input sample) are evaluated on the task
 `held_out` (a 20,000-input sample) and `everything`, the whole domain (or its inputs satisfying --where); each shard
 counts its slice of each region chunk by chunk and writes statistics, not outputs. Per N it prints each shard's
 evaluated inputs, running time and rate, whole time, CPU time and peak RSS, then the same for `retort merge` of the N
-shards.
+shards; on a domain one run can enumerate (--digits 7 or less) also one unsharded `retort fidelity`, whose
+report.json must equal the merged one but for the timings.
 """
 import argparse
 import json
@@ -242,8 +243,28 @@ def fidelity(args, retort, work, surrogates):
         everything = next(r["inputs"] for r in report["regions"] if r["name"] == "everything")
         print(f"  merge: {wall:.2f} s wall, {cpu:.1f} s CPU, peak RSS {kib / 1024:.0f} MiB; the report's everything "
               f"region: {everything:,} inputs")
+        if 10**args.digits <= 50_000_000:
+            # Small enough for one run: the merged report must be its report but for the timings.
+            single = os.path.join(work, "single")
+            stdout, wall, cpu, kib = timed([retort, "fidelity"] + common + ["--threads", str(args.threads), "--out", single,
+                                                                           "--force", "--json"])
+            same = untimed(os.path.join(single, "report.json")) == untimed(os.path.join(merged, "report.json"))
+            print(f"  one run: {wall:.2f} s wall, {cpu:.1f} s CPU, peak RSS {kib / 1024:.0f} MiB; merged report.json "
+                  f"{'identical to' if same else 'DIFFERS from'} its report.json but for the timings")
+            if not same:
+                sys.exit("bench_shards: the merged report differs from one run's")
         print(f"  load after: {uptime()}")
         shutil.rmtree(out, ignore_errors=True)
+
+
+def untimed(path):
+    """report.json without its timings (`seconds`, `…_seconds`)."""
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if not (k == "seconds" or k.endswith("_seconds"))}
+        return [strip(v) for v in value] if isinstance(value, list) else value
+    with open(path) as f:
+        return strip(json.load(f))
 
 
 if __name__ == "__main__":
