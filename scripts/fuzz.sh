@@ -78,9 +78,10 @@ for t in "${targets[@]}"; do
   seeds "$t" | while read -r f; do
     [ -f "$f" ] && cp "$f" "$corpus/$(printf '%s' "$f" | md5sum | cut -c1-8)-$(basename "$f")"
   done
-  # Surrogate seeds: every family, as the bundled example's distill writes them (release retort).
+  # Surrogate seeds: every family, as the bundled example's distill writes them (release retort); its rule
+  # list has rules with exceptions ("except").
   if [ "$t" = surrogate ] && [ -x "$retort" ]; then
-    "$retort" distill --out "$corpus/example" --surrogates table tree rule_set program >/dev/null 2>&1 || true
+    "$retort" distill --out "$corpus/example" --surrogates table tree rule_list rule_set program >/dev/null 2>&1 || true
     for f in "$corpus"/example/*.json; do
       [ "$(basename "$f")" = report.json ] || cp "$f" "$corpus/example-$(basename "$f")"
     done

@@ -351,3 +351,163 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
         #expect(counts[rule.output, default: 0] == counts.values.max())
     }
 }
+
+/// a, b in 0..<20 labelled a + b, except that the three sums of 15 with a ≤ 2 are labelled 25 (a network's
+/// systematic mistake): a rule `a+b = 15` gets them wrong, and one condition inside it names them.
+private func sumsWithAMistakeTable() -> FeatureTable {
+    let table = sumsTable()
+    let labels = (0..<table.rowCount).map { i in
+        table.columns[2][i] == 15 && table.columns[0][i] <= 2 ? 25 : table.labels[i]
+    }
+    return FeatureTable(names: table.names, columns: table.columns, labels: labels)
+}
+
+/// The list's bits plus the exception table of what it gets wrong on `table` (|D| = examples, |Y| = classes).
+private func totalBits(_ list: RuleList, _ table: FeatureTable) -> Double {
+    list.descriptionLength()
+        + DescriptionLength.exceptions(
+            errors(list.predict(table), table.labels), domainSize: table.rowCount, outputCount: Set(table.labels).count)
+}
+
+@Test func anExceptionThatSavesBitsIsChosen() {
+    // One condition per rule: `a+b = 15 AND a > 2` cannot be a rule, so `a+b = 15 THEN 15` gets the three
+    // mistakes wrong unless an exception inside it (`a <= 2 THEN 25`) names them.
+    let table = sumsWithAMistakeTable()
+    var parameters = RuleParameters(maxConditions: 1)
+    let with = RuleList.fit(table, parameters: parameters)
+    parameters.exceptions = false
+    let without = RuleList.fit(table, parameters: parameters)
+    let carrying = with.rules.filter { !$0.exceptions.isEmpty }
+    #expect(carrying.count == 1)
+    #expect(carrying.first?.exceptions.first?.output == 25)
+    #expect(totalBits(with, table) < totalBits(without, table))
+}
+
+@Test func anExceptionThatSavesNoBitsIsNotChosen() {
+    // Random label noise: no condition inside a rule names its flipped examples more cheaply than listing them.
+    let table = noisyThresholdTable().table
+    var parameters = RuleParameters()
+    let with = RuleList.fit(table, parameters: parameters)
+    parameters.exceptions = false
+    #expect(with.rules.allSatisfy { $0.exceptions.isEmpty })
+    #expect(with == RuleList.fit(table, parameters: parameters))
+}
+
+@Test func anExceptionThatDoesNotPayOnTheWholeListIsDropped() {
+    // `a <= 9.5 THEN 0` on the noisy threshold, with an exception naming one of its flipped examples by two
+    // conditions: 1 error fewer does not pay for the exception's conditions and for naming its rule.
+    let table = noisyThresholdTable().table
+    let kinds = FeatureKind.of(table)
+    let flipped = (0..<table.rowCount).first { table.columns[0][$0] <= 9 && table.labels[$0] == 1 }!
+    let (a, b) = (table.columns[0][flipped], table.columns[1][flipped])
+    let exception = Rule(
+        conditions: [Condition(feature: 0, .equal, a), Condition(feature: 1, .equal, b)], output: 1, precision: 1, coverage: 1)
+    let rule = Rule(conditions: [Condition(feature: 0, .lessOrEqual, 9.5)], output: 0, precision: 0.9, coverage: 200)
+    let list = RuleList(rules: [rule], defaultOutput: 1, featureKinds: kinds, classes: [0, 1])
+    var carrying = rule
+    carrying.exceptions = [exception]
+    let withException = RuleList(rules: [carrying], defaultOutput: 1, featureKinds: kinds, classes: [0, 1])
+    #expect(totalBits(withException, table) > totalBits(list, table))
+    #expect(withException.keepingPayingExceptions(table, domainSize: table.rowCount, outputCount: 2) == list)
+}
+
+@Test func exceptionsAreTriedInOrderInsideTheirRule() {
+    // IF x <= 5 THEN 1 EXCEPT IF x <= 2 THEN 2 EXCEPT IF x <= 4 THEN 3; ELSE IF x <= 8 THEN 4; ELSE 0.
+    let kinds: [FeatureKind] = [.integer]
+    let rule = Rule(
+        conditions: [Condition(feature: 0, .lessOrEqual, 5.5)], output: 1, precision: 1, coverage: 1,
+        exceptions: [
+            Rule(conditions: [Condition(feature: 0, .lessOrEqual, 2.5)], output: 2, precision: 1, coverage: 1),
+            Rule(conditions: [Condition(feature: 0, .lessOrEqual, 4.5)], output: 3, precision: 1, coverage: 1),
+        ])
+    let later = Rule(conditions: [Condition(feature: 0, .lessOrEqual, 8.5)], output: 4, precision: 1, coverage: 1)
+    let list = RuleList(rules: [rule, later], defaultOutput: 0, featureKinds: kinds, classes: [0, 1, 2, 3, 4])
+    let xs = [1.0, 3, 5, 7, 9]
+    #expect(xs.map { list.predict(row: [$0]) } == [2, 3, 1, 4, 0])
+    let table = FeatureTable(names: ["x"], columns: [xs], labels: [0, 0, 0, 0, 0])
+    #expect(list.predict(table) == [2, 3, 1, 4, 0])
+    #expect(
+        list.text(featureNames: ["x"])
+            == "IF x <= 5 THEN 1 EXCEPT IF x <= 2 THEN 2 EXCEPT IF x <= 4 THEN 3\nELSE IF x <= 8 THEN 4\nELSE 0")
+}
+
+@Test func exceptionBitsFollowTheFormula() {
+    let kinds: [FeatureKind] = [.integer]
+    let exception = Rule(conditions: [Condition(feature: 0, .equal, 3)], output: 2, precision: 1, coverage: 1)
+    let plain = Rule(conditions: [Condition(feature: 0, .lessOrEqual, 5.5)], output: 1, precision: 1, coverage: 1)
+    var carrying = plain
+    carrying.exceptions = [exception]
+    let without = RuleList(rules: [plain, plain], defaultOutput: 0, featureKinds: kinds, classes: [0, 1, 2])
+    let with = RuleList(rules: [plain, carrying], defaultOutput: 0, featureKinds: kinds, classes: [0, 1, 2])
+    // None: nothing. One of two rules: natural(0) + log₂ C(2, 1) + natural(0) + the exception's bits.
+    let exceptionBits = exception.bits(featureKinds: kinds, outputCount: 3)
+    #expect(without.descriptionLength() == RuleList(rules: [plain, plain], defaultOutput: 0, featureKinds: kinds, classes: [0, 1, 2]).descriptionLength())
+    #expect(abs(with.descriptionLength() - without.descriptionLength() - (1 + 1 + 1 + exceptionBits)) < 1e-9)
+}
+
+@Test func ruleListWithExceptionsJSONRoundTrips() throws {
+    let list = RuleList.fit(sumsWithAMistakeTable(), parameters: RuleParameters(maxConditions: 1))
+    #expect(list.rules.contains { !$0.exceptions.isEmpty })
+    let parsed = try Array(list.jsonBody().utf8).withUnsafeBytes { try JSONParser.parse($0) }
+    #expect(try RuleList(jsonBody: parsed) == list)
+}
+
+@Test func ruleJSONRefusesAnExceptionOfAnException() throws {
+    let body = """
+        {"feature_kinds":["integer"],"classes":[0,1,2],"rules":[{"conditions":[{"feature":0,"op":">","threshold":1.5}],\
+        "output":1,"precision":1,"coverage":3,"except":[{"conditions":[{"feature":0,"op":">","threshold":2.5}],\
+        "output":2,"precision":1,"coverage":1,"except":[{"conditions":[{"feature":0,"op":">","threshold":3.5}],\
+        "output":0,"precision":1,"coverage":1}]}]}],"default":0}
+        """
+    let parsed = try Array(body.utf8).withUnsafeBytes { try JSONParser.parse($0) }
+    #expect(
+        throws: SurrogateFormatError.unexpected(
+            path: "rules[0].except[0].except", expected: "no \"except\" (exceptions are one level deep)", found: "\"except\"")
+    ) {
+        try RuleList(jsonBody: parsed)
+    }
+}
+
+@Test func ruleSetJSONRefusesExceptions() throws {
+    let body = """
+        {"feature_kinds":["integer"],"classes":[0,1,2],"rules":[{"conditions":[{"feature":0,"op":">","threshold":1.5}],\
+        "output":1,"precision":1,"coverage":3,"except":[{"conditions":[{"feature":0,"op":">","threshold":2.5}],\
+        "output":2,"precision":1,"coverage":1}]}],"default":0}
+        """
+    let parsed = try Array(body.utf8).withUnsafeBytes { try JSONParser.parse($0) }
+    #expect(
+        throws: SurrogateFormatError.unexpected(
+            path: "rules[0].except", expected: "no \"except\" (a rule set's rules carry no exceptions)", found: "\"except\"")
+    ) {
+        try RuleSet(jsonBody: parsed)
+    }
+    let list = try RuleList(jsonBody: parsed)
+    #expect(list.rules[0].exceptions.map(\.output) == [2])
+}
+
+@Test func ruleJSONRefusesAnEmptyExceptionList() throws {
+    let body = """
+        {"feature_kinds":["integer"],"classes":[0,1],"rules":[{"conditions":[{"feature":0,"op":">","threshold":1.5}],\
+        "output":1,"precision":1,"coverage":3,"except":[]}],"default":0}
+        """
+    let parsed = try Array(body.utf8).withUnsafeBytes { try JSONParser.parse($0) }
+    #expect(
+        throws: SurrogateFormatError.unexpected(
+            path: "rules[0].except", expected: "at least one exception (or no \"except\")", found: "[]")
+    ) {
+        try RuleList(jsonBody: parsed)
+    }
+}
+
+@Test func threadsDoNotChangeTheRulesOrTheirExceptions() {
+    // Large enough that refinements are kept between searches (`RuleSearch.keptRefinementSize`).
+    let table = sumsWithAMistakeTable()
+    for var parameters in [RuleParameters(), RuleParameters(maxConditions: 1)] {
+        let one = (RuleList.fit(table, parameters: parameters), RuleSet.fit(table, parameters: parameters))
+        for threads in [2, 3, 8] {
+            parameters.threads = threads
+            #expect(RuleList.fit(table, parameters: parameters) == one.0)
+            #expect(RuleSet.fit(table, parameters: parameters) == one.1)
+        }
+    }
+}

@@ -1,8 +1,16 @@
-/// An if-then rule: when every condition holds, predict `output`. `precision` and `coverage` are measured
-/// on the training examples the rule was judged on (for a rule list, those that reach it).
+/// An if-then rule: when every condition holds, predict `output` — unless one of its `exceptions` holds too
+/// (tried in order; the first that holds gives its own output). `precision` and `coverage` are measured on the
+/// training examples the rule was judged on (for a rule list, those that reach it; an exception's, those of
+/// its rule's that reach it).
+///
+/// Exceptions are one level deep (an exception has none of its own), as in Gaines and Compton's ripple-down
+/// rules: `IF a+b = 98 THEN 98 EXCEPT IF a <= 2 THEN 97` names the inputs its rule gets wrong inside the
+/// rule's own coverage, without spelling the rule's conditions again.
 public struct Rule: Sendable, Equatable {
     public var conditions: [Condition]
     public var output: Int
+    /// Sub-rules tested only where `conditions` hold; empty for most rules.
+    public var exceptions: [Rule]
     /// The fraction of covered training examples whose label is `output`.
     public var precision: Double
     /// The number of training examples covered.
@@ -10,9 +18,10 @@ public struct Rule: Sendable, Equatable {
 
     /// A rule from its parts.
     /// - Complexity: O(1)
-    public init(conditions: [Condition], output: Int, precision: Double, coverage: Int) {
+    public init(conditions: [Condition], output: Int, precision: Double, coverage: Int, exceptions: [Rule] = []) {
         self.conditions = conditions
         self.output = output
+        self.exceptions = exceptions
         self.precision = precision
         self.coverage = coverage
     }
@@ -28,7 +37,19 @@ public struct Rule: Sendable, Equatable {
         conditions.allSatisfy { $0.holds(columns[$0.feature][i]) }
     }
 
-    /// Bits: `conditionCountBits` + each condition's bits + `choice(outputCount)` for the output.
+    /// The output for a `row` the rule matches: the first exception's that holds, else `output`.
+    /// - Complexity: O(conditions of the exceptions)
+    public func answer(_ row: [Double]) -> Int {
+        exceptions.first { $0.matches(row) }?.output ?? output
+    }
+
+    /// `answer` for example `i` of `columns`.
+    func answer(columns: [[Double]], example i: Int) -> Int {
+        exceptions.first { $0.matches(columns: columns, example: i) }?.output ?? output
+    }
+
+    /// Bits: `conditionCountBits` + each condition's bits + `choice(outputCount)` for the output (its exceptions
+    /// are coded by the model, `RuleModel.descriptionLength`).
     /// - Complexity: O(conditions)
     public func bits(featureKinds: [FeatureKind], outputCount: Int) -> Double {
         Self.conditionCountBits(conditions.count) + conditions.reduce(0) { $0 + $1.bits(featureKinds: featureKinds) }
@@ -42,10 +63,12 @@ public struct Rule: Sendable, Equatable {
         DescriptionLength.natural(max(count - 1, 0))
     }
 
-    /// `IF a <= 49 AND b > 3 THEN 7` (`IF TRUE THEN 7` without conditions).
+    /// `IF a <= 49 AND b > 3 THEN 7` (`IF TRUE THEN 7` without conditions), then ` EXCEPT IF … THEN y` for each
+    /// exception.
     /// - Complexity: O(conditions)
     public func text(featureNames: [String], featureKinds: [FeatureKind]) -> String {
         let tests = conditions.map { $0.text(featureNames: featureNames, featureKinds: featureKinds) }
         return "IF \(tests.isEmpty ? "TRUE" : tests.joined(separator: " AND ")) THEN \(output)"
+            + exceptions.map { " EXCEPT " + $0.text(featureNames: featureNames, featureKinds: featureKinds) }.joined()
     }
 }

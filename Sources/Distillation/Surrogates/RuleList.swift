@@ -12,11 +12,15 @@ import WeightFiles
 /// search (`RuleSearch.bestRule`) whose first level scores every condition at once from per-bin class
 /// histograms that are kept up to date as examples are covered. Learning stops when no rule shortens the
 /// description, or, with `stopsOnDescriptionLength` off, when no rule removes a training error; and at `maxRules`.
+/// A rule that gets some of its examples wrong may take an exception (`Rule.exceptions`,
+/// `RuleSearch.bestException`), kept only where it shortens the description.
 public struct RuleList: RuleModel {
     /// The rules in the order they are tried.
     public let rules: [Rule]
     /// The output when no rule matches.
     public let defaultOutput: Int
+    /// One level (`Rule.exceptions`), kept where they shorten the description.
+    public static let carriesExceptions = true
     /// The kind of every feature (threshold codes, text).
     public let featureKinds: [FeatureKind]
     /// The distinct training labels, increasing; the output alphabet the description length defaults to.
@@ -26,7 +30,11 @@ public struct RuleList: RuleModel {
     /// - Precondition: every condition's feature is below `featureKinds.count`.
     /// - Complexity: O(total conditions)
     public init(rules: [Rule], defaultOutput: Int, featureKinds: [FeatureKind], classes: [Int]) {
-        precondition(rules.allSatisfy { $0.conditions.allSatisfy { featureKinds.indices.contains($0.feature) } })
+        precondition(
+            rules.allSatisfy { rule in
+                (rule.conditions + rule.exceptions.flatMap(\.conditions)).allSatisfy { featureKinds.indices.contains($0.feature) }
+                    && rule.exceptions.allSatisfy(\.exceptions.isEmpty)
+            })
         self.rules = rules
         self.defaultOutput = defaultOutput
         self.featureKinds = featureKinds
@@ -54,11 +62,36 @@ public struct RuleList: RuleModel {
     )
         -> (exhaustive: RuleList?, stopped: RuleList)
     {
-        RuleSearch(table: table, parameters: parameters).fitBothRankings(
+        let search = RuleSearch(table: table, parameters: parameters)
+        let (exhaustive, stopped) = search.fitBothRankings(
             table: table, exhaustiveLimit: exhaustiveLimit,
             tally: progress.map { CoverageTally(runs: 2, probes: table.rowCount, family: .ruleList, report: SerialProgress($0)) },
             learn: { learn($0, normalized: $1, exhaustiveLimit: $2, indexPriced: $3, report: $4) },
             measure: { ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count) })
+        return (exhaustive, stopped.keepingPayingExceptions(table, domainSize: search.domainSize, outputCount: search.outputCount))
+    }
+
+    /// This list without each exception whose rule's description of `table` (the list's bits plus the exception
+    /// table of the examples it gets wrong, over a domain of `domainSize` and `outputCount` outputs) is no
+    /// longer without it, rule by rule in order: the search prices an exception before the list is complete
+    /// (how many rules it will have, and so which-rule bits, is not known yet); this checks it on the whole list.
+    /// - Complexity: O(rules with exceptions · n · total conditions)
+    func keepingPayingExceptions(_ table: FeatureTable, domainSize: Int, outputCount: Int) -> RuleList {
+        func total(_ list: RuleList) -> Double {
+            let errors = zip(list.predict(table), table.labels).filter { $0 != $1 }.count
+            return list.descriptionLength(outputCount: outputCount)
+                + DescriptionLength.exceptions(errors, domainSize: domainSize, outputCount: outputCount)
+        }
+        var kept = self
+        var bits = total(self)
+        for r in rules.indices where !rules[r].exceptions.isEmpty {
+            var without = kept.rules
+            without[r].exceptions = []
+            let candidate = RuleList(rules: without, defaultOutput: defaultOutput, featureKinds: featureKinds, classes: classes)
+            let candidateBits = total(candidate)
+            if candidateBits <= bits { (kept, bits) = (candidate, candidateBits) }
+        }
+        return kept
     }
 
     /// One covering run: candidates ranked by bits saved per example covered (`normalized`, Classy's choice,
@@ -75,8 +108,10 @@ public struct RuleList: RuleModel {
         var remaining = (0..<n).map { Int32($0) }
         var counts = search.classCounts(remaining)
         var histograms = RuleSearch.Histograms(search, group: remaining, classCounts: counts)
+        var refinements = RuleSearch.Refinements()
         var rules: [Rule] = []
-        var ruleBits = 0.0
+        var ruleBits = 0.0  // the rules' bits, their exceptions' own included (not which rules carry them)
+        var carrying = 0  // rules with an exception
         var committed = 0  // errors of the rules so far
         var stop: (rules: Int, counts: [Int])?
         var limited = false  // the continuation past `stop` was cut at `exhaustiveLimit`
@@ -101,7 +136,7 @@ public struct RuleList: RuleModel {
             let remainingCount = remaining.count, committedNow = committed
             let focus = majority(counts)
             var unused = Set<[RuleSearch.Literal]>()
-            let found = search.bestRule(group: remaining, histograms: histograms, reference: counts, focus: focus, imprecise: &unused) {
+            let found = search.bestRule(group: remaining, histograms: histograms, refinements: &refinements, reference: counts, focus: focus, imprecise: &unused) {
                 cover, second, bits in
                 let after = committedNow + (cover.total - cover.first) + (remainingCount - cover.total - cover.restMax)
                 let best = cover.best(excluding: focus, secondClass: second).count
@@ -117,12 +152,27 @@ public struct RuleList: RuleModel {
                 stop = (rules.count, counts)
                 continue
             }
-            rules.append(
-                Rule(
-                    conditions: found.literals.sorted().map(search.condition), output: search.classes[found.output],
-                    precision: Double(found.hits) / Double(found.members.count), coverage: found.members.count))
+            var rule = Rule(
+                conditions: found.literals.sorted().map(search.condition), output: search.classes[found.output],
+                precision: Double(found.hits) / Double(found.members.count), coverage: found.members.count)
             ruleBits += search.bits(found.literals)
             committed += found.members.count - found.hits
+            if parameters.exceptions && !exhaustive && !indexPriced && found.hits < found.members.count {
+                // Errors once the rule is in: its own and the default's on what it leaves.
+                var left = counts
+                for i in found.members { left[Int(search.classIndex[Int(i)])] -= 1 }
+                let errorsAfter = committed + defaultErrors(left)
+                if let exception = search.bestException(
+                    members: found.members, output: found.output, errors: errorsAfter, rules: rules.count + 1,
+                    carrying: carrying, exceptions: exceptions)
+                {
+                    rule.exceptions = [exception.rule]
+                    committed += exception.errorChange
+                    ruleBits += exception.bits
+                    carrying += 1
+                }
+            }
+            rules.append(rule)
             // Remove the covered examples from the remaining ones and from every histogram.
             var covered = [Bool](repeating: false, count: n)
             for i in found.members { covered[Int(i)] = true }
@@ -131,6 +181,7 @@ public struct RuleList: RuleModel {
                 let c = Int(search.classIndex[Int(i)])
                 counts[c] -= 1
             }
+            refinements.remove(found.members, search)
             histograms.remove(found.members, search, group: remaining, classCounts: counts)
         }
         let full = finish(rules, counts)
@@ -147,14 +198,16 @@ public struct RuleList: RuleModel {
     /// The output for `row` (one value per feature): the first matching rule's, else the default.
     /// - Complexity: O(total conditions)
     public func predict(row: [Double]) -> Int {
-        rules.first { $0.matches(row) }?.output ?? defaultOutput
+        rules.first { $0.matches(row) }?.answer(row) ?? defaultOutput
     }
 
     /// The output for every example of `table`.
     /// - Complexity: O(n · total conditions)
     public func predict(_ table: FeatureTable) -> [Int] {
         let columns = table.columns
-        return (0..<table.rowCount).map { i in rules.first { $0.matches(columns: columns, example: i) }?.output ?? defaultOutput }
+        return (0..<table.rowCount).map { i in
+            rules.first { $0.matches(columns: columns, example: i) }?.answer(columns: columns, example: i) ?? defaultOutput
+        }
     }
 
     /// `IF … THEN y` for the first rule, `ELSE IF … THEN y` for the others, then `ELSE y`.

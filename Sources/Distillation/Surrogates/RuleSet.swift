@@ -18,6 +18,8 @@ public struct RuleSet: RuleModel {
     public let rules: [Rule]
     /// The output when no rule matches.
     public let defaultOutput: Int
+    /// None: in a set, a more precise rule overlapping another already is its exception (the tie rule).
+    public static let carriesExceptions = false
     public let featureKinds: [FeatureKind]
     /// The distinct training labels, increasing.
     public let classes: [Int]
@@ -27,6 +29,7 @@ public struct RuleSet: RuleModel {
     /// - Complexity: O(total conditions)
     public init(rules: [Rule], defaultOutput: Int, featureKinds: [FeatureKind], classes: [Int]) {
         precondition(rules.allSatisfy { $0.conditions.allSatisfy { featureKinds.indices.contains($0.feature) } })
+        precondition(rules.allSatisfy(\.exceptions.isEmpty), "a rule set's rules carry no exceptions")
         self.rules = rules
         self.defaultOutput = defaultOutput
         self.featureKinds = featureKinds
@@ -77,6 +80,7 @@ public struct RuleSet: RuleModel {
         var uncovered = (0..<n).map { Int32($0) }
         var uncoveredCounts = counts
         var histograms = RuleSearch.Histograms(search, group: uncovered, classCounts: uncoveredCounts)
+        var refinements = RuleSearch.Refinements()
         var rules: [Rule] = []
         var ruleBits = 0.0
         var stop: Int?
@@ -102,7 +106,7 @@ public struct RuleSet: RuleModel {
             for _ in 0..<16 {
                 guard
                     let found = search.bestRule(
-                        group: uncovered, histograms: histograms, reference: uncoveredCounts, focus: defaultIndex, excluded: excluded,
+                        group: uncovered, histograms: histograms, refinements: &refinements, reference: uncoveredCounts, focus: defaultIndex, excluded: excluded,
                         majorityOfAll: true, imprecise: &imprecise,
                         score: { cover, second, bits in
                             let (hits, label) = cover.best(excluding: defaultIndex, secondClass: second)
@@ -164,6 +168,7 @@ public struct RuleSet: RuleModel {
                 let c = Int(search.classIndex[Int(i)])
                 uncoveredCounts[c] -= 1
             }
+            refinements.remove(found.members, search)
             histograms.remove(found.members, search, group: uncovered, classCounts: uncoveredCounts)
         }
         func set(_ rules: [Rule]) -> RuleSet {

@@ -184,7 +184,9 @@ public struct SurrogateCausalModel: Sendable {
             return Self.evaluate(program.expression, input, counter: &counter, override: override, record: -1, recorded: &unused)
         case .ruleList(let list):
             let r = row(input)
-            for (i, rule) in list.rules.enumerated() where holds(i, rule, r, setting) { return rule.output }
+            // A rule variable is whether the rule's own conditions hold; where it fires, its exceptions are read
+            // from the input as usual.
+            for (i, rule) in list.rules.enumerated() where holds(i, rule, r, setting) { return rule.answer(r) }
             return list.defaultOutput
         case .ruleSet(let set):
             let r = row(input)

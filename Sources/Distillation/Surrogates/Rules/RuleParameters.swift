@@ -23,6 +23,9 @@ public struct RuleParameters: Sendable, Equatable {
     public var outputCount: Int?
     /// Threads scoring conditions at once; the rules found do not depend on it.
     public var threads = 1
+    /// Let a rule list's rules carry an exception (`Rule.exceptions`), searched among the examples each rule
+    /// covers and kept only where it shortens the description.
+    public var exceptions = true
 
     /// - Precondition: every count at least 1.
     public init(

@@ -193,6 +193,11 @@ struct RuleSearch: Sendable {
         /// `reference` per slot, and its largest value over the classes without a slot (-1 when none).
         let reference: [Int]
         let otherReference: Int
+        /// The slots by `reference`, largest first.
+        let byReference: [Int32]
+        /// The first two slots holding examples of the group (-1 when there is one): where the largest counts
+        /// of a side with no examples are found, as a scan in slot order finds them.
+        let leading: (Int, Int)
 
         /// The classes with a nonzero count in `counts` (every class when `all`).
         init(counts dense: [Int], reference dense_reference: [Int], all: Bool = false) {
@@ -212,6 +217,25 @@ struct RuleSearch: Sendable {
             counts = classes.map { dense[$0] }
             reference = classes.map { dense_reference[$0] }
             otherReference = other
+            byReference = Self.order(reference)
+            leading = (0, classes.count > 1 ? 1 : -1)
+        }
+
+        /// A slot for every class, so that histograms by class index can be read by slot; scored as the
+        /// numbering of the classes with examples (`init(counts:reference:)`) is, literal for literal.
+        init(everyClass dense: [Int], reference denseReference: [Int]) {
+            classes = Array(dense.indices)
+            slot = dense.indices.map { Int32($0) }
+            counts = dense
+            reference = denseReference
+            otherReference = -1
+            byReference = Self.order(reference)
+            let present = dense.indices.lazy.filter { dense[$0] > 0 }.prefix(2)
+            leading = (present.first ?? 0, present.count > 1 ? present.last! : -1)
+        }
+
+        static func order(_ reference: [Int]) -> [Int32] {
+            reference.indices.sorted { reference[$0] > reference[$1] }.map { Int32($0) }
         }
 
         /// `slots`' numbering with a group's class `counts` and `reference` (classes without a slot must have
@@ -224,6 +248,8 @@ struct RuleSearch: Sendable {
             var other = -1
             for c in dense.indices where slot[c] < 0 { other = max(other, denseReference[c]) }
             otherReference = other
+            byReference = Self.order(reference)
+            leading = (0, classes.count > 1 ? 1 : -1)
         }
     }
 
@@ -231,7 +257,7 @@ struct RuleSearch: Sendable {
     /// cover examples and renumbered to fewer slots when half of their classes are gone.
     struct Histograms: Sendable {
         private(set) var slots: Slots
-        private(set) var counts: [[Int32]]
+        private(set) var counts: [BinHistogram]
 
         init(_ search: RuleSearch, group: [Int32], classCounts: [Int]) {
             let slots = Slots(counts: classCounts, reference: classCounts)
@@ -246,29 +272,66 @@ struct RuleSearch: Sendable {
                 self = Histograms(search, group: group, classCounts: classCounts)
                 return
             }
-            let width = slots.classes.count
             for i in covered {
                 let c = Int(slots.slot[Int(search.classIndex[Int(i)])])
-                for f in counts.indices { counts[f][Int(search.bin[f][Int(i)]) * width + c] -= 1 }
+                for f in counts.indices { counts[f].remove(bin: Int(search.bin[f][Int(i)]), slot: c) }
             }
         }
     }
 
-    /// Per-bin counts of feature `f` over `group` by slot: `[bin · slots + slot]`.
-    /// - Complexity: O(|group| + bins · slots)
-    func histogram(_ f: Int, _ group: [Int32], _ slots: Slots) -> [Int32] {
-        let k = slots.classes.count
-        var counts = [Int32](repeating: 0, count: (cuts[f].count + 1) * k)
-        bin[f].withUnsafeBufferPointer { bins in
-            classIndex.withUnsafeBufferPointer { labels in
-                slots.slot.withUnsafeBufferPointer { slot in
-                    counts.withUnsafeMutableBufferPointer { h in
-                        for i in group { h[Int(bins[Int(i)]) * k + Int(slot[Int(labels[Int(i)])])] += 1 }
-                    }
+    /// Histograms by class index (a `BinHistogram` per feature) of the examples of the group a conjunction
+    /// covers, for the conjunctions a covering run's beam refines, kept from one search to the next and brought
+    /// up to date as rules cover examples: the beam's broad conjunctions come back search after search, and
+    /// removing the few examples a rule covers is cheaper than counting theirs again.
+    struct Refinements: Sendable {
+        /// Each conjunction's literals, sorted, and its histograms (a beam's few).
+        fileprivate var entries: [(literals: [Literal], histograms: [BinHistogram])] = []
+
+        init() {}
+
+        /// The histograms of the conjunction of `literals` (sorted), if kept.
+        /// - Complexity: O(entries · conditions)
+        subscript(literals: [Literal]) -> [BinHistogram]? {
+            entries.first { $0.literals == literals }?.histograms
+        }
+
+        /// Keeps `histograms` for the conjunction of `literals` (sorted).
+        mutating func keep(_ literals: [Literal], _ histograms: [BinHistogram]) {
+            if self[literals] == nil { entries.append((literals, histograms)) }
+        }
+
+        /// Removes `covered` (examples of the group) from every histogram whose conjunction holds for them.
+        /// - Complexity: O(|covered| · entries · (conditions + F))
+        mutating func remove(_ covered: [Int32], _ search: RuleSearch) {
+            for e in entries.indices {
+                for i in covered where entries[e].literals.allSatisfy({ search.holds($0, Int(i)) }) {
+                    let c = Int(search.classIndex[Int(i)])
+                    for f in 0..<search.bin.count { entries[e].histograms[f].remove(bin: Int(search.bin[f][Int(i)]), slot: c) }
                 }
             }
         }
-        return counts
+    }
+
+    /// Below this many examples a conjunction's histograms are counted afresh (`BinMembers`) rather than kept by
+    /// class (`Refinements`): the results are the same either way.
+    static let keptRefinementSize = 256
+
+    /// Per-bin counts of feature `f` over `group` by slot (by class index without `slots`).
+    /// - Complexity: O(|group| + bins · slots)
+    func histogram(_ f: Int, _ group: [Int32], _ slots: Slots? = nil) -> BinHistogram {
+        var histogram = BinHistogram(bins: cuts[f].count + 1, width: slots?.classes.count ?? classCount)
+        bin[f].withUnsafeBufferPointer { bins in
+            classIndex.withUnsafeBufferPointer { labels in
+                if let slots {
+                    slots.slot.withUnsafeBufferPointer { slot in
+                        for i in group { histogram.add(bin: Int(bins[Int(i)]), slot: Int(slot[Int(labels[Int(i)])])) }
+                    }
+                } else {
+                    for i in group { histogram.add(bin: Int(bins[Int(i)]), slot: Int(labels[Int(i)])) }
+                }
+            }
+        }
+        return histogram
     }
 
     /// Every literal of feature `f` on a group whose per-bin counts by slot are `histogram`, each with its
@@ -276,80 +339,116 @@ struct RuleSearch: Sendable {
     /// `slots.reference` is what the rest is taken from: a literal covering h leaves `reference − h`). Literals
     /// covering none of the group are skipped, and so are those covering all of it unless `keepsWholeGroup`
     /// (a refinement that only narrows what a rule covers outside the group), as are the operations `skip`
-    /// says a rule already has.
-    /// - Complexity: O(bins · slots)
+    /// says a rule already has. Literals come in order: `<=` then `>` at each cut, cuts increasing, then `=`.
+    ///
+    /// The `<=` side's counts only grow as the cut moves up and the `>` side's as it moves down, so one sweep
+    /// each way keeps the two largest counts of one side and the largest leftover of the other up to date from
+    /// the (bin, class) pairs that occur alone.
+    /// - Complexity: O(bins · ⌈slots / 64⌉ + the nonzero (bin, slot) counts + slots)
     func literals(
-        feature f: Int, histogram: [Int32], slots: Slots, focus: Int, keepsWholeGroup: Bool = false, skip: (Int) -> Bool,
+        feature f: Int, histogram: some BinCounts, slots: Slots, focus: Int, keepsWholeGroup: Bool = false, skip: (Int) -> Bool,
         _ body: (Literal, Coverage, Int) -> Void
     ) {
         let k = slots.classes.count
         let bins = cuts[f].count + 1
-        let own = slots.counts, reference = slots.reference, other = slots.otherReference
-        let groupSize = own.reduce(0, +)
+        let other = slots.otherReference
+        let groupSize = slots.counts.reduce(0, +)
         let focusSlot = Int(slots.slot[focus])
-        var running = [Int](repeating: 0, count: k)
+        let ownFocus = focusSlot < 0 ? 0 : slots.counts[focusSlot]
+        let sides = (!skip(0) || !skip(1)) && bins > 1
+        let equal = equalValues[f] != nil && !skip(2)
+        guard sides || equal else { return }
+        // Per slot: `reference − own`, what a side covering c of it leaves is that plus c; and three counters.
+        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 4 * k)
+        defer { scratch.deallocate() }
+        let leftover = scratch, running = scratch + k, suffix = scratch + 2 * k, inBin = scratch + 3 * k
+        var emptyRest = other  // the largest leftover of a side covering nothing of the group
+        for c in 0..<k {
+            leftover[c] = slots.reference[c] - slots.counts[c]
+            emptyRest = max(emptyRest, leftover[c])
+        }
+        (running + 0).initialize(repeating: 0, count: 3 * k)
+        let none = Coverage(total: 0, first: 0, firstClass: 0, second: 0, focus: 0, restMax: 0)
+        var le = [Coverage](repeating: none, count: sides ? bins - 1 : 0)
+        var gt = le
+        var leSecond = [Int](repeating: 0, count: le.count)
+        var gtSecond = leSecond
+        var kept = [Bool](repeating: false, count: le.count)
+        var equals = [(cover: Coverage, second: Int)?](repeating: nil, count: equal ? bins : 0)
+        var touched: [Int] = []
+        // Forward: the `<=` side's counts, the `>` side's leftover, and each value's own counts for `=`.
+        var top = TopTwo(slots.leading)
+        var gtRest = emptyRest
         var runningTotal = 0
-        histogram.withUnsafeBufferPointer { h in
-            // `<=` and `>` at every cut.
-            if !skip(0) || !skip(1) {
-                for j in 0..<(bins - 1) {
-                    var binTotal = 0
-                    for c in 0..<k {
-                        let add = Int(h[j * k + c])
-                        running[c] += add
-                        binTotal += add
-                    }
-                    runningTotal += binTotal
-                    if binTotal == 0 && j > 0 && !keepsWholeGroup { continue }  // the same coverage as the previous cut
-                    guard runningTotal > 0 || keepsWholeGroup, runningTotal < groupSize || keepsWholeGroup else { continue }
-                    let focusCount = focusSlot < 0 ? 0 : running[focusSlot]
-                    var le = Coverage(total: runningTotal, first: -1, firstClass: 0, second: -1, focus: focusCount, restMax: other)
-                    var gt = Coverage(
-                        total: groupSize - runningTotal, first: -1, firstClass: 0, second: -1,
-                        focus: (focusSlot < 0 ? 0 : own[focusSlot]) - focusCount, restMax: other)
-                    var leSecond = 0, gtSecond = 0
-                    for c in 0..<k {
-                        let a = running[c], b = own[c] - a
-                        if a > le.first {
-                            (le.second, leSecond, le.first, le.firstClass) = (le.first, le.firstClass, a, c)
-                        } else if a > le.second {
-                            (le.second, leSecond) = (a, c)
-                        }
-                        if b > gt.first {
-                            (gt.second, gtSecond, gt.first, gt.firstClass) = (gt.first, gt.firstClass, b, c)
-                        } else if b > gt.second {
-                            (gt.second, gtSecond) = (b, c)
-                        }
-                        le.restMax = max(le.restMax, reference[c] - a)
-                        gt.restMax = max(gt.restMax, reference[c] - b)
-                    }
-                    le.firstClass = slots.classes[le.firstClass]
-                    gt.firstClass = slots.classes[gt.firstClass]
-                    if !skip(0) { body(Literal(feature: f, op: 0, index: j), le, slots.classes[leSecond]) }
-                    if !skip(1) { body(Literal(feature: f, op: 1, index: j), gt, slots.classes[gtSecond]) }
+        for j in 0..<bins {
+            var binTotal = 0
+            var valueTop = TopTwo(slots.leading)
+            touched.removeAll(keepingCapacity: true)
+            histogram.forEach(inBin: j) { s, a in
+                running[s] += a
+                binTotal += a
+                top.raise(s, to: running[s])
+                gtRest = max(gtRest, leftover[s] + running[s])
+                if equal {
+                    if inBin[s] == 0 { touched.append(s) }
+                    inBin[s] += a
+                    valueTop.raise(s, to: inBin[s])
                 }
             }
-            // `=` at every value.
-            guard equalValues[f] != nil, !skip(2) else { return }
-            for j in 0..<bins {
-                var cover = Coverage(
-                    total: 0, first: -1, firstClass: 0, second: -1, focus: focusSlot < 0 ? 0 : Int(h[j * k + focusSlot]),
-                    restMax: other)
-                var second = 0
-                for c in 0..<k {
-                    let a = Int(h[j * k + c])
-                    cover.total += a
-                    if a > cover.first {
-                        (cover.second, second, cover.first, cover.firstClass) = (cover.first, cover.firstClass, a, c)
-                    } else if a > cover.second {
-                        (cover.second, second) = (a, c)
+            runningTotal += binTotal
+            if equal {
+                if binTotal > 0 && (binTotal < groupSize || keepsWholeGroup) {
+                    var rest = other
+                    for s in touched { rest = max(rest, slots.reference[s] - inBin[s]) }
+                    // The classes this value has none of leave all of their reference: the largest of those.
+                    for s in slots.byReference where inBin[Int(s)] == 0 {
+                        rest = max(rest, slots.reference[Int(s)])
+                        break
                     }
-                    cover.restMax = max(cover.restMax, reference[c] - a)
+                    equals[j] = (
+                        Coverage(
+                            total: binTotal, first: valueTop.first, firstClass: slots.classes[valueTop.firstSlot],
+                            second: valueTop.second, focus: focusSlot < 0 ? 0 : inBin[focusSlot], restMax: rest),
+                        slots.classes[valueTop.secondSlot]
+                    )
                 }
-                guard cover.total > 0 && (cover.total < groupSize || keepsWholeGroup) else { continue }
-                cover.firstClass = slots.classes[cover.firstClass]
-                body(Literal(feature: f, op: 2, index: j), cover, slots.classes[second])
+                for s in touched { inBin[s] = 0 }
             }
+            guard sides, j < bins - 1 else { continue }
+            if binTotal == 0 && j > 0 && !keepsWholeGroup { continue }  // the same coverage as the previous cut
+            guard runningTotal > 0 || keepsWholeGroup, runningTotal < groupSize || keepsWholeGroup else { continue }
+            kept[j] = true
+            let focusCount = focusSlot < 0 ? 0 : running[focusSlot]
+            le[j] = Coverage(
+                total: runningTotal, first: top.first, firstClass: slots.classes[top.firstSlot], second: top.second,
+                focus: focusCount, restMax: 0)
+            leSecond[j] = slots.classes[top.secondSlot]
+            gt[j] = Coverage(
+                total: groupSize - runningTotal, first: 0, firstClass: 0, second: 0, focus: ownFocus - focusCount,
+                restMax: gtRest)
+        }
+        if sides {
+            // Backward: the `>` side's counts and the `<=` side's leftover.
+            top = TopTwo(slots.leading)
+            var leRest = emptyRest
+            for j in stride(from: bins - 2, through: 0, by: -1) {
+                histogram.forEach(inBin: j + 1) { s, a in
+                    suffix[s] += a
+                    top.raise(s, to: suffix[s])
+                    leRest = max(leRest, leftover[s] + suffix[s])
+                }
+                guard kept[j] else { continue }
+                le[j].restMax = leRest
+                (gt[j].first, gt[j].firstClass, gt[j].second) = (top.first, slots.classes[top.firstSlot], top.second)
+                gtSecond[j] = slots.classes[top.secondSlot]
+            }
+            for j in 0..<(bins - 1) where kept[j] {
+                if !skip(0) { body(Literal(feature: f, op: 0, index: j), le[j], leSecond[j]) }
+                if !skip(1) { body(Literal(feature: f, op: 1, index: j), gt[j], gtSecond[j]) }
+            }
+        }
+        for j in equals.indices {
+            if let (cover, second) = equals[j] { body(Literal(feature: f, op: 2, index: j), cover, second) }
         }
     }
 }
@@ -373,17 +472,12 @@ extension RuleSearch {
     /// Whether no class is more common than class index `target` among `examples`.
     /// - Complexity: O(|examples|)
     func isPlurality<S: Sequence<Int>>(_ target: Int, among examples: S) -> Bool {
-        var counts: [Int: Int] = [:]
-        var hits = 0, most = 0
+        var counts = [Int32](repeating: 0, count: classCount)
+        var hits: Int32 = 0, most: Int32 = 0
         for i in examples {
             let c = Int(classIndex[i])
-            if c == target {
-                hits += 1
-            } else {
-                let n = counts[c, default: 0] + 1
-                counts[c] = n
-                most = max(most, n)
-            }
+            counts[c] += 1
+            if c == target { hits += 1 } else { most = max(most, counts[c]) }
         }
         return hits >= most
     }
@@ -412,8 +506,8 @@ extension RuleSearch {
     /// earlier literal.
     /// - Complexity: O(maxConditions · beamWidth · (m·F + Σ bins · K)) for a group of m examples.
     func bestRule(
-        group: [Int32], histograms: Histograms?, reference: [Int], focus: Int, excluded: Set<[Literal]> = [],
-        majorityOfAll: Bool = false, imprecise: inout Set<[Literal]>,
+        group: [Int32], histograms: Histograms?, refinements: inout Refinements, reference: [Int], focus: Int,
+        excluded: Set<[Literal]> = [], majorityOfAll: Bool = false, imprecise: inout Set<[Literal]>,
         score: @escaping @Sendable (Coverage, Int, Double) -> Score?
     ) -> Found? {
         struct Member: Sendable {
@@ -440,23 +534,28 @@ extension RuleSearch {
         ]
         var best: (literals: [Literal], parent: Int, score: Score, members: [Int32])?
         let featureCount = bin.count
+        var kept = Refinements()  // the refinements this search used: what the next one may find again
+        defer { refinements = kept }
         for depth in 1...parameters.maxConditions {
             let current = beam
             let items = current.indices.flatMap { p in (0..<featureCount).map { (p, $0) } }
+            // The large conjunctions are read from histograms by class index, kept or counted now and kept.
+            let keys = current.map { $0.literals.sorted() }
+            let large = current.map { depth > 1 && $0.members.count >= Self.keptRefinementSize }
+            let found = current.indices.map { p in large[p] ? refinements[keys[p]] ?? kept[keys[p]] : nil }
+            let everyClass = current.indices.map { p in
+                large[p] ? Slots(everyClass: classCounts(current[p].members), reference: reference) : nil
+            }
             let work = current.reduce(0) { $0 + $1.members.count } * featureCount + items.count * classCount * 8
             let threads = work > 200_000 ? parameters.threads : 1
-            let results = parallelMap(items, threads: threads) { item -> [Child] in
+            let results = parallelMap(items, threads: threads) { item -> (children: [Child], counted: BinHistogram?) in
                 let (p, f) = item
                 let parent = current[p]
-                let histogram = depth == 1 && histograms != nil ? histograms!.counts[f] : histogram(f, parent.members, parent.slots)
                 let used = parent.literals.filter { $0.feature == f }.map(\.op)
                 let baseBits = bits(parent.literals) - Rule.conditionCountBits(parent.literals.count)
                 let natural = Rule.conditionCountBits(parent.literals.count + 1)
                 var children: [Child] = []
-                literals(
-                    feature: f, histogram: histogram, slots: parent.slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
-                    skip: { op in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
-                ) { literal, coverage, second in
+                func add(_ literal: Literal, _ coverage: Coverage, _ second: Int) {
                     guard coverage.total >= parameters.minCoverage else { return }
                     let ruleBits = baseBits + natural + literalBits[f][literal.op][literal.index]
                     guard var s = score(coverage, second, ruleBits) else { return }
@@ -466,9 +565,29 @@ extension RuleSearch {
                     }
                     children.append(Child(parent: p, literal: literal, score: s, promise: promise))
                 }
-                return children
+                let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
+                var counted: BinHistogram?
+                if depth == 1, let histograms {
+                    literals(feature: f, histogram: histograms.counts[f], slots: parent.slots, focus: focus, skip: skip, add)
+                } else if let slots = everyClass[p] {
+                    let byClass = found[p]?[f] ?? histogram(f, parent.members)
+                    if found[p] == nil { counted = byClass }
+                    literals(
+                        feature: f, histogram: byClass, slots: slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
+                        skip: skip, add)
+                } else {
+                    let slot = parent.slots.slot
+                    let members = BinMembers(bin: bin[f], bins: cuts[f].count + 1, group: parent.members) { slot[Int(classIndex[Int($0)])] }
+                    literals(
+                        feature: f, histogram: members, slots: parent.slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
+                        skip: skip, add)
+                }
+                return (children, counted)
             }
-            var children = results.flatMap { $0 }
+            for p in current.indices where large[p] {
+                kept.keep(keys[p], found[p] ?? (0..<featureCount).map { results[p * featureCount + $0].counted! })
+            }
+            var children = results.flatMap(\.children)
             // The best child: in rank order (then the order found), the first one that passes the majority check.
             let ranked = children.indices.filter { children[$0].score.rank > (best?.score.rank ?? -Double.infinity) + 1e-12 }
                 .sorted { children[$0].score.rank > children[$1].score.rank || (children[$0].score.rank == children[$1].score.rank && $0 < $1) }
@@ -584,5 +703,53 @@ extension RuleSearch {
             }
         }
         return (exhaustive, stopped)
+    }
+}
+
+extension RuleSearch {
+    /// An exception found by `bestException`: the sub-rule, the change in the list's training errors it makes
+    /// (negative: fewer), and its bits (`Rule.bits` and 1 bit for its count).
+    struct FoundException {
+        var rule: Rule
+        var errorChange: Int
+        var bits: Double
+    }
+
+    /// The exception that most shortens a rule list's description for a rule about to be added: `members` are
+    /// the examples the rule covers, `output` its class index; with the rule in, the list gets `errors` training
+    /// examples wrong, has `rules` rules, and `carrying` of them have an exception. A candidate covers some of
+    /// `members` and predicts the most common class among them other than `output`; it saves the exception-table
+    /// bits (`exceptions`) of the errors it removes less those of the rule's examples it now gets wrong, and costs
+    /// its own bits plus the bits of naming one more rule as carrying one (`RuleModel.exceptionBits`). `nil`
+    /// unless the best saves bits. Searched as rules are (`bestRule`), among `members` alone.
+    /// - Complexity: as `bestRule` on |members| examples.
+    func bestException(
+        members: [Int32], output: Int, errors: Int, rules: Int, carrying: Int, exceptions: @escaping @Sendable (Int) -> Double
+    ) -> FoundException? {
+        let marking =
+            RuleList.markingBits(rules: rules, carrying: carrying + 1) - RuleList.markingBits(rules: rules, carrying: carrying)
+        let count = DescriptionLength.natural(0)
+        let before = exceptions(errors)
+        var unused = Set<[Literal]>()
+        var refinements = Refinements()
+        guard
+            let found = bestRule(
+                group: members, histograms: nil, refinements: &refinements, reference: classCounts(members), focus: output,
+                imprecise: &unused,
+                score: { cover, second, bits in
+                    let (hits, label) = cover.best(excluding: output, secondClass: second)
+                    guard hits > 0 else { return nil }
+                    let cost = bits + count + marking
+                    let gain = before - exceptions(max(errors + cover.focus - hits, 0)) - cost
+                    let optimistic = before - exceptions(max(errors - hits, 0)) - cost
+                    return (gain, gain, optimistic, label, hits)
+                }), found.gain > 1e-9
+        else { return nil }
+        let covered = found.members
+        let wrong = covered.reduce(0) { $0 + (Int(classIndex[Int($1)]) == output ? 1 : 0) }
+        let rule = Rule(
+            conditions: found.literals.sorted().map(condition), output: classes[found.output],
+            precision: Double(found.hits) / Double(covered.count), coverage: covered.count)
+        return FoundException(rule: rule, errorChange: wrong - found.hits, bits: bits(found.literals) + count)
     }
 }
