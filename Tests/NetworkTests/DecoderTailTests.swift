@@ -43,16 +43,22 @@ func decoderTailGradientMatchesAutograd(_ name: String) throws {
     let vectors = try gradientCase(file)
     for (k, site) in vectors.sites.enumerated() {
         let tail = try DecoderTail(
-            weights: weights, prompts: vectors.prompts, sharedPrefix: 3, layer: site.layer, hook: site.hook, position: site.position)
+            weights: weights, prompts: vectors.prompts, sharedPrefix: 3, layer: site.layer, hook: site.hook,
+            position: site.position)
         let activation = (0..<3).flatMap { tail.clean($0) }
         let d = tail.width
         let expectedActivation = try tensor(file, "activation.\(k)")
-        #expect(relativeError(FloatTensor(shape: [3, d], scalars: activation), expectedActivation) <= 1e-5, "\(name) site \(k): clean activation")
+        #expect(
+            relativeError(FloatTensor(shape: [3, d], scalars: activation), expectedActivation) <= 1e-5,
+            "\(name) site \(k): clean activation")
         let (losses, gradient) = tail.lossAndGradient(activation, prompts: [0, 1, 2], targets: vectors.targets)
         let lossError = relativeError(FloatTensor(shape: [3], scalars: losses), try tensor(file, "loss.\(k)"))
         #expect(lossError <= 1e-5, "\(name) site \(k): loss differs by \(lossError)")
         let error = relativeError(FloatTensor(shape: [3, d], scalars: gradient), try tensor(file, "gradient.\(k)"))
-        #expect(error <= 1e-4, "\(name) site \(k) (block \(site.layer) \(site.hook.rawValue) position \(site.position)): gradient differs by \(error)")
+        #expect(
+            error <= 1e-4,
+            "\(name) site \(k) (block \(site.layer) \(site.hook.rawValue) position \(site.position)): gradient differs by \(error)"
+        )
     }
 }
 
@@ -62,8 +68,10 @@ func decoderTailWithoutSharedPrefixGivesTheSameGradient(_ name: String) throws {
     let weights = try DecoderTailWeights(network: model)
     let vectors = try gradientCase(try gradientVectors(name))
     let site = vectors.sites[0]
-    let shared = try DecoderTail(weights: weights, prompts: vectors.prompts, sharedPrefix: 3, layer: site.layer, hook: site.hook, position: site.position)
-    let alone = try DecoderTail(weights: weights, prompts: vectors.prompts, sharedPrefix: 0, layer: site.layer, hook: site.hook, position: site.position)
+    let shared = try DecoderTail(
+        weights: weights, prompts: vectors.prompts, sharedPrefix: 3, layer: site.layer, hook: site.hook, position: site.position)
+    let alone = try DecoderTail(
+        weights: weights, prompts: vectors.prompts, sharedPrefix: 0, layer: site.layer, hook: site.hook, position: site.position)
     let activation = (0..<3).flatMap { shared.clean($0) }
     let a = shared.lossAndGradient(activation, prompts: [0, 1, 2], targets: vectors.targets).gradient
     let b = alone.lossAndGradient(activation, prompts: [0, 1, 2], targets: vectors.targets).gradient
@@ -76,11 +84,14 @@ func decoderTailLogitsAtTheCleanActivationAreTheModelsNextTokenLogits(_ name: St
     let model = try LanguageModels.load("\(referenceNetworksDirectory)/\(name)", threads: 1)
     let vectors = try gradientCase(try gradientVectors(name))
     let tail = try DecoderTail(
-        weights: try DecoderTailWeights(network: model), prompts: vectors.prompts, sharedPrefix: 3, layer: 0, hook: .attnOut, position: 5)
+        weights: try DecoderTailWeights(network: model), prompts: vectors.prompts, sharedPrefix: 3, layer: 0, hook: .attnOut,
+        position: 5)
     // Rows on prompts 2, 0, 2: each row follows its own prompt's prefix and later positions.
     let logits = tail.logits([2, 0, 2].flatMap { tail.clean($0) }, prompts: [2, 0, 2])
     let reference = try model.nextTokenLogits([vectors.prompts[2], vectors.prompts[0], vectors.prompts[2]], interventions: [])
-    let error = relativeError(FloatTensor(shape: [3, tail.vocabularySize], scalars: logits), FloatTensor(shape: [3, tail.vocabularySize], scalars: reference.flatMap { $0 }))
+    let error = relativeError(
+        FloatTensor(shape: [3, tail.vocabularySize], scalars: logits),
+        FloatTensor(shape: [3, tail.vocabularySize], scalars: reference.flatMap { $0 }))
     #expect(error <= 1e-5, "\(name): tail logits differ from the model's by \(error)")
 }
 
@@ -95,7 +106,8 @@ func decoderTailGradientMatchesFiniteDifferences(_ name: String) throws {
     let targets = [12, 99]
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
     for (layer, hook, position) in [(0, DecoderTail.Hook.residPost, 3), (0, .attnOut, 4), (0, .mlpOut, 6), (1, .attnOut, 5)] {
-        let tail = try DecoderTail(weights: weights, prompts: prompts, sharedPrefix: 3, layer: layer, hook: hook, position: position)
+        let tail = try DecoderTail(
+            weights: weights, prompts: prompts, sharedPrefix: 3, layer: layer, hook: hook, position: position)
         let x = tail.clean(0) + tail.clean(1)
         var u = x.map { _ -> Float in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -113,7 +125,9 @@ func decoderTailGradientMatchesFiniteDifferences(_ name: String) throws {
         let numeric = (loss(1) - loss(-1)) / Double(2 * epsilon)
         // Float32 rounding of the losses bounds the difference's precision; measure against ‖∇‖ ≥ |∇·u|.
         let scale = max(abs(numeric), Double(gradient.reduce(0) { $0 + $1 * $1 }.squareRoot()))
-        #expect(abs(analytic - numeric) <= 1e-2 * scale, "\(name) block \(layer) \(hook.rawValue) @\(position): \(analytic) vs \(numeric)")
+        #expect(
+            abs(analytic - numeric) <= 1e-2 * scale,
+            "\(name) block \(layer) \(hook.rawValue) @\(position): \(analytic) vs \(numeric)")
     }
 }
 
@@ -124,7 +138,8 @@ func decoderTailGradientMatchesFiniteDifferences(_ name: String) throws {
         _ = try DecoderTail(weights: weights, prompts: [[1, 2, 3], [1, 2]], layer: 0, hook: .residPost, position: 1)
     }
     do {
-        _ = try DecoderTail(weights: weights, prompts: [[1, 2, 3], [4, 2, 3]], sharedPrefix: 1, layer: 0, hook: .residPost, position: 2)
+        _ = try DecoderTail(
+            weights: weights, prompts: [[1, 2, 3], [4, 2, 3]], sharedPrefix: 1, layer: 0, hook: .residPost, position: 2)
         Issue.record("a prefix the prompts do not share was accepted")
     } catch {
         #expect("\(error)".contains("does not start with"), "\(error)")

@@ -31,7 +31,8 @@ extension PromptRepresentationTests {
     ) throws(RepresentationError) -> [PromptDASScore] {
         guard let weights = context.weights, let position = site.position else { return [] }
         let parts = site.hook.split(separator: ".")
-        guard parts.count == 3, parts[0] == "blocks", let layer = Int(parts[1]), let hook = DecoderTail.Hook(rawValue: String(parts[2]))
+        guard parts.count == 3, parts[0] == "blocks", let layer = Int(parts[1]),
+            let hook = DecoderTail.Hook(rawValue: String(parts[2]))
         else { return [] }
         let runner = context.runner, model = context.model, options = context.options
         let dimensions = dimensions.filter { $0 < weights.dModel }

@@ -77,7 +77,9 @@ struct PromptSubspaceTrainer {
             let g = tail.lossAndGradient(h, prompts: training.map(\.base), targets: training.map(\.target)).gradient
             // ∇W = Cᵀ·G + (G·Wᵀ)ᵀ·D.
             var grad = [Float](repeating: 0, count: k * width)
-            multiply(transpose(c, rows: training.count, columns: k), g, into: &grad, m: k, n: width, k: training.count, threads: threads)
+            multiply(
+                transpose(c, rows: training.count, columns: k), g, into: &grad, m: k, n: width, k: training.count,
+                threads: threads)
             var dC = [Float](repeating: 0, count: training.count * k)
             multiply(g, wf, into: &dC, m: training.count, n: k, k: width, bTransposed: true, threads: threads)
             multiply(
@@ -93,11 +95,14 @@ struct PromptSubspaceTrainer {
         guard let best = stopping.best, !validation.isEmpty else {
             return SubspaceTrainer.Outcome(basis: optimiser.basis, steps: taken, validationAccuracy: nil)
         }
-        return SubspaceTrainer.Outcome(basis: best.basis, steps: taken, validationAccuracy: Double(best.correct) / Double(validation.count))
+        return SubspaceTrainer.Outcome(
+            basis: best.basis, steps: taken, validationAccuracy: Double(best.correct) / Double(validation.count))
     }
 
     /// The mean cross-entropy of the targets and how many pairs have the target as their top logit.
-    private func score(_ m: (base: [Float], difference: [Float]), _ set: [Example], _ wf: [Float], k: Int, threads: Int) -> (Double, Int) {
+    private func score(_ m: (base: [Float], difference: [Float]), _ set: [Example], _ wf: [Float], k: Int, threads: Int) -> (
+        Double, Int
+    ) {
         let width = tail.width, rows = set.count
         var c = [Float](repeating: 0, count: rows * k)
         multiply(m.difference, wf, into: &c, m: rows, n: k, k: width, bTransposed: true, threads: threads)

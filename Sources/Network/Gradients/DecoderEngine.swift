@@ -78,13 +78,16 @@ struct DecoderEngine {
     func linear(_ x: [Float], _ layer: DecoderTailWeights.Dense, rows: Int) -> [Float] {
         var y = [Float](repeating: 0, count: rows * layer.outputs)
         if let bias = layer.bias { for r in 0..<rows { for o in 0..<layer.outputs { y[r * layer.outputs + o] = bias[o] } } }
-        product(x, layer.weight, into: &y, m: rows, n: layer.outputs, k: layer.inputs, accumulate: layer.bias != nil, bTransposed: true)
+        product(
+            x, layer.weight, into: &y, m: rows, n: layer.outputs, k: layer.inputs, accumulate: layer.bias != nil,
+            bTransposed: true)
         return y
     }
 
     /// `dy·W`: the gradient of `linear` with respect to its input.
     func linearBackward(_ dy: [Float], _ layer: DecoderTailWeights.Dense, rows: Int, into dx: inout [Float], accumulate: Bool) {
-        product(dy, layer.weight, into: &dx, m: rows, n: layer.inputs, k: layer.outputs, accumulate: accumulate, bTransposed: false)
+        product(
+            dy, layer.weight, into: &dx, m: rows, n: layer.inputs, k: layer.outputs, accumulate: accumulate, bTransposed: false)
     }
 
     func linearBackward(_ dy: [Float], _ layer: DecoderTailWeights.Dense, rows: Int) -> [Float] {
@@ -320,7 +323,9 @@ struct DecoderEngine {
                 q.withUnsafeBufferPointer { qp in
                     k.withUnsafeBufferPointer { kp in
                         v.withUnsafeBufferPointer { vp in
-                            let (pp, zp, qp, kp, vp) = (pp.baseAddress!, zp.baseAddress!, qp.baseAddress!, kp.baseAddress!, vp.baseAddress!)
+                            let (pp, zp, qp, kp, vp) = (
+                                pp.baseAddress!, zp.baseAddress!, qp.baseAddress!, kp.baseAddress!, vp.baseAddress!
+                            )
                             Parallel.forEach(batch * heads, threads: threads) { task in
                                 let s = task / heads, h = task % heads, kvh = h / group
                                 let out = pp + task * rows * length
@@ -329,7 +334,8 @@ struct DecoderEngine {
                                 for chunk in prefixes[s] {
                                     chunk.keys.withUnsafeBufferPointer { keys in
                                         Matmul.multiply(
-                                            query, keys.baseAddress! + kvh * dh, into: out + offset, m: rows, n: chunk.length, k: dh,
+                                            query, keys.baseAddress! + kvh * dh, into: out + offset, m: rows, n: chunk.length,
+                                            k: dh,
                                             bTransposed: true, aStride: qWidth, bStride: kvWidth, cStride: length)
                                     }
                                     offset += chunk.length
@@ -347,7 +353,8 @@ struct DecoderEngine {
                                 for chunk in prefixes[s] {
                                     chunk.values.withUnsafeBufferPointer { values in
                                         Matmul.multiply(
-                                            out + offset, values.baseAddress! + kvh * dh, into: zOut, m: rows, n: dh, k: chunk.length,
+                                            out + offset, values.baseAddress! + kvh * dh, into: zOut, m: rows, n: dh,
+                                            k: chunk.length,
                                             accumulate: offset > 0, aStride: length, bStride: kvWidth, cStride: qWidth)
                                     }
                                     offset += chunk.length
@@ -367,7 +374,9 @@ struct DecoderEngine {
     /// Reverse mode of `attention`: the gradients with respect to the new rows' (rotated) queries, keys and
     /// values. The prefix chunks are constants. Split across (sequence, key-value head) tasks, so that the
     /// heads sharing a key-value head add into its gradient on one thread.
-    private func attentionBackward(dz: [Float], trace: BlockTrace, batch: Int, rows: Int, start: Int) -> ([Float], [Float], [Float]) {
+    private func attentionBackward(dz: [Float], trace: BlockTrace, batch: Int, rows: Int, start: Int) -> (
+        [Float], [Float], [Float]
+    ) {
         let c = config
         let dh = c.dHead, heads = c.heads, group = c.heads / c.kvHeads
         let qWidth = heads * dh, kvWidth = c.kvHeads * dh
@@ -386,7 +395,9 @@ struct DecoderEngine {
                                 trace.v.withUnsafeBufferPointer { vp in
                                     dz.withUnsafeBufferPointer { dzp in
                                         let (dqp, dkp, dvp) = (dqp.baseAddress!, dkp.baseAddress!, dvp.baseAddress!)
-                                        let (pp, qp, kp, vp, dzp) = (pp.baseAddress!, qp.baseAddress!, kp.baseAddress!, vp.baseAddress!, dzp.baseAddress!)
+                                        let (pp, qp, kp, vp, dzp) = (
+                                            pp.baseAddress!, qp.baseAddress!, kp.baseAddress!, vp.baseAddress!, dzp.baseAddress!
+                                        )
                                         Parallel.forEach(batch * c.kvHeads, threads: threads) { task in
                                             let s = task / c.kvHeads, kvh = task % c.kvHeads
                                             var dS = [Float](repeating: 0, count: rows * length)
@@ -405,20 +416,25 @@ struct DecoderEngine {
                                                     for chunk in prefixes[s] {
                                                         chunk.values.withUnsafeBufferPointer { values in
                                                             Matmul.multiply(
-                                                                dzh, values.baseAddress! + kvh * dh, into: ds + offset, m: rows, n: chunk.length, k: dh,
-                                                                bTransposed: true, aStride: qWidth, bStride: kvWidth, cStride: length)
+                                                                dzh, values.baseAddress! + kvh * dh, into: ds + offset, m: rows,
+                                                                n: chunk.length, k: dh,
+                                                                bTransposed: true, aStride: qWidth, bStride: kvWidth,
+                                                                cStride: length)
                                                         }
                                                         offset += chunk.length
                                                     }
                                                     Matmul.multiply(
-                                                        dzh, newValues, into: ds + start, m: rows, n: rows, k: dh, bTransposed: true,
+                                                        dzh, newValues, into: ds + start, m: rows, n: rows, k: dh,
+                                                        bTransposed: true,
                                                         aStride: qWidth, bStride: kvWidth, cStride: length)
                                                     // dS = P ⊙ (dP − Σ P·dP), times the score scale.
                                                     for i in 0..<rows {
                                                         var dot: Float = 0
                                                         for j in 0...(start + i) { dot += p[i * length + j] * ds[i * length + j] }
                                                         for j in 0..<length {
-                                                            ds[i * length + j] = j > start + i ? 0 : p[i * length + j] * (ds[i * length + j] - dot) * scale
+                                                            ds[i * length + j] =
+                                                                j > start + i
+                                                                ? 0 : p[i * length + j] * (ds[i * length + j] - dot) * scale
                                                         }
                                                     }
                                                     // dq = dS·K.
@@ -427,13 +443,16 @@ struct DecoderEngine {
                                                     for chunk in prefixes[s] {
                                                         chunk.keys.withUnsafeBufferPointer { keys in
                                                             Matmul.multiply(
-                                                                ds + offset, keys.baseAddress! + kvh * dh, into: dQuery, m: rows, n: dh, k: chunk.length,
-                                                                accumulate: offset > 0, aStride: length, bStride: kvWidth, cStride: qWidth)
+                                                                ds + offset, keys.baseAddress! + kvh * dh, into: dQuery, m: rows,
+                                                                n: dh, k: chunk.length,
+                                                                accumulate: offset > 0, aStride: length, bStride: kvWidth,
+                                                                cStride: qWidth)
                                                         }
                                                         offset += chunk.length
                                                     }
                                                     Matmul.multiply(
-                                                        ds + start, newKeys, into: dQuery, m: rows, n: dh, k: rows, accumulate: start > 0,
+                                                        ds + start, newKeys, into: dQuery, m: rows, n: dh, k: rows,
+                                                        accumulate: start > 0,
                                                         aStride: length, bStride: kvWidth, cStride: qWidth)
                                                     // dk_j += Σ_i dS_ij q_i and dv_j += Σ_i P_ij dz_i over the new keys j ≤ i.
                                                     for i in 0..<rows {

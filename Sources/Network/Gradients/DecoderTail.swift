@@ -67,7 +67,8 @@ public struct DecoderTail: Sendable {
         guard let first = prompts.first else { throw .invalidInput(reason: "no prompts to prepare the tail on") }
         let length = first.count
         if let i = prompts.firstIndex(where: { $0.count != length }) {
-            throw .invalidInput(reason: "prompt \(i) has \(prompts[i].count) tokens, prompt 0 has \(length); the tail needs one length")
+            throw .invalidInput(
+                reason: "prompt \(i) has \(prompts[i].count) tokens, prompt 0 has \(length); the tail needs one length")
         }
         guard (0..<c.layers).contains(layer) else {
             throw .invalidInput(reason: "block \(layer) is outside the model's \(c.layers) blocks")
@@ -76,7 +77,8 @@ public struct DecoderTail: Sendable {
             throw .invalidInput(reason: "position \(position) is outside the prompts' \(length) tokens")
         }
         guard sharedPrefix >= 0, sharedPrefix <= position else {
-            throw .invalidInput(reason: "the shared prefix (\(sharedPrefix) tokens) must end at or before the site's position \(position)")
+            throw .invalidInput(
+                reason: "the shared prefix (\(sharedPrefix) tokens) must end at or before the site's position \(position)")
         }
         guard length <= c.contextLength else {
             throw .invalidInput(reason: "the prompts' \(length) tokens exceed the model's context of \(c.contextLength)")
@@ -119,7 +121,9 @@ public struct DecoderTail: Sendable {
             var resid = engine.embed(part, start: sharedPrefix)
             var keys = [[[Float]]](repeating: [], count: b), values = keys
             for l in 0..<c.layers {
-                let shared = sharedPrefix > 0 ? [DecoderEngine.KeyValues(keys: prefixKeys[l], values: prefixValues[l], length: sharedPrefix)] : []
+                let shared =
+                    sharedPrefix > 0
+                    ? [DecoderEngine.KeyValues(keys: prefixKeys[l], values: prefixValues[l], length: sharedPrefix)] : []
                 let trace = engine.blockForward(l, &resid, batch: b, rows: n, start: sharedPrefix, prefix: { _ in shared })
                 if l > layer {
                     for s in 0..<b {
@@ -181,7 +185,9 @@ public struct DecoderTail: Sendable {
         return (result.losses, result.gradient)
     }
 
-    private func run(_ activations: [Float], prompts: [Int], targets: [Int]?) -> (logits: [Float], losses: [Float], gradient: [Float]) {
+    private func run(_ activations: [Float], prompts: [Int], targets: [Int]?) -> (
+        logits: [Float], losses: [Float], gradient: [Float]
+    ) {
         let c = weights.config, d = c.dModel
         let b = prompts.count
         precondition(activations.count == b * d, "DecoderTail: activations are [rows, d_model]")
@@ -210,11 +216,15 @@ public struct DecoderTail: Sendable {
         var traces: [DecoderEngine.BlockTrace] = []
         for l in (layer + 1)..<max(layer + 1, c.layers) {
             let i = l - layer - 1
-            let shared = sharedPrefix > 0 ? [DecoderEngine.KeyValues(keys: sharedKeys[i], values: sharedValues[i], length: sharedPrefix)] : []
+            let shared =
+                sharedPrefix > 0
+                ? [DecoderEngine.KeyValues(keys: sharedKeys[i], values: sharedValues[i], length: sharedPrefix)] : []
             let ownLength = position - sharedPrefix
             let trace = engine.blockForward(l, &resid, batch: b, rows: n, start: position) { s in
                 ownLength > 0
-                    ? shared + [DecoderEngine.KeyValues(keys: ownKeys[prompts[s]][i], values: ownValues[prompts[s]][i], length: ownLength)]
+                    ? shared + [
+                        DecoderEngine.KeyValues(keys: ownKeys[prompts[s]][i], values: ownValues[prompts[s]][i], length: ownLength)
+                    ]
                     : shared
             }
             if targets != nil { traces.append(trace) }

@@ -43,7 +43,8 @@ public final class DecoderTailWeights: Sendable {
         } else if let gpt2 = network as? GPT2Network {
             core = gpt2.core
         } else {
-            throw .invalidInput(reason: "reverse mode through a language model needs a Llama-family or GPT-2 network, not \(type(of: network))")
+            throw .invalidInput(
+                reason: "reverse mode through a language model needs a Llama-family or GPT-2 network, not \(type(of: network))")
         }
         config = core.config
         func dense(_ part: (weight: [Float], bias: [Float]?), inputs: Int) -> Dense {

@@ -232,7 +232,8 @@ struct RepresentationArguments: ParsableArguments {
             if stage != label {
                 bar?.finish()
                 label = stage
-                bar = ProgressBar(label: stage, minimumBytes: 0, totalBytes: total, unit: "runs")
+                // DAS stages count Adam steps (each a forward and reverse pass over the training pairs).
+                bar = ProgressBar(label: stage, minimumBytes: 0, totalBytes: total, unit: stage.hasPrefix("DAS ") ? "steps" : "runs")
             }
             bar?.update(done, total)
         }
