@@ -108,3 +108,21 @@ private func referenceDraw(_ count: Int, seed: UInt64, size: Int, excluding: Set
     #expect(regions["held_out"]?.indices == referenceDraw(2000, seed: 8, size: 100_000_000, excluding: Set(probe)))
     #expect(regions["probe"]?.input(0) == t.values(at: probe[0]))
 }
+
+@Test func shardSlicesOfSampledRegionsJoinIntoTheOneMachineRegions() throws {
+    let t = try task(
+        size: 10_000,
+        regions: #""probe": {"sample": 3000, "seed": 7}, "held_out": {"sample": 2000, "seed": 8, "excluding": ["probe"]}"#)
+    let whole = try t.resolveRegions()
+    for name in ["probe", "held_out"] {
+        var indices: [Int] = [], values: [Int] = []
+        for index in 0..<3 {
+            let (regions, totals) = try t.resolveRegions(slicing: ["probe", "held_out"], for: Shard(index: index, count: 3)!)
+            #expect(totals[name] == whole[name]?.count)
+            indices += try #require(regions[name]?.indices)
+            values += try #require(regions[name]?.values)
+        }
+        #expect(indices == whole[name]?.indices)
+        #expect(values == whole[name]?.values)
+    }
+}
