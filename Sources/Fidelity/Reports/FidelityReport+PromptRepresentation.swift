@@ -40,7 +40,8 @@ extension FidelityReport {
         var lines = [
             "",
             "representation on a prompt task (interchange interventions; whole sites, then class-mean and DAS subspaces at the "
-                + "best; control = random-init copy):",
+                + (promptRepresentation.values.contains { $0.controlSeconds != nil }
+                    ? "best; control = random-init copy):" : "best; no random-init control, so nothing is supported):"),
         ]
         for i in byBits {
             guard let r = promptRepresentation[i] else { continue }
