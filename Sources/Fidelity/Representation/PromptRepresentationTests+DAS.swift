@@ -16,6 +16,22 @@ extension PromptRepresentationTests {
         /// The runs whose clean answers give each answer's first token (`nil`: `runner`'s); the control trains on the
         /// model's tokens, since its own clean answers are not the surrogate's.
         var answerTokenRuns: PromptInterchangeRunner? = nil
+        /// The tails prepared so far, by site: every variable searched at a site reuses its tail, whose clean run
+        /// over all the prompts costs about as much as a DAS fit.
+        let tails = TailCache()
+    }
+
+    /// `DecoderTail`s by block, hook and position, for one runner and one set of weights.
+    final class TailCache {
+        private var tails: [String: DecoderTail] = [:]
+
+        /// The tail at `key`, prepared by `make` the first time.
+        func tail(_ key: String, _ make: () throws(NetworkError) -> DecoderTail) throws(NetworkError) -> DecoderTail {
+            if let tail = tails[key] { return tail }
+            let tail = try make()
+            tails[key] = tail
+            return tail
+        }
     }
 
     /// Distributed alignment search at `site` for `variable`: one subspace per dimension trained on the fitting
@@ -49,9 +65,11 @@ extension PromptRepresentationTests {
         guard examples.count >= 2 else { return [] }
         let tail: DecoderTail
         do {
-            tail = try DecoderTail(
-                weights: weights, prompts: runner.ids, sharedPrefix: runner.sharedPrefix, layer: layer, hook: hook,
-                position: runner.length + position)
+            tail = try context.tails.tail("\(layer).\(hook.rawValue)@\(runner.length + position)") { () throws(NetworkError) in
+                try DecoderTail(
+                    weights: weights, prompts: runner.ids, sharedPrefix: runner.sharedPrefix, layer: layer, hook: hook,
+                    position: runner.length + position)
+            }
         } catch {
             throw .network(error)
         }

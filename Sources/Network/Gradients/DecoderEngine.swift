@@ -113,62 +113,86 @@ struct DecoderEngine {
     }
 
     /// RMSNorm (`x · rsqrt(mean(x²) + eps) · w`) or LayerNorm per row, with the statistics reverse mode needs.
+    /// Rows run on the kernel pool.
     func normForward(_ x: [Float], _ norm: DecoderNorm) -> ([Float], NormStats) {
         let d = config.dModel, eps = config.normEps
         let rows = x.count / d
         var y = x
-        var stats = NormStats(mean: [Float](repeating: 0, count: rows), inverse: [Float](repeating: 0, count: rows))
-        for r in 0..<rows {
-            let base = r * d
-            if let bias = norm.bias {
-                var mean: Float = 0
-                for j in 0..<d { mean += x[base + j] }
-                mean /= Float(d)
-                var variance: Float = 0
-                for j in 0..<d { variance += (x[base + j] - mean) * (x[base + j] - mean) }
-                variance /= Float(d)
-                let inverse = 1 / (variance + eps).squareRoot()
-                for j in 0..<d { y[base + j] = (x[base + j] - mean) * inverse * norm.weight[j] + bias[j] }
-                stats.mean[r] = mean
-                stats.inverse[r] = inverse
-            } else {
-                var sum: Float = 0
-                for j in 0..<d { sum += x[base + j] * x[base + j] }
-                let inverse = 1 / (sum / Float(d) + eps).squareRoot()
-                for j in 0..<d { y[base + j] = norm.weight[j] * (x[base + j] * inverse) }
-                stats.inverse[r] = inverse
+        var mean = [Float](repeating: 0, count: rows), inverseScale = mean
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                mean.withUnsafeMutableBufferPointer { mp in
+                    inverseScale.withUnsafeMutableBufferPointer { ip in
+                        norm.weight.withUnsafeBufferPointer { wp in
+                            let (x, y, meanOut, inverseOut, w) = (
+                                xp.baseAddress!, yp.baseAddress!, mp.baseAddress!, ip.baseAddress!, wp.baseAddress!
+                            )
+                            Parallel.forEach(rows, threads: threads) { r in
+                                let x = x + r * d, y = y + r * d
+                                if let bias = norm.bias {
+                                    var mean: Float = 0
+                                    for j in 0..<d { mean += x[j] }
+                                    mean /= Float(d)
+                                    var variance: Float = 0
+                                    for j in 0..<d { variance += (x[j] - mean) * (x[j] - mean) }
+                                    variance /= Float(d)
+                                    let inverse = 1 / (variance + eps).squareRoot()
+                                    for j in 0..<d { y[j] = (x[j] - mean) * inverse * w[j] + bias[j] }
+                                    meanOut[r] = mean
+                                    inverseOut[r] = inverse
+                                } else {
+                                    var sum: Float = 0
+                                    for j in 0..<d { sum += x[j] * x[j] }
+                                    let inverse = 1 / (sum / Float(d) + eps).squareRoot()
+                                    for j in 0..<d { y[j] = w[j] * (x[j] * inverse) }
+                                    inverseOut[r] = inverse
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
-        return (y, stats)
+        return (y, NormStats(mean: mean, inverse: inverseScale))
     }
 
-    /// The gradient of `normForward` with respect to its input.
+    /// The gradient of `normForward` with respect to its input. Rows run on the kernel pool.
     func normBackward(_ dy: [Float], _ x: [Float], _ stats: NormStats, _ norm: DecoderNorm) -> [Float] {
         let d = config.dModel
         let rows = x.count / d
         var dx = [Float](repeating: 0, count: x.count)
-        for r in 0..<rows {
-            let base = r * d, inverse = stats.inverse[r]
-            if norm.bias != nil {
-                // x̂ = (x − μ)·s; dx = s·(g − mean(g) − x̂·mean(g·x̂)) with g = w·dy.
-                let mean = stats.mean[r]
-                var sumG: Float = 0, sumGX: Float = 0
-                for j in 0..<d {
-                    let g = dy[base + j] * norm.weight[j]
-                    sumG += g
-                    sumGX += g * (x[base + j] - mean) * inverse
+        dy.withUnsafeBufferPointer { dyp in
+            x.withUnsafeBufferPointer { xp in
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    norm.weight.withUnsafeBufferPointer { wp in
+                        let (dyBase, xBase, dxBase, w) = (dyp.baseAddress!, xp.baseAddress!, dxp.baseAddress!, wp.baseAddress!)
+                        Parallel.forEach(rows, threads: threads) { r in
+                            let dy = dyBase + r * d, x = xBase + r * d, dx = dxBase + r * d
+                            let inverse = stats.inverse[r]
+                            if norm.bias != nil {
+                                // x̂ = (x − μ)·s; dx = s·(g − mean(g) − x̂·mean(g·x̂)) with g = w·dy.
+                                let mean = stats.mean[r]
+                                var sumG: Float = 0, sumGX: Float = 0
+                                for j in 0..<d {
+                                    let g = dy[j] * w[j]
+                                    sumG += g
+                                    sumGX += g * (x[j] - mean) * inverse
+                                }
+                                let (meanG, meanGX) = (sumG / Float(d), sumGX / Float(d))
+                                for j in 0..<d {
+                                    let g = dy[j] * w[j]
+                                    dx[j] = inverse * (g - meanG - (x[j] - mean) * inverse * meanGX)
+                                }
+                            } else {
+                                // y = w·x·s, s = (mean(x²) + eps)^−½; dx = s·g − x·s³·mean(g·x) with g = w·dy.
+                                var sumGX: Float = 0
+                                for j in 0..<d { sumGX += dy[j] * w[j] * x[j] }
+                                let factor = inverse * inverse * inverse * sumGX / Float(d)
+                                for j in 0..<d { dx[j] = inverse * dy[j] * w[j] - x[j] * factor }
+                            }
+                        }
+                    }
                 }
-                let (meanG, meanGX) = (sumG / Float(d), sumGX / Float(d))
-                for j in 0..<d {
-                    let g = dy[base + j] * norm.weight[j]
-                    dx[base + j] = inverse * (g - meanG - (x[base + j] - mean) * inverse * meanGX)
-                }
-            } else {
-                // y = w·x·s, s = (mean(x²) + eps)^−½; dx = s·g − x·s³·mean(g·x) with g = w·dy.
-                var sumGX: Float = 0
-                for j in 0..<d { sumGX += dy[base + j] * norm.weight[j] * x[base + j] }
-                let factor = inverse * inverse * inverse * sumGX / Float(d)
-                for j in 0..<d { dx[base + j] = inverse * dy[base + j] * norm.weight[j] - x[base + j] * factor }
             }
         }
         return dx

@@ -240,15 +240,24 @@ public struct DecoderTail: Sendable {
         let vocab = weights.unembed.outputs
         var dLogits = logits
         var losses = [Float](repeating: 0, count: b)
-        for r in 0..<b {
-            let row = Array(logits[(r * vocab)..<((r + 1) * vocab)])
-            let top = row.max() ?? 0
-            var sum = 0.0
-            for v in row { sum += Foundation.exp(Double(v - top)) }
-            let logSum = Double(top) + Foundation.log(sum)
-            losses[r] = Float(logSum - Double(row[targets[r]]))
-            for j in 0..<vocab { dLogits[r * vocab + j] = Float(Foundation.exp(Double(row[j]) - logSum)) }
-            dLogits[r * vocab + targets[r]] -= 1
+        // Rows on the kernel pool: a vocabulary of Double exponentials each.
+        logits.withUnsafeBufferPointer { lp in
+            dLogits.withUnsafeMutableBufferPointer { dp in
+                losses.withUnsafeMutableBufferPointer { lossp in
+                    let (lp, dp, lossp) = (lp.baseAddress!, dp.baseAddress!, lossp.baseAddress!)
+                    Parallel.forEach(b, threads: weights.threads) { r in
+                        let row = UnsafeBufferPointer(start: lp + r * vocab, count: vocab)
+                        let top = row.max() ?? 0
+                        var sum = 0.0
+                        for v in row { sum += Foundation.exp(Double(v - top)) }
+                        let logSum = Double(top) + Foundation.log(sum)
+                        lossp[r] = Float(logSum - Double(row[targets[r]]))
+                        let out = dp + r * vocab
+                        for j in 0..<vocab { out[j] = Float(Foundation.exp(Double(row[j]) - logSum)) }
+                        out[targets[r]] -= 1
+                    }
+                }
+            }
         }
         let dNormed = engine.linearBackward(dLogits, weights.unembed, rows: b)
         let dLast = engine.normBackward(dNormed, last, stats, weights.finalNorm)
