@@ -37,12 +37,7 @@ public final class DecoderTailWeights: Sendable {
     /// - Throws: `invalidInput` when the network is not one of those language models.
     /// - Complexity: O(parameters) time and Float32 memory.
     public init(network: any NeuralNetwork, threads: Int? = nil) throws(NetworkError) {
-        let core: DecoderTransformer
-        if let llama = network as? LlamaNetwork {
-            core = llama.core
-        } else if let gpt2 = network as? GPT2Network {
-            core = gpt2.core
-        } else {
+        guard let core = DecoderTransformer.core(of: network) else {
             throw .invalidInput(
                 reason: "reverse mode through a language model needs a Llama-family or GPT-2 network, not \(type(of: network))")
         }

@@ -484,3 +484,10 @@ struct DecoderTransformer: NeuralNetwork {
         }
     }
 }
+
+extension DecoderTransformer {
+    /// The decoder inside `network` when it is a Llama-family or GPT-2 network, else nil.
+    static func core(of network: any NeuralNetwork) -> DecoderTransformer? {
+        (network as? LlamaNetwork)?.core ?? (network as? GPT2Network)?.core
+    }
+}

@@ -85,12 +85,7 @@ extension LanguageModels {
     public static func randomInitialised(_ model: any LanguageModel, file: any WeightFile, seed: UInt64, threads: Int)
         throws(NetworkError) -> any LanguageModel
     {
-        let config: LanguageModelConfig
-        if let llama = model as? LlamaNetwork {
-            config = llama.config
-        } else if let gpt2 = model as? GPT2Network {
-            config = gpt2.config
-        } else {
+        guard let config = DecoderTransformer.core(of: model)?.config else {
             throw .invalidDescription(
                 path: "control", reason: "a random-init copy needs a Llama or GPT-2 model; this is \(type(of: model))")
         }
