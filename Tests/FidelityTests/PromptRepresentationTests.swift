@@ -320,3 +320,144 @@ private let lastResidual = AlignmentSite(hook: "blocks.1.hook_resid_post", posit
     let none = result(whole: 100, subspace: 10, controlWhole: nil, controlSubspace: nil).verdict(thresholds: t)
     #expect(!none.supported && none.reasons == ["no random-init control was run"])
 }
+
+// MARK: - Sharded in two phases
+
+/// A shard's metadata for the library's shard runs (the CLI fills it from the files it reads).
+private func metadata(_ shard: Shard) -> ProbeShard {
+    let source = ProbeShard.Source(path: "x", sha256: "00")
+    return ProbeShard(
+        command: "fidelity", shard: shard, slices: [:], task: source, model: source, network: source, surrogates: [source],
+        seed: 0, arguments: [], directory: "/")
+}
+
+/// The study's JSON without its timings (the keys `seconds` and `…_seconds`), for comparing runs.
+private func untimed(_ json: String) throws -> NSDictionary {
+    func strip(_ value: Any) -> Any {
+        if let object = value as? [String: Any] {
+            return object.filter { !($0.key == "seconds" || $0.key.hasSuffix("_seconds")) }.mapValues(strip)
+        }
+        if let array = value as? [Any] { return array.map(strip) }
+        return value
+    }
+    return try #require(strip(try JSONSerialization.jsonObject(with: Data(json.utf8))) as? NSDictionary)
+}
+
+/// Two surrogates, every default hook at two positions, DAS and the control: small enough to run in seconds.
+private func shardedStudy() throws -> (
+    task: TaskDescription, network: any NeuralNetwork, surrogates: [FittedSurrogate], region: Region, options: RepresentationOptions
+) {
+    let task = try promptTask()
+    var options = RepresentationOptions()
+    options.localisationPairs = 16
+    options.fittingPairs = 16
+    options.heldOutPairs = 16
+    options.searchSites = 2
+    options.subspaceDimensions = [1]
+    options.subspaceSteps = 5
+    options.maxPromptInputs = 24
+    options.positions = [-3, -1]
+    return (
+        task, try tinyModel(), [try program("digit0(a + b)", task: task), try program("digit0(b + a + 1)", task: task)],
+        try #require(try task.resolveRegions()["probe"]), options
+    )
+}
+
+/// Both phases of a sharded run, N first-phase and M second-phase shards, joined.
+private func sharded(_ n: Int, _ m: Int) throws -> [PromptSearchShard.Joined] {
+    let (task, network, surrogates, region, options) = try shardedStudy()
+    let first = (0..<n).map { i in
+        PromptLocalisationShard.run(
+            Shard(index: i, count: n)!, metadata: metadata(Shard(index: i, count: n)!), network: network,
+            surrogates: surrogates, task: task, inputs: region, options: options)
+    }
+    let maps = try PromptLocalisationShard.maps(first.enumerated().map { ("shard \($0.offset)", $0.element) })
+    let copy = try control(of: network)
+    let second = (0..<m).map { j in
+        PromptSearchShard.run(
+            Shard(index: j, count: m)!, metadata: metadata(Shard(index: j, count: m)!), localisation: [], maps: maps,
+            network: network, control: { () throws(RepresentationError) in copy }, surrogates: surrogates,
+            task: task, inputs: region, options: options)
+    }
+    // Through their files, as the CLI passes them on.
+    let read = try second.enumerated().map { j, part in
+        ("shard \(j)", try PromptSearchShard.decoded(try part.encoded(), path: "shard \(j)"))
+    }
+    return try PromptSearchShard.join(read, surrogates: surrogates.count)
+}
+
+@Test(arguments: [(2, 3), (3, 2)])
+func aPromptStudyShardedInTwoPhasesIsOneRunsButItsTimings(_ n: Int, _ m: Int) throws {
+    let (task, network, surrogates, region, options) = try shardedStudy()
+    let joined = try sharded(n, m)
+    let copy = try control(of: network)
+    #expect(joined.count == surrogates.count)
+    for (i, surrogate) in surrogates.enumerated() {
+        let one = try PromptRepresentationTests.run(
+            network: network, surrogate: surrogate, task: task, inputs: region, options: options,
+            control: { () throws(RepresentationError) in copy })
+        guard case .result(let merged) = joined[i] else {
+            Issue.record("surrogate \(i): \(joined[i])")
+            continue
+        }
+        #expect(one.variables.contains { $0.top.count == 2 && !$0.top[0].das.isEmpty }, "the study must search and train")
+        #expect(try untimed(merged.json) == untimed(one.json))
+        #expect(merged.patchedRuns == one.patchedRuns && merged.controlRuns == one.controlRuns)
+    }
+}
+
+@Test func aMissingSecondPhaseShardIsNamed() throws {
+    let (task, network, surrogates, region, options) = try shardedStudy()
+    let first = PromptLocalisationShard.run(
+        Shard(index: 0, count: 1)!, metadata: metadata(Shard(index: 0, count: 1)!), network: network,
+        surrogates: surrogates, task: task, inputs: region, options: options)
+    let maps = try PromptLocalisationShard.maps([("first", first)])
+    let parts = (0..<3).map { j in
+        PromptSearchShard.run(
+            Shard(index: j, count: 3)!, metadata: metadata(Shard(index: j, count: 3)!), localisation: [], maps: maps,
+            network: network, control: nil, surrogates: surrogates, task: task, inputs: region, options: options)
+    }
+    #expect {
+        try PromptSearchShard.join([("shard 0", parts[0]), ("shard 2", parts[2])], surrogates: surrogates.count)
+    } throws: {
+        "\($0)".contains("shard 2: surrogate 0's searches") && "\($0)".contains("expected from")
+    }
+    #expect {
+        try PromptSearchShard.join([("shard 0", parts[0]), ("shard 1", parts[1])], surrogates: surrogates.count)
+    } throws: {
+        "\($0)".contains("end at") && "\($0)".contains("not at")
+    }
+}
+
+@Test func aMissingFirstPhaseShardIsNamed() throws {
+    let (task, network, surrogates, region, options) = try shardedStudy()
+    let first = (0..<3).map { i in
+        PromptLocalisationShard.run(
+            Shard(index: i, count: 3)!, metadata: metadata(Shard(index: i, count: 3)!), network: network,
+            surrogates: surrogates, task: task, inputs: region, options: options)
+    }
+    #expect {
+        try PromptLocalisationShard.maps([("shard 0", first[0]), ("shard 2", first[2])])
+    } throws: {
+        "\($0)".contains("shard 2: surrogate 0's localisation sites") && "\($0)".contains("expected from")
+    }
+}
+
+@Test func aShardOfAnotherSeedOrArgumentsIsNamed() throws {
+    var mine = metadata(Shard(index: 0, count: 2)!)
+    var theirs = metadata(Shard(index: 1, count: 3)!)
+    try mine.checkSameRun(as: theirs, path: "second/shard-0-of-2", theirs: "first/shard-1-of-3")
+    theirs.seed = 7
+    #expect {
+        try mine.checkSameRun(as: theirs, path: "second/shard-0-of-2", theirs: "first/shard-1-of-3")
+    } throws: {
+        "\($0)".contains("first/shard-1-of-3: a shard of another seed (7)")
+    }
+    theirs.seed = mine.seed
+    mine.arguments = ["--pairs", "64"]
+    #expect {
+        try mine.checkSameRun(as: theirs, path: "second/shard-0-of-2", theirs: "first/shard-1-of-3")
+    } throws: {
+        "\($0)".contains("another set of arguments")
+    }
+}

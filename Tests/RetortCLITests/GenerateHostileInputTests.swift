@@ -3,7 +3,7 @@ import Testing
 
 /// The tiny Llama folder (formats/vectors/networks/llama_tiny) copied beside a byte-level `tokenizer.json`
 /// whose 256 tokens are the bytes and which has no merges, so that `retort generate` can run on it.
-private func tinyLlamaWithTokenizer() throws -> String {
+func tinyLlamaWithTokenizer() throws -> String {
     let folder = try temporaryDirectory()
     let source = RetortRun.vectors + "/networks/llama_tiny"
     for name in ["model.safetensors", "config.json"] {

@@ -4,7 +4,8 @@
 # scripts/slurm/sharded.sh — `retort distill --shard` of the bundled example and of the
 # hand-wired boolean circuit with --representation (whose tests run in the merge), and
 # `retort fidelity --shard` of the bundled example's fitted surrogates and of the circuit's with
-# --representation (each shard runs a slice of the tests' work list) — merged, and compared
+# --representation (each shard runs a slice of the tests' work list), and of a prompt task's
+# --representation tests on the tiny Llama in two phases (sites, then searches) — merged, and compared
 # with one unsharded run each: every file the same, byte for byte, except report.json's timings
 # (its "seconds" keys) and report.html (which prints them).
 #
@@ -161,4 +162,37 @@ run fidelity evaluation 4 "$addition/model.safetensors" --network "$addition/net
 run fidelity representation-search 4 "$circuit/model.safetensors" --network "$circuit/network.json" \
     --task "$circuit/task.json" --surrogate "$work/representation/single/program.json" \
     "$work/representation/single/table.json" --representation --pairs 64
+# A prompt task's representation tests, sharded in two phases (the sites' map, then the searches at each
+# variable's best sites with the random-init control): the tiny Llama beside a byte-level tokenizer (token id =
+# byte, no merges), prompts "{a}+{b}=" after a one-line few-shot prefix, a program surrogate of the answer digit.
+prompt=$work/prompt_fixture
+mkdir -p "$prompt/model"
+cp formats/vectors/networks/llama_tiny/model.safetensors formats/vectors/networks/llama_tiny/config.json "$prompt/model/"
+python3 - "$prompt" <<'PY'
+import json, sys
+folder = sys.argv[1]
+vocab, extra = {}, 256
+for byte in range(256):
+    printable = 0x21 <= byte <= 0x7E or 0xA1 <= byte <= 0xAC or 0xAE <= byte <= 0xFF
+    vocab[chr(byte if printable else extra)] = byte
+    extra += 0 if printable else 1
+json.dump({"model": {"type": "BPE", "vocab": vocab, "merges": []},
+           "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "use_regex": True},
+           "decoder": {"type": "ByteLevel"}}, open(f"{folder}/model/tokenizer.json", "w"))
+json.dump({"retort_task": 1, "name": "tiny prompt addition",
+           "variables": [{"name": "a", "type": "integer", "min": 10, "max": 39},
+                         {"name": "b", "type": "integer", "min": 10, "max": 39}],
+           "encoder": {"kind": "prompt", "template": "{a}+{b}=", "prefix": "1+1=2\n"},
+           "decoder": {"kind": "next_token", "candidates": [str(d) for d in range(10)], "values": list(range(10))},
+           "regions": {"probe": {"all": True}}}, open(f"{folder}/task.json", "w"))
+json.dump({"retort_surrogate": 1, "family": "program", "body": {"expression": "digit0(a + b)"}},
+          open(f"{folder}/program.json", "w"))
+PY
+run fidelity prompt-representation 3 "$prompt/model" --network auto --task "$prompt/task.json" \
+    --surrogate "$prompt/program.json" --representation --pairs 16 --prompt-inputs 24 --search-sites 2 \
+    --subspace-dimensions 1 --subspace-steps 5 --positions -3,-1
+for ((i = 0; i < 3; i++)); do
+    grep -h "^shard $i/3" "$work"/prompt-representation/sharded.search.shards/slurm-*_"$i".out \
+        || { echo "prompt-representation: second-phase shard $i/3 left no summary" >&2; exit 1; }
+done
 echo "slurm ci_check: passed in $(elapsed "$started") s"

@@ -10,6 +10,10 @@
 # (partition, account, time, --cpus-per-task…) go in SBATCH_OPTIONS, e.g.
 # SBATCH_OPTIONS="--partition=short --time=1:00:00".
 # RETORT names the retort binary (default: retort on PATH); the array tasks get it as well.
+#
+# A prompt task's `fidelity --representation` runs in two phases (formats/task.md, "Shard files"):
+# when the first array's shards hold localisation maps, a second N-task array runs the searches at
+# each variable's best sites (--localisation OUT.shards) into OUT.search.shards, and merge joins both.
 set -euo pipefail
 if [ $# -lt 4 ] || { [ "$1" != distill ] && [ "$1" != fidelity ]; }; then
     echo "usage: $0 distill|fidelity N OUT MODEL --network NET --task TASK [options]" >&2
@@ -34,5 +38,18 @@ if ! RETORT=$retort sbatch --wait --chdir="$PWD" --array="0-$((shards - 1))" --o
     echo "$0: a shard failed; its log is $shards_dir/slurm-*_I.out" >&2
     exit 1
 fi
+parts=("$shards_dir")
+if compgen -G "$shards_dir/shard-*-of-$shards/prompt-localisation.json" >/dev/null; then
+    # The second phase needs the whole map, so it starts once the first has ended.
+    search_dir=${out%/}.search.shards
+    mkdir -p "$search_dir"
+    # shellcheck disable=SC2086  # SBATCH_OPTIONS is a list of options
+    if ! RETORT=$retort sbatch --wait --chdir="$PWD" --array="0-$((shards - 1))" --output="$search_dir/slurm-%A_%a.out" \
+        ${SBATCH_OPTIONS:-} "$here/shard_array.sbatch" "$command" "$search_dir" "$@" --localisation "$shards_dir"; then
+        echo "$0: a second-phase shard failed; its log is $search_dir/slurm-*_I.out" >&2
+        exit 1
+    fi
+    parts+=("$search_dir")
+fi
 # shellcheck disable=SC2086  # MERGE_OPTIONS is a list of options
-exec "$retort" merge "$shards_dir" --out "$out" ${MERGE_OPTIONS:-}
+exec "$retort" merge "${parts[@]}" --out "$out" ${MERGE_OPTIONS:-}

@@ -36,7 +36,7 @@ public struct PromptInputSelection: Sendable {
 }
 
 /// A prompt position after the shared prefix, counted from the prompt's end (−1 = the last prompt token).
-public struct PromptPosition: Sendable, Equatable {
+public struct PromptPosition: Sendable, Equatable, Codable {
     /// The offset from the end, and what sits there: a token's quoted text when it is the same in every prompt,
     /// `a[0]` for the first token that depends on variable a alone, else `varies`.
     public var offset: Int
@@ -52,7 +52,7 @@ public struct PromptPosition: Sendable, Equatable {
 }
 
 /// A class-mean subspace (`ClassMeanSubspace`) interchanged at a site, beside a random subspace of the same dimension.
-public struct ProbeSubspaceScore: Sendable {
+public struct ProbeSubspaceScore: Sendable, Codable {
     /// The subspace's dimension and its held-out IIA; the random subspace's held-out IIA.
     public var dimension: Int
     public var accuracy: InterchangeAccuracy
@@ -75,7 +75,7 @@ public struct ProbeSubspaceScore: Sendable {
 
 /// A subspace trained by distributed alignment search at a site (`PromptSubspaceTrainer`): gradient descent through
 /// the language model on the first answer token's cross-entropy, scored like the others by patched generation.
-public struct PromptDASScore: Sendable {
+public struct PromptDASScore: Sendable, Codable {
     /// The subspace's dimension and its held-out IIA (real patched runs read with the task's decoder).
     public var dimension: Int
     public var accuracy: InterchangeAccuracy
@@ -107,7 +107,7 @@ public struct PromptDASScore: Sendable {
 }
 
 /// One of a variable's best sites: the whole site and its subspaces interchanged on the held-out pairs.
-public struct PromptSiteResult: Sendable {
+public struct PromptSiteResult: Sendable, Codable {
     public var site: AlignmentSite
     public var wholeSite: InterchangeAccuracy
     /// Class-mean subspaces (not DAS), each beside a random one.
@@ -131,7 +131,7 @@ public struct PromptSiteResult: Sendable {
 }
 
 /// One variable's localisation map and its best sites.
-public struct PromptVariableResult: Sendable {
+public struct PromptVariableResult: Sendable, Codable {
     public var variable: SurrogateVariable
     /// The values it takes on the inputs used.
     public var values: [Int]
@@ -162,7 +162,7 @@ public struct PromptVariableResult: Sendable {
 }
 
 /// The representation tests of one surrogate on a prompt task (`PromptRepresentationTests`).
-public struct PromptRepresentationResult: Sendable {
+public struct PromptRepresentationResult: Sendable, Codable {
     public var inputs: PromptInputSelection
     /// The positions the sites may name, with labels.
     public var positions: [PromptPosition]
@@ -220,5 +220,41 @@ public struct PromptRepresentationResult: Sendable {
         o.add("control_seconds", controlSeconds)
         o.add("verdict", raw: verdict.json)
         return o.text
+    }
+}
+
+extension PromptInputSelection: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case given, tokenLength, sameLength, otherLengths, sharedPrefix, scanned, agreeing, used, onlyAgreeing
+    }
+
+    /// A length and its count (a tuple is not `Codable`).
+    private struct LengthCount: Codable {
+        var length: Int
+        var count: Int
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            given: try c.decode(Int.self, forKey: .given), tokenLength: try c.decode(Int.self, forKey: .tokenLength),
+            sameLength: try c.decode(Int.self, forKey: .sameLength),
+            otherLengths: try c.decode([LengthCount].self, forKey: .otherLengths).map { ($0.length, $0.count) },
+            sharedPrefix: try c.decode(Int.self, forKey: .sharedPrefix), scanned: try c.decode(Int.self, forKey: .scanned),
+            agreeing: try c.decode(Int.self, forKey: .agreeing), used: try c.decode(Int.self, forKey: .used),
+            onlyAgreeing: try c.decode(Bool.self, forKey: .onlyAgreeing))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(given, forKey: .given)
+        try c.encode(tokenLength, forKey: .tokenLength)
+        try c.encode(sameLength, forKey: .sameLength)
+        try c.encode(otherLengths.map { LengthCount(length: $0.length, count: $0.count) }, forKey: .otherLengths)
+        try c.encode(sharedPrefix, forKey: .sharedPrefix)
+        try c.encode(scanned, forKey: .scanned)
+        try c.encode(agreeing, forKey: .agreeing)
+        try c.encode(used, forKey: .used)
+        try c.encode(onlyAgreeing, forKey: .onlyAgreeing)
     }
 }

@@ -24,13 +24,15 @@ extension PromptRepresentationTests {
     /// counterfactuals (`targets`, one per variable): the class-mean subspaces are computed again from the control's
     /// own clean activations and the DAS subspaces trained again through it on the same fitting pairs (aiming at the
     /// model's answer tokens), as on the network. Fills `controlWholeSite` and each subspace's `controlAccuracy`.
+    /// `ranks[k][t]`: the rank of `results[k].top[t]` among variable k's best sites, which seeds its DAS (`nil`: t;
+    /// a shard's results hold only its items' sites).
     /// - Returns: the language-model runs made (clean and patched).
     /// - Complexity: inputs clean runs + (distinct best sites + Σ subspaces) × held-out pairs patched runs, and the
     ///   DAS training of every DAS subspace.
     static func scoreControl(
         _ control: any NeuralNetwork, task: TaskDescription, model: SurrogateCausalModel, runner: PromptInterchangeRunner,
         fitting: [InterchangePair], heldOut: [InterchangePair], targets: [PairTargets], options: RepresentationOptions,
-        results: inout [PromptVariableResult], progress: (_ stage: String, _ done: Int, _ total: Int) -> Void
+        results: inout [PromptVariableResult], ranks: [[Int]]? = nil, progress: (_ stage: String, _ done: Int, _ total: Int) -> Void
     ) throws(RepresentationError) -> Int {
         let prompt: PromptRunner
         do { prompt = try PromptRunner(network: control, task: task) } catch { throw .task(error) }
@@ -83,7 +85,7 @@ extension PromptRepresentationTests {
                     heldOutPairs: heldOut, options: options, answerTokenRuns: runner)
                 let scores = try dasScores(
                     das, site: site, variable: variable, heldOutTargets: targets[k], dimensions: dimensions,
-                    seed: (options.seed ^ 0x5EED_C0A7) &+ UInt64(t) &* 7919 &+ UInt64(k)
+                    seed: (options.seed ^ 0x5EED_C0A7) &+ UInt64(ranks?[k][t] ?? t) &* 7919 &+ UInt64(k)
                 ) { progress("control: DAS \(variable.name) at \(site.hook) \(site.position!)", $0, $1) }
                 done += scores.count * heldOut.count
                 for score in scores {

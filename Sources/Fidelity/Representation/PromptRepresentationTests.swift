@@ -43,6 +43,65 @@ public enum PromptRepresentationTests {
         progress: (_ stage: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }
     ) throws(RepresentationError) -> PromptRepresentationResult {
         let started = ContinuousClock.now
+        let prepared = try prepare(
+            network: network, surrogate: surrogate, task: task, inputs: inputs, options: options, progress: progress)
+        let cleanSeconds = seconds(since: started)
+        let localisationStart = ContinuousClock.now
+        let map = try localise(prepared, sites: prepared.sites.indices, progress: progress)
+        let localisationSeconds = seconds(since: localisationStart)
+        let subspaceStart = ContinuousClock.now
+        let chosen = bestSites(map, top: options.searchSites)
+        var (results, runs) = try searchBestSites(
+            prepared, map: map, chosen: chosen, items: nil, options: options, progress: progress)
+        runs += prepared.cleanRuns + map.count * prepared.localisationPairs.count
+        let subspaceSeconds = seconds(since: subspaceStart)
+        var controlSeconds: Double?
+        var controlRuns = 0
+        if let control {
+            let controlStart = ContinuousClock.now
+            progress("random-init control", 0, 1)
+            controlRuns = try scoreControl(
+                try control(), task: task, model: prepared.model, runner: prepared.runner,
+                fitting: prepared.localisationPairs, heldOut: prepared.heldOutPairs, targets: prepared.heldOutTargets,
+                options: options, results: &results, progress: progress)
+            controlSeconds = seconds(since: controlStart)
+        }
+        return PromptRepresentationResult(
+            inputs: prepared.selection, positions: prepared.positions, localisationPairs: prepared.localisationPairs.count,
+            heldOutPairs: prepared.heldOutPairs.count, variables: results,
+            untested: prepared.model.variables.count - prepared.variables.count, named: options.variables != nil,
+            patchedRuns: runs, cleanSeconds: cleanSeconds, localisationSeconds: localisationSeconds,
+            subspaceSeconds: subspaceSeconds, controlRuns: controlRuns, controlSeconds: controlSeconds)
+    }
+
+    /// What every stage after the clean runs needs: the inputs chosen and run clean, the sites, the pairs and each
+    /// tested variable's targets on them. The same for the same arguments, so every shard of a sharded run
+    /// (`PromptRepresentationShard`) prepares what one run does.
+    struct Preparation {
+        let model: SurrogateCausalModel
+        let prompt: PromptRunner
+        let variables: [SurrogateVariable]
+        let selection: PromptInputSelection
+        /// The candidate sites, in the localisation map's order.
+        let sites: [AlignmentSite]
+        let runner: PromptInterchangeRunner
+        let positions: [PromptPosition]
+        let localisationPairs: [InterchangePair]
+        let heldOutPairs: [InterchangePair]
+        /// Per tested variable, its targets on the localisation and on the held-out pairs.
+        let targets: [PairTargets]
+        let heldOutTargets: [PairTargets]
+
+        /// The clean runs made: the prompts scanned while choosing, then the inputs used with their hooks captured.
+        var cleanRuns: Int { selection.scanned + selection.used }
+    }
+
+    /// Stage 1: chooses the inputs, the sites and the pairs, and runs the inputs clean with the sites' hooks captured.
+    /// - Complexity: one generation per input scanned and per input used.
+    static func prepare(
+        network: any NeuralNetwork, surrogate: FittedSurrogate, task: TaskDescription, inputs: Region,
+        options: RepresentationOptions, progress: (_ stage: String, _ done: Int, _ total: Int) -> Void
+    ) throws(RepresentationError) -> Preparation {
         let model = try SurrogateCausalModel(surrogate: surrogate, task: task)
         let prompt: PromptRunner
         do { prompt = try PromptRunner(network: network, task: task) } catch { throw .task(error) }
@@ -151,54 +210,80 @@ public enum PromptRepresentationTests {
         let runner = try PromptInterchangeRunner(
             prompt: prompt, inputs: kept.map { all[$0] }, ids: kept.map { ids[$0] }, sharedPrefix: shared, hooks: hooks
         ) { progress("clean runs", $0, kept.count) }
-        let cleanSeconds = seconds(since: started)
-        let positionLabels = labels(runner)
-
-        // 2. Localisation.
         var pairOptions = options
         pairOptions.fittingPairs = min(options.fittingPairs, options.localisationPairs)
         let (localisationPairs, heldOutPairs) = RepresentationTests.pairs(inputCount: runner.inputs.count, options: pairOptions)
-        let targets = variables.map { v in targetsFor(v, model: model, runner: runner, pairs: localisationPairs) }
-        let heldOutTargets = variables.map { v in targetsFor(v, model: model, runner: runner, pairs: heldOutPairs) }
-        var effects = [[SiteEffect]](repeating: [], count: variables.count)
-        let localisationStart = ContinuousClock.now
-        let patches = sites.flatMap { site in
-            localisationPairs.map { pair in
+        return Preparation(
+            model: model, prompt: prompt, variables: variables, selection: selection, sites: sites, runner: runner,
+            positions: labels(runner), localisationPairs: localisationPairs, heldOutPairs: heldOutPairs,
+            targets: variables.map { v in targetsFor(v, model: model, runner: runner, pairs: localisationPairs) },
+            heldOutTargets: variables.map { v in targetsFor(v, model: model, runner: runner, pairs: heldOutPairs) })
+    }
+
+    /// Stage 2: the sites `range` (of `prepared.sites`) interchanged whole on the localisation pairs; one patched run
+    /// per (site, pair) serves every variable, each scored against its own counterfactual.
+    /// - Returns: per site of `range`, each tested variable's IIA.
+    /// - Complexity: `range.count` × localisation pairs patched runs.
+    static func localise(
+        _ prepared: Preparation, sites range: Range<Int>, progress: (_ stage: String, _ done: Int, _ total: Int) -> Void
+    ) throws(RepresentationError) -> [[InterchangeAccuracy]] {
+        let runner = prepared.runner, pairs = prepared.localisationPairs
+        let patches = prepared.sites[range].flatMap { site in
+            pairs.map { pair in
                 PromptInterchangeRunner.Patch(
                     base: pair.base, hook: site.hook, position: site.position!,
                     values: Array(runner.features(site.hook, site.position!, pair.source)))
             }
         }
         let outputs = try runner.outputs(patches) { progress("localisation", $0, patches.count) }
-        for (s, site) in sites.enumerated() {
-            let slice = Array(outputs[(s * localisationPairs.count)..<((s + 1) * localisationPairs.count)])
-            for k in variables.indices {
-                effects[k].append(
-                    SiteEffect(site: site, accuracy: Analysis.interchangeAccuracy(slice, targets[k]), searched: false))
-            }
+        return (0..<range.count).map { s in
+            let slice = Array(outputs[(s * pairs.count)..<((s + 1) * pairs.count)])
+            return prepared.targets.map { Analysis.interchangeAccuracy(slice, $0) }
         }
-        let localisationSeconds = seconds(since: localisationStart)
-        var runs = scanned + kept.count + patches.count
+    }
 
-        // 3. The best sites per variable: whole-site and subspace interchanges on held-out pairs.
-        let subspaceStart = ContinuousClock.now
-        let top = max(1, options.searchSites ?? sites.count)
-        var chosen: [[Int]] = []
-        for k in variables.indices {
-            let e = effects[k]
-            let ranked = e.indices.sorted { a, b in
-                let (x, y) = (e[a].accuracy, e[b].accuracy)
+    /// Each variable's best `top` sites by the localisation map (`map[site][variable]`), best first: the most
+    /// successes where the output changes, then overall, then the earlier site (`nil` top: every site).
+    /// - Complexity: O(variables × sites log sites)
+    static func bestSites(_ map: [[InterchangeAccuracy]], top: Int?) -> [[Int]] {
+        let count = max(1, top ?? map.count)
+        return (0..<(map.first?.count ?? 0)).map { k in
+            let ranked = map.indices.sorted { a, b in
+                let (x, y) = (map[a][k], map[b][k])
                 if x.changed.successes != y.changed.successes { return x.changed.successes > y.changed.successes }
                 if x.overall.successes != y.overall.successes { return x.overall.successes > y.overall.successes }
                 return a < b
             }
-            chosen.append(Array(ranked.prefix(top)))
-            for i in chosen[k] { effects[k][i].searched = true }
+            return Array(ranked.prefix(count))
+        }
+    }
+
+    /// Stage 3: at each variable's best sites (`chosen`, indices of `prepared.sites`), whole-site and subspace
+    /// interchanges on the held-out pairs, and DAS.
+    /// - Parameter items: the (variable, rank among its best sites) searched, in the order one run takes them
+    ///   (`nil`: every one); every variable's result lists only its items' sites in `top`.
+    /// - Returns: every tested variable's result (its map marked with the sites chosen) and the patched runs made.
+    /// - Complexity: distinct sites of `items` × held-out pairs, then per item (1 + 2 × dimensions) × held-out pairs
+    ///   and the DAS training.
+    static func searchBestSites(
+        _ prepared: Preparation, map: [[InterchangeAccuracy]], chosen: [[Int]], items: Set<PromptSearchItem>?,
+        options: RepresentationOptions, progress: (_ stage: String, _ done: Int, _ total: Int) -> Void
+    ) throws(RepresentationError) -> (results: [PromptVariableResult], runs: Int) {
+        let model = prepared.model, runner = prepared.runner, sites = prepared.sites, variables = prepared.variables
+        let localisationPairs = prepared.localisationPairs, heldOutPairs = prepared.heldOutPairs
+        let targets = prepared.targets, heldOutTargets = prepared.heldOutTargets
+        func searched(_ k: Int, _ t: Int) -> Bool { items?.contains(PromptSearchItem(variable: k, rank: t)) ?? true }
+        let effects = variables.indices.map { k in
+            sites.indices.map { s in SiteEffect(site: sites[s], accuracy: map[s][k], searched: chosen[k].contains(s)) }
         }
         let dimensions = options.subspaceDimensions.filter { $0 >= 1 }
-        let topSites = Array(Set(chosen.flatMap { $0 })).sorted()
+        let topSites = Array(Set(variables.indices.flatMap { k in chosen[k].indices.filter { searched(k, $0) }.map { chosen[k][$0] } }))
+            .sorted()
+        var runs = 0
         var planned = topSites.count * heldOutPairs.count
-        for k in variables.indices { planned += chosen[k].count * dimensions.count * 2 * heldOutPairs.count }
+        for k in variables.indices {
+            planned += chosen[k].indices.filter { searched(k, $0) }.count * dimensions.count * 2 * heldOutPairs.count
+        }
         var done = 0
         // Whole-site held-out runs serve every variable, as in localisation.
         var wholeOutputs: [Int: [Int]] = [:]
@@ -214,13 +299,13 @@ public enum PromptRepresentationTests {
         }
         // DAS beside the class-mean subspaces, when the model has reverse mode (`DecoderTail`).
         let das = DASContext(
-            runner: runner, model: model, weights: dimensions.isEmpty ? nil : try? DecoderTailWeights(network: prompt.model),
+            runner: runner, model: model, weights: dimensions.isEmpty ? nil : try? DecoderTailWeights(network: prepared.prompt.model),
             fittingPairs: localisationPairs, heldOutPairs: heldOutPairs, options: options)
         var results: [PromptVariableResult] = []
         for (k, variable) in variables.enumerated() {
             let values = runner.inputs.map { model.value(variable, $0) }
             var siteResults: [PromptSiteResult] = []
-            for s in chosen[k] {
+            for (t, s) in chosen[k].enumerated() where searched(k, t) {
                 let site = sites[s]
                 let whole = Analysis.interchangeAccuracy(wholeOutputs[s]!, heldOutTargets[k])
                 var scores: [ProbeSubspaceScore] = []
@@ -267,23 +352,7 @@ public enum PromptRepresentationTests {
                     indistinguishableFromOutput: indistinguishable))
         }
         runs += done
-        let subspaceSeconds = seconds(since: subspaceStart)
-        var controlSeconds: Double?
-        var controlRuns = 0
-        if let control {
-            let controlStart = ContinuousClock.now
-            progress("random-init control", 0, 1)
-            controlRuns = try scoreControl(
-                try control(), task: task, model: model, runner: runner, fitting: localisationPairs, heldOut: heldOutPairs,
-                targets: heldOutTargets, options: options, results: &results, progress: progress)
-            controlSeconds = seconds(since: controlStart)
-        }
-        return PromptRepresentationResult(
-            inputs: selection, positions: positionLabels, localisationPairs: localisationPairs.count,
-            heldOutPairs: heldOutPairs.count, variables: results, untested: model.variables.count - variables.count,
-            named: options.variables != nil, patchedRuns: runs, cleanSeconds: cleanSeconds,
-            localisationSeconds: localisationSeconds, subspaceSeconds: subspaceSeconds, controlRuns: controlRuns,
-            controlSeconds: controlSeconds)
+        return (results, runs)
     }
 
     private static func targetsFor(

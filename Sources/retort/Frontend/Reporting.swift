@@ -207,6 +207,16 @@ struct RepresentationArguments: ParsableArguments {
     /// The prompt-task tests (`PromptRepresentationTests`), with a random-init copy of the language model as control
     /// (built once the network's tests are done, with `--seed`, on `threads` threads; `--no-control` skips it).
     private func runOnPrompts(_ report: inout FidelityReport, loaded: LoadedNetwork, inputs: Region, threads: Int) throws(ExitCode) {
+        let options = try promptOptions(threads: threads)
+        let bars = StageBars()
+        defer { bars.finish() }
+        report.runPromptRepresentationTests(
+            network: loaded.network, inputs: inputs, options: options, control: promptControl(loaded, threads: threads),
+            progress: bars.update)
+    }
+
+    /// The prompt-task tests' options from the flags; positions counted from the start are refused (exit 64).
+    func promptOptions(threads: Int) throws(ExitCode) -> RepresentationOptions {
         var options = commonOptions(threads: threads, allPositions: nil)
         options.localisationPairs = pairs
         options.maxPromptInputs = promptInputs
@@ -217,27 +227,37 @@ struct RepresentationArguments: ParsableArguments {
             printError("--sites/--positions: \(bad): a prompt task's positions count from the prompt's end (−1 = its last token)")
             throw ExitCode(64)
         }
-        var bar: ProgressBar?
-        var label = ""
-        defer { bar?.finish() }
-        let control: (() throws(RepresentationError) -> any NeuralNetwork)? =
-            noControl
+        return options
+    }
+
+    /// Builds the prompt-task tests' random-init control of `loaded` when called (`nil` with `--no-control`).
+    func promptControl(_ loaded: LoadedNetwork, threads: Int) -> (() throws(RepresentationError) -> any NeuralNetwork)? {
+        noControl
             ? nil
             : { () throws(RepresentationError) in
                 try PromptRepresentationTests.controlModel(
                     of: loaded.network, file: loaded.file, seed: seed ^ 0x5EED_C0A7, threads: threads)
             }
-        report.runPromptRepresentationTests(network: loaded.network, inputs: inputs, options: options, control: control) {
-            stage, done, total in
-            if stage != label {
-                bar?.finish()
-                label = stage
-                // DAS stages count Adam steps (each a forward and reverse pass over the training pairs).
-                bar = ProgressBar(label: stage, minimumBytes: 0, totalBytes: total, unit: stage.hasPrefix("DAS ") ? "steps" : "runs")
-            }
-            bar?.update(done, total)
-        }
     }
+}
+
+/// A progress bar per stage of the prompt-task tests, on stderr: a new bar whenever the stage changes.
+final class StageBars {
+    private var bar: ProgressBar?
+    private var label = ""
+
+    /// Shows `done` of `total` for `stage`; DAS stages count Adam steps (each a forward and reverse pass over the
+    /// training pairs), the others language-model runs.
+    func update(_ stage: String, _ done: Int, _ total: Int) {
+        if stage != label {
+            bar?.finish()
+            label = stage
+            bar = ProgressBar(label: stage, minimumBytes: 0, totalBytes: total, unit: stage.contains("DAS ") ? "steps" : "runs")
+        }
+        bar?.update(done, total)
+    }
+
+    func finish() { bar?.finish() }
 }
 
 /// `HOOK` or `HOOK@POSITION` as a site; `nil` when the position is not an integer (negative positions count

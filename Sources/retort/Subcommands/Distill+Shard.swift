@@ -98,7 +98,8 @@ extension Distill {
 func recordedArguments(of command: String) -> [String] {
     let all = Array(CommandLine.arguments.dropFirst())
     guard let start = all.firstIndex(of: command) else { return [] }
-    let withValue: Set<String> = ["--shard", "--shard-count", "--out", "--threads"]
+    // --localisation: a second phase's shards record the first phase's arguments, so the two can be compared.
+    let withValue: Set<String> = ["--shard", "--shard-count", "--out", "--threads", "--localisation"]
     var kept: [String] = []
     var i = start + 1
     while i < all.count {

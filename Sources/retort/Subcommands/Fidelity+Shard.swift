@@ -18,16 +18,25 @@ extension FidelityCommand {
         let taskDescription = try reportingFailures(path: task) { () throws(DistillationError) in
             try TaskDescription.read(task)
         }
-        if representationTests.representation && taskDescription.isPromptTask {
-            printError("\(task): --representation on a prompt task is not sharded; run it without --shard (one process)")
-            throw ExitCode(64)
+        let promptTests = representationTests.representation && taskDescription.isPromptTask
+        if let localisation {
+            guard promptTests else {
+                printError(
+                    "--localisation DIR is the second phase of a prompt task's sharded --representation tests; "
+                        + (representationTests.representation ? "\(task) is not a prompt task" : "give --representation"))
+                throw ExitCode(64)
+            }
+            try searchPromptShard(shard, localisation: localisation, out: out, task: taskDescription)
+            return
         }
         // Written whole or not at all: a half-written shard would merge as one whose regions failed.
         let folder = out + "/" + ProbeShard.folderName(shard)
         let output = try reportingErrors(path: folder) { () throws(WeightFileError) in
             try OutputDirectory(
                 path: folder, inputs: [model, network, task] + surrogate, overwrite: force,
-                replaceable: { $0 == EvaluationShard.fileName || $0 == RepresentationShard.fileName })
+                replaceable: {
+                    [EvaluationShard.fileName, RepresentationShard.fileName, PromptLocalisationShard.fileName].contains($0)
+                })
         }
         var surrogates: [FittedSurrogate] = []
         for path in surrogate {
@@ -90,7 +99,11 @@ extension FidelityCommand {
         try reportingFailures(path: folder) { () throws(DistillationError) in
             try EvaluationShard(metadata: metadata, outputs: outputs, statistics: statistics, failures: failures).write(into: output.temporaryPath)
         }
-        if representationTests.representation {
+        if promptTests {
+            lines.append(
+                try localisePromptShard(
+                    shard, metadata: metadata, loaded: loaded, surrogates: surrogates, task: taskDescription, into: output))
+        } else if representationTests.representation {
             lines.append(try searchShard(shard, loaded: loaded, surrogates: surrogates, task: taskDescription, into: output))
         }
         try commit(output)

@@ -24,6 +24,13 @@ struct FidelityCommand: ParsableCommand {
             (formats/task.md, "Shard files"), and with --representation its slice of the tests' \
             (surrogate, network or control, variable) searches to representation.json; `retort \
             merge` then writes the report one run writes, without the network.
+
+            A prompt task's --representation tests shard in two phases, since each variable's best \
+            sites depend on the whole localisation map: `--shard I/N --out DIR` runs the evaluation \
+            and shard I's slice of the candidate sites (prompt-localisation.json); then, with the same \
+            options, `--shard J/M --localisation DIR --out DIR2` runs shard J's slice of the (variable, \
+            best site) searches and their random-init control (prompt-search.json); `retort merge DIR \
+            DIR2 --out OUT` writes the report one run writes.
             """)
 
     @Argument(help: "The weight file.")
@@ -64,10 +71,22 @@ struct FidelityCommand: ParsableCommand {
             valueName: "N"))
     var shardCount: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Prompt tasks' --representation, second phase: the folder of the first phase's shards (their localisation "
+                + "maps); this shard runs its slice of the searches at each variable's best sites.",
+            valueName: "DIR"))
+    var localisation: String?
+
     func validate() throws {
         try validateThreads(threads)
         if surrogate.isEmpty { throw ValidationError("give at least one --surrogate FILE") }
         if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1") }
+        if localisation != nil && shard == nil && ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"] == nil
+            && ProcessInfo.processInfo.environment["JOB_COMPLETION_INDEX"] == nil
+        {
+            throw ValidationError("--localisation DIR is the second phase of a sharded run: give --shard I/N (or run in a job array)")
+        }
     }
 
     func run() throws { try run(merged: nil) }
@@ -124,10 +143,17 @@ struct FidelityCommand: ParsableCommand {
         var report = FidelityReport(model: model, network: network, taskPath: task, behaviour: behaviour)
         if representationTests.representation {
             if let merged {
-                try reportingFailures(path: "merge") { () throws(DistillationError) in
-                    try report.assembleRepresentation(
-                        merged.representation, options: representationTests.options(task: taskDescription, threads: threads),
-                        control: true)
+                if taskDescription.isPromptTask {
+                    let options = try representationTests.promptOptions(threads: threads)
+                    try reportingFailures(path: "merge") { () throws(DistillationError) in
+                        try report.assemblePromptRepresentation(merged.promptSearch, options: options)
+                    }
+                } else {
+                    try reportingFailures(path: "merge") { () throws(DistillationError) in
+                        try report.assembleRepresentation(
+                            merged.representation, options: representationTests.options(task: taskDescription, threads: threads),
+                            control: true)
+                    }
                 }
             } else {
                 let probe = try reportingFailures(path: task) { () throws(DistillationError) in
@@ -156,4 +182,6 @@ struct MergedEvaluation {
     var failures: [String: String]
     /// Each shard's part of the representation tests, in shard order (empty without --representation).
     var representation: [(path: String, part: RepresentationShard)]
+    /// A prompt task's second-phase parts, in shard order (empty without --representation).
+    var promptSearch: [(path: String, shard: PromptSearchShard)] = []
 }

@@ -15,8 +15,10 @@ struct Merge: ParsableCommand {
             results and writes the same files into --out DIR (formats/task.md, "Shard files"): for \
             distill it fits the surrogates, evaluates them on the network and runs any \
             --representation tests, for fidelity it computes the report from the shards' outputs \
-            or counts and representation results without the network. The files are read again from the \
-            paths the shards recorded, relative to the folder they ran in.
+            or counts and representation results without the network. A prompt task's sharded \
+            fidelity --representation has two phases: give both folders (DIR, and DIR2 of \
+            --localisation DIR). The files are read again from the paths the shards recorded, \
+            relative to the folder they ran in.
             """)
 
     @Argument(help: "Shard folders, or folders holding them.")
@@ -42,7 +44,7 @@ struct Merge: ParsableCommand {
     func run() throws {
         var folders: [String] = []
         func isShard(_ folder: String) -> Bool {
-            ["probe.safetensors", EvaluationShard.fileName].contains {
+            ["probe.safetensors", EvaluationShard.fileName, PromptSearchShard.fileName].contains {
                 FileManager.default.fileExists(atPath: folder + "/" + $0)
             }
         }
@@ -61,7 +63,11 @@ struct Merge: ParsableCommand {
             }
             folders += shards.map { part + "/" + $0 }
         }
-        if folders.contains(where: { FileManager.default.fileExists(atPath: $0 + "/" + EvaluationShard.fileName) }) {
+        if folders.contains(where: { folder in
+            [EvaluationShard.fileName, PromptSearchShard.fileName].contains {
+                FileManager.default.fileExists(atPath: folder + "/" + $0)
+            }
+        }) {
             try mergeEvaluation(folders)
         } else {
             try mergeProbes(folders)
@@ -95,7 +101,14 @@ struct Merge: ParsableCommand {
     }
 
     /// Merges the shards of a sharded `fidelity`.
-    private func mergeEvaluation(_ folders: [String]) throws {
+    private func mergeEvaluation(_ all: [String]) throws {
+        // A prompt task's second-phase shards (their searches) beside the first phase's (evaluation and maps).
+        let second = all.filter { FileManager.default.fileExists(atPath: $0 + "/" + PromptSearchShard.fileName) }
+        let folders = all.filter { !second.contains($0) }
+        guard !folders.isEmpty else {
+            printError("merge: only second-phase shards (\(PromptSearchShard.fileName)); give the first phase's shard folders too")
+            throw ExitCode.failure
+        }
         var read: [(path: String, shard: EvaluationShard)] = []
         for folder in folders {
             guard FileManager.default.fileExists(atPath: folder + "/" + EvaluationShard.fileName) else {
@@ -129,15 +142,61 @@ struct Merge: ParsableCommand {
             printError("merge: only \(representation.count) of the \(read.count) shards hold \(RepresentationShard.fileName)")
             throw ExitCode.failure
         }
-        let merged = MergedEvaluation(
+        var merged = MergedEvaluation(
             runs: shard.slices.mapValues(\.total), outputs: joined.outputs, statistics: joined.statistics,
             failures: joined.failures, representation: representation)
+        merged.promptSearch = try promptSearch(second, first: folders)
         try checkSources(shard)
         let command = try recorded(FidelityCommand.self, "fidelity", shard.arguments, path: read[0].path)
         writeStandardError(
             "retort: merged \(read.count) shards: "
                 + merged.runs.keys.sorted().map { "\($0) \(merged.runs[$0]!) inputs" }.joined(separator: ", ") + "\n")
         try command.run(merged: merged)
+    }
+
+    /// The second-phase parts of a prompt task's sharded representation tests (`second`), in shard order, checked
+    /// against the first phase's (`first`): the same run, and built on exactly those maps. Empty when the first phase
+    /// has no maps.
+    private func promptSearch(_ second: [String], first: [String]) throws -> [(path: String, shard: PromptSearchShard)] {
+        let withMaps = first.filter { FileManager.default.fileExists(atPath: $0 + "/" + PromptLocalisationShard.fileName) }
+        if withMaps.isEmpty {
+            if let stray = second.first {
+                printError("\(stray): a prompt task's second-phase shard, but the first phase's shards hold no localisation maps")
+                throw ExitCode.failure
+            }
+            return []
+        }
+        guard !second.isEmpty else {
+            printError(
+                "merge: the first phase of a prompt task's --representation tests (\(PromptLocalisationShard.fileName)) "
+                    + "without the second: run `retort fidelity … --shard J/M --localisation DIR --out DIR2` and merge DIR DIR2")
+            throw ExitCode.failure
+        }
+        let maps = try readLocalisation(shards: first, named: "merge")
+        var parts: [(path: String, shard: PromptSearchShard, metadata: ProbeShard)] = []
+        for folder in second {
+            let path = folder + "/" + PromptSearchShard.fileName
+            let data = FileManager.default.contents(atPath: path) ?? Data()
+            parts.append(
+                try reportingFailures(path: path) { () throws(DistillationError) in
+                    let shard = try PromptSearchShard.decoded(Array(data), path: path)
+                    return (folder, shard, try ProbeShard(json: shard.metadata, path: path))
+                })
+        }
+        let order = try reportingFailures(path: "merge") { () throws(DistillationError) in
+            try ProbeShard.ordered(parts.map { ($0.path, $0.metadata) })
+        }
+        let ordered = order.map { parts[$0] }
+        let hashes = maps.map(\.sha256)
+        try reportingFailures(path: "merge") { () throws(DistillationError) in
+            try ordered[0].metadata.checkSameRun(as: maps[0].metadata, path: ordered[0].path, theirs: maps[0].path)
+            for part in ordered where part.shard.localisation != hashes {
+                throw .invalidShard(
+                    reason: "\(part.path): its searches start from other first-phase maps than the \(maps.count) given "
+                        + "(\(PromptLocalisationShard.fileName) files differ)")
+            }
+        }
+        return ordered.map { ($0.path, $0.shard) }
     }
 
     /// The command the shards ran, parsed from their recorded arguments, unsharded and with merge's own
