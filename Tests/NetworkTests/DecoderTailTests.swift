@@ -145,3 +145,39 @@ func decoderTailGradientMatchesFiniteDifferences(_ name: String) throws {
         #expect("\(error)".contains("does not start with"), "\(error)")
     }
 }
+
+/// A tail prepared with only some prompts as context (the others give site activations alone) runs rows on those
+/// prompts exactly as a tail with every prompt does.
+@Test(arguments: tinyLanguageModels)
+func decoderTailOnContextPromptsGivesTheSameLossesAndGradient(_ name: String) throws {
+    let model = try LanguageModels.load("\(referenceNetworksDirectory)/\(name)", threads: 1)
+    let weights = try DecoderTailWeights(network: model)
+    let vectors = try gradientCase(try gradientVectors(name))
+    for site in vectors.sites {
+        let all = try DecoderTail(
+            weights: weights, prompts: vectors.prompts, sharedPrefix: 3, layer: site.layer, hook: site.hook,
+            position: site.position)
+        let some = try DecoderTail(
+            weights: weights, prompts: vectors.prompts, sharedPrefix: 3, layer: site.layer, hook: site.hook,
+            position: site.position, contextPrompts: [2, 0])
+        #expect((0..<3).allSatisfy { some.clean($0) == all.clean($0) }, "\(name): clean activations differ")
+        // Rows on prompts 2 and 0 holding prompt 1's activation (a source outside the context).
+        let activation = some.clean(1) + some.clean(1)
+        let a = all.lossAndGradient(activation, prompts: [2, 0], targets: [vectors.targets[2], vectors.targets[0]])
+        let b = some.lossAndGradient(activation, prompts: [2, 0], targets: [vectors.targets[2], vectors.targets[0]])
+        #expect(a.losses == b.losses, "\(name) block \(site.layer) \(site.hook.rawValue): losses differ")
+        #expect(a.gradient == b.gradient, "\(name) block \(site.layer) \(site.hook.rawValue): gradients differ")
+    }
+}
+
+@Test func decoderTailRefusesAContextPromptOutsideThePrompts() throws {
+    let model = try LanguageModels.load("\(referenceNetworksDirectory)/llama_tiny", threads: 1)
+    let weights = try DecoderTailWeights(network: model)
+    do {
+        _ = try DecoderTail(
+            weights: weights, prompts: [[1, 2, 3], [4, 2, 3]], layer: 0, hook: .residPost, position: 1, contextPrompts: [2])
+        Issue.record("a context prompt outside the prompts was accepted")
+    } catch {
+        #expect("\(error)".contains("context prompt 2"), "\(error)")
+    }
+}

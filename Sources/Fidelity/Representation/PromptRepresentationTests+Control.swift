@@ -45,6 +45,11 @@ extension PromptRepresentationTests {
         let subspaces = results.reduce(0) { $0 + $1.top.reduce(0) { $0 + $1.subspaces.count } }
         let planned = (sites.count + subspaces) * heldOut.count
         var done = 0
+        // One Float32 copy of the control's weights, and one tail per site, serve every variable's DAS.
+        let anyDAS = results.contains { $0.top.contains { !$0.das.isEmpty } }
+        let das = DASContext(
+            runner: clean, model: model, weights: anyDAS ? try? DecoderTailWeights(network: prompt.model) : nil,
+            fittingPairs: fitting, heldOutPairs: heldOut, options: options, answerTokenRuns: runner)
         var whole: [AlignmentSite: [Int]] = [:]
         for site in sites {
             let patches = heldOut.map { pair in
@@ -80,9 +85,6 @@ extension PromptRepresentationTests {
                 }
                 let dimensions = results[k].top[t].das.map(\.dimension)
                 guard !dimensions.isEmpty else { continue }
-                let das = DASContext(
-                    runner: clean, model: model, weights: try? DecoderTailWeights(network: prompt.model), fittingPairs: fitting,
-                    heldOutPairs: heldOut, options: options, answerTokenRuns: runner)
                 let scores = try dasScores(
                     das, site: site, variable: variable, heldOutTargets: targets[k], dimensions: dimensions,
                     seed: (options.seed ^ 0x5EED_C0A7) &+ UInt64(ranks?[k][t] ?? t) &* 7919 &+ UInt64(k)

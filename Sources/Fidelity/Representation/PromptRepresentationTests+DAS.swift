@@ -16,12 +16,12 @@ extension PromptRepresentationTests {
         /// The runs whose clean answers give each answer's first token (`nil`: `runner`'s); the control trains on the
         /// model's tokens, since its own clean answers are not the surrogate's.
         var answerTokenRuns: PromptInterchangeRunner? = nil
-        /// The tails prepared so far, by site: every variable searched at a site reuses its tail, whose clean run
-        /// over all the prompts costs about as much as a DAS fit.
+        /// The tails prepared so far, by site and the prompts they run: every variable searched at a site with the
+        /// same pairs reuses its tail.
         let tails = TailCache()
     }
 
-    /// `DecoderTail`s by block, hook and position, for one runner and one set of weights.
+    /// `DecoderTail`s by block, hook, position and prompts, for one runner and one set of weights.
     final class TailCache {
         private var tails: [String: DecoderTail] = [:]
 
@@ -63,17 +63,25 @@ extension PromptRepresentationTests {
             examples.append(PromptSubspaceTrainer.Example(base: pair.base, source: pair.source, target: token))
         }
         guard examples.count >= 2 else { return [] }
+        // The tail runs clean only the prompts the pairs use (the sources through the site's block alone), numbered
+        // in the order of their indices in the runner.
+        let used = Array(Set(examples.flatMap { [$0.base, $0.source] })).sorted()
+        let bases = Array(Set(examples.map(\.base))).sorted()
+        let slot = Dictionary(uniqueKeysWithValues: used.enumerated().map { ($1, $0) })
         let tail: DecoderTail
         do {
-            tail = try context.tails.tail("\(layer).\(hook.rawValue)@\(runner.length + position)") { () throws(NetworkError) in
+            let key = "\(layer).\(hook.rawValue)@\(runner.length + position) \(used) \(bases)"
+            tail = try context.tails.tail(key) { () throws(NetworkError) in
                 try DecoderTail(
-                    weights: weights, prompts: runner.ids, sharedPrefix: runner.sharedPrefix, layer: layer, hook: hook,
-                    position: runner.length + position)
+                    weights: weights, prompts: used.map { runner.ids[$0] }, sharedPrefix: runner.sharedPrefix, layer: layer,
+                    hook: hook, position: runner.length + position, contextPrompts: bases.map { slot[$0]! })
             }
         } catch {
             throw .network(error)
         }
-        let trainer = PromptSubspaceTrainer(tail: tail, examples: examples)
+        let trainer = PromptSubspaceTrainer(
+            tail: tail,
+            examples: examples.map { .init(base: slot[$0.base]!, source: slot[$0.source]!, target: $0.target) })
         let width = tail.width
         var scores: [PromptDASScore] = []
         let budget = max(options.subspaceSteps, 1)

@@ -277,6 +277,17 @@ struct DecoderEngine {
             attnOut: attnOut, mid: mid, mlp: mlp)
     }
 
+    /// Block `layer`'s keys (after RoPE) and values of `resid`'s rows, as `blockForward` computes them, without the
+    /// rest of the block.
+    func keysAndValues(_ layer: Int, _ resid: [Float], batch: Int, rows: Int, start: Int) -> (k: [Float], v: [Float]) {
+        let c = config, block = weights.blocks[layer]
+        let (normed, _) = normForward(resid, block.norm1)
+        var k = linear(normed, block.k, rows: batch * rows)
+        let v = linear(normed, block.v, rows: batch * rows)
+        if c.architecture.isLlamaFamily { rotate(&k, heads: c.kvHeads, rows: rows, start: start, inverse: false) }
+        return (k, v)
+    }
+
     /// The gradient with respect to the block's input, given the gradient with respect to its output.
     func blockBackward(_ layer: Int, _ dOut: [Float], _ trace: BlockTrace, batch: Int, rows: Int, start: Int) -> [Float] {
         let c = config, block = weights.blocks[layer]

@@ -12,7 +12,8 @@ import Foundation
 /// sharing and RoPE, RMSNorm or LayerNorm, SwiGLU or GELU (tanh) — then the final norm and the output
 /// embedding (tied or not). Positions before p do not depend on the site: their keys and values are computed
 /// once, from each prompt's clean run, and kept (those of a prefix all prompts share, once). Positions after p
-/// in block l are also the clean run's.
+/// in block l are also the clean run's. A prompt that only gives activations to put at the site (a DAS source)
+/// needs its clean run through block l alone; `contextPrompts` names the prompts rows may run on.
 ///
 /// The clean runs use the same Float32 weights (`DecoderTailWeights`), so with a block-quantized model the tail
 /// is the dequantized model's: its logits can differ from the quantized forward pass in the last bits.
@@ -46,6 +47,8 @@ public struct DecoderTail: Sendable {
     let residualBeside: [[Float]]
     /// Per prompt: block l's clean output at positions p+1..<length, `[length − p − 1, d_model]`.
     let laterRows: [[Float]]
+    /// Per prompt: whether rows may run on it (its keys, values and later rows are kept).
+    let context: [Bool]
 
     /// The site's width (the residual stream's).
     public var width: Int { weights.dModel }
@@ -56,12 +59,16 @@ public struct DecoderTail: Sendable {
 
     /// Prepares the tail after `hook` of block `layer` at position `position` (from the start) for `prompts`,
     /// which must all have one length and share their first `sharedPrefix` tokens, by running them clean.
+    /// `contextPrompts` (indices into `prompts`; nil: all) are the prompts rows of `logits` and `lossAndGradient`
+    /// may run on; the others give only their clean activation at the site (`clean`).
     /// - Throws: `invalidInput` naming the problem (no prompts, unequal lengths, a prefix not shared, a
-    ///   position outside the prompt or inside the prefix, a token outside the vocabulary); `unknownHook` for a
-    ///   hook outside the three covered.
-    /// - Complexity: one clean forward pass over the prompts' tokens after the shared prefix.
+    ///   position outside the prompt or inside the prefix, a token outside the vocabulary, a context prompt
+    ///   outside `prompts`).
+    /// - Complexity: a clean forward pass over the prompts' tokens after the shared prefix through block `layer`,
+    ///   and over the context prompts' tokens before `position` through the later blocks.
     public init(
-        weights: DecoderTailWeights, prompts: [[Int]], sharedPrefix: Int = 0, layer: Int, hook: Hook, position: Int
+        weights: DecoderTailWeights, prompts: [[Int]], sharedPrefix: Int = 0, layer: Int, hook: Hook, position: Int,
+        contextPrompts: [Int]? = nil
     ) throws(NetworkError) {
         let c = weights.config
         guard let first = prompts.first else { throw .invalidInput(reason: "no prompts to prepare the tail on") }
@@ -91,6 +98,14 @@ public struct DecoderTail: Sendable {
                 throw .invalidInput(reason: "prompt \(i) does not start with the \(sharedPrefix) tokens prompt 0 starts with")
             }
         }
+        var context = [Bool](repeating: contextPrompts == nil, count: prompts.count)
+        for i in contextPrompts ?? [] {
+            guard prompts.indices.contains(i) else {
+                throw .invalidInput(reason: "context prompt \(i) is outside the \(prompts.count) prompts")
+            }
+            context[i] = true
+        }
+        self.context = context
         self.weights = weights
         self.layer = layer
         self.hook = hook
@@ -110,43 +125,65 @@ public struct DecoderTail: Sendable {
                 prefixValues.append(trace.v)
             }
         }
-        // Each prompt's tokens after it, in chunks.
+        // Each prompt's tokens after it, in chunks, through block l; then, for the prompts rows may run on, only
+        // the positions before p through the later blocks (their keys and values: nothing at or after p in a later
+        // block is the clean run's in the tail, and causal attention keeps earlier positions from later ones).
         let n = length - sharedPrefix, own = position - sharedPrefix, after = length - position - 1
         var ownKeys: [[[Float]]] = [], ownValues: [[[Float]]] = []
         var cleanSite: [[Float]] = [], beside: [[Float]] = [], later: [[Float]] = []
         let chunk = 32
         for chunkStart in stride(from: 0, to: prompts.count, by: chunk) {
-            let part = prompts[chunkStart..<min(prompts.count, chunkStart + chunk)].map { Array($0[sharedPrefix...]) }
+            let indices = Array(chunkStart..<min(prompts.count, chunkStart + chunk))
+            let part = indices.map { Array(prompts[$0][sharedPrefix...]) }
             let b = part.count
             var resid = engine.embed(part, start: sharedPrefix)
-            var keys = [[[Float]]](repeating: [], count: b), values = keys
-            for l in 0..<c.layers {
-                let shared =
-                    sharedPrefix > 0
+            let shared: (Int) -> [DecoderEngine.KeyValues] = { l in
+                sharedPrefix > 0
                     ? [DecoderEngine.KeyValues(keys: prefixKeys[l], values: prefixValues[l], length: sharedPrefix)] : []
-                let trace = engine.blockForward(l, &resid, batch: b, rows: n, start: sharedPrefix, prefix: { _ in shared })
-                if l > layer {
-                    for s in 0..<b {
-                        keys[s].append(Array(trace.k[(s * n * kvWidth)..<((s * n + own) * kvWidth)]))
-                        values[s].append(Array(trace.v[(s * n * kvWidth)..<((s * n + own) * kvWidth)]))
+            }
+            for l in 0...layer {
+                let trace = engine.blockForward(l, &resid, batch: b, rows: n, start: sharedPrefix) { _ in shared(l) }
+                guard l == layer else { continue }
+                for (s, i) in indices.enumerated() {
+                    let row = s * n + own
+                    let range = (row * d)..<((row + 1) * d)
+                    switch hook {
+                    case .residPost: cleanSite.append(Array(resid[range]))
+                    case .attnOut: cleanSite.append(Array(trace.attnOut[range]))
+                    case .mlpOut: cleanSite.append(Array(trace.mlpOut[range]))
                     }
+                    guard context[i] else {
+                        beside.append([])
+                        later.append([])
+                        continue
+                    }
+                    switch hook {
+                    case .residPost: beside.append([])
+                    case .attnOut: beside.append(Array(trace.input[range]))
+                    case .mlpOut: beside.append(Array(trace.mid[range]))
+                    }
+                    later.append(Array(resid[((row + 1) * d)..<((row + 1 + after) * d)]))
                 }
-                if l == layer {
-                    for s in 0..<b {
-                        let row = s * n + own
-                        let range = (row * d)..<((row + 1) * d)
-                        switch hook {
-                        case .residPost:
-                            cleanSite.append(Array(resid[range]))
-                            beside.append([])
-                        case .attnOut:
-                            cleanSite.append(Array(trace.attnOut[range]))
-                            beside.append(Array(trace.input[range]))
-                        case .mlpOut:
-                            cleanSite.append(Array(trace.mlpOut[range]))
-                            beside.append(Array(trace.mid[range]))
+            }
+            var keys = [[[Float]]](repeating: [], count: b), values = keys
+            let kept = indices.indices.filter { context[indices[$0]] }
+            if own > 0, !kept.isEmpty, layer + 1 < c.layers {
+                var early: [Float] = []
+                early.reserveCapacity(kept.count * own * d)
+                for s in kept { early += resid[(s * n * d)..<((s * n + own) * d)] }
+                for l in (layer + 1)..<c.layers {
+                    let (k, v): ([Float], [Float])
+                    if l + 1 < c.layers {
+                        let trace = engine.blockForward(l, &early, batch: kept.count, rows: own, start: sharedPrefix) { _ in
+                            shared(l)
                         }
-                        later.append(Array(resid[((row + 1) * d)..<((row + 1 + after) * d)]))
+                        (k, v) = (trace.k, trace.v)
+                    } else {
+                        (k, v) = engine.keysAndValues(l, early, batch: kept.count, rows: own, start: sharedPrefix)
+                    }
+                    for (j, s) in kept.enumerated() {
+                        keys[s].append(Array(k[(j * own * kvWidth)..<((j + 1) * own * kvWidth)]))
+                        values[s].append(Array(v[(j * own * kvWidth)..<((j + 1) * own * kvWidth)]))
                     }
                 }
             }
@@ -170,7 +207,7 @@ public struct DecoderTail: Sendable {
     public func clean(_ prompt: Int) -> [Float] { cleanSite[prompt] }
 
     /// The logits at the last position `[rows, vocab]` when the site holds `activations` (`[rows, width]`),
-    /// row r on prompt `prompts[r]`.
+    /// row r on prompt `prompts[r]` (a context prompt).
     /// - Complexity: O(rows × (length − position) × parameters of the later blocks + rows × vocab × d_model)
     public func logits(_ activations: [Float], prompts: [Int]) -> [Float] {
         run(activations, prompts: prompts, targets: nil).logits
@@ -178,7 +215,7 @@ public struct DecoderTail: Sendable {
 
     /// The cross-entropy of `targets` (token ids) under the last position's logits, per row, and its gradient
     /// with respect to `activations` (`[rows, width]`, each row's gradient that of its own loss), row r on
-    /// prompt `prompts[r]`.
+    /// prompt `prompts[r]` (a context prompt).
     /// - Complexity: about three times `logits`.
     public func lossAndGradient(_ activations: [Float], prompts: [Int], targets: [Int]) -> (losses: [Float], gradient: [Float]) {
         let result = run(activations, prompts: prompts, targets: targets)
@@ -192,6 +229,7 @@ public struct DecoderTail: Sendable {
         let b = prompts.count
         precondition(activations.count == b * d, "DecoderTail: activations are [rows, d_model]")
         precondition(targets == nil || targets!.count == b, "DecoderTail: one target per row")
+        precondition(prompts.allSatisfy { context[$0] }, "DecoderTail: a row on a prompt outside the context prompts")
         let engine = DecoderEngine(weights: weights)
         let n = length - position
         // Block l at position p.
