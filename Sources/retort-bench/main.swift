@@ -23,6 +23,7 @@ let usage = """
            retort-bench stz decompress FILE.stz [--threads T] [--repeat R] [--digest]
            retort-bench cart DATA.npz [--max-depth D] [--criterion gini|entropy] [--repeat R] [--threads T]
            retort-bench read FILE [--repeat R]
+           retort-bench tail MODEL [--layers 10,20,28] [--prompts P] [--pairs N] [--steps S] [--threads T] [--all-prompts]
            retort-bench program add100|mod113|random [EXAMPLES …] [--corrupt C] [--max-size S] [--seconds T] [--max-kept K] [--seed X]
     """
 
@@ -169,6 +170,8 @@ case "lm":
     languageModelBenchmark(Arguments(words.dropFirst()))
 case "forward":
     forwardBenchmark(Arguments(words.dropFirst()))
+case "tail":
+    tailBenchmark(Arguments(words.dropFirst(), flagNames: ["all-prompts"]))
 case "-h", "--help", "help":
     print(usage)
 default:
