@@ -156,9 +156,22 @@ struct RuleSearch: Sendable {
         }
     }
 
-    /// The members of `group` that satisfy `literal`.
+    /// The members of `group` that satisfy `literal`, in order.
+    /// - Complexity: O(|group|), one comparison of bins per member.
     func filter(_ group: [Int32], _ literal: Literal) -> [Int32] {
-        group.filter { holds(literal, Int($0)) }
+        let j = Int32(literal.index)
+        return bin[literal.feature].withUnsafeBufferPointer { bins in
+            [Int32](unsafeUninitializedCapacity: group.count) { kept, count in
+                var k = 0
+                // The comparison is chosen once, not per member.
+                switch literal.op {
+                case 0: for i in group where bins[Int(i)] <= j { kept[k] = i; k += 1 }
+                case 1: for i in group where bins[Int(i)] > j { kept[k] = i; k += 1 }
+                default: for i in group where bins[Int(i)] == j { kept[k] = i; k += 1 }
+                }
+                count = k
+            }
+        }
     }
 
     /// Bits of a rule with these literals (`Rule.bits`).
@@ -482,6 +495,29 @@ extension RuleSearch {
         return hits >= most
     }
 
+    /// Whether no class is more common than class index `target` among the members of `group` that satisfy
+    /// `literal` (`isPlurality(_:among:)` of `filter(group, literal)`, without listing them).
+    /// - Complexity: O(|group|)
+    func isPlurality(_ target: Int, among group: [Int32], satisfying literal: Literal) -> Bool {
+        var counts = [Int32](repeating: 0, count: classCount)
+        var hits: Int32 = 0, most: Int32 = 0
+        let j = Int32(literal.index), op = literal.op
+        bin[literal.feature].withUnsafeBufferPointer { bins in
+            classIndex.withUnsafeBufferPointer { labels in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    for i in group {
+                        let b = bins[Int(i)]
+                        guard op == 0 ? b <= j : op == 1 ? b > j : b == j else { continue }
+                        let c = Int(labels[Int(i)])
+                        counts[c] += 1
+                        if c == target { hits += 1 } else { most = max(most, counts[c]) }
+                    }
+                }
+            }
+        }
+        return hits >= most
+    }
+
     /// A 64-bit fingerprint of a sorted list of examples (multiply–xorshift), for telling coverages apart.
     static func fingerprint(_ members: [Int32]) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -589,9 +625,10 @@ extension RuleSearch {
             }
             var children = results.flatMap(\.children)
             // The best child: in rank order (then the order found), the first one that passes the majority check.
-            let ranked = children.indices.filter { children[$0].score.rank > (best?.score.rank ?? -Double.infinity) + 1e-12 }
-                .sorted { children[$0].score.rank > children[$1].score.rank || (children[$0].score.rank == children[$1].score.rank && $0 < $1) }
-            for c in ranked {
+            var ranked = RankOrder(children.indices.filter { children[$0].score.rank > (best?.score.rank ?? -Double.infinity) + 1e-12 }) {
+                children[$0].score.rank > children[$1].score.rank || (children[$0].score.rank == children[$1].score.rank && $0 < $1)
+            }
+            while let c = ranked.next() {
                 let child = children[c]
                 let literals = current[child.parent].literals + [child.literal]
                 if majorityOfAll {
@@ -599,8 +636,7 @@ extension RuleSearch {
                     let key = literals.sorted()
                     var refused = imprecise.contains(key)
                     if !refused {
-                        let covered = current[child.parent].everyMember.lazy.filter { holds(child.literal, Int($0)) }.map { Int($0) }
-                        refused = !isPlurality(child.score.output, among: covered)
+                        refused = !isPlurality(child.score.output, among: current[child.parent].everyMember, satisfying: child.literal)
                         if refused { imprecise.insert(key) }
                     }
                     if refused {
@@ -751,5 +787,39 @@ extension RuleSearch {
             conditions: found.literals.sorted().map(condition), output: classes[found.output],
             precision: Double(found.hits) / Double(covered.count), coverage: covered.count)
         return FoundException(rule: rule, errorChange: wrong - found.hits, bits: bits(found.literals) + count)
+    }
+}
+
+/// The candidates in the order of `precedes` (a strict total order), taken one at a time: the first few by a scan
+/// each, the rest by one sort once that many were taken, so that a search whose best candidate is taken first
+/// (the usual case) does not sort them all.
+struct RankOrder: IteratorProtocol {
+    private var rest: [Int]
+    private let precedes: (Int, Int) -> Bool
+    private var scans = 0
+    private var sorted = false
+
+    /// Scans before the rest is sorted.
+    static let scanLimit = 8
+
+    init(_ candidates: [Int], by precedes: @escaping (Int, Int) -> Bool) {
+        rest = candidates
+        self.precedes = precedes
+    }
+
+    /// - Complexity: O(candidates) for each of the first `scanLimit`, then O(candidates log candidates) once.
+    mutating func next() -> Int? {
+        guard !rest.isEmpty else { return nil }
+        if sorted { return rest.removeLast() }
+        if scans == Self.scanLimit {
+            rest.sort { precedes($1, $0) }  // the first last
+            sorted = true
+            return rest.removeLast()
+        }
+        scans += 1
+        var first = 0
+        for k in rest.indices.dropFirst() where precedes(rest[k], rest[first]) { first = k }
+        rest.swapAt(first, rest.count - 1)
+        return rest.removeLast()
     }
 }
