@@ -372,9 +372,10 @@ struct RuleSearch: Sendable {
         let equal = equalValues[f] != nil && !skip(2)
         guard sides || equal else { return }
         // Per slot: `reference − own`, what a side covering c of it leaves is that plus c; and three counters.
-        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 4 * k)
+        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 5 * k)
         defer { scratch.deallocate() }
         let leftover = scratch, running = scratch + k, suffix = scratch + 2 * k, inBin = scratch + 3 * k
+        let touched = scratch + 4 * k  // the slots of the current bin, each once: `touchedCount` of them
         var emptyRest = other  // the largest leftover of a side covering nothing of the group
         for c in 0..<k {
             leftover[c] = slots.reference[c] - slots.counts[c]
@@ -388,7 +389,7 @@ struct RuleSearch: Sendable {
         var gtSecond = leSecond
         var kept = [Bool](repeating: false, count: le.count)
         var equals = [(cover: Coverage, second: Int)?](repeating: nil, count: equal ? bins : 0)
-        var touched: [Int] = []
+        var touchedCount = 0
         // Forward: the `<=` side's counts, the `>` side's leftover, and each value's own counts for `=`.
         var top = TopTwo(slots.leading)
         var gtRest = emptyRest
@@ -396,15 +397,19 @@ struct RuleSearch: Sendable {
         for j in 0..<bins {
             var binTotal = 0
             var valueTop = TopTwo(slots.leading)
-            touched.removeAll(keepingCapacity: true)
+            touchedCount = 0
             histogram.forEach(inBin: j) { s, a in
-                running[s] += a
-                binTotal += a
-                top.raise(s, to: running[s])
-                gtRest = max(gtRest, leftover[s] + running[s])
+                let now = running[s] &+ a
+                running[s] = now
+                binTotal &+= a
+                top.raise(s, to: now)
+                gtRest = max(gtRest, leftover[s] &+ now)
                 if equal {
-                    if inBin[s] == 0 { touched.append(s) }
-                    inBin[s] += a
+                    if inBin[s] == 0 {
+                        touched[touchedCount] = s
+                        touchedCount &+= 1
+                    }
+                    inBin[s] &+= a
                     valueTop.raise(s, to: inBin[s])
                 }
             }
@@ -412,7 +417,10 @@ struct RuleSearch: Sendable {
             if equal {
                 if binTotal > 0 && (binTotal < groupSize || keepsWholeGroup) {
                     var rest = other
-                    for s in touched { rest = max(rest, slots.reference[s] - inBin[s]) }
+                    for t in 0..<touchedCount {
+                        let s = touched[t]
+                        rest = max(rest, slots.reference[s] - inBin[s])
+                    }
                     // The classes this value has none of leave all of their reference: the largest of those.
                     for s in slots.byReference where inBin[Int(s)] == 0 {
                         rest = max(rest, slots.reference[Int(s)])
@@ -425,7 +433,7 @@ struct RuleSearch: Sendable {
                         slots.classes[valueTop.secondSlot]
                     )
                 }
-                for s in touched { inBin[s] = 0 }
+                for t in 0..<touchedCount { inBin[touched[t]] = 0 }
             }
             guard sides, j < bins - 1 else { continue }
             if binTotal == 0 && j > 0 && !keepsWholeGroup { continue }  // the same coverage as the previous cut
@@ -446,9 +454,10 @@ struct RuleSearch: Sendable {
             var leRest = emptyRest
             for j in stride(from: bins - 2, through: 0, by: -1) {
                 histogram.forEach(inBin: j + 1) { s, a in
-                    suffix[s] += a
-                    top.raise(s, to: suffix[s])
-                    leRest = max(leRest, leftover[s] + suffix[s])
+                    let now = suffix[s] &+ a
+                    suffix[s] = now
+                    top.raise(s, to: now)
+                    leRest = max(leRest, leftover[s] &+ now)
                 }
                 guard kept[j] else { continue }
                 le[j].restMax = leRest
