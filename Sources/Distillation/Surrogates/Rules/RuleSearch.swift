@@ -664,8 +664,9 @@ extension RuleSearch {
             children = children.filter { $0.score.optimistic > bar + 1e-12 && $0.score.optimistic > $0.score.rank + 1e-12 }
             // The conjunctions with the best optimistic bound, at most one per (feature, comparison) of the condition
             // added (else one broad condition at many thresholds fills the beam); distinct coverages only.
-            let order = children.indices.sorted { a, b in
-                let (x, y) = (children[a], children[b])
+            let refinable = children
+            var order = RankOrder(Array(refinable.indices), scanLimit: 2 * parameters.beamWidth) { a, b in
+                let (x, y) = (refinable[a], refinable[b])
                 if x.score.optimistic != y.score.optimistic { return x.score.optimistic > y.score.optimistic }
                 if x.promise != y.promise { return x.promise > y.promise }
                 return a < b
@@ -673,7 +674,7 @@ extension RuleSearch {
             var next: [Member] = []
             var seen = Set<[UInt64]>()  // coverages by size and a 64-bit fingerprint
             var kinds = Set<[Int]>()
-            for c in order where next.count < parameters.beamWidth {
+            while next.count < parameters.beamWidth, let c = order.next() {
                 let child = children[c]
                 guard !kinds.contains([child.parent, child.literal.feature, child.literal.op]) else { continue }
                 let members = filter(current[child.parent].members, child.literal)
@@ -800,19 +801,19 @@ extension RuleSearch {
 }
 
 /// The candidates in the order of `precedes` (a strict total order), taken one at a time: the first few by a scan
-/// each, the rest by one sort once that many were taken, so that a search whose best candidate is taken first
-/// (the usual case) does not sort them all.
+/// each, the rest by one sort once that many were taken, so that a search that takes only the first few (the
+/// usual case: the best candidate, a beam's few) does not sort them all.
 struct RankOrder: IteratorProtocol {
     private var rest: [Int]
     private let precedes: (Int, Int) -> Bool
+    /// Scans before the rest is sorted.
+    private let scanLimit: Int
     private var scans = 0
     private var sorted = false
 
-    /// Scans before the rest is sorted.
-    static let scanLimit = 8
-
-    init(_ candidates: [Int], by precedes: @escaping (Int, Int) -> Bool) {
+    init(_ candidates: [Int], scanLimit: Int = 8, by precedes: @escaping (Int, Int) -> Bool) {
         rest = candidates
+        self.scanLimit = scanLimit
         self.precedes = precedes
     }
 
@@ -820,7 +821,7 @@ struct RankOrder: IteratorProtocol {
     mutating func next() -> Int? {
         guard !rest.isEmpty else { return nil }
         if sorted { return rest.removeLast() }
-        if scans == Self.scanLimit {
+        if scans == scanLimit {
             rest.sort { precedes($1, $0) }  // the first last
             sorted = true
             return rest.removeLast()
