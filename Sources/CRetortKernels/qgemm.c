@@ -638,3 +638,66 @@ void retort_qgemm_i16_bt(int vector, size_t M, size_t N, size_t K, const short *
         }
     }
 }
+
+// The mins' term of the integer product, C[i, j] += Σ_b sums[i, b] · mins[j, b], with the mins
+// given by block (mins_t: blocks rows of N, ldm apart). Each element is one chain of fused multiply-adds over b
+// in order, from 0, then added to C: what the blocked sgemm of gemm.c computes for K up to its
+// KC, but for any M, so that a row's result does not depend on how many rows share the call
+// (the small-M kernels sum in 16 lanes instead). The same bits on every instruction set.
+#if RETORT_QGEMM_X86
+__attribute__((target("avx512f"))) static void mins_product_avx512(size_t M, size_t N, size_t blocks,
+                                                                  const float *sums, const float *mins_t, size_t ldm,
+                                                                  float *C, size_t ldc) {
+    for (size_t i = 0; i < M; i++) {
+        const float *s = sums + i * blocks;
+        float *c = C + i * ldc;
+        for (size_t j = 0; j < N; j += 16) {
+            const __mmask16 m = N - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (N - j)) - 1);
+            __m512 acc = _mm512_setzero_ps();
+            for (size_t b = 0; b < blocks; b++)
+                acc = _mm512_fmadd_ps(_mm512_set1_ps(s[b]), _mm512_maskz_loadu_ps(m, mins_t + b * ldm + j), acc);
+            _mm512_mask_storeu_ps(c + j, m, _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, c + j)));
+        }
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void mins_product_avx2(size_t M, size_t N, size_t blocks, const float *sums,
+                                                                 const float *mins_t, size_t ldm, float *C, size_t ldc) {
+    for (size_t i = 0; i < M; i++) {
+        const float *s = sums + i * blocks;
+        float *c = C + i * ldc;
+        size_t j = 0;
+        for (; j + 8 <= N; j += 8) {
+            __m256 acc = _mm256_setzero_ps();
+            for (size_t b = 0; b < blocks; b++)
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(s[b]), _mm256_loadu_ps(mins_t + b * ldm + j), acc);
+            _mm256_storeu_ps(c + j, _mm256_add_ps(acc, _mm256_loadu_ps(c + j)));
+        }
+        for (; j < N; j++) {
+            float acc = 0;
+            for (size_t b = 0; b < blocks; b++) acc = __builtin_fmaf(s[b], mins_t[b * ldm + j], acc);
+            c[j] = acc + c[j];
+        }
+    }
+}
+#endif
+
+void retort_add_mins_product(int vector, size_t M, size_t N, size_t blocks, const float *sums, const float *mins_t,
+                             size_t ldm, float *C, size_t ldc) {
+    if (M == 0 || N == 0 || blocks == 0) return;
+#if RETORT_QGEMM_X86
+    if (vector && retort_sgemm_isa() >= 2) return mins_product_avx512(M, N, blocks, sums, mins_t, ldm, C, ldc);
+    if (vector && retort_sgemm_isa() >= 1) return mins_product_avx2(M, N, blocks, sums, mins_t, ldm, C, ldc);
+#else
+    (void)vector;
+#endif
+    for (size_t i = 0; i < M; i++) {
+        const float *s = sums + i * blocks;
+        float *c = C + i * ldc;
+        for (size_t j = 0; j < N; j++) {
+            float acc = 0;
+            for (size_t b = 0; b < blocks; b++) acc = __builtin_fmaf(s[b], mins_t[b * ldm + j], acc);
+            c[j] = acc + c[j];
+        }
+    }
+}

@@ -195,3 +195,28 @@ func aProductIntoSeveralOutputsIsTheWholeProductCutUp(arithmetic: QuantizedArith
         }
     }
 }
+
+/// A row's integer product is the same bits whatever rows share the call (the mins' term included): a patched
+/// prompt run resumed on fewer rows relies on it.
+@Test(arguments: [GGMLType.q4_1, .q5_1, .q8_0])
+func anIntegerProductsRowDoesNotDependOnTheRowsBesideIt(type: GGMLType) {
+    let (m, n, k) = (70, 96, 576)
+    let bytes = randomBlocks(type, rows: n, columns: k, seed: UInt64(type.rawValue) + 31)
+    let matrix = bytes.withUnsafeBytes { QuantizedMatrix(type: type, rows: n, columns: k, source: $0) }!
+    let x = floats(m * k, seed: 91)
+    for threads in [1, 2] {
+        var whole = [Float](repeating: 0.5, count: m * n)
+        x.withUnsafeBufferPointer { a in
+            matrix.multiplyTransposed(a.baseAddress!, m: m, into: &whole, accumulate: true, threads: threads, arithmetic: .int16)
+        }
+        for (first, count) in [(0, 1), (3, 5), (10, 33), (20, 41), (69, 1)] {
+            var part = [Float](repeating: 0.5, count: count * n)
+            x.withUnsafeBufferPointer { a in
+                matrix.multiplyTransposed(
+                    a.baseAddress! + first * k, m: count, into: &part, accumulate: true, threads: threads, arithmetic: .int16)
+            }
+            let expected = whole[(first * n)..<((first + count) * n)]
+            #expect(part.map(\.bitPattern) == expected.map(\.bitPattern), "\(type.name) rows \(first)..<\(first + count), threads \(threads)")
+        }
+    }
+}

@@ -53,6 +53,13 @@ void retort_quantize_rows_i16(int vector, size_t M, size_t K, const float *A, si
 /// The min of each block of W (N × K/32; 0 for types without one).
 void retort_block_mins(int type, const unsigned char *W, size_t row_bytes, size_t N, size_t K, float *mins);
 
+/// C[i, j] += Σ_b sums[i, b] · mins_t[b, j] for i < M, j < N, b < blocks (row b of mins_t at
+/// mins_t + b*ldm): each element one chain of fused multiply-adds over b in order from 0, then added
+/// to C, whatever M is (a row's bits do not depend on the rows beside it). `vector` 0 forces
+/// portable C (the same bits).
+void retort_add_mins_product(int vector, size_t M, size_t N, size_t blocks, const float *sums, const float *mins_t,
+                             size_t ldm, float *C, size_t ldc);
+
 /// Whether retort_qgemm_i16_bt has a vector kernel here (AVX-512 VNNI, else AVX2); the portable
 /// one gives the same bits.
 int retort_qgemm_i16_available(void);

@@ -8,7 +8,9 @@ import Network
 ///
 /// Clean runs capture the candidate hooks at the positions after the shared prefix; a patched run sets one
 /// hook at one position to given values (a source's clean activation, or a mix of base and source) and
-/// decodes the continuation with the task's own decoder.
+/// decodes the continuation with the task's own decoder. While their states fit in `stateBudget`, the clean
+/// runs keep them (`PromptState`) and patched runs resume from them: only the blocks and positions a patch
+/// can change are computed again, with the same outputs as a whole run.
 struct PromptInterchangeRunner: Sendable {
     let prompt: PromptRunner
     /// The inputs (the task's variable values), their prompt ids and their clean task outputs.
@@ -23,6 +25,12 @@ struct PromptInterchangeRunner: Sendable {
     /// Clean activations per hook: `[inputs, length − sharedPrefix, width]`, row-major.
     let clean: [String: [Float]]
     let widths: [String: Int]
+    /// Each input's clean state to resume patched runs from; empty when the model keeps none or they
+    /// would take more than `stateBudget` bytes.
+    var states: [PromptState]
+
+    /// The most memory the clean states may take (bytes); beyond it patched runs run whole.
+    static let stateBudget = 1 << 30
 
     /// Patched runs per `PromptBatch`.
     static let batchSize = 64
@@ -45,11 +53,22 @@ struct PromptInterchangeRunner: Sendable {
         var widths: [String: Int] = [:]
         var outputs: [Int] = []
         var firstTokens: [Int] = []
+        var states: [PromptState] = []
+        var keep = true, bytes = 0
         let capture = Set(hooks)
         for start in stride(from: 0, to: ids.count, by: Self.batchSize) {
             let part = Array(ids[start..<min(ids.count, start + Self.batchSize)])
             let run = try Self.run(prompt, PromptBatch(
-                prompts: part, sharedPrefix: sharedPrefix, maxNewTokens: prompt.newTokens, stop: prompt.stopIDs, capture: capture))
+                prompts: part, sharedPrefix: sharedPrefix, maxNewTokens: prompt.newTokens, stop: prompt.stopIDs, capture: capture,
+                keepStates: keep))
+            if keep {
+                bytes += run.states.reduce(0) { $0 + $1.byteCount }
+                states += run.states
+                if bytes > Self.stateBudget || run.states.count != part.count {
+                    keep = false
+                    states = []
+                }
+            }
             outputs += Self.decode(prompt, run)
             firstTokens += run.generated.count == part.count ? run.generated.map { $0.first ?? -1 } : part.map { _ in -1 }
             for captured in run.activations {
@@ -65,6 +84,7 @@ struct PromptInterchangeRunner: Sendable {
         self.firstTokens = firstTokens
         self.clean = clean
         self.widths = widths
+        self.states = states
     }
 
     /// The task outputs of the prompts `ids` (any lengths) with no interventions, in batches.
@@ -114,7 +134,8 @@ struct PromptInterchangeRunner: Sendable {
                 stop: prompt.stopIDs,
                 interventions: part.map { p in
                     [Intervention(hook: p.hook, positions: [length + p.position], units: nil, kind: .set(p.values))]
-                })
+                },
+                resume: states.isEmpty ? [] : part.map { states[$0.base] })
             out += Self.decode(prompt, try Self.run(prompt, batch))
             progress(start + part.count)
         }

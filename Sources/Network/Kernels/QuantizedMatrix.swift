@@ -32,7 +32,8 @@ package struct QuantizedMatrix: Sendable {
     package let rowBytes: Int
     /// `rows × rowBytes` bytes, row-major.
     package let bytes: [UInt8]
-    /// Each block's min (`rows × columns / 32`), for the types that have one (Q4_1, Q5_1).
+    /// Each block's min, for the types that have one (Q4_1, Q5_1): `[columns / 32, rows]` (by block,
+    /// then row), as `retort_add_mins_product` reads them.
     package let mins: [Float]?
     /// The quants as int8 in panels of 32 rows, and the blocks' scales, as the integer kernel
     /// reads them (`retort_pack_panels_i8`).
@@ -57,7 +58,7 @@ package struct QuantizedMatrix: Sendable {
         (self.type, self.rows, self.columns, self.rowBytes, self.bytes) = (type, rows, columns, rowBytes, bytes)
         if type == .q4_1 || type == .q5_1 {
             let blocks = columns / 32
-            mins = [Float](unsafeUninitializedCapacity: rows * blocks) { out, count in
+            let byRow = [Float](unsafeUninitializedCapacity: rows * blocks) { out, count in
                 bytes.withUnsafeBufferPointer { b in
                     if rows * blocks > 0 {
                         retort_block_mins(
@@ -66,6 +67,11 @@ package struct QuantizedMatrix: Sendable {
                 }
                 count = rows * blocks
             }
+            var byBlock = [Float](repeating: 0, count: rows * blocks)
+            for r in 0..<rows {
+                for b in 0..<blocks { byBlock[b * rows + r] = byRow[r * blocks + b] }
+            }
+            mins = byBlock
         } else {
             mins = nil
         }
@@ -244,14 +250,18 @@ package struct QuantizedMatrix: Sendable {
                     }
                 }
             }
+            // A kernel of its own rather than Matmul's, whose few-row kernels sum in another order: a row's
+            // result must not depend on how many rows share the product (resumed prompt runs rely on it).
             if let mins, blocks > 0 {
                 sums.withUnsafeBufferPointer { s in
                     mins.withUnsafeBufferPointer { w in
-                        for p in widths.indices where widths[p] > 0 {
-                            Matmul.multiply(
-                                s.baseAddress!, w.baseAddress! + firsts[p] * blocks, into: outputs[p], m: m, n: widths[p],
-                                k: blocks, accumulate: true, bTransposed: true, threads: parallel ? threads : 1,
-                                instructionSet: instructionSet)
+                        let (s, w) = (s.baseAddress!, w.baseAddress!)
+                        splitting(m, multipleOf: 1, threads: parallel && m >= 16 ? threads : 1) { start, size in
+                            for p in widths.indices where widths[p] > 0 {
+                                retort_add_mins_product(
+                                    vector ? 1 : 0, size, widths[p], blocks, s + start * blocks, w + firsts[p], n,
+                                    outputs[p] + start * widths[p], widths[p])
+                            }
                         }
                     }
                 }

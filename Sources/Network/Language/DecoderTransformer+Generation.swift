@@ -81,6 +81,15 @@ extension DecoderTransformer {
             throw .invalidInput(reason: "\(batch.interventions.count) intervention lists for \(prompts.count) prompts")
         }
         for name in batch.capture { try checkHook(name) }
+        guard batch.resume.isEmpty || batch.resume.count == prompts.count else {
+            throw .invalidInput(reason: "\(batch.resume.count) states to resume from for \(prompts.count) prompts")
+        }
+        if !batch.resume.isEmpty, !batch.capture.isEmpty {
+            throw .invalidInput(reason: "a prompt batch that resumes from clean states captures nothing (it skips blocks and positions)")
+        }
+        if batch.keepStates, batch.interventions.contains(where: { !$0.isEmpty }) {
+            throw .invalidInput(reason: "a prompt batch keeps states only without interventions (they are what patched runs resume from)")
+        }
         guard let head = prompts.first else { return PromptBatchRun(generated: [], logits: [], activations: []) }
         guard k >= 0 else { throw .invalidInput(reason: "a shared prefix of \(k) tokens") }
         for (b, prompt) in prompts.enumerated() {
@@ -94,6 +103,7 @@ extension DecoderTransformer {
         // Checks lengths and tokens, and builds each prompt's segment with its interventions.
         var segments = try prepare(prompts, newTokens: batch.maxNewTokens, interventions: [])
         var plain: [HookContext?] = []
+        var lists: [[Intervention]] = []
         for b in prompts.indices {
             let mine = try resolve(batch.interventions.isEmpty ? [] : batch.interventions[b])
             for intervention in mine {
@@ -111,27 +121,115 @@ extension DecoderTransformer {
                 }
             }
             plain.append(mine.isEmpty ? nil : HookContext(capture: [], interventions: mine))
+            lists.append(mine)
             if !mine.isEmpty || !batch.capture.isEmpty {
                 segments[b].hooks = HookContext(capture: batch.capture, interventions: mine)
             }
         }
-        if k > 0 {
+        var starts: [Resumption?] = Array(repeating: nil, count: prompts.count)
+        if !batch.resume.isEmpty {
+            for b in prompts.indices {
+                starts[b] = try resume(&segments[b], from: batch.resume[b], prompt: b, sharedPrefix: k, interventions: lists[b])
+            }
+        } else if k > 0 || batch.keepStates {
             let shared = newCache(k)
-            _ = try forward([Segment(tokens: Array(head[0..<k]), cache: shared, hooks: nil, total: k)], uniform: nil, logitRows: .last)
+            if k > 0 {
+                _ = try forward(
+                    [Segment(tokens: Array(head[0..<k]), cache: shared, hooks: nil, total: k)], uniform: nil, logitRows: .last)
+            }
             for b in segments.indices {
                 segments[b].cache.copyPrefix(from: shared, count: k)
                 segments[b].tokens = Array(prompts[b][k...])
+                if batch.keepStates {
+                    segments[b].state = PromptState(
+                        tokens: prompts[b], sharedPrefix: k, prefix: shared, layers: config.layers,
+                        kvWidth: config.kvHeads * config.dHead, dModel: config.dModel)
+                }
             }
         }
-        let first = try prefill(segments)
+        let first = try prefill(segments, from: starts)
         let activations = segments.map { $0.hooks?.captured ?? [:] }
+        var states: [PromptState] = []
+        if batch.keepStates {
+            for b in segments.indices {
+                let state = segments[b].state!, cache = segments[b].cache, width = state.kvWidth, span = state.span
+                for layer in 0..<config.layers {
+                    let range = (layer * span * width)..<((layer + 1) * span * width)
+                    state.keys.withUnsafeMutableBufferPointer { p in
+                        (p.baseAddress! + range.lowerBound).update(from: cache.keys(layer) + k * width, count: range.count)
+                    }
+                    state.values.withUnsafeMutableBufferPointer { p in
+                        (p.baseAddress! + range.lowerBound).update(from: cache.values(layer) + k * width, count: range.count)
+                    }
+                }
+                segments[b].state = nil
+                states.append(state)
+            }
+        }
         // Generation steps keep the interventions but capture nothing more.
         for b in segments.indices { segments[b].hooks = plain[b] }
         guard batch.maxNewTokens > 0 else {
-            return PromptBatchRun(generated: Array(repeating: [], count: prompts.count), logits: first, activations: activations)
+            return PromptBatchRun(
+                generated: Array(repeating: [], count: prompts.count), logits: first, activations: activations, states: states)
         }
         let generated = try decode(&segments, first: first, maxNewTokens: batch.maxNewTokens, stop: batch.stop)
-        return PromptBatchRun(generated: generated, logits: nil, activations: activations)
+        return PromptBatchRun(generated: generated, logits: nil, activations: activations, states: states)
+    }
+
+    /// Where a resumed prompt's pass starts: the first block it runs and, when that is not block 0, the
+    /// residual stream entering it at the positions it runs.
+    struct Resumption {
+        var layer: Int
+        var residual: [Float]?
+    }
+
+    /// Sets `segment` up to run prompt `b` from `state` (a clean run of the same prompt) under
+    /// `interventions`: its cache gets the state's keys and values (every layer, every position), its
+    /// tokens become those from the first position the interventions name, and the result says from
+    /// which block. Blocks before that and positions before that are the clean run's, bit for bit,
+    /// since nothing there can see the interventions.
+    private func resume(
+        _ segment: inout Segment, from state: PromptState, prompt b: Int, sharedPrefix k: Int, interventions: [Intervention]
+    ) throws(NetworkError) -> Resumption {
+        let tokens = segment.tokens, kvWidth = config.kvHeads * config.dHead
+        guard state.tokens == tokens, state.sharedPrefix == k, state.layers == config.layers, state.kvWidth == kvWidth,
+            state.dModel == config.dModel
+        else {
+            throw .invalidInput(
+                reason: "prompt \(b): the state to resume from is of another prompt, shared prefix or model")
+        }
+        // The first block and position the interventions touch; with none, the last block at the last position.
+        var layer = config.layers - 1, position = tokens.count - 1
+        for intervention in interventions {
+            let hook = intervention.hook
+            var first = intervention.positions?.min() ?? k
+            if hook.hasSuffix("hook_attn_scores") || hook.hasSuffix("hook_pattern") { first = k }
+            position = min(position, first)
+            if hook.hasPrefix("blocks.") {
+                let number = hook.dropFirst("blocks.".count).prefix { $0.isNumber }
+                layer = min(layer, Int(number) ?? 0)
+            } else if !hook.hasPrefix("ln_final.") {
+                layer = 0  // the embeddings
+            }
+        }
+        let cache = segment.cache, span = state.span
+        cache.copyPrefix(from: state.prefix, count: k)
+        // The caches were made with room for the whole prompt, so the pass from `position` does not grow
+        // them (growing keeps only `length` positions, and the layers below `layer` are filled beyond it).
+        precondition(cache.capacity >= tokens.count, "a prompt's cache holds the whole prompt")
+        for l in 0..<config.layers {
+            state.keys.withUnsafeBufferPointer { p in
+                (cache.keys(l) + k * kvWidth).update(from: p.baseAddress! + l * span * kvWidth, count: span * kvWidth)
+            }
+            state.values.withUnsafeBufferPointer { p in
+                (cache.values(l) + k * kvWidth).update(from: p.baseAddress! + l * span * kvWidth, count: span * kvWidth)
+            }
+        }
+        cache.length = position
+        segment.tokens = Array(tokens[position...])
+        guard layer > 0 else { return Resumption(layer: 0, residual: nil) }
+        let d = config.dModel, from = (layer * span + position - k) * d
+        return Resumption(layer: layer, residual: Array(state.residuals[from..<(from + (tokens.count - position) * d)]))
     }
 
     /// The first index of the largest value (as `torch.argmax`).
@@ -206,19 +304,27 @@ extension DecoderTransformer {
     }
 
     /// Runs every prompt through the network in passes of about `rowsPerPass` rows; the logits after each prompt.
-    private func prefill(_ segments: [Segment]) throws(NetworkError) -> [[Float]] {
-        var result: [[Float]] = []
-        result.reserveCapacity(segments.count)
+    /// Segments resumed from a state (`from[s]` non-nil) run from their block, in passes of segments that
+    /// start at the same block.
+    private func prefill(_ segments: [Segment], from: [Resumption?] = []) throws(NetworkError) -> [[Float]] {
+        var result = [[Float]](repeating: [], count: segments.count)
         let vocab = vocabularySize
+        let layerOf = { (s: Int) in s < from.count ? from[s]?.layer ?? 0 : 0 }
+        // Grouped by first block (stably); each row's values do not depend on the rows beside it.
+        let order = segments.indices.sorted { (layerOf($0), $0) < (layerOf($1), $1) }
         var start = 0
-        while start < segments.count {
-            var end = start + 1, rows = segments[start].tokens.count
-            while end < segments.count, rows + segments[end].tokens.count <= Self.rowsPerPass {
-                rows += segments[end].tokens.count
+        while start < order.count {
+            let layer = layerOf(order[start])
+            var end = start + 1, rows = segments[order[start]].tokens.count
+            while end < order.count, layerOf(order[end]) == layer, rows + segments[order[end]].tokens.count <= Self.rowsPerPass {
+                rows += segments[order[end]].tokens.count
                 end += 1
             }
-            let logits = try forward(Array(segments[start..<end]), uniform: nil, logitRows: .last)
-            for i in 0..<(end - start) { result.append(Array(logits[(i * vocab)..<((i + 1) * vocab)])) }
+            let part = order[start..<end]
+            let residual = layer > 0 ? part.flatMap { from[$0]!.residual! } : nil
+            let logits = try forward(
+                part.map { segments[$0] }, uniform: nil, logitRows: .last, fromLayer: layer, residual: residual)
+            for (i, s) in part.enumerated() { result[s] = Array(logits[(i * vocab)..<((i + 1) * vocab)]) }
             start = end
         }
         return result

@@ -67,6 +67,8 @@ struct DecoderTransformer: NeuralNetwork {
         var hooks: HookContext?
         /// The positions the sequence may reach (for checking the positions interventions name).
         var total: Int
+        /// Where the residual stream entering each block is recorded (a clean prompt pass), or nil.
+        var state: PromptState? = nil
     }
 
     /// Where the hooks of a pass go: one context for a `[batch, seq]` run, or one per segment.
@@ -131,10 +133,13 @@ struct DecoderTransformer: NeuralNetwork {
 
     /// Runs the segments' new tokens through the network, appending their keys and values to the
     /// segments' caches, and returns the logits of `logitRows` (`[rows, vocab]`).
-    /// - Parameter uniform: the hook context of a `[batch, seq]` run whose segments all start at 0;
-    ///   nil to use each segment's own context.
+    /// - Parameters:
+    ///   - uniform: the hook context of a `[batch, seq]` run whose segments all start at 0; nil to use
+    ///     each segment's own context.
+    ///   - fromLayer: the first block to run; with `fromLayer > 0`, `residual` is the residual stream
+    ///     entering it (`[rows, d_model]`), and the caches already hold the layers below at these positions.
     func forward(
-        _ segments: [Segment], uniform: HookContext?, logitRows: LogitRows
+        _ segments: [Segment], uniform: HookContext?, logitRows: LogitRows, fromLayer: Int = 0, residual: [Float]? = nil
     ) throws(NetworkError) -> [Float] {
         let c = config
         let d = c.dModel, dh = c.dHead, heads = c.heads, kvHeads = c.kvHeads
@@ -156,12 +161,18 @@ struct DecoderTransformer: NeuralNetwork {
         let threads = self.threads
 
         // Embeddings.
-        var resid = [Float](repeating: 0, count: rows * d)
-        resid.withUnsafeMutableBufferPointer { r in
-            for (row, token) in tokens.enumerated() { embedding.copyRow(token, width: d, into: r.baseAddress! + row * d) }
+        var resid: [Float]
+        if fromLayer > 0 {
+            precondition(residual?.count == rows * d, "a forward pass from block \(fromLayer) needs the residual stream entering it")
+            resid = residual!
+        } else {
+            resid = [Float](repeating: 0, count: rows * d)
+            resid.withUnsafeMutableBufferPointer { r in
+                for (row, token) in tokens.enumerated() { embedding.copyRow(token, width: d, into: r.baseAddress! + row * d) }
+            }
+            try hooks.visit("hook_embed", &resid, [d])
         }
-        try hooks.visit("hook_embed", &resid, [d])
-        if let positional {
+        if fromLayer == 0, let positional {
             var pos = [Float](repeating: 0, count: rows * d)
             for (row, p) in positions.enumerated() {
                 for j in 0..<d { pos[row * d + j] = positional[p * d + j] }
@@ -171,9 +182,17 @@ struct DecoderTransformer: NeuralNetwork {
         }
         let (cosines, sines) = ropeTables(positions)
 
-        for (layer, block) in blocks.enumerated() {
+        for layer in fromLayer..<blocks.count {
+            let block = blocks[layer]
             let p = "blocks.\(layer)"
             try hooks.visit("\(p).hook_resid_pre", &resid, [d])
+            for (s, segment) in segments.enumerated() {
+                guard let state = segment.state else { continue }
+                let n = segment.tokens.count, first = starts[s] - state.sharedPrefix
+                state.residuals.replaceSubrange(
+                    ((layer * state.span + first) * d)..<((layer * state.span + first + n) * d),
+                    with: resid[(offsets[s] * d)..<((offsets[s] + n) * d)])
+            }
             var x = normalized(resid, block.norm1)
             try hooks.visit("\(p).ln1.hook_normalized", &x, [d])
             // q, k and v all read x, so computing them together leaves the hooks' view unchanged.

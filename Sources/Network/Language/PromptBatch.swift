@@ -18,11 +18,20 @@ public struct PromptBatch: Sendable {
     public var interventions: [[Intervention]]
     /// Hooks whose activations are captured for each prompt's positions after the shared prefix.
     public var capture: Set<String>
+    /// Whether the run keeps each prompt's `PromptState` (`PromptBatchRun.states`), for patched runs of the
+    /// same prompts to resume from; only for a batch without interventions. Llama and GPT-2 models keep
+    /// them; others return none.
+    public var keepStates: Bool
+    /// Per prompt (or an empty array: none), the state a clean run of that same prompt kept: the patched
+    /// run then computes only the blocks and positions its interventions can change (from the first
+    /// block they touch, at their first position on), and takes the rest from the state. The outputs
+    /// are the same as without it. Not with `capture`.
+    public var resume: [PromptState]
 
     /// A batch from its parts.
     public init(
         prompts: [[Int]], sharedPrefix: Int, maxNewTokens: Int, stop: Set<Int> = [], interventions: [[Intervention]] = [],
-        capture: Set<String> = []
+        capture: Set<String> = [], keepStates: Bool = false, resume: [PromptState] = []
     ) {
         self.prompts = prompts
         self.sharedPrefix = sharedPrefix
@@ -30,6 +39,8 @@ public struct PromptBatch: Sendable {
         self.stop = stop
         self.interventions = interventions
         self.capture = capture
+        self.keepStates = keepStates
+        self.resume = resume
     }
 }
 
@@ -42,4 +53,6 @@ public struct PromptBatchRun: Sendable {
     /// Per prompt, each captured hook's activations over the prompt's positions after the shared prefix:
     /// `[1, prompt.count − sharedPrefix, …]`.
     public var activations: [[String: FloatTensor]]
+    /// Per prompt, its state when the batch asked to keep them (`PromptBatch.keepStates`), else empty.
+    public var states: [PromptState] = []
 }
