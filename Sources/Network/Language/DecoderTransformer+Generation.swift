@@ -50,24 +50,56 @@ extension DecoderTransformer {
     }
 
     /// Greedy decoding after a prefill whose last logits are `first`: up to `maxNewTokens` ids per segment.
-    private func decode(_ segments: inout [Segment], first: [[Float]], maxNewTokens: Int, stop: Set<Int>) throws(NetworkError)
-        -> [[Int]]
-    {
+    /// A segment resumed from a clean state at block L (`resume[s]`) runs a step from block L while it has
+    /// generated what the clean run generated: the blocks below L then see what they saw in the clean run.
+    private func decode(
+        _ segments: inout [Segment], first: [[Float]], maxNewTokens: Int, stop: Set<Int>,
+        resume: [(state: PromptState, layer: Int)] = []
+    ) throws(NetworkError) -> [[Int]] {
         var outputs = [[Int]](repeating: [], count: segments.count)
         var next = first.map(Self.argmax)
         var active = Array(segments.indices)
+        let d = config.dModel, kvWidth = config.kvHeads * config.dHead, vocab = vocabularySize
         while true {
             for b in active { outputs[b].append(next[b]) }
             active = active.filter { outputs[$0].count < maxNewTokens && !stop.contains(next[$0]) }
             if active.isEmpty { break }
-            let step = active.map { b in
-                var segment = segments[b]
-                segment.tokens = [next[b]]
-                return segment
+            // Each active segment's first block this step, and the residual entering it when not block 0.
+            var layers = [Int](repeating: 0, count: active.count)
+            var residuals = [[Float]](repeating: [], count: active.count)
+            for (i, b) in active.enumerated() where b < resume.count && resume[b].layer > 0 {
+                let (state, layer) = resume[b]
+                let cache = segments[b].cache, row = cache.length - state.sharedPrefix
+                guard row < state.filled, state.generated.starts(with: outputs[b]) else { continue }
+                cache.reserve(1)
+                for l in 0..<layer {
+                    state.keys.withUnsafeBufferPointer { p in
+                        (cache.keys(l) + cache.length * kvWidth).update(from: p.baseAddress! + (l * state.rows + row) * kvWidth, count: kvWidth)
+                    }
+                    state.values.withUnsafeBufferPointer { p in
+                        (cache.values(l) + cache.length * kvWidth).update(from: p.baseAddress! + (l * state.rows + row) * kvWidth, count: kvWidth)
+                    }
+                }
+                let from = (layer * state.rows + row) * d
+                layers[i] = layer
+                residuals[i] = Array(state.residuals[from..<(from + d)])
             }
-            let logits = try forward(step, uniform: nil, logitRows: .last)
-            let vocab = vocabularySize
-            for (i, b) in active.enumerated() { next[b] = Self.argmax(logits[(i * vocab)..<((i + 1) * vocab)]) }
+            let order = active.indices.sorted { (layers[$0], $0) < (layers[$1], $1) }
+            var start = 0
+            while start < order.count {
+                var end = start + 1
+                while end < order.count, layers[order[end]] == layers[order[start]] { end += 1 }
+                let part = order[start..<end], layer = layers[order[start]]
+                let step = part.map { i in
+                    var segment = segments[active[i]]
+                    segment.tokens = [next[active[i]]]
+                    return segment
+                }
+                let logits = try forward(
+                    step, uniform: nil, logitRows: .last, fromLayer: layer, residual: layer > 0 ? part.flatMap { residuals[$0] } : nil)
+                for (j, i) in part.enumerated() { next[active[i]] = Self.argmax(logits[(j * vocab)..<((j + 1) * vocab)]) }
+                start = end
+            }
         }
         return outputs
     }
@@ -142,38 +174,40 @@ extension DecoderTransformer {
                 segments[b].tokens = Array(prompts[b][k...])
                 if batch.keepStates {
                     segments[b].state = PromptState(
-                        tokens: prompts[b], sharedPrefix: k, prefix: shared, layers: config.layers,
+                        tokens: prompts[b], sharedPrefix: k, newTokens: batch.maxNewTokens, prefix: shared, layers: config.layers,
                         kvWidth: config.kvHeads * config.dHead, dModel: config.dModel)
                 }
             }
         }
         let first = try prefill(segments, from: starts)
         let activations = segments.map { $0.hooks?.captured ?? [:] }
+        // Generation steps keep the interventions but capture nothing more.
+        for b in segments.indices { segments[b].hooks = plain[b] }
+        var generated = Array(repeating: [Int](), count: prompts.count)
+        if batch.maxNewTokens > 0 {
+            let resumed = batch.resume.isEmpty ? [] : prompts.indices.map { b in (batch.resume[b], starts[b]?.layer ?? 0) }
+            generated = try decode(&segments, first: first, maxNewTokens: batch.maxNewTokens, stop: batch.stop, resume: resumed)
+        }
         var states: [PromptState] = []
         if batch.keepStates {
             for b in segments.indices {
-                let state = segments[b].state!, cache = segments[b].cache, width = state.kvWidth, span = state.span
+                let state = segments[b].state!, cache = segments[b].cache, width = state.kvWidth, rows = state.rows
+                state.filled = cache.length - k
+                state.generated = generated[b]
                 for layer in 0..<config.layers {
-                    let range = (layer * span * width)..<((layer + 1) * span * width)
+                    let at = layer * rows * width, count = state.filled * width
                     state.keys.withUnsafeMutableBufferPointer { p in
-                        (p.baseAddress! + range.lowerBound).update(from: cache.keys(layer) + k * width, count: range.count)
+                        (p.baseAddress! + at).update(from: cache.keys(layer) + k * width, count: count)
                     }
                     state.values.withUnsafeMutableBufferPointer { p in
-                        (p.baseAddress! + range.lowerBound).update(from: cache.values(layer) + k * width, count: range.count)
+                        (p.baseAddress! + at).update(from: cache.values(layer) + k * width, count: count)
                     }
                 }
-                segments[b].state = nil
                 states.append(state)
             }
         }
-        // Generation steps keep the interventions but capture nothing more.
-        for b in segments.indices { segments[b].hooks = plain[b] }
-        guard batch.maxNewTokens > 0 else {
-            return PromptBatchRun(
-                generated: Array(repeating: [], count: prompts.count), logits: first, activations: activations, states: states)
-        }
-        let generated = try decode(&segments, first: first, maxNewTokens: batch.maxNewTokens, stop: batch.stop)
-        return PromptBatchRun(generated: generated, logits: nil, activations: activations, states: states)
+        return PromptBatchRun(
+            generated: generated, logits: batch.maxNewTokens > 0 ? nil : first, activations: activations, states: states)
     }
 
     /// Where a resumed prompt's pass starts: the first block it runs and, when that is not block 0, the
@@ -212,23 +246,23 @@ extension DecoderTransformer {
                 layer = 0  // the embeddings
             }
         }
-        let cache = segment.cache, span = state.span
+        let cache = segment.cache, span = state.span, rows = state.rows
         cache.copyPrefix(from: state.prefix, count: k)
         // The caches were made with room for the whole prompt, so the pass from `position` does not grow
         // them (growing keeps only `length` positions, and the layers below `layer` are filled beyond it).
         precondition(cache.capacity >= tokens.count, "a prompt's cache holds the whole prompt")
         for l in 0..<config.layers {
             state.keys.withUnsafeBufferPointer { p in
-                (cache.keys(l) + k * kvWidth).update(from: p.baseAddress! + l * span * kvWidth, count: span * kvWidth)
+                (cache.keys(l) + k * kvWidth).update(from: p.baseAddress! + l * rows * kvWidth, count: span * kvWidth)
             }
             state.values.withUnsafeBufferPointer { p in
-                (cache.values(l) + k * kvWidth).update(from: p.baseAddress! + l * span * kvWidth, count: span * kvWidth)
+                (cache.values(l) + k * kvWidth).update(from: p.baseAddress! + l * rows * kvWidth, count: span * kvWidth)
             }
         }
         cache.length = position
         segment.tokens = Array(tokens[position...])
         guard layer > 0 else { return Resumption(layer: 0, residual: nil) }
-        let d = config.dModel, from = (layer * span + position - k) * d
+        let d = config.dModel, from = (layer * rows + position - k) * d
         return Resumption(layer: layer, residual: Array(state.residuals[from..<(from + (tokens.count - position) * d)]))
     }
 

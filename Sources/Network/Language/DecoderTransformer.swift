@@ -190,7 +190,7 @@ struct DecoderTransformer: NeuralNetwork {
                 guard let state = segment.state else { continue }
                 let n = segment.tokens.count, first = starts[s] - state.sharedPrefix
                 state.residuals.replaceSubrange(
-                    ((layer * state.span + first) * d)..<((layer * state.span + first + n) * d),
+                    ((layer * state.rows + first) * d)..<((layer * state.rows + first + n) * d),
                     with: resid[(offsets[s] * d)..<((offsets[s] + n) * d)])
             }
             var x = normalized(resid, block.norm1)
