@@ -382,13 +382,20 @@ struct RuleSearch: Sendable {
             emptyRest = max(emptyRest, leftover[c])
         }
         (running + 0).initialize(repeating: 0, count: 3 * k)
-        let none = Coverage(total: 0, first: 0, firstClass: 0, second: 0, focus: 0, restMax: 0)
-        var le = [Coverage](repeating: none, count: sides ? bins - 1 : 0)
-        var gt = le
-        var leSecond = [Int](repeating: 0, count: le.count)
-        var gtSecond = leSecond
-        var kept = [Bool](repeating: false, count: le.count)
-        var equals = [(cover: Coverage, second: Int)?](repeating: nil, count: equal ? bins : 0)
+        // Per cut: each side's coverage and second class, and whether the cut is scored (1) or not (0); per value
+        // of `=`: its coverage, its second class, and whether it is scored. Two allocations a call, read only where set.
+        let cutCount = sides ? bins - 1 : 0, valueCount = equal ? bins : 0
+        let coverages = UnsafeMutablePointer<Coverage>.allocate(capacity: max(1, 2 * cutCount + valueCount))
+        let numbers = UnsafeMutablePointer<Int>.allocate(capacity: max(1, 3 * cutCount + 2 * valueCount))
+        defer {
+            coverages.deallocate()
+            numbers.deallocate()
+        }
+        let le = coverages, gt = coverages + cutCount, equalCover = coverages + 2 * cutCount
+        let leSecond = numbers, gtSecond = numbers + cutCount, kept = numbers + 2 * cutCount
+        let equalSecond = numbers + 3 * cutCount, valueKept = numbers + 3 * cutCount + valueCount
+        kept.initialize(repeating: 0, count: cutCount)
+        valueKept.initialize(repeating: 0, count: valueCount)
         var touchedCount = 0
         // Forward: the `<=` side's counts, the `>` side's leftover, and each value's own counts for `=`.
         var top = TopTwo(slots.leading)
@@ -426,27 +433,29 @@ struct RuleSearch: Sendable {
                         rest = max(rest, slots.reference[Int(s)])
                         break
                     }
-                    equals[j] = (
-                        Coverage(
+                    (equalCover + j).initialize(
+                        to: Coverage(
                             total: binTotal, first: valueTop.first, firstClass: slots.classes[valueTop.firstSlot],
-                            second: valueTop.second, focus: focusSlot < 0 ? 0 : inBin[focusSlot], restMax: rest),
-                        slots.classes[valueTop.secondSlot]
-                    )
+                            second: valueTop.second, focus: focusSlot < 0 ? 0 : inBin[focusSlot], restMax: rest))
+                    equalSecond[j] = slots.classes[valueTop.secondSlot]
+                    valueKept[j] = 1
                 }
                 for t in 0..<touchedCount { inBin[touched[t]] = 0 }
             }
             guard sides, j < bins - 1 else { continue }
             if binTotal == 0 && j > 0 && !keepsWholeGroup { continue }  // the same coverage as the previous cut
             guard runningTotal > 0 || keepsWholeGroup, runningTotal < groupSize || keepsWholeGroup else { continue }
-            kept[j] = true
+            kept[j] = 1
             let focusCount = focusSlot < 0 ? 0 : running[focusSlot]
-            le[j] = Coverage(
-                total: runningTotal, first: top.first, firstClass: slots.classes[top.firstSlot], second: top.second,
-                focus: focusCount, restMax: 0)
+            (le + j).initialize(
+                to: Coverage(
+                    total: runningTotal, first: top.first, firstClass: slots.classes[top.firstSlot], second: top.second,
+                    focus: focusCount, restMax: 0))
             leSecond[j] = slots.classes[top.secondSlot]
-            gt[j] = Coverage(
-                total: groupSize - runningTotal, first: 0, firstClass: 0, second: 0, focus: ownFocus - focusCount,
-                restMax: gtRest)
+            (gt + j).initialize(
+                to: Coverage(
+                    total: groupSize - runningTotal, first: 0, firstClass: 0, second: 0, focus: ownFocus - focusCount,
+                    restMax: gtRest))
         }
         if sides {
             // Backward: the `>` side's counts and the `<=` side's leftover.
@@ -459,18 +468,18 @@ struct RuleSearch: Sendable {
                     top.raise(s, to: now)
                     leRest = max(leRest, leftover[s] &+ now)
                 }
-                guard kept[j] else { continue }
+                guard kept[j] != 0 else { continue }
                 le[j].restMax = leRest
                 (gt[j].first, gt[j].firstClass, gt[j].second) = (top.first, slots.classes[top.firstSlot], top.second)
                 gtSecond[j] = slots.classes[top.secondSlot]
             }
-            for j in 0..<(bins - 1) where kept[j] {
+            for j in 0..<(bins - 1) where kept[j] != 0 {
                 if !skip(0) { body(Literal(feature: f, op: 0, index: j), le[j], leSecond[j]) }
                 if !skip(1) { body(Literal(feature: f, op: 1, index: j), gt[j], gtSecond[j]) }
             }
         }
-        for j in equals.indices {
-            if let (cover, second) = equals[j] { body(Literal(feature: f, op: 2, index: j), cover, second) }
+        for j in 0..<valueCount where valueKept[j] != 0 {
+            body(Literal(feature: f, op: 2, index: j), equalCover[j], equalSecond[j])
         }
     }
 }
