@@ -150,7 +150,9 @@ struct Merge: ParsableCommand {
         let command = try recorded(FidelityCommand.self, "fidelity", shard.arguments, path: read[0].path)
         writeStandardError(
             "retort: merged \(read.count) shards: "
-                + merged.runs.keys.sorted().map { "\($0) \(merged.runs[$0]!) inputs" }.joined(separator: ", ") + "\n")
+                + merged.runs.keys.sorted().map { "\($0) \(merged.runs[$0]!) inputs" }.joined(separator: ", ")
+                + (merged.promptSearch.isEmpty ? "" : "; and \(merged.promptSearch.count) shards of the representation searches")
+                + "\n")
         try command.run(merged: merged)
     }
 
