@@ -645,10 +645,31 @@ void retort_qgemm_i16_bt(int vector, size_t M, size_t N, size_t K, const short *
 // KC, but for any M, so that a row's result does not depend on how many rows share the call
 // (the small-M kernels sum in 16 lanes instead). The same bits on every instruction set.
 #if RETORT_QGEMM_X86
+// Four rows at a time share each load of the mins; every element keeps its own chain.
 __attribute__((target("avx512f"))) static void mins_product_avx512(size_t M, size_t N, size_t blocks,
                                                                   const float *sums, const float *mins_t, size_t ldm,
                                                                   float *C, size_t ldc) {
-    for (size_t i = 0; i < M; i++) {
+    size_t i = 0;
+    for (; i + 4 <= M; i += 4) {
+        const float *s = sums + i * blocks;
+        float *c = C + i * ldc;
+        for (size_t j = 0; j < N; j += 16) {
+            const __mmask16 m = N - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (N - j)) - 1);
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+            for (size_t b = 0; b < blocks; b++) {
+                const __m512 w = _mm512_maskz_loadu_ps(m, mins_t + b * ldm + j);
+                a0 = _mm512_fmadd_ps(_mm512_set1_ps(s[b]), w, a0);
+                a1 = _mm512_fmadd_ps(_mm512_set1_ps(s[blocks + b]), w, a1);
+                a2 = _mm512_fmadd_ps(_mm512_set1_ps(s[2 * blocks + b]), w, a2);
+                a3 = _mm512_fmadd_ps(_mm512_set1_ps(s[3 * blocks + b]), w, a3);
+            }
+            _mm512_mask_storeu_ps(c + j, m, _mm512_add_ps(a0, _mm512_maskz_loadu_ps(m, c + j)));
+            _mm512_mask_storeu_ps(c + ldc + j, m, _mm512_add_ps(a1, _mm512_maskz_loadu_ps(m, c + ldc + j)));
+            _mm512_mask_storeu_ps(c + 2 * ldc + j, m, _mm512_add_ps(a2, _mm512_maskz_loadu_ps(m, c + 2 * ldc + j)));
+            _mm512_mask_storeu_ps(c + 3 * ldc + j, m, _mm512_add_ps(a3, _mm512_maskz_loadu_ps(m, c + 3 * ldc + j)));
+        }
+    }
+    for (; i < M; i++) {
         const float *s = sums + i * blocks;
         float *c = C + i * ldc;
         for (size_t j = 0; j < N; j += 16) {
