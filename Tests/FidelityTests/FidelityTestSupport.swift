@@ -1,4 +1,5 @@
 import Foundation
+import Network
 import WeightFiles
 
 /// The repository's root, found from this file's path.
@@ -15,4 +16,14 @@ func referenceNetwork(_ name: String) -> String { "\(repositoryRoot)/formats/vec
 func fidelityReference() throws -> [String: Any] {
     let data = try Data(contentsOf: URL(fileURLWithPath: "\(repositoryRoot)/Tests/FidelityTests/Fixtures/reference.json"))
     return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+}
+
+/// One token per ASCII character (id = code), so that a tiny model's 256 ids cover every prompt.
+struct CharacterTokenizer: Tokenizer {
+    var vocabularySize: Int { 128 }
+    var bosTokenID: Int? { nil }
+    var eosTokenID: Int? { 127 }
+    var addsBOS: Bool { false }
+    func encode(_ text: String) -> [Int] { text.unicodeScalars.map { Int($0.value) & 127 } }
+    func decode(_ ids: [Int]) -> String { String(ids.map { Character(UnicodeScalar(UInt8($0 & 127))) }) }
 }

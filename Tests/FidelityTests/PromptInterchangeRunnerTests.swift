@@ -5,16 +5,6 @@ import Testing
 
 @testable import Fidelity
 
-/// One token per ASCII character (id = code), so that a tiny model's 256 ids cover every prompt.
-private struct CharacterTokenizer: Tokenizer {
-    var vocabularySize: Int { 128 }
-    var bosTokenID: Int? { nil }
-    var eosTokenID: Int? { 127 }
-    var addsBOS: Bool { false }
-    func encode(_ text: String) -> [Int] { text.unicodeScalars.map { Int($0.value) & 127 } }
-    func decode(_ ids: [Int]) -> String { String(ids.map { Character(UnicodeScalar(UInt8($0 & 127))) }) }
-}
-
 /// a + b over 10…39 as a prompt ("1+1=2\n" then "{a}+{b}="), the answer generated as digits.
 private func generatingTask() throws -> TaskDescription {
     let json = """

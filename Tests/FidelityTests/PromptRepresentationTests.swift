@@ -6,16 +6,6 @@ import WeightFiles
 
 @testable import Fidelity
 
-/// One token per ASCII character (id = code), so that a tiny model's 256 ids cover every prompt.
-private struct CharacterTokenizer: Tokenizer {
-    var vocabularySize: Int { 128 }
-    var bosTokenID: Int? { nil }
-    var eosTokenID: Int? { 127 }
-    var addsBOS: Bool { false }
-    func encode(_ text: String) -> [Int] { text.unicodeScalars.map { Int($0.value) & 127 } }
-    func decode(_ ids: [Int]) -> String { String(ids.map { Character(UnicodeScalar(UInt8($0 & 127))) }) }
-}
-
 private func tinyModel(_ name: String = "llama_tiny") throws -> any NeuralNetwork {
     LanguageModels.attaching(CharacterTokenizer(), to: try LanguageModels.load(referenceNetwork(name), threads: 2))
 }
