@@ -179,6 +179,34 @@ struct ShardCommandTests {
         #expect(report.contains("\"representation\":{\"network\":{\"variables\":[{"), "\(report.prefix(300))")
     }
 
+    @Test("fidelity shards with --representation --representation-region test that region's inputs, as one run does")
+    func shardedRepresentationTestsHonourTheRegion() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let circuit = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+        let typed = directory + "/typed.json"
+        try #"{"retort_surrogate": 1, "family": "program", "body": {"expression": "x3 * ((x1 + x2) mod 2)"}}"#
+            .write(toFile: typed, atomically: true, encoding: .utf8)
+        let fidelity = [
+            "fidelity", circuit + "/model.safetensors", "--network", circuit + "/network.json", "--task",
+            circuit + "/task.json", "--surrogate", typed, "--representation", "--pairs", "64",
+            "--representation-region", "out_of_range",
+        ]
+        let single = try RetortRun(arguments: fidelity + ["--out", directory + "/single"])
+        #expect(single.status == 0, "\(single.stderr)")
+        let probeOnly = try RetortRun(arguments: Array(fidelity.dropLast(2)) + ["--out", directory + "/probe"])
+        #expect(probeOnly.status == 0, "\(probeOnly.stderr)")
+        // The region changes the tests' inputs, so a shard that ignored it would merge into another report.
+        #expect(try untimedReport(directory + "/single/report.json") != untimedReport(directory + "/probe/report.json"))
+        for i in 0..<2 {
+            let shard = try RetortRun(arguments: fidelity + ["--shard", "\(i)/2", "--out", directory + "/shards"])
+            #expect(shard.status == 0, "\(shard.stderr)")
+        }
+        let merge = try RetortRun("merge", directory + "/shards", "--out", directory + "/merged")
+        #expect(merge.status == 0, "\(merge.stderr)")
+        #expect(try untimedReport(directory + "/single/report.json") == untimedReport(directory + "/merged/report.json"))
+    }
+
     @Test("in a Kubernetes Indexed Job fidelity takes shard JOB_COMPLETION_INDEX of RETORT_SHARD_COUNT; named variables merge")
     func fidelityShardFromKubernetesEnvironment() throws {
         let directory = try temporaryDirectory()

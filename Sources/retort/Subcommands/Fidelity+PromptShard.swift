@@ -85,7 +85,7 @@ extension FidelityCommand {
     }
 
     /// The inputs of the representation tests: `--representation-region`, else the probe region.
-    private func representationInputs(_ taskDescription: TaskDescription) throws -> Region {
+    func representationInputs(_ taskDescription: TaskDescription) throws -> Region {
         let regions = try reportingFailures(path: task) { () throws(DistillationError) in try taskDescription.resolveRegions() }
         let name = representationTests.representationRegion ?? "probe"
         guard let region = regions[name] else {

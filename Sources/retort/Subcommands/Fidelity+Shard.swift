@@ -122,15 +122,13 @@ extension FidelityCommand {
     ) throws -> String {
         let threads = self.threads ?? System.coreCount
         try representationTests.checkVariableNames(surrogates, task: taskDescription)
-        let probe = try reportingFailures(path: task) { () throws(DistillationError) in
-            try taskDescription.resolveRegions()["probe"]!
-        }
+        let inputs = try representationInputs(taskDescription)
         let control = try representationTests.controlNetwork(loaded, threads: threads)
         let options = representationTests.options(task: taskDescription, threads: threads)
         let bar = ProgressBar(label: "representation tests \(shard)", minimumBytes: 0, totalBytes: 1, unit: "site searches")
         let part = RepresentationShard.run(
             shard, network: loaded.network, control: control, surrogates: surrogates, task: taskDescription,
-            inputs: probe, options: options
+            inputs: inputs, options: options
         ) { message, done, total in bar.update(done, total, detail: message) }
         bar.finish()
         let path = output.path + "/" + RepresentationShard.fileName
