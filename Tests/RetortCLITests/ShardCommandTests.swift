@@ -14,6 +14,19 @@ private func untimedReport(_ path: String) throws -> NSObject {
     return strip(object) as! NSObject
 }
 
+/// `retort fidelity --representation --pairs 64` of the hand-wired boolean circuit against a typed program
+/// surrogate written into `directory`.
+private func circuitRepresentationArguments(in directory: String) throws -> [String] {
+    let circuit = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+    let typed = directory + "/typed.json"
+    try #"{"retort_surrogate": 1, "family": "program", "body": {"expression": "x3 * ((x1 + x2) mod 2)"}}"#
+        .write(toFile: typed, atomically: true, encoding: .utf8)
+    return [
+        "fidelity", circuit + "/model.safetensors", "--network", circuit + "/network.json", "--task",
+        circuit + "/task.json", "--surrogate", typed, "--representation", "--pairs", "64",
+    ]
+}
+
 @Suite("Sharded distill: shards, merge, and the errors of a bad set of parts")
 struct ShardCommandTests {
     let example = RetortRun.vectors + "/networks/addition_mlp"
@@ -183,15 +196,7 @@ struct ShardCommandTests {
     func shardedRepresentationTestsHonourTheRegion() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let circuit = RetortRun.vectors + "/networks/boolean_circuit_handwired"
-        let typed = directory + "/typed.json"
-        try #"{"retort_surrogate": 1, "family": "program", "body": {"expression": "x3 * ((x1 + x2) mod 2)"}}"#
-            .write(toFile: typed, atomically: true, encoding: .utf8)
-        let fidelity = [
-            "fidelity", circuit + "/model.safetensors", "--network", circuit + "/network.json", "--task",
-            circuit + "/task.json", "--surrogate", typed, "--representation", "--pairs", "64",
-            "--representation-region", "out_of_range",
-        ]
+        let fidelity = try circuitRepresentationArguments(in: directory) + ["--representation-region", "out_of_range"]
         let single = try RetortRun(arguments: fidelity + ["--out", directory + "/single"])
         #expect(single.status == 0, "\(single.stderr)")
         let probeOnly = try RetortRun(arguments: Array(fidelity.dropLast(2)) + ["--out", directory + "/probe"])
@@ -211,14 +216,7 @@ struct ShardCommandTests {
     func fidelityShardFromKubernetesEnvironment() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let circuit = RetortRun.vectors + "/networks/boolean_circuit_handwired"
-        let typed = directory + "/typed.json"
-        try #"{"retort_surrogate": 1, "family": "program", "body": {"expression": "x3 * ((x1 + x2) mod 2)"}}"#
-            .write(toFile: typed, atomically: true, encoding: .utf8)
-        let fidelity = [
-            "fidelity", circuit + "/model.safetensors", "--network", circuit + "/network.json", "--task",
-            circuit + "/task.json", "--surrogate", typed, "--representation", "--pairs", "64", "--variables", "x1 + x2",
-        ]
+        let fidelity = try circuitRepresentationArguments(in: directory) + ["--variables", "x1 + x2"]
         let single = try RetortRun(arguments: fidelity + ["--out", directory + "/single"])
         #expect(single.status == 0, "\(single.stderr)")
         for i in 0..<2 {
