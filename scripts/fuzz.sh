@@ -108,7 +108,8 @@ PY
   fi
   # Shard files as the release retort writes them, each behind the byte that picks its kind (fuzz-shard):
   # a distill shard's probe file (0), a fidelity shard's evaluation file (1) and representation results (2),
-  # from the boolean circuit (16 inputs, so the shards are small).
+  # from the boolean circuit (16 inputs, so the shards are small). A prompt task's prompt-localisation.json (3)
+  # and prompt-search.json (4) need a language model: no seeds, only their keys in the dictionary.
   if [ "$t" = shard ] && [ -x "$retort" ]; then
     c=$root/formats/vectors/networks/boolean_circuit_handwired
     w=$(mktemp -d)
