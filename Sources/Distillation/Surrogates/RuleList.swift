@@ -136,7 +136,14 @@ public struct RuleList: RuleModel {
             let remainingCount = remaining.count, committedNow = committed
             let focus = majority(counts)
             var unused = Set<[RuleSearch.Literal]>()
-            let found = search.bestRule(group: remaining, histograms: histograms, refinements: &refinements, reference: counts, focus: focus, imprecise: &unused) {
+            // A rule with h examples of its class leaves at least errors − h (its own and the default's).
+            let bound = RuleSearch.Bound(normalized: normalized, largest: counts.max() ?? 0) { h in
+                current - base - exceptions(max(errors - h, 0))
+            }
+            let found = search.bestRule(
+                group: remaining, histograms: histograms, refinements: &refinements, reference: counts, focus: focus, imprecise: &unused,
+                bound: parameters.skipsByBounds ? bound : nil
+            ) {
                 cover, second, bits in
                 let after = committedNow + (cover.total - cover.first) + (remainingCount - cover.total - cover.restMax)
                 let best = cover.best(excluding: focus, secondClass: second).count

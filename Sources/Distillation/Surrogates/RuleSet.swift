@@ -101,6 +101,10 @@ public struct RuleSet: RuleModel {
             // common class of what it covers (so no catch-all rule outranks another by a sliver of precision) and, over every probe
             // whose rule it beats in precision, must still shorten the description (or remove an error, past the
             // stop). A refused candidate is excluded and the search repeated, a few times.
+            // A rule with h hits leaves at least errors − h.
+            let bound = RuleSearch.Bound(normalized: normalized, largest: uncoveredCounts.max() ?? 0) { h in
+                current - base - exceptions(max(errorsNow - h, 0))
+            }
             var excluded = Set<[RuleSearch.Literal]>()
             var accepted: (found: RuleSearch.Found, covered: [Int], precision: Double, delta: Int, bits: Double)?
             for _ in 0..<16 {
@@ -108,6 +112,7 @@ public struct RuleSet: RuleModel {
                     let found = search.bestRule(
                         group: uncovered, histograms: histograms, refinements: &refinements, reference: uncoveredCounts, focus: defaultIndex, excluded: excluded,
                         majorityOfAll: true, imprecise: &imprecise,
+                        bound: parameters.skipsByBounds ? bound : nil,
                         score: { cover, second, bits in
                             let (hits, label) = cover.best(excluding: defaultIndex, secondClass: second)
                             guard hits > 0 else { return nil }

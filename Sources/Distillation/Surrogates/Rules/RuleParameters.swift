@@ -26,6 +26,9 @@ public struct RuleParameters: Sendable, Equatable {
     /// Let a rule list's rules carry an exception (`Rule.exceptions`), searched among the examples each rule
     /// covers and kept only where it shortens the description.
     public var exceptions = true
+    /// Let the beam skip the refinements of a conjunction by a feature when bounds show none of them can be chosen
+    /// or kept (`RuleSearch.Bound`); the rules found do not depend on it.
+    var skipsByBounds = true
 
     /// - Precondition: every count at least 1.
     public init(

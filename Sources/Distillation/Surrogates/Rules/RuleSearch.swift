@@ -536,6 +536,44 @@ extension RuleSearch {
         return hits >= most
     }
 
+    /// Where a feature's literal sits among its `2 · cuts + values` literals: `<=` and `>` at each cut, then `=`.
+    @inline(__always)
+    static func literalSlot(op: Int, index: Int, cuts: Int) -> Int { op == 2 ? 2 * cuts + index : 2 * index + op }
+
+    /// What `bestRule` may skip by: upper bounds, for a search, on what a candidate can score.
+    struct Bound: Sendable {
+        /// Its rank, for a candidate with at most h examples of any class of the group, covering at least t of it,
+        /// of at least `bits` bits, wherever the rank is not negative.
+        let rank: @Sendable (_ h: Int, _ t: Int, _ bits: Double) -> Double
+        /// Its optimistic bound, for a candidate with at most h examples of any class but the search's `focus`, of
+        /// at least `bits` bits, wherever that is not negative.
+        let optimistic: @Sendable (_ h: Int, _ bits: Double) -> Double
+
+        /// For scores that save `saved(h) − bits` bits at most when a rule of `bits` bits has h hits (h at most
+        /// `largest`; its optimistic bound is that of its hits of a class other than the focus), ranked by bits
+        /// saved per example covered (`normalized`) or by bits saved. Prefix maxima, so `saved` need not grow
+        /// with h.
+        /// - Complexity: O(largest) to build, O(1) a call.
+        init(normalized: Bool, largest: Int, saved: (Int) -> Double) {
+            var most = [-Double.infinity], perHit = [-Double.infinity]
+            for h in stride(from: 1, through: max(largest, 1), by: 1) {
+                most.append(max(most[h - 1], saved(h)))
+                perHit.append(max(perHit[h - 1], saved(h) / Double(h)))
+            }
+            let (total, each) = (most, perHit)
+            @Sendable func at(_ h: Int) -> Int { min(max(h, 1), total.count - 1) }
+            if normalized {
+                // Per example: h' ≤ h hits of at least `bits` bits save at most each[h] − bits / h per hit, and a
+                // candidate saving g ≥ 0 bits over t examples ranks g / t.
+                rank = { h, t, bits in min(each[at(h)] - bits / Double(h), (total[at(h)] - bits) / Double(max(t, 1))) }
+                optimistic = { h, bits in each[at(h)] - bits / Double(h) }
+            } else {
+                rank = { h, _, bits in total[at(h)] - bits }
+                optimistic = { h, bits in total[at(h)] - bits }
+            }
+        }
+    }
+
     /// A 64-bit fingerprint of a sorted list of examples (multiply–xorshift), for telling coverages apart.
     static func fingerprint(_ members: [Int32]) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -562,6 +600,7 @@ extension RuleSearch {
     func bestRule(
         group: [Int32], histograms: Histograms?, refinements: inout Refinements, reference: [Int], focus: Int,
         excluded: Set<[Literal]> = [], majorityOfAll: Bool = false, imprecise: inout Set<[Literal]>,
+        bound: Bound? = nil,
         score: @escaping @Sendable (Coverage, Int, Double) -> Score?
     ) -> Found? {
         struct Member: Sendable {
@@ -578,6 +617,13 @@ extension RuleSearch {
             /// Its rank as scored, before any refusal: what the beam keeps first.
             var promise: Double
         }
+        /// What depth 1 found of a literal on the group: its coverage, its largest class count, and its largest
+        /// count of a class other than `focus` (total −1: not scored, as for a literal covering none or all of it).
+        struct Seen: Sendable {
+            var total = -1
+            var first = 0
+            var other = 0
+        }
         let rootCounts = classCounts(group)
         var beam = [
             Member(
@@ -588,6 +634,9 @@ extension RuleSearch {
         ]
         var best: (literals: [Literal], parent: Int, score: Score, members: [Int32])?
         let featureCount = bin.count
+        // Depth 1's counts of every literal, by feature and `literalSlot`: a refinement's count of a class is at
+        // most its parent's and its last literal's, and it covers at least what they share.
+        var seen = cuts.indices.map { f in [Seen](repeating: Seen(), count: 2 * cuts[f].count + (equalValues[f]?.count ?? 0)) }
         var kept = Refinements()  // the refinements this search used: what the next one may find again
         defer { refinements = kept }
         for depth in 1...parameters.maxConditions {
@@ -602,14 +651,54 @@ extension RuleSearch {
             }
             let work = current.reduce(0) { $0 + $1.members.count } * featureCount + items.count * classCount * 8
             let threads = work > 200_000 ? parameters.threads : 1
-            let results = parallelMap(items, threads: threads) { item -> (children: [Child], counted: BinHistogram?) in
+            // Past depth 1, a (parent, feature) whose refinements can neither outrank the best so far nor (before
+            // the last depth) have an optimistic bound above it is not scored: those are all the beam reads.
+            let outranked = best?.score.rank ?? -Double.infinity
+            let prunes = depth > 1 && outranked >= 0 && bound != nil
+            let lastDepth = depth == parameters.maxConditions
+            let found1 = seen
+            let groupSize = group.count
+            let results = parallelMap(items, threads: threads) { item -> (children: [Child], counted: BinHistogram?, seen: [(Literal, Seen)]) in
                 let (p, f) = item
                 let parent = current[p]
                 let used = parent.literals.filter { $0.feature == f }.map(\.op)
                 let baseBits = bits(parent.literals) - Rule.conditionCountBits(parent.literals.count)
                 let natural = Rule.conditionCountBits(parent.literals.count + 1)
+                let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
+                if prunes, let bound {
+                    var parentFirst = 0, parentOther = 0
+                    for (k, c) in parent.slots.classes.enumerated() {
+                        parentFirst = max(parentFirst, parent.slots.counts[k])
+                        if c != focus { parentOther = max(parentOther, parent.slots.counts[k]) }
+                    }
+                    let parentTotal = parent.members.count
+                    var most = -Double.infinity
+                    for op in 0..<3 where !skip(op) {
+                        for j in literalBits[f][op].indices {
+                            let l = found1[f][Self.literalSlot(op: op, index: j, cuts: cuts[f].count)]
+                            let ruleBits = baseBits + natural + literalBits[f][op][j]
+                            // A literal depth 1 did not score covers none of the group (no refinement) or all of it.
+                            let (first, other) = l.total < 0 ? (parentFirst, parentOther) : (min(parentFirst, l.first), min(parentOther, l.other))
+                            let shared = l.total < 0 ? parentTotal : parentTotal + l.total - groupSize
+                            guard first > 0 else { continue }
+                            most = max(most, bound.rank(first, max(shared, first), ruleBits))
+                            if !lastDepth && other > 0 { most = max(most, bound.optimistic(other, ruleBits)) }
+                            if most > outranked + 1e-12 { break }
+                        }
+                        if most > outranked + 1e-12 { break }
+                    }
+                    if most <= outranked + 1e-12 {
+                        let counted = everyClass[p] != nil && found[p] == nil ? histogram(f, parent.members) : nil
+                        return ([], counted, [])
+                    }
+                }
                 var children: [Child] = []
+                var scored: [(Literal, Seen)] = []
                 func add(_ literal: Literal, _ coverage: Coverage, _ second: Int) {
+                    if depth == 1 && bound != nil {
+                        scored.append(
+                            (literal, Seen(total: coverage.total, first: coverage.first, other: coverage.best(excluding: focus, secondClass: second).count)))
+                    }
                     guard coverage.total >= parameters.minCoverage else { return }
                     let ruleBits = baseBits + natural + literalBits[f][literal.op][literal.index]
                     guard var s = score(coverage, second, ruleBits) else { return }
@@ -619,7 +708,6 @@ extension RuleSearch {
                     }
                     children.append(Child(parent: p, literal: literal, score: s, promise: promise))
                 }
-                let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
                 var counted: BinHistogram?
                 if depth == 1, let histograms {
                     literals(feature: f, histogram: histograms.counts[f], slots: parent.slots, focus: focus, skip: skip, add)
@@ -636,12 +724,15 @@ extension RuleSearch {
                         feature: f, histogram: members, slots: parent.slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
                         skip: skip, add)
                 }
-                return (children, counted)
+                return (children, counted, scored)
             }
             for p in current.indices where large[p] {
                 kept.keep(keys[p], found[p] ?? (0..<featureCount).map { results[p * featureCount + $0].counted! })
             }
             var children = results.flatMap(\.children)
+            for result in results {
+                for (l, counts) in result.seen { seen[l.feature][Self.literalSlot(op: l.op, index: l.index, cuts: cuts[l.feature].count)] = counts }
+            }
             // The best child: in rank order (then the order found), the first one that passes the majority check.
             var ranked = RankOrder(children.indices.filter { children[$0].score.rank > (best?.score.rank ?? -Double.infinity) + 1e-12 }) {
                 children[$0].score.rank > children[$1].score.rank || (children[$0].score.rank == children[$1].score.rank && $0 < $1)
@@ -721,17 +812,20 @@ extension RuleSearch {
         learn: @escaping @Sendable (RuleSearch, Bool, Int, Bool, @escaping @Sendable (Int, Int) -> Void) -> (exhaustive: Model?, stopped: Model),
         measure: (Model, Int, FeatureTable) -> (bits: Double, predictions: [Int], rules: Int)
     ) -> (exhaustive: Model?, stopped: Model) {
-        var inner = self
-        inner.parameters.threads = max(1, parameters.threads / 2)
         let n = exampleCount
-        let runs = parallelMap([0, 1], threads: parameters.threads) { [inner] run in
-            let stopped = learn(inner, run == 0, exhaustiveLimit, false) { covered, rules in
-                tally?.update(run: run, covered: covered, rules: rules)
-            }.stopped
-            tally?.update(run: run, covered: n, rules: nil)
-            return (exhaustive: learn(inner, run == 0, exhaustiveLimit, true) { _, _ in }.exhaustive, stopped: stopped)
+        // Four independent runs (ranking × pricing), the long one first. Each also spreads its own searches over
+        // every thread (`bestRule`): the normalized, description-length-priced run takes most of the time
+        // (hundreds of rules where the others stop after a few), and the threads left idle by the others join it.
+        let tasks = [(run: 0, indexPriced: false), (run: 0, indexPriced: true), (run: 1, indexPriced: false), (run: 1, indexPriced: true)]
+        let results = parallelMap(tasks, threads: parameters.threads) { [self] task -> (exhaustive: Model?, stopped: Model) in
+            if task.indexPriced { return learn(self, task.run == 0, exhaustiveLimit, true) { _, _ in } }
+            defer { tally?.update(run: task.run, covered: n, rules: nil) }
+            return learn(self, task.run == 0, exhaustiveLimit, false) { covered, rules in
+                tally?.update(run: task.run, covered: covered, rules: rules)
+            }
         }
-        return choose(runs.map { ($0.exhaustive, $0.stopped) }, table: table, measure: measure)
+        return choose(
+            [0, 1].map { run in (results[2 * run + 1].exhaustive, results[2 * run].stopped) }, table: table, measure: measure)
     }
 
     /// Of several runs' models: the stopped model with the shortest description of `table` (its bits plus the
@@ -791,6 +885,8 @@ extension RuleSearch {
             let found = bestRule(
                 group: members, histograms: nil, refinements: &refinements, reference: classCounts(members), focus: output,
                 imprecise: &unused,
+                bound: parameters.skipsByBounds
+                    ? Bound(normalized: false, largest: members.count) { h in before - exceptions(max(errors - h, 0)) - count - marking } : nil,
                 score: { cover, second, bits in
                     let (hits, label) = cover.best(excluding: output, secondClass: second)
                     guard hits > 0 else { return nil }
