@@ -617,12 +617,36 @@ extension RuleSearch {
             /// Its rank as scored, before any refusal: what the beam keeps first.
             var promise: Double
         }
-        /// What depth 1 found of a literal on the group: its coverage, its largest class count, and its largest
-        /// count of a class other than `focus` (total −1: not scored, as for a literal covering none or all of it).
+        /// What depth 1 found of a literal on the group: its coverage, and its two largest class counts with their
+        /// classes (total −1: not scored, as for a literal covering none or all of it).
         struct Seen: Sendable {
             var total = -1
             var first = 0
-            var other = 0
+            var firstClass = 0
+            /// Every class but `firstClass` has at most this many (0 when the group has one class).
+            var second = 0
+            var secondClass = -1
+        }
+        /// A parent's largest class counts, largest first, with their classes (the first four): what a refinement by
+        /// a literal can keep of a class is at most the parent's count and the literal's.
+        struct Largest {
+            var counts: [(count: Int, label: Int)] = []
+            /// The parent's count of `label`.
+            let count: (Int) -> Int
+
+            /// The most a refinement by `literal` can have of one class other than `excluded`.
+            func shared(with literal: Seen, excluding excluded: Int) -> Int {
+                var most = 0
+                if literal.firstClass != excluded { most = min(count(literal.firstClass), literal.first) }
+                if literal.secondClass >= 0 && literal.secondClass != excluded {
+                    most = max(most, min(count(literal.secondClass), literal.second))
+                }
+                // Every other class: at most the literal's second count.
+                if let rest = counts.first(where: { $0.label != excluded && $0.label != literal.firstClass && $0.label != literal.secondClass }) {
+                    most = max(most, min(rest.count, literal.second))
+                }
+                return most
+            }
         }
         let rootCounts = classCounts(group)
         var beam = [
@@ -671,6 +695,19 @@ extension RuleSearch {
                         parentFirst = max(parentFirst, parent.slots.counts[k])
                         if c != focus { parentOther = max(parentOther, parent.slots.counts[k]) }
                     }
+                    let slots = parent.slots
+                    var largest = Largest { c in
+                        let k = Int(slots.slot[c])
+                        return k < 0 ? 0 : slots.counts[k]
+                    }
+                    for k in slots.counts.indices where slots.counts[k] > 0 {
+                        largest.counts.append((slots.counts[k], slots.classes[k]))
+                        if largest.counts.count > 4 {
+                            largest.counts.sort { $0.count > $1.count }
+                            largest.counts.removeLast()
+                        }
+                    }
+                    largest.counts.sort { $0.count > $1.count }
                     let parentTotal = parent.members.count
                     var most = -Double.infinity
                     for op in 0..<3 where !skip(op) {
@@ -678,7 +715,9 @@ extension RuleSearch {
                             let l = found1[f][Self.literalSlot(op: op, index: j, cuts: cuts[f].count)]
                             let ruleBits = baseBits + natural + literalBits[f][op][j]
                             // A literal depth 1 did not score covers none of the group (no refinement) or all of it.
-                            let (first, other) = l.total < 0 ? (parentFirst, parentOther) : (min(parentFirst, l.first), min(parentOther, l.other))
+                            let (first, other) =
+                                l.total < 0
+                                ? (parentFirst, parentOther) : (largest.shared(with: l, excluding: -1), largest.shared(with: l, excluding: focus))
                             let shared = l.total < 0 ? parentTotal : parentTotal + l.total - groupSize
                             guard first > 0 else { continue }
                             most = max(most, bound.rank(first, max(shared, first), ruleBits))
@@ -697,7 +736,12 @@ extension RuleSearch {
                 func add(_ literal: Literal, _ coverage: Coverage, _ second: Int) {
                     if depth == 1 && bound != nil {
                         scored.append(
-                            (literal, Seen(total: coverage.total, first: coverage.first, other: coverage.best(excluding: focus, secondClass: second).count)))
+                            (
+                                literal,
+                                Seen(
+                                    total: coverage.total, first: coverage.first, firstClass: coverage.firstClass,
+                                    second: max(coverage.second, 0), secondClass: coverage.second > 0 ? second : -1)
+                            ))
                     }
                     guard coverage.total >= parameters.minCoverage else { return }
                     let ruleBits = baseBits + natural + literalBits[f][literal.op][literal.index]
