@@ -107,3 +107,15 @@ private func directionAwayFromUnit0(seed: UInt64) -> [Double] {
     // 400 draws: the sample mean is within 4 standard errors, the spread within 15%.
     #expect(abs(m1 - m0) < 4 * s0 / 20 && abs(s1 / s0 - 1) < 0.15)
 }
+
+@Test func aVariableThatNeverChangesTheOutputIsNotJudgedOnAMargin() {
+    // All 40 held-out pairs keep the base's output: there is no IIA where the output changes to compare with the
+    // control's, so the only reason is the missing pairs, and the margin is null.
+    let heldOut = InterchangeAccuracy(
+        overall: WilsonInterval(successes: 40, trials: 40), changed: WilsonInterval(successes: 0, trials: 0))
+    let control = InterchangeAccuracy(
+        overall: WilsonInterval(successes: 40, trials: 40), changed: WilsonInterval(successes: 0, trials: 0))
+    let verdict = VariableVerdict(name: "carry", heldOut: heldOut, control: control, thresholds: .standard)
+    #expect(verdict.reasons == ["only 0 held-out pairs where the variable changes the output (< 10)"])
+    #expect(verdict.margin == nil)
+}

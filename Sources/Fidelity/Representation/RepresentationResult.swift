@@ -309,7 +309,8 @@ public struct VariableVerdict: Sendable, Equatable {
             }
         }
         if let controlIIA {
-            if changedIIA - controlIIA < thresholds.minimumMarginOverControl {
+            // Without a pair where the variable changes the output there is no IIA there to compare.
+            if heldOut.changed.trials > 0 && changedIIA - controlIIA < thresholds.minimumMarginOverControl {
                 reasons.append(
                     "margin over the random-init control \(format(changedIIA - controlIIA)) < \(thresholds.minimumMarginOverControl)")
             }
@@ -320,8 +321,9 @@ public struct VariableVerdict: Sendable, Equatable {
         supported = reasons.isEmpty
     }
 
-    /// `changedIIA − controlIIA`.
-    public var margin: Double? { controlIIA.map { changedIIA - $0 } }
+    /// `changedIIA − controlIIA`; `nil` without a control or without a held-out pair where the variable changes the
+    /// output.
+    public var margin: Double? { changedPairs > 0 ? controlIIA.map { changedIIA - $0 } : nil }
 
     /// Snake-case JSON.
     public var json: String {
