@@ -1,15 +1,21 @@
 /// What scoring a feature's conditions reads of a group of examples: the classes (by slot, `RuleSearch.Slots`)
 /// of its examples in each of the feature's bins.
 protocol BinCounts {
-    /// Calls `body(slot, count)` for slots with examples in `bin`: each such slot once or more, the counts adding
-    /// up to the bin's examples of that slot.
-    func forEach(inBin bin: Int, _ body: (Int, Int) -> Void)
+    /// At least the number of (bin, slot) pairs holding examples.
+    var pairBound: Int { get }
+    /// Writes the (slot, count) pairs holding examples, bin by bin, each slot once in a bin: bin b's at
+    /// `start[b] ..< start[b + 1]` of `slots` and `counts` (`pairBound` of each, and bins + 1 starts). `tally` is
+    /// scratch of one zero per slot, left zero.
+    func pairs(
+        start: UnsafeMutablePointer<Int>, slots: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<Int32>,
+        tally: UnsafeMutablePointer<Int32>)
 }
 
 /// Per-bin class counts of one feature over a group of examples, by slot, with a bitset of the slots each bin
 /// holds, so that scoring walks only the (bin, class) pairs that occur rather than every bin against every
 /// class; kept up to date as examples leave the group.
 struct BinHistogram: BinCounts, Sendable {
+    let bins: Int
     /// Slots per bin.
     let width: Int
     /// 64-bit words in each bin's bitset.
@@ -22,6 +28,7 @@ struct BinHistogram: BinCounts, Sendable {
     /// An empty histogram of `bins` bins and `width` slots.
     /// - Complexity: O(bins · width)
     init(bins: Int, width: Int) {
+        self.bins = bins
         self.width = width
         words = (width + 63) / 64
         counts = [Int32](repeating: 0, count: bins * width)
@@ -47,25 +54,37 @@ struct BinHistogram: BinCounts, Sendable {
         if counts[i] == 0 { occupied[bin * words + slot >> 6] &= ~(1 << UInt64(slot & 63)) }
     }
 
-    /// Calls `body(slot, count)` for every slot with a nonzero count in `bin`, slots increasing.
-    /// - Complexity: O(words + slots it holds)
-    @inline(__always)
-    func forEach(inBin bin: Int, _ body: (Int, Int) -> Void) {
+    /// The nonzero counts.
+    /// - Complexity: O(bins · words)
+    var pairBound: Int { occupied.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Each bin's nonzero counts, slots increasing.
+    /// - Complexity: O(bins · words + nonzero counts)
+    func pairs(
+        start: UnsafeMutablePointer<Int>, slots: UnsafeMutablePointer<Int32>, counts out: UnsafeMutablePointer<Int32>,
+        tally: UnsafeMutablePointer<Int32>
+    ) {
         counts.withUnsafeBufferPointer { h in
             occupied.withUnsafeBufferPointer { bits in
-                let row = bin * width
-                for w in 0..<words {
-                    var word = bits[bin * words + w]
-                    while word != 0 {
-                        let slot = w << 6 | word.trailingZeroBitCount
-                        word &= word - 1
-                        body(slot, Int(h[row + slot]))
+                var p = 0
+                for b in 0..<bins {
+                    start[b] = p
+                    let row = b * width
+                    for w in 0..<words {
+                        var word = bits[b * words + w]
+                        while word != 0 {
+                            let slot = w << 6 | word.trailingZeroBitCount
+                            word &= word - 1
+                            slots[p] = Int32(truncatingIfNeeded: slot)
+                            out[p] = h[row + slot]
+                            p += 1
+                        }
                     }
                 }
+                start[bins] = p
             }
         }
     }
-
 }
 
 /// A group's examples sorted by their bin of one feature (a counting sort), each as its slot: for a group much
@@ -91,11 +110,37 @@ struct BinMembers: BinCounts {
         self.slots = slots
     }
 
-    /// Each example of `bin` as (its slot, 1).
-    @inline(__always)
-    func forEach(inBin bin: Int, _ body: (Int, Int) -> Void) {
+    /// The examples.
+    var pairBound: Int { slots.count }
+
+    /// Each bin's slots, in the order of their first example, with their examples counted.
+    /// - Complexity: O(|group| + bins)
+    func pairs(
+        start out: UnsafeMutablePointer<Int>, slots outSlots: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<Int32>,
+        tally: UnsafeMutablePointer<Int32>
+    ) {
+        let bins = start.count - 1
         slots.withUnsafeBufferPointer { s in
-            for i in Int(start[bin])..<Int(start[bin + 1]) { body(Int(s[i]), 1) }
+            start.withUnsafeBufferPointer { start in
+                var p = 0
+                for b in 0..<bins {
+                    out[b] = p
+                    for i in Int(start[b])..<Int(start[b + 1]) {
+                        let slot = Int(s[i])
+                        if tally[slot] == 0 {
+                            outSlots[p] = Int32(truncatingIfNeeded: slot)
+                            p += 1
+                        }
+                        tally[slot] &+= 1
+                    }
+                    for q in out[b]..<p {
+                        let slot = Int(outSlots[q])
+                        counts[q] = tally[slot]
+                        tally[slot] = 0
+                    }
+                }
+                out[bins] = p
+            }
         }
     }
 }
@@ -119,6 +164,9 @@ struct TopTwo {
     /// - Complexity: O(1)
     @inline(__always)
     mutating func raise(_ slot: Int, to count: Int) {
+        // Below the second, the slot is neither of the two (whose counts only grow) and stays below both: the usual
+        // case once a sweep is under way, decided by one comparison.
+        if count < second { return }
         if slot == firstSlot {
             first = count
         } else if slot == secondSlot {

@@ -356,7 +356,8 @@ struct RuleSearch: Sendable {
     ///
     /// The `<=` side's counts only grow as the cut moves up and the `>` side's as it moves down, so one sweep
     /// each way keeps the two largest counts of one side and the largest leftover of the other up to date from
-    /// the (bin, class) pairs that occur alone.
+    /// the (bin, class) pairs that occur alone; those are listed once first (`BinCounts.pairs`), so that the
+    /// sweeps and the pass over values for `=` read a compact list.
     /// - Complexity: O(bins · ⌈slots / 64⌉ + the nonzero (bin, slot) counts + slots)
     func literals(
         feature f: Int, histogram: some BinCounts, slots: Slots, focus: Int, keepsWholeGroup: Bool = false, skip: (Int) -> Bool,
@@ -368,22 +369,36 @@ struct RuleSearch: Sendable {
         let groupSize = slots.counts.reduce(0, +)
         let focusSlot = Int(slots.slot[focus])
         let ownFocus = focusSlot < 0 ? 0 : slots.counts[focusSlot]
-        let sides = (!skip(0) || !skip(1)) && bins > 1
+        let emitsLE = !skip(0), emitsGT = !skip(1)
+        let sides = (emitsLE || emitsGT) && bins > 1
         let equal = equalValues[f] != nil && !skip(2)
         guard sides || equal else { return }
-        // Per slot: `reference − own`, what a side covering c of it leaves is that plus c; and three counters.
-        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 5 * k)
-        defer { scratch.deallocate() }
-        let leftover = scratch, running = scratch + k, suffix = scratch + 2 * k, inBin = scratch + 3 * k
-        let touched = scratch + 4 * k  // the slots of the current bin, each once: `touchedCount` of them
+        let pairBound = histogram.pairBound
+        // Per slot: `reference − own` (what a side covering c of it leaves is that plus c), the reference, the class,
+        // and two counters; per bin, where its pairs start. One allocation of each kind a call.
+        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 5 * k + bins + 1)
+        let small = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * pairBound + 2 * k)
+        defer {
+            scratch.deallocate()
+            small.deallocate()
+        }
+        let leftover = scratch, reference = scratch + k, classOf = scratch + 2 * k
+        let running = scratch + 3 * k, suffix = scratch + 4 * k, start = scratch + 5 * k
+        let pairSlot = small, pairCount = small + pairBound, tally = small + 2 * pairBound
+        let mark = small + 2 * pairBound + k  // the last bin holding each slot, in the pass over values
         var emptyRest = other  // the largest leftover of a side covering nothing of the group
         for c in 0..<k {
-            leftover[c] = slots.reference[c] - slots.counts[c]
+            reference[c] = slots.reference[c]
+            classOf[c] = slots.classes[c]
+            leftover[c] = reference[c] - slots.counts[c]
             emptyRest = max(emptyRest, leftover[c])
         }
-        (running + 0).initialize(repeating: 0, count: 3 * k)
+        running.initialize(repeating: 0, count: 2 * k)
+        tally.initialize(repeating: 0, count: k)
+        mark.initialize(repeating: -1, count: k)
+        histogram.pairs(start: start, slots: pairSlot, counts: pairCount, tally: tally)
         // Per cut: each side's coverage and second class, and whether the cut is scored (1) or not (0); per value
-        // of `=`: its coverage, its second class, and whether it is scored. Two allocations a call, read only where set.
+        // of `=`: its coverage, its second class, and whether it is scored. Read only where set.
         let cutCount = sides ? bins - 1 : 0, valueCount = equal ? bins : 0
         let coverages = UnsafeMutablePointer<Coverage>.allocate(capacity: max(1, 2 * cutCount + valueCount))
         let numbers = UnsafeMutablePointer<Int>.allocate(capacity: max(1, 3 * cutCount + 2 * valueCount))
@@ -396,73 +411,70 @@ struct RuleSearch: Sendable {
         let equalSecond = numbers + 3 * cutCount, valueKept = numbers + 3 * cutCount + valueCount
         kept.initialize(repeating: 0, count: cutCount)
         valueKept.initialize(repeating: 0, count: valueCount)
-        var touchedCount = 0
-        // Forward: the `<=` side's counts, the `>` side's leftover, and each value's own counts for `=`.
-        var top = TopTwo(slots.leading)
-        var gtRest = emptyRest
-        var runningTotal = 0
-        for j in 0..<bins {
-            var binTotal = 0
-            var valueTop = TopTwo(slots.leading)
-            touchedCount = 0
-            histogram.forEach(inBin: j) { s, a in
-                let now = running[s] &+ a
-                running[s] = now
-                binTotal &+= a
-                top.raise(s, to: now)
-                gtRest = max(gtRest, leftover[s] &+ now)
-                if equal {
-                    if inBin[s] == 0 {
-                        touched[touchedCount] = s
-                        touchedCount &+= 1
-                    }
-                    inBin[s] &+= a
-                    valueTop.raise(s, to: inBin[s])
+        if equal {
+            // Each value's own counts for `=`.
+            for j in 0..<bins {
+                var binTotal = 0, focusCount = 0
+                var valueTop = TopTwo(slots.leading)
+                var rest = other
+                for p in start[j]..<start[j + 1] {
+                    let s = Int(pairSlot[p]), a = Int(pairCount[p])
+                    binTotal &+= a
+                    valueTop.raise(s, to: a)
+                    rest = max(rest, reference[s] &- a)
+                    if s == focusSlot { focusCount = a }
+                    mark[s] = Int32(truncatingIfNeeded: j)
                 }
-            }
-            runningTotal += binTotal
-            if equal {
-                if binTotal > 0 && (binTotal < groupSize || keepsWholeGroup) {
-                    var rest = other
-                    for t in 0..<touchedCount {
-                        let s = touched[t]
-                        rest = max(rest, slots.reference[s] - inBin[s])
-                    }
-                    // The classes this value has none of leave all of their reference: the largest of those.
-                    for s in slots.byReference where inBin[Int(s)] == 0 {
-                        rest = max(rest, slots.reference[Int(s)])
-                        break
-                    }
-                    (equalCover + j).initialize(
-                        to: Coverage(
-                            total: binTotal, first: valueTop.first, firstClass: slots.classes[valueTop.firstSlot],
-                            second: valueTop.second, focus: focusSlot < 0 ? 0 : inBin[focusSlot], restMax: rest))
-                    equalSecond[j] = slots.classes[valueTop.secondSlot]
-                    valueKept[j] = 1
+                guard binTotal > 0 && (binTotal < groupSize || keepsWholeGroup) else { continue }
+                // The classes this value has none of leave all of their reference: the largest of those.
+                for s in slots.byReference where mark[Int(s)] != Int32(truncatingIfNeeded: j) {
+                    rest = max(rest, reference[Int(s)])
+                    break
                 }
-                for t in 0..<touchedCount { inBin[touched[t]] = 0 }
+                (equalCover + j).initialize(
+                    to: Coverage(
+                        total: binTotal, first: valueTop.first, firstClass: classOf[valueTop.firstSlot], second: valueTop.second,
+                        focus: focusCount, restMax: rest))
+                equalSecond[j] = classOf[valueTop.secondSlot]
+                valueKept[j] = 1
             }
-            guard sides, j < bins - 1 else { continue }
-            if binTotal == 0 && j > 0 && !keepsWholeGroup { continue }  // the same coverage as the previous cut
-            guard runningTotal > 0 || keepsWholeGroup, runningTotal < groupSize || keepsWholeGroup else { continue }
-            kept[j] = 1
-            let focusCount = focusSlot < 0 ? 0 : running[focusSlot]
-            (le + j).initialize(
-                to: Coverage(
-                    total: runningTotal, first: top.first, firstClass: slots.classes[top.firstSlot], second: top.second,
-                    focus: focusCount, restMax: 0))
-            leSecond[j] = slots.classes[top.secondSlot]
-            (gt + j).initialize(
-                to: Coverage(
-                    total: groupSize - runningTotal, first: 0, firstClass: 0, second: 0, focus: ownFocus - focusCount,
-                    restMax: gtRest))
         }
         if sides {
+            // Forward: the `<=` side's counts and the `>` side's leftover.
+            var top = TopTwo(slots.leading)
+            var gtRest = emptyRest
+            var runningTotal = 0
+            for j in 0..<(bins - 1) {
+                var binTotal = 0
+                for p in start[j]..<start[j + 1] {
+                    let s = Int(pairSlot[p]), a = Int(pairCount[p])
+                    let now = running[s] &+ a
+                    running[s] = now
+                    binTotal &+= a
+                    top.raise(s, to: now)
+                    gtRest = max(gtRest, leftover[s] &+ now)
+                }
+                runningTotal += binTotal
+                if binTotal == 0 && j > 0 && !keepsWholeGroup { continue }  // the same coverage as the previous cut
+                guard runningTotal > 0 || keepsWholeGroup, runningTotal < groupSize || keepsWholeGroup else { continue }
+                kept[j] = 1
+                let focusCount = focusSlot < 0 ? 0 : running[focusSlot]
+                (le + j).initialize(
+                    to: Coverage(
+                        total: runningTotal, first: top.first, firstClass: classOf[top.firstSlot], second: top.second,
+                        focus: focusCount, restMax: 0))
+                leSecond[j] = classOf[top.secondSlot]
+                (gt + j).initialize(
+                    to: Coverage(
+                        total: groupSize - runningTotal, first: 0, firstClass: 0, second: 0, focus: ownFocus - focusCount,
+                        restMax: gtRest))
+            }
             // Backward: the `>` side's counts and the `<=` side's leftover.
             top = TopTwo(slots.leading)
             var leRest = emptyRest
             for j in stride(from: bins - 2, through: 0, by: -1) {
-                histogram.forEach(inBin: j + 1) { s, a in
+                for p in start[j + 1]..<start[j + 2] {
+                    let s = Int(pairSlot[p]), a = Int(pairCount[p])
                     let now = suffix[s] &+ a
                     suffix[s] = now
                     top.raise(s, to: now)
@@ -470,12 +482,12 @@ struct RuleSearch: Sendable {
                 }
                 guard kept[j] != 0 else { continue }
                 le[j].restMax = leRest
-                (gt[j].first, gt[j].firstClass, gt[j].second) = (top.first, slots.classes[top.firstSlot], top.second)
-                gtSecond[j] = slots.classes[top.secondSlot]
+                (gt[j].first, gt[j].firstClass, gt[j].second) = (top.first, classOf[top.firstSlot], top.second)
+                gtSecond[j] = classOf[top.secondSlot]
             }
             for j in 0..<(bins - 1) where kept[j] != 0 {
-                if !skip(0) { body(Literal(feature: f, op: 0, index: j), le[j], leSecond[j]) }
-                if !skip(1) { body(Literal(feature: f, op: 1, index: j), gt[j], gtSecond[j]) }
+                if emitsLE { body(Literal(feature: f, op: 0, index: j), le[j], leSecond[j]) }
+                if emitsGT { body(Literal(feature: f, op: 1, index: j), gt[j], gtSecond[j]) }
             }
         }
         for j in 0..<valueCount where valueKept[j] != 0 {
