@@ -1,87 +1,128 @@
+/// A feature's (bin, slot) counts as lists: bin b's pairs are `slots[start[b] ..< start[b + 1]]` with their
+/// `counts`, each slot at most once in a bin. A count may be 0 (its examples have left the group): readers skip it.
+struct BinPairs {
+    let start: UnsafeBufferPointer<Int>
+    let slots: UnsafeBufferPointer<Int32>
+    let counts: UnsafeBufferPointer<Int32>
+}
+
 /// What scoring a feature's conditions reads of a group of examples: the classes (by slot, `RuleSearch.Slots`)
 /// of its examples in each of the feature's bins.
 protocol BinCounts {
-    /// At least the number of (bin, slot) pairs holding examples.
-    var pairBound: Int { get }
-    /// Writes the (slot, count) pairs holding examples, bin by bin, each slot once in a bin: bin b's at
-    /// `start[b] ..< start[b + 1]` of `slots` and `counts` (`pairBound` of each, and bins + 1 starts). `tally` is
-    /// scratch of one zero per slot, left zero.
-    func pairs(
-        start: UnsafeMutablePointer<Int>, slots: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<Int32>,
-        tally: UnsafeMutablePointer<Int32>)
+    /// Calls `body` with the group's counts by bin and slot.
+    func withPairs<R>(_ body: (BinPairs) -> R) -> R
 }
 
-/// Per-bin class counts of one feature over a group of examples, by slot, with a bitset of the slots each bin
-/// holds, so that scoring walks only the (bin, class) pairs that occur rather than every bin against every
+/// Per-bin class counts of one feature over a group of examples, by slot, each bin's nonzero counts listed
+/// together, so that scoring reads the (bin, class) pairs that occur in order rather than every bin against every
 /// class; kept up to date as examples leave the group.
 struct BinHistogram: BinCounts, Sendable {
     let bins: Int
     /// Slots per bin.
     let width: Int
-    /// 64-bit words in each bin's bitset.
-    let words: Int
-    /// `counts[bin · width + slot]`: examples of that bin and slot.
-    private(set) var counts: [Int32]
-    /// Bit `slot % 64` of `occupied[bin · words + slot / 64]` is set when that count is not zero.
-    private(set) var occupied: [UInt64]
+    /// Bin b's pairs are `start[b] ..< start[b + 1]` of `slots` and `counts`, in the order their first examples came.
+    private var start: [Int]
+    private var slots: [Int32]
+    /// Examples of each pair; 0 once they have all left the group.
+    private var counts: [Int32]
+    /// `position[bin · width + slot]`: the index of that pair plus 1, 0 when there is none.
+    private var position: [Int32]
+    /// Pairs whose count is 0.
+    private var emptied = 0
 
-    /// An empty histogram of `bins` bins and `width` slots.
-    /// - Complexity: O(bins · width)
-    init(bins: Int, width: Int) {
+    /// The histogram of `examples` examples whose bin and slot `example(i)` gives.
+    /// - Complexity: O(bins · width + examples), the first a clearing of memory
+    init(bins: Int, width: Int, examples: Int, _ example: (Int) -> (bin: Int, slot: Int)) {
         self.bins = bins
         self.width = width
-        words = (width + 63) / 64
-        counts = [Int32](repeating: 0, count: bins * width)
-        occupied = [UInt64](repeating: 0, count: bins * words)
-    }
-
-    /// Counts one more example of `slot` in `bin`.
-    /// - Complexity: O(1)
-    @inline(__always)
-    mutating func add(bin: Int, slot: Int) {
-        let i = bin * width + slot
-        if counts[i] == 0 { occupied[bin * words + slot >> 6] |= 1 << UInt64(slot & 63) }
-        counts[i] += 1
-    }
-
-    /// Counts one example of `slot` in `bin` fewer.
-    /// - Precondition: that count is not zero.
-    /// - Complexity: O(1)
-    @inline(__always)
-    mutating func remove(bin: Int, slot: Int) {
-        let i = bin * width + slot
-        counts[i] -= 1
-        if counts[i] == 0 { occupied[bin * words + slot >> 6] &= ~(1 << UInt64(slot & 63)) }
-    }
-
-    /// The nonzero counts.
-    /// - Complexity: O(bins · words)
-    var pairBound: Int { occupied.reduce(0) { $0 + $1.nonzeroBitCount } }
-
-    /// Each bin's nonzero counts, slots increasing.
-    /// - Complexity: O(bins · words + nonzero counts)
-    func pairs(
-        start: UnsafeMutablePointer<Int>, slots: UnsafeMutablePointer<Int32>, counts out: UnsafeMutablePointer<Int32>,
-        tally: UnsafeMutablePointer<Int32>
-    ) {
-        counts.withUnsafeBufferPointer { h in
-            occupied.withUnsafeBufferPointer { bits in
-                var p = 0
-                for b in 0..<bins {
-                    start[b] = p
-                    let row = b * width
-                    for w in 0..<words {
-                        var word = bits[b * words + w]
-                        while word != 0 {
-                            let slot = w << 6 | word.trailingZeroBitCount
-                            word &= word - 1
-                            slots[p] = Int32(truncatingIfNeeded: slot)
-                            out[p] = h[row + slot]
-                            p += 1
-                        }
+        var position = [Int32](repeating: 0, count: bins * width)
+        var start = [Int](repeating: 0, count: bins + 1)
+        var slots: [Int32] = []
+        var counts: [Int32] = []
+        position.withUnsafeMutableBufferPointer { dense in
+            // Counted in place; each pair's first example lists it, then the pairs are put in bin order (a counting
+            // sort) and the place of each noted where its count was (cells without examples keep their 0).
+            let touched = UnsafeMutablePointer<Int>.allocate(capacity: max(1, examples))
+            defer { touched.deallocate() }
+            var pairs = 0
+            for i in 0..<examples {
+                let (b, slot) = example(i)
+                let cell = b * width + slot
+                if dense[cell] == 0 {
+                    touched[pairs] = cell
+                    pairs += 1
+                    start[b + 1] += 1
+                }
+                dense[cell] += 1
+            }
+            for b in 0..<bins { start[b + 1] += start[b] }
+            slots = [Int32](repeating: 0, count: pairs)
+            counts = [Int32](repeating: 0, count: pairs)
+            var next = start
+            slots.withUnsafeMutableBufferPointer { slots in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    for t in 0..<pairs {
+                        let cell = touched[t]
+                        let b = cell / width
+                        let p = next[b]
+                        next[b] = p + 1
+                        slots[p] = Int32(truncatingIfNeeded: cell - b * width)
+                        counts[p] = dense[cell]
+                        dense[cell] = Int32(truncatingIfNeeded: p + 1)
                     }
                 }
-                start[bins] = p
+            }
+        }
+        self.position = position
+        self.start = start
+        self.slots = slots
+        self.counts = counts
+    }
+
+    /// Counts one example of `slot` in `bin` fewer; the pairs are listed again without the emptied ones once those
+    /// are half of them.
+    /// - Precondition: that count is not zero.
+    /// - Complexity: O(1), amortized
+    @inline(__always)
+    mutating func remove(bin: Int, slot: Int) {
+        let p = Int(position[bin * width + slot]) - 1
+        counts[p] -= 1
+        if counts[p] == 0 {
+            emptied += 1
+            if emptied * 2 > counts.count { dropEmptied() }
+        }
+    }
+
+    /// Lists the pairs again without those whose count is 0.
+    /// - Complexity: O(pairs)
+    private mutating func dropEmptied() {
+        var kept = 0
+        for b in 0..<bins {
+            let (low, high) = (start[b], start[b + 1])
+            start[b] = kept
+            for p in low..<high {
+                let i = b * width + Int(slots[p])
+                if counts[p] == 0 {
+                    position[i] = 0
+                } else {
+                    position[i] = Int32(truncatingIfNeeded: kept + 1)
+                    (slots[kept], counts[kept]) = (slots[p], counts[p])
+                    kept += 1
+                }
+            }
+        }
+        start[bins] = kept
+        slots.removeLast(slots.count - kept)
+        counts.removeLast(counts.count - kept)
+        emptied = 0
+    }
+
+    func withPairs<R>(_ body: (BinPairs) -> R) -> R {
+        start.withUnsafeBufferPointer { start in
+            slots.withUnsafeBufferPointer { slots in
+                counts.withUnsafeBufferPointer { counts in
+                    body(BinPairs(start: start, slots: slots, counts: counts))
+                }
             }
         }
     }
@@ -93,9 +134,11 @@ struct BinMembers: BinCounts {
     /// `slots[start[bin] ..< start[bin + 1]]`: the slots of the examples in `bin`.
     let start: [Int32]
     let slots: [Int32]
+    /// Slots in all.
+    let width: Int
 
     /// - Complexity: O(|group| + bins)
-    init(bin: [Int32], bins: Int, group: [Int32], slotOf: (Int32) -> Int32) {
+    init(bin: [Int32], bins: Int, width: Int, group: [Int32], slotOf: (Int32) -> Int32) {
         var start = [Int32](repeating: 0, count: bins + 1)
         for i in group { start[Int(bin[Int(i)]) + 1] += 1 }
         for b in 0..<bins { start[b + 1] += start[b] }
@@ -108,40 +151,48 @@ struct BinMembers: BinCounts {
         }
         self.start = start
         self.slots = slots
+        self.width = width
     }
 
-    /// The examples.
-    var pairBound: Int { slots.count }
-
     /// Each bin's slots, in the order of their first example, with their examples counted.
-    /// - Complexity: O(|group| + bins)
-    func pairs(
-        start out: UnsafeMutablePointer<Int>, slots outSlots: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<Int32>,
-        tally: UnsafeMutablePointer<Int32>
-    ) {
+    /// - Complexity: O(|group| + bins + width)
+    func withPairs<R>(_ body: (BinPairs) -> R) -> R {
         let bins = start.count - 1
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: bins + 1)
+        let pairSlots = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * max(1, slots.count) + width)
+        defer {
+            offsets.deallocate()
+            pairSlots.deallocate()
+        }
+        let counts = pairSlots + max(1, slots.count), tally = counts + max(1, slots.count)
+        tally.initialize(repeating: 0, count: width)
         slots.withUnsafeBufferPointer { s in
             start.withUnsafeBufferPointer { start in
                 var p = 0
                 for b in 0..<bins {
-                    out[b] = p
+                    offsets[b] = p
                     for i in Int(start[b])..<Int(start[b + 1]) {
                         let slot = Int(s[i])
                         if tally[slot] == 0 {
-                            outSlots[p] = Int32(truncatingIfNeeded: slot)
+                            pairSlots[p] = Int32(truncatingIfNeeded: slot)
                             p += 1
                         }
                         tally[slot] &+= 1
                     }
-                    for q in out[b]..<p {
-                        let slot = Int(outSlots[q])
+                    for q in offsets[b]..<p {
+                        let slot = Int(pairSlots[q])
                         counts[q] = tally[slot]
                         tally[slot] = 0
                     }
                 }
-                out[bins] = p
+                offsets[bins] = p
             }
         }
+        return body(
+            BinPairs(
+                start: UnsafeBufferPointer(start: offsets, count: bins + 1),
+                slots: UnsafeBufferPointer(start: pairSlots, count: slots.count),
+                counts: UnsafeBufferPointer(start: counts, count: slots.count)))
     }
 }
 

@@ -332,19 +332,26 @@ struct RuleSearch: Sendable {
     /// Per-bin counts of feature `f` over `group` by slot (by class index without `slots`).
     /// - Complexity: O(|group| + bins · slots)
     func histogram(_ f: Int, _ group: [Int32], _ slots: Slots? = nil) -> BinHistogram {
-        var histogram = BinHistogram(bins: cuts[f].count + 1, width: slots?.classes.count ?? classCount)
-        bin[f].withUnsafeBufferPointer { bins in
+        let width = slots?.classes.count ?? classCount
+        return bin[f].withUnsafeBufferPointer { bins in
             classIndex.withUnsafeBufferPointer { labels in
-                if let slots {
-                    slots.slot.withUnsafeBufferPointer { slot in
-                        for i in group { histogram.add(bin: Int(bins[Int(i)]), slot: Int(slot[Int(labels[Int(i)])])) }
+                group.withUnsafeBufferPointer { group in
+                    if let slots {
+                        slots.slot.withUnsafeBufferPointer { slot in
+                            BinHistogram(bins: cuts[f].count + 1, width: width, examples: group.count) { e in
+                                let i = Int(group[e])
+                                return (Int(bins[i]), Int(slot[Int(labels[i])]))
+                            }
+                        }
+                    } else {
+                        BinHistogram(bins: cuts[f].count + 1, width: width, examples: group.count) { e in
+                            let i = Int(group[e])
+                            return (Int(bins[i]), Int(labels[i]))
+                        }
                     }
-                } else {
-                    for i in group { histogram.add(bin: Int(bins[Int(i)]), slot: Int(labels[Int(i)])) }
                 }
             }
         }
-        return histogram
     }
 
     /// Every literal of feature `f` on a group whose per-bin counts by slot are `histogram`, each with its
@@ -373,19 +380,12 @@ struct RuleSearch: Sendable {
         let sides = (emitsLE || emitsGT) && bins > 1
         let equal = equalValues[f] != nil && !skip(2)
         guard sides || equal else { return }
-        let pairBound = histogram.pairBound
         // Per slot: `reference − own` (what a side covering c of it leaves is that plus c), the reference, the class,
-        // and two counters; per bin, where its pairs start. One allocation of each kind a call.
-        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 5 * k + bins + 1)
-        let small = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * pairBound + 2 * k)
-        defer {
-            scratch.deallocate()
-            small.deallocate()
-        }
+        // two counters, and the last bin holding it (in the pass over values). One allocation a call.
+        let scratch = UnsafeMutablePointer<Int>.allocate(capacity: 6 * k)
+        defer { scratch.deallocate() }
         let leftover = scratch, reference = scratch + k, classOf = scratch + 2 * k
-        let running = scratch + 3 * k, suffix = scratch + 4 * k, start = scratch + 5 * k
-        let pairSlot = small, pairCount = small + pairBound, tally = small + 2 * pairBound
-        let mark = small + 2 * pairBound + k  // the last bin holding each slot, in the pass over values
+        let running = scratch + 3 * k, suffix = scratch + 4 * k, mark = scratch + 5 * k
         var emptyRest = other  // the largest leftover of a side covering nothing of the group
         for c in 0..<k {
             reference[c] = slots.reference[c]
@@ -394,9 +394,7 @@ struct RuleSearch: Sendable {
             emptyRest = max(emptyRest, leftover[c])
         }
         running.initialize(repeating: 0, count: 2 * k)
-        tally.initialize(repeating: 0, count: k)
         mark.initialize(repeating: -1, count: k)
-        histogram.pairs(start: start, slots: pairSlot, counts: pairCount, tally: tally)
         // Per cut: each side's coverage and second class, and whether the cut is scored (1) or not (0); per value
         // of `=`: its coverage, its second class, and whether it is scored. Read only where set.
         let cutCount = sides ? bins - 1 : 0, valueCount = equal ? bins : 0
@@ -411,80 +409,87 @@ struct RuleSearch: Sendable {
         let equalSecond = numbers + 3 * cutCount, valueKept = numbers + 3 * cutCount + valueCount
         kept.initialize(repeating: 0, count: cutCount)
         valueKept.initialize(repeating: 0, count: valueCount)
-        if equal {
-            // Each value's own counts for `=`.
-            for j in 0..<bins {
-                var binTotal = 0, focusCount = 0
-                var valueTop = TopTwo(slots.leading)
-                var rest = other
-                for p in start[j]..<start[j + 1] {
-                    let s = Int(pairSlot[p]), a = Int(pairCount[p])
-                    binTotal &+= a
-                    valueTop.raise(s, to: a)
-                    rest = max(rest, reference[s] &- a)
-                    if s == focusSlot { focusCount = a }
-                    mark[s] = Int32(truncatingIfNeeded: j)
+        histogram.withPairs { pairs in
+            if equal {
+                // Each value's own counts for `=`.
+                for j in 0..<bins {
+                    var binTotal = 0, focusCount = 0
+                    var valueTop = TopTwo(slots.leading)
+                    var rest = other
+                    for p in pairs.start[j]..<pairs.start[j + 1] {
+                        let s = Int(pairs.slots[p]), a = Int(pairs.counts[p])
+                        if a == 0 { continue }  // examples that have left the group
+                        binTotal &+= a
+                        valueTop.raise(s, to: a)
+                        rest = max(rest, reference[s] &- a)
+                        if s == focusSlot { focusCount = a }
+                        mark[s] = j
+                    }
+                    guard binTotal > 0 && (binTotal < groupSize || keepsWholeGroup) else { continue }
+                    // The classes this value has none of leave all of their reference: the largest of those.
+                    for s in slots.byReference where mark[Int(s)] != j {
+                        rest = max(rest, reference[Int(s)])
+                        break
+                    }
+                    (equalCover + j).initialize(
+                        to: Coverage(
+                            total: binTotal, first: valueTop.first, firstClass: classOf[valueTop.firstSlot], second: valueTop.second,
+                            focus: focusCount, restMax: rest))
+                    equalSecond[j] = classOf[valueTop.secondSlot]
+                    valueKept[j] = 1
                 }
-                guard binTotal > 0 && (binTotal < groupSize || keepsWholeGroup) else { continue }
-                // The classes this value has none of leave all of their reference: the largest of those.
-                for s in slots.byReference where mark[Int(s)] != Int32(truncatingIfNeeded: j) {
-                    rest = max(rest, reference[Int(s)])
-                    break
+            }
+            if sides {
+                // Forward: the `<=` side's counts and the `>` side's leftover.
+                var top = TopTwo(slots.leading)
+                var gtRest = emptyRest
+                var runningTotal = 0
+                for j in 0..<(bins - 1) {
+                    var binTotal = 0
+                    for p in pairs.start[j]..<pairs.start[j + 1] {
+                        let s = Int(pairs.slots[p]), a = Int(pairs.counts[p])
+                        if a == 0 { continue }  // examples that have left the group
+                        let now = running[s] &+ a
+                        running[s] = now
+                        binTotal &+= a
+                        top.raise(s, to: now)
+                        gtRest = max(gtRest, leftover[s] &+ now)
+                    }
+                    runningTotal += binTotal
+                    if binTotal == 0 && j > 0 && !keepsWholeGroup { continue }  // the same coverage as the previous cut
+                    guard runningTotal > 0 || keepsWholeGroup, runningTotal < groupSize || keepsWholeGroup else { continue }
+                    kept[j] = 1
+                    let focusCount = focusSlot < 0 ? 0 : running[focusSlot]
+                    (le + j).initialize(
+                        to: Coverage(
+                            total: runningTotal, first: top.first, firstClass: classOf[top.firstSlot], second: top.second,
+                            focus: focusCount, restMax: 0))
+                    leSecond[j] = classOf[top.secondSlot]
+                    (gt + j).initialize(
+                        to: Coverage(
+                            total: groupSize - runningTotal, first: 0, firstClass: 0, second: 0, focus: ownFocus - focusCount,
+                            restMax: gtRest))
                 }
-                (equalCover + j).initialize(
-                    to: Coverage(
-                        total: binTotal, first: valueTop.first, firstClass: classOf[valueTop.firstSlot], second: valueTop.second,
-                        focus: focusCount, restMax: rest))
-                equalSecond[j] = classOf[valueTop.secondSlot]
-                valueKept[j] = 1
+                // Backward: the `>` side's counts and the `<=` side's leftover.
+                top = TopTwo(slots.leading)
+                var leRest = emptyRest
+                for j in stride(from: bins - 2, through: 0, by: -1) {
+                    for p in pairs.start[j + 1]..<pairs.start[j + 2] {
+                        let s = Int(pairs.slots[p]), a = Int(pairs.counts[p])
+                        if a == 0 { continue }  // examples that have left the group
+                        let now = suffix[s] &+ a
+                        suffix[s] = now
+                        top.raise(s, to: now)
+                        leRest = max(leRest, leftover[s] &+ now)
+                    }
+                    guard kept[j] != 0 else { continue }
+                    le[j].restMax = leRest
+                    (gt[j].first, gt[j].firstClass, gt[j].second) = (top.first, classOf[top.firstSlot], top.second)
+                    gtSecond[j] = classOf[top.secondSlot]
+                }
             }
         }
         if sides {
-            // Forward: the `<=` side's counts and the `>` side's leftover.
-            var top = TopTwo(slots.leading)
-            var gtRest = emptyRest
-            var runningTotal = 0
-            for j in 0..<(bins - 1) {
-                var binTotal = 0
-                for p in start[j]..<start[j + 1] {
-                    let s = Int(pairSlot[p]), a = Int(pairCount[p])
-                    let now = running[s] &+ a
-                    running[s] = now
-                    binTotal &+= a
-                    top.raise(s, to: now)
-                    gtRest = max(gtRest, leftover[s] &+ now)
-                }
-                runningTotal += binTotal
-                if binTotal == 0 && j > 0 && !keepsWholeGroup { continue }  // the same coverage as the previous cut
-                guard runningTotal > 0 || keepsWholeGroup, runningTotal < groupSize || keepsWholeGroup else { continue }
-                kept[j] = 1
-                let focusCount = focusSlot < 0 ? 0 : running[focusSlot]
-                (le + j).initialize(
-                    to: Coverage(
-                        total: runningTotal, first: top.first, firstClass: classOf[top.firstSlot], second: top.second,
-                        focus: focusCount, restMax: 0))
-                leSecond[j] = classOf[top.secondSlot]
-                (gt + j).initialize(
-                    to: Coverage(
-                        total: groupSize - runningTotal, first: 0, firstClass: 0, second: 0, focus: ownFocus - focusCount,
-                        restMax: gtRest))
-            }
-            // Backward: the `>` side's counts and the `<=` side's leftover.
-            top = TopTwo(slots.leading)
-            var leRest = emptyRest
-            for j in stride(from: bins - 2, through: 0, by: -1) {
-                for p in start[j + 1]..<start[j + 2] {
-                    let s = Int(pairSlot[p]), a = Int(pairCount[p])
-                    let now = suffix[s] &+ a
-                    suffix[s] = now
-                    top.raise(s, to: now)
-                    leRest = max(leRest, leftover[s] &+ now)
-                }
-                guard kept[j] != 0 else { continue }
-                le[j].restMax = leRest
-                (gt[j].first, gt[j].firstClass, gt[j].second) = (top.first, classOf[top.firstSlot], top.second)
-                gtSecond[j] = classOf[top.secondSlot]
-            }
             for j in 0..<(bins - 1) where kept[j] != 0 {
                 if emitsLE { body(Literal(feature: f, op: 0, index: j), le[j], leSecond[j]) }
                 if emitsGT { body(Literal(feature: f, op: 1, index: j), gt[j], gtSecond[j]) }
@@ -775,7 +780,8 @@ extension RuleSearch {
                         skip: skip, add)
                 } else {
                     let slot = parent.slots.slot
-                    let members = BinMembers(bin: bin[f], bins: cuts[f].count + 1, group: parent.members) { slot[Int(classIndex[Int($0)])] }
+                    let members = BinMembers(
+                        bin: bin[f], bins: cuts[f].count + 1, width: parent.slots.classes.count, group: parent.members) { slot[Int(classIndex[Int($0)])] }
                     literals(
                         feature: f, histogram: members, slots: parent.slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
                         skip: skip, add)
