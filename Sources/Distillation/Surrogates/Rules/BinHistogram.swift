@@ -198,37 +198,42 @@ struct BinMembers: BinCounts {
 
 /// The two largest of a set of counts that only grow, with their slots; ties go to the lower slot, as a scan of
 /// the slots in increasing order keeping the first strictly larger count would find. Starts with every count 0.
+///
+/// Each of the two is kept as one key, the count in the high 32 bits and `UInt32.max − slot` in the low ones, so
+/// that the larger key is the one that ranks first and `raise` is three comparisons without branches: a sweep's
+/// counts race each other closely, and branches on them are mispredicted.
 struct TopTwo {
-    var first: Int
-    var firstSlot: Int
-    /// -1 (and slot 0) when there is one slot.
-    var second: Int
-    var secondSlot: Int
+    private var firstKey: Int
+    private var secondKey: Int
+
+    private static let slotMask = Int(UInt32.max)
+
+    @inline(__always)
+    private static func key(_ count: Int, _ slot: Int) -> Int { count << 32 | (slotMask - slot) }
+
+    var first: Int { firstKey >> 32 }
+    var firstSlot: Int { Self.slotMask - firstKey & Self.slotMask }
+    /// -1 (and the first's slot) when there is one slot.
+    var second: Int { secondKey >> 32 }
+    var secondSlot: Int { Self.slotMask - secondKey & Self.slotMask }
 
     /// Every count at 0, the two largest in `leading` (the second -1 when there is one slot with examples).
     init(_ leading: (Int, Int)) {
-        (first, firstSlot) = (0, leading.0)
-        (second, secondSlot) = leading.1 >= 0 ? (0, leading.1) : (-1, leading.0)
+        firstKey = Self.key(0, leading.0)
+        secondKey = leading.1 >= 0 ? Self.key(0, leading.1) : Self.key(-1, leading.0)
     }
 
     /// Slot `slot`'s count has grown to `count`.
     /// - Complexity: O(1)
     @inline(__always)
     mutating func raise(_ slot: Int, to count: Int) {
-        // Below the second, the slot is neither of the two (whose counts only grow) and stays below both: the usual
-        // case once a sweep is under way, decided by one comparison.
-        if count < second { return }
-        if slot == firstSlot {
-            first = count
-        } else if slot == secondSlot {
-            second = count
-            if count > first || (count == first && slot < firstSlot) {
-                (first, firstSlot, second, secondSlot) = (second, secondSlot, first, firstSlot)
-            }
-        } else if count > first || (count == first && slot < firstSlot) {
-            (second, secondSlot, first, firstSlot) = (first, firstSlot, count, slot)
-        } else if count > second || (count == second && slot < secondSlot) {
-            (second, secondSlot) = (count, slot)
-        }
+        // The slot's new key is above its old one. If it is the first's slot, the first grows and the second stays;
+        // else the second becomes the larger of itself and the smaller of the first and the new key (the old
+        // first when the new key passes it, the new key when it passes only the second, itself otherwise — the
+        // second's own slot included, whose old key is below the new one).
+        let key = Self.key(count, slot)
+        let sameAsFirst = (firstKey ^ key) & Self.slotMask == 0
+        secondKey = max(secondKey, sameAsFirst ? secondKey : min(firstKey, key))
+        firstKey = max(firstKey, key)
     }
 }
