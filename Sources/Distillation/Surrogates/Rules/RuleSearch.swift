@@ -212,8 +212,9 @@ struct RuleSearch: Sendable {
         /// of a side with no examples are found, as a scan in slot order finds them.
         let leading: (Int, Int)
 
-        /// The classes with a nonzero count in `counts` (every class when `all`).
-        init(counts dense: [Int], reference dense_reference: [Int], all: Bool = false) {
+        /// The classes with a nonzero count in `counts` (every class when `all`). `order`, when given, is
+        /// `order(reference)` over every class, which the slots' order is read from rather than sorted again.
+        init(counts dense: [Int], reference dense_reference: [Int], all: Bool = false, order: [Int32]? = nil) {
             var classes: [Int] = []
             var slot = [Int32](repeating: -1, count: dense.count)
             var other = -1
@@ -230,30 +231,42 @@ struct RuleSearch: Sendable {
             counts = classes.map { dense[$0] }
             reference = classes.map { dense_reference[$0] }
             otherReference = other
-            byReference = Self.order(reference)
+            byReference = order.map { Self.order(of: slot, from: $0) } ?? Self.order(reference)
             leading = (0, classes.count > 1 ? 1 : -1)
         }
 
         /// A slot for every class, so that histograms by class index can be read by slot; scored as the
         /// numbering of the classes with examples (`init(counts:reference:)`) is, literal for literal.
-        init(everyClass dense: [Int], reference denseReference: [Int]) {
+        init(everyClass dense: [Int], reference denseReference: [Int], order: [Int32]? = nil) {
             classes = Array(dense.indices)
             slot = dense.indices.map { Int32($0) }
             counts = dense
             reference = denseReference
             otherReference = -1
-            byReference = Self.order(reference)
+            byReference = order ?? Self.order(reference)
             let present = dense.indices.lazy.filter { dense[$0] > 0 }.prefix(2)
             leading = (present.first ?? 0, present.count > 1 ? present.last! : -1)
         }
 
+        /// The indices of `reference` by their values, largest first (ties: the lower index first, as the stable
+        /// sort leaves them).
         static func order(_ reference: [Int]) -> [Int32] {
             reference.indices.sorted { reference[$0] > reference[$1] }.map { Int32($0) }
         }
 
+        /// `order(reference)` of slots numbered in class order (`slot`, -1 for classes without one), read from
+        /// `classOrder`, `order` of every class's reference: the slots keep their classes' order.
+        /// - Complexity: O(classes)
+        static func order(of slot: [Int32], from classOrder: [Int32]) -> [Int32] {
+            var slots: [Int32] = []
+            slots.reserveCapacity(classOrder.count)
+            for c in classOrder where slot[Int(c)] >= 0 { slots.append(slot[Int(c)]) }
+            return slots
+        }
+
         /// `slots`' numbering with a group's class `counts` and `reference` (classes without a slot must have
         /// no examples in the group).
-        init(keeping slots: Slots, counts dense: [Int], reference denseReference: [Int]) {
+        init(keeping slots: Slots, counts dense: [Int], reference denseReference: [Int], order: [Int32]? = nil) {
             classes = slots.classes
             slot = slots.slot
             counts = classes.map { dense[$0] }
@@ -261,7 +274,8 @@ struct RuleSearch: Sendable {
             var other = -1
             for c in dense.indices where slot[c] < 0 { other = max(other, denseReference[c]) }
             otherReference = other
-            byReference = Self.order(reference)
+            let numbering = slots.slot
+            byReference = order.map { Self.order(of: numbering, from: $0) } ?? Self.order(reference)
             leading = (0, classes.count > 1 ? 1 : -1)
         }
     }
@@ -666,11 +680,12 @@ extension RuleSearch {
             }
         }
         let rootCounts = classCounts(group)
+        let referenceOrder = Slots.order(reference)  // every `Slots` of this search has this reference
         var beam = [
             Member(
                 literals: [], members: group,
-                slots: histograms.map { Slots(keeping: $0.slots, counts: rootCounts, reference: reference) }
-                    ?? Slots(counts: rootCounts, reference: reference),
+                slots: histograms.map { Slots(keeping: $0.slots, counts: rootCounts, reference: reference, order: referenceOrder) }
+                    ?? Slots(counts: rootCounts, reference: reference, order: referenceOrder),
                 everyMember: majorityOfAll ? (0..<exampleCount).map { Int32($0) } : [])
         ]
         var best: (literals: [Literal], parent: Int, score: Score, members: [Int32])?
@@ -688,7 +703,7 @@ extension RuleSearch {
             let large = current.map { depth > 1 && $0.members.count >= Self.keptRefinementSize }
             let found = current.indices.map { p in large[p] ? refinements[keys[p]] ?? kept[keys[p]] : nil }
             let everyClass = current.indices.map { p in
-                large[p] ? Slots(everyClass: classCounts(current[p].members), reference: reference) : nil
+                large[p] ? Slots(everyClass: classCounts(current[p].members), reference: reference, order: referenceOrder) : nil
             }
             let work = current.reduce(0) { $0 + $1.members.count } * featureCount + items.count * classCount * 8
             let threads = work > 200_000 ? parameters.threads : 1
@@ -699,6 +714,9 @@ extension RuleSearch {
             let lastDepth = depth == parameters.maxConditions
             let found1 = seen
             let groupSize = group.count
+            // A child is read later only as a candidate (rank above the best so far) or to refine (optimistic bound
+            // above its rank and the best, which only rises): the others are not kept.
+            let keptAbove = (best?.score.rank ?? -Double.infinity) + 1e-12
             let results = parallelMap(items, threads: threads) { item -> (children: [Child], counted: BinHistogram?, seen: [(Literal, Seen)]) in
                 let (p, f) = item
                 let parent = current[p]
@@ -749,6 +767,7 @@ extension RuleSearch {
                     }
                 }
                 var children: [Child] = []
+                children.reserveCapacity(3 * cuts[f].count + 3)
                 var scored: [(Literal, Seen)] = []
                 func add(_ literal: Literal, _ coverage: Coverage, _ second: Int) {
                     if depth == 1 && bound != nil {
@@ -767,6 +786,7 @@ extension RuleSearch {
                     if !excluded.isEmpty && excluded.contains((parent.literals + [literal]).sorted()) {
                         (s.rank, s.gain) = (-.infinity, -.infinity)  // still refined
                     }
+                    guard s.rank > keptAbove || (s.optimistic > keptAbove && s.optimistic > s.rank + 1e-12) else { return }
                     children.append(Child(parent: p, literal: literal, score: s, promise: promise))
                 }
                 var counted: BinHistogram?
@@ -781,7 +801,8 @@ extension RuleSearch {
                 } else {
                     let slot = parent.slots.slot
                     let members = BinMembers(
-                        bin: bin[f], bins: cuts[f].count + 1, width: parent.slots.classes.count, group: parent.members) { slot[Int(classIndex[Int($0)])] }
+                        bin: bin[f], bins: cuts[f].count + 1, width: parent.slots.classes.count, group: parent.members
+                    ) { slot[Int(classIndex[Int($0)])] }
                     literals(
                         feature: f, histogram: members, slots: parent.slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
                         skip: skip, add)
@@ -847,7 +868,8 @@ extension RuleSearch {
                 next.append(
                     Member(
                         literals: current[child.parent].literals + [child.literal], members: members,
-                        slots: Slots(counts: classCounts(members), reference: reference), everyMember: everyMember))
+                        slots: Slots(counts: classCounts(members), reference: reference, order: referenceOrder),
+                        everyMember: everyMember))
             }
             if next.isEmpty { break }
             beam = next
