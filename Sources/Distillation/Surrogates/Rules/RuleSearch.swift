@@ -766,6 +766,12 @@ extension RuleSearch {
                         return ([], counted, [])
                     }
                 }
+                let featureBits = literalBits[f]
+                // The literals that make this parent an excluded conjunction (a literal is never in its parent).
+                let excluding = excluded.compactMap { e -> Literal? in
+                    guard e.count == parent.literals.count + 1, parent.literals.allSatisfy(e.contains) else { return nil }
+                    return e.first { !parent.literals.contains($0) }
+                }
                 var children: [Child] = []
                 children.reserveCapacity(3 * cuts[f].count + 3)
                 var scored: [(Literal, Seen)] = []
@@ -780,10 +786,10 @@ extension RuleSearch {
                             ))
                     }
                     guard coverage.total >= parameters.minCoverage else { return }
-                    let ruleBits = baseBits + natural + literalBits[f][literal.op][literal.index]
+                    let ruleBits = baseBits + natural + featureBits[literal.op][literal.index]
                     guard var s = score(coverage, second, ruleBits) else { return }
                     let promise = s.rank
-                    if !excluded.isEmpty && excluded.contains((parent.literals + [literal]).sorted()) {
+                    if !excluding.isEmpty && excluding.contains(literal) {
                         (s.rank, s.gain) = (-.infinity, -.infinity)  // still refined
                     }
                     guard s.rank > keptAbove || (s.optimistic > keptAbove && s.optimistic > s.rank + 1e-12) else { return }
@@ -817,8 +823,10 @@ extension RuleSearch {
                 for (l, counts) in result.seen { seen[l.feature][Self.literalSlot(op: l.op, index: l.index, cuts: cuts[l.feature].count)] = counts }
             }
             // The best child: in rank order (then the order found), the first one that passes the majority check.
-            var ranked = RankOrder(children.indices.filter { children[$0].score.rank > (best?.score.rank ?? -Double.infinity) + 1e-12 }) {
-                children[$0].score.rank > children[$1].score.rank || (children[$0].score.rank == children[$1].score.rank && $0 < $1)
+            // (A refused child's rank is lowered once it is taken, so the order reads the ranks as scored.)
+            let ranks = children.map(\.score.rank)
+            var ranked = RankOrder(children.indices.filter { ranks[$0] > (best?.score.rank ?? -Double.infinity) + 1e-12 }) {
+                ranks[$0] > ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1)
             }
             while let c = ranked.next() {
                 let child = children[c]
@@ -861,9 +869,10 @@ extension RuleSearch {
                 let child = children[c]
                 guard !kinds.contains([child.parent, child.literal.feature, child.literal.op]) else { continue }
                 let members = filter(current[child.parent].members, child.literal)
+                guard !members.isEmpty else { continue }
                 let everyMember = majorityOfAll ? filter(current[child.parent].everyMember, child.literal) : []
                 let coverage = majorityOfAll ? everyMember : members
-                guard !members.isEmpty, seen.insert([UInt64(coverage.count), Self.fingerprint(coverage)]).inserted else { continue }
+                guard seen.insert([UInt64(coverage.count), Self.fingerprint(coverage)]).inserted else { continue }
                 kinds.insert([child.parent, child.literal.feature, child.literal.op])
                 next.append(
                     Member(
