@@ -80,7 +80,7 @@ struct BinHistogram: BinCounts, Sendable {
     }
 
     /// Counts one example of `slot` in `bin` fewer; the pairs are listed again without the emptied ones once those
-    /// are half of them.
+    /// are an eighth of them (every sweep reads them).
     /// - Precondition: that count is not zero.
     /// - Complexity: O(1), amortized
     @inline(__always)
@@ -89,7 +89,7 @@ struct BinHistogram: BinCounts, Sendable {
         counts[p] -= 1
         if counts[p] == 0 {
             emptied += 1
-            if emptied * 2 > counts.count { dropEmptied() }
+            if emptied * 8 > counts.count { dropEmptied() }
         }
     }
 
