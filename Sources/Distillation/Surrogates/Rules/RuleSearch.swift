@@ -863,7 +863,9 @@ extension RuleSearch {
                 return a < b
             }
             var next: [Member] = []
-            var seen = Set<[UInt64]>()  // coverages by size and a 64-bit fingerprint
+            // The coverages taken, told apart by size and a 64-bit fingerprint; a fingerprint is computed only once
+            // a second coverage of its size comes (most differ in size).
+            var seen: [(coverage: [Int32], fingerprint: UInt64?)] = []
             var kinds = Set<[Int]>()
             while next.count < parameters.beamWidth, let c = order.next() {
                 let child = children[c]
@@ -872,7 +874,18 @@ extension RuleSearch {
                 guard !members.isEmpty else { continue }
                 let everyMember = majorityOfAll ? filter(current[child.parent].everyMember, child.literal) : []
                 let coverage = majorityOfAll ? everyMember : members
-                guard seen.insert([UInt64(coverage.count), Self.fingerprint(coverage)]).inserted else { continue }
+                var fingerprint: UInt64?
+                var duplicate = false
+                for k in seen.indices where seen[k].coverage.count == coverage.count {
+                    if seen[k].fingerprint == nil { seen[k].fingerprint = Self.fingerprint(seen[k].coverage) }
+                    if fingerprint == nil { fingerprint = Self.fingerprint(coverage) }
+                    if seen[k].fingerprint == fingerprint {
+                        duplicate = true
+                        break
+                    }
+                }
+                guard !duplicate else { continue }
+                seen.append((coverage, fingerprint))
                 kinds.insert([child.parent, child.literal.feature, child.literal.op])
                 next.append(
                     Member(
