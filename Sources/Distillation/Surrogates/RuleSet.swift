@@ -77,7 +77,8 @@ public struct RuleSet: RuleModel {
         var predicted = [Int32](repeating: Int32(defaultIndex), count: n)
         var winning = [Double](repeating: -1, count: n)
         var errors = n - counts[defaultIndex]
-        var uncovered = (0..<n).map { Int32($0) }
+        let everyExample = (0..<n).map { Int32($0) }
+        var uncovered = everyExample
         var uncoveredCounts = counts
         var histograms = RuleSearch.Histograms(search, group: uncovered, classCounts: uncoveredCounts)
         var refinements = RuleSearch.Refinements()
@@ -125,7 +126,7 @@ public struct RuleSet: RuleModel {
                         })
                 else { break }
                 let literals = found.literals
-                let covered = (0..<n).filter { i in literals.allSatisfy { search.holds($0, i) } }
+                let covered = literals.reduce(everyExample) { search.filter($0, $1) }.map { Int($0) }
                 let target = Int32(found.output)
                 let hits = covered.reduce(0) { $0 + (search.classIndex[$1] == target ? 1 : 0) }
                 let precision = Double(hits) / Double(covered.count)

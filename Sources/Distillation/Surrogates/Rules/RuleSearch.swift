@@ -550,16 +550,20 @@ extension RuleSearch {
     func isPlurality(_ target: Int, among group: [Int32], satisfying literal: Literal) -> Bool {
         var counts = [Int32](repeating: 0, count: classCount)
         var hits: Int32 = 0, most: Int32 = 0
-        let j = Int32(literal.index), op = literal.op
+        let j = Int32(literal.index)
         bin[literal.feature].withUnsafeBufferPointer { bins in
             classIndex.withUnsafeBufferPointer { labels in
                 counts.withUnsafeMutableBufferPointer { counts in
-                    for i in group {
-                        let b = bins[Int(i)]
-                        guard op == 0 ? b <= j : op == 1 ? b > j : b == j else { continue }
+                    func count(_ i: Int32) {
                         let c = Int(labels[Int(i)])
                         counts[c] += 1
                         if c == target { hits += 1 } else { most = max(most, counts[c]) }
+                    }
+                    // The comparison is chosen once, not per member.
+                    switch literal.op {
+                    case 0: for i in group where bins[Int(i)] <= j { count(i) }
+                    case 1: for i in group where bins[Int(i)] > j { count(i) }
+                    default: for i in group where bins[Int(i)] == j { count(i) }
                     }
                 }
             }
