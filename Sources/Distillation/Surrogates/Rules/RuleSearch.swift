@@ -699,6 +699,7 @@ extension RuleSearch {
         var seen = cuts.indices.map { f in [Seen](repeating: Seen(), count: 2 * cuts[f].count + (equalValues[f]?.count ?? 0)) }
         var kept = Refinements()  // the refinements this search used: what the next one may find again
         defer { refinements = kept }
+        let cheapestLiteral = literalBits.joined().joined().min() ?? 0
         for depth in 1...parameters.maxConditions {
             let current = beam
             let items = current.indices.flatMap { p in (0..<featureCount).map { (p, $0) } }
@@ -715,7 +716,18 @@ extension RuleSearch {
             // the last depth) have an optimistic bound above it is not scored: those are all the beam reads.
             let outranked = best?.score.rank ?? -Double.infinity
             let prunes = depth > 1 && outranked >= 0 && bound != nil
-            let lastDepth = depth == parameters.maxConditions
+            // Once no conjunction two conditions longer than a member of the beam (at most its count of any class, at
+            // least two more conditions' bits) can outrank the best so far, the depths after this one cannot change
+            // what the search finds: this one is the last, and only ranks count in it.
+            let deeperUseless =
+                prunes && depth < parameters.maxConditions
+                && current.allSatisfy { member in
+                    let k = member.literals.count
+                    let most = member.slots.counts.max() ?? 0
+                    let longer = bits(member.literals) - Rule.conditionCountBits(k) + Rule.conditionCountBits(k + 2) + 2 * cheapestLiteral
+                    return most == 0 || bound!.rank(most, most, longer) <= outranked + 1e-12
+                }
+            let lastDepth = depth == parameters.maxConditions || deeperUseless
             let found1 = seen
             let groupSize = group.count
             // A child is read later only as a candidate (rank above the best so far) or to refine (optimistic bound
@@ -854,7 +866,7 @@ extension RuleSearch {
             if let b = best, b.members.isEmpty, b.literals.count == depth {
                 best!.members = filter(current[b.parent].members, b.literals.last!)
             }
-            guard depth < parameters.maxConditions else { break }
+            guard depth < parameters.maxConditions && !deeperUseless else { break }
             let bar = best?.score.rank ?? -Double.infinity
             children = children.filter { $0.score.optimistic > bar + 1e-12 && $0.score.optimistic > $0.score.rank + 1e-12 }
             // The conjunctions with the best optimistic bound, at most one per (feature, comparison) of the condition
