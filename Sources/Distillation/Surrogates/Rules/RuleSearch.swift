@@ -778,8 +778,7 @@ extension RuleSearch {
                         if most > outranked + 1e-12 { break }
                     }
                     if most <= outranked + 1e-12 {
-                        let counted = everyClass[p] != nil && found[p] == nil ? histogram(f, parent.members) : nil
-                        return ([], counted, [])
+                        return ([], nil, [])
                     }
                 }
                 let featureBits = literalBits[f]
@@ -832,7 +831,12 @@ extension RuleSearch {
                 return (children, counted, scored)
             }
             for p in current.indices where large[p] {
-                kept.keep(keys[p], found[p] ?? (0..<featureCount).map { results[p * featureCount + $0].counted! })
+                // A parent some of whose features were skipped is counted afresh if a later search refines it.
+                if let histograms = found[p] ?? Optional((0..<featureCount).compactMap { results[p * featureCount + $0].counted }),
+                    histograms.count == featureCount
+                {
+                    kept.keep(keys[p], histograms)
+                }
             }
             var children = results.flatMap(\.children)
             for result in results {
