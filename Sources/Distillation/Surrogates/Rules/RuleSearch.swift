@@ -377,9 +377,9 @@ struct RuleSearch: Sendable {
     ///
     /// The `<=` side's counts only grow as the cut moves up and the `>` side's as it moves down, so one sweep
     /// each way keeps the two largest counts of one side and the largest leftover of the other up to date from
-    /// the (bin, class) pairs that occur alone; those are listed once first (`BinCounts.pairs`), so that the
+    /// the (bin, class) pairs that occur alone; those are listed once first (`BinCounts.withPairs`), so that the
     /// sweeps and the pass over values for `=` read a compact list.
-    /// - Complexity: O(bins · ⌈slots / 64⌉ + the nonzero (bin, slot) counts + slots)
+    /// - Complexity: O(bins + the nonzero (bin, slot) counts + slots)
     func literals(
         feature f: Int, histogram: some BinCounts, slots: Slots, focus: Int, keepsWholeGroup: Bool = false, skip: (Int) -> Bool,
         _ body: (Literal, Coverage, Int) -> Void
