@@ -98,14 +98,14 @@ public struct RuleSet: RuleModel {
             let current = DescriptionLength.natural(rules.count) + ruleBits + DescriptionLength.choice(outputs) + exceptions(errors)
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
             let errorsNow = errors
-            // The best candidate on the uncovered probes, checked over every probe: a rule must predict the most
-            // common class of what it covers (so no catch-all rule outranks another by a sliver of precision) and, over every probe
-            // whose rule it beats in precision, must still shorten the description (or remove an error, past the
-            // stop). A refused candidate is excluded and the search repeated, a few times.
             // A rule with h hits leaves at least errors − h.
             let bound = RuleSearch.Bound(normalized: normalized, largest: uncoveredCounts.max() ?? 0) { h in
                 current - base - exceptions(max(errorsNow - h, 0))
             }
+            // The best candidate on the uncovered probes, checked over every probe: a rule must predict the most
+            // common class of what it covers (so no catch-all rule outranks another by a sliver of precision) and, over every probe
+            // whose rule it beats in precision, must still shorten the description (or remove an error, past the
+            // stop). A refused candidate is excluded and the search repeated, a few times.
             var excluded = Set<[RuleSearch.Literal]>()
             var accepted: (found: RuleSearch.Found, covered: [Int], precision: Double, delta: Int, bits: Double)?
             for _ in 0..<16 {

@@ -662,12 +662,28 @@ extension RuleSearch {
             var second = 0
             var secondClass = -1
         }
-        /// A parent's largest class counts, largest first, with their classes (the first four): what a refinement by
-        /// a literal can keep of a class is at most the parent's count and the literal's.
+        /// A parent's class counts for the bounds: what a refinement by a literal can keep of a class is at most the
+        /// parent's count and the literal's.
         struct Largest {
-            var counts: [(count: Int, label: Int)] = []
-            /// The parent's count of `label`.
-            let count: (Int) -> Int
+            let slots: Slots
+            /// The four largest counts with their classes, largest first.
+            let counts: [(count: Int, label: Int)]
+
+            init(_ slots: Slots) {
+                self.slots = slots
+                counts = Array(
+                    slots.counts.indices.filter { slots.counts[$0] > 0 }.map { (slots.counts[$0], slots.classes[$0]) }
+                        .sorted { $0.count > $1.count }.prefix(4))
+            }
+
+            /// The parent's count of class `label`.
+            func count(_ label: Int) -> Int {
+                let k = Int(slots.slot[label])
+                return k < 0 ? 0 : slots.counts[k]
+            }
+
+            /// The parent's largest count of a class other than `excluded` (-1: any class).
+            func most(excluding excluded: Int) -> Int { counts.first { $0.label != excluded }?.count ?? 0 }
 
             /// The most a refinement by `literal` can have of one class other than `excluded`.
             func shared(with literal: Seen, excluding excluded: Int) -> Int {
@@ -716,14 +732,16 @@ extension RuleSearch {
             // the last depth) have an optimistic bound above it is not scored: those are all the beam reads.
             let outranked = best?.score.rank ?? -Double.infinity
             let prunes = depth > 1 && outranked >= 0 && bound != nil
+            let largest = prunes ? current.map { Largest($0.slots) } : []
             // Once no conjunction two conditions longer than a member of the beam (at most its count of any class, at
             // least two more conditions' bits) can outrank the best so far, the depths after this one cannot change
             // what the search finds: this one is the last, and only ranks count in it.
             let deeperUseless =
                 prunes && depth < parameters.maxConditions
-                && current.allSatisfy { member in
+                && current.indices.allSatisfy { p in
+                    let member = current[p]
                     let k = member.literals.count
-                    let most = member.slots.counts.max() ?? 0
+                    let most = largest[p].most(excluding: -1)
                     let longer = bits(member.literals) - Rule.conditionCountBits(k) + Rule.conditionCountBits(k + 2) + 2 * cheapestLiteral
                     return most == 0 || bound!.rank(most, most, longer) <= outranked + 1e-12
                 }
@@ -741,24 +759,8 @@ extension RuleSearch {
                 let natural = Rule.conditionCountBits(parent.literals.count + 1)
                 let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
                 if prunes, let bound {
-                    var parentFirst = 0, parentOther = 0
-                    for (k, c) in parent.slots.classes.enumerated() {
-                        parentFirst = max(parentFirst, parent.slots.counts[k])
-                        if c != focus { parentOther = max(parentOther, parent.slots.counts[k]) }
-                    }
-                    let slots = parent.slots
-                    var largest = Largest { c in
-                        let k = Int(slots.slot[c])
-                        return k < 0 ? 0 : slots.counts[k]
-                    }
-                    for k in slots.counts.indices where slots.counts[k] > 0 {
-                        largest.counts.append((slots.counts[k], slots.classes[k]))
-                        if largest.counts.count > 4 {
-                            largest.counts.sort { $0.count > $1.count }
-                            largest.counts.removeLast()
-                        }
-                    }
-                    largest.counts.sort { $0.count > $1.count }
+                    let largest = largest[p]
+                    let (parentFirst, parentOther) = (largest.most(excluding: -1), largest.most(excluding: focus))
                     let parentTotal = parent.members.count
                     var most = -Double.infinity
                     for op in 0..<3 where !skip(op) {
