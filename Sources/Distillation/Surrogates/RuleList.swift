@@ -136,8 +136,11 @@ public struct RuleList: RuleModel {
             let remainingCount = remaining.count, committedNow = committed
             let focus = majority(counts)
             var unused = Set<[RuleSearch.Literal]>()
-            // A rule with h examples of its class leaves at least errors − h (its own and the default's).
-            let bound = RuleSearch.Bound(normalized: normalized, largest: counts.max() ?? 0) { h in
+            // A rule with h examples of its class leaves at least errors − h (its own and the default's). One that
+            // predicts the default class makes the next largest class the default's rival: its first examples of the
+            // default only make up for those left behind, up to the gap between the two.
+            let rival = counts.indices.lazy.filter { $0 != focus }.map { counts[$0] }.max() ?? 0
+            let bound = RuleSearch.Bound(normalized: normalized, largest: counts.max() ?? 0, focusGap: counts[focus] - rival) { h in
                 current - base - exceptions(max(errors - h, 0))
             }
             let found = search.bestRule(

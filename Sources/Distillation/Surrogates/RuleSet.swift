@@ -99,7 +99,7 @@ public struct RuleSet: RuleModel {
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
             let errorsNow = errors
             // A rule with h hits leaves at least errors − h.
-            let bound = RuleSearch.Bound(normalized: normalized, largest: uncoveredCounts.max() ?? 0) { h in
+            let bound = RuleSearch.Bound(normalized: normalized, largest: uncoveredCounts.max() ?? 0, focusGap: nil) { h in
                 current - base - exceptions(max(errorsNow - h, 0))
             }
             // The best candidate on the uncovered probes, checked over every probe: a rule must predict the most

@@ -311,32 +311,123 @@ struct RuleSearch: Sendable {
     /// up to date as rules cover examples: the beam's broad conjunctions come back search after search, and
     /// removing the few examples a rule covers is cheaper than counting theirs again.
     struct Refinements: Sendable {
-        /// Each conjunction's literals, sorted, and its histograms (a beam's few).
-        fileprivate var entries: [(literals: [Literal], histograms: [BinHistogram])] = []
+        /// Each conjunction's literals, sorted, and its histograms by feature (nil: not counted), a beam's few.
+        fileprivate var entries: [(literals: [Literal], histograms: [BinHistogram?])] = []
+        /// The examples `remove` has removed so far, in order.
+        fileprivate(set) var log: [Int32] = []
+        /// How many examples `remove` has removed so far.
+        var removed: Int { log.count }
+        /// What the last sweep of each conjunction the searches refined found, by feature (`Sweep`), with the last
+        /// search that used them.
+        fileprivate var sweeps: [[Literal]: (search: Int, features: [Sweep?])] = [:]
 
         init() {}
 
+        /// None kept yet, after `previous`'s removals; its sweeps of the last `sweepSearches` searches.
+        init(after previous: Refinements) {
+            log = previous.log
+            searches = previous.searches + 1
+            sweeps = previous.sweeps.filter { $0.value.search + Self.sweepSearches > searches }
+        }
+
+        /// How many searches a sweep is kept for after its last use.
+        static let sweepSearches = 8
+        /// Searches so far.
+        fileprivate(set) var searches = 0
+
         /// The histograms of the conjunction of `literals` (sorted), if kept.
         /// - Complexity: O(entries · conditions)
-        subscript(literals: [Literal]) -> [BinHistogram]? {
+        subscript(literals: [Literal]) -> [BinHistogram?]? {
             entries.first { $0.literals == literals }?.histograms
         }
 
         /// Keeps `histograms` for the conjunction of `literals` (sorted).
-        mutating func keep(_ literals: [Literal], _ histograms: [BinHistogram]) {
+        mutating func keep(_ literals: [Literal], _ histograms: [BinHistogram?]) {
             if self[literals] == nil { entries.append((literals, histograms)) }
         }
 
         /// Removes `covered` (examples of the group) from every histogram whose conjunction holds for them.
         /// - Complexity: O(|covered| · entries · (conditions + F))
         mutating func remove(_ covered: [Int32], _ search: RuleSearch) {
+            log += covered
             for e in entries.indices {
                 for i in covered where entries[e].literals.allSatisfy({ search.holds($0, Int(i)) }) {
                     let c = Int(search.classIndex[Int(i)])
-                    for f in 0..<search.bin.count { entries[e].histograms[f].remove(bin: Int(search.bin[f][Int(i)]), slot: c) }
+                    for f in 0..<search.bin.count where entries[e].histograms[f] != nil {
+                        entries[e].histograms[f]!.remove(bin: Int(search.bin[f][Int(i)]), slot: c)
+                    }
                 }
             }
         }
+    }
+
+    /// What a sweep of a conjunction's refinements by one feature found of each literal covering at least
+    /// `minCoverage` of the group: its largest class count on the group, that class, its second-largest count,
+    /// the examples it covers, and the literal's bits; with `Refinements.removed` when swept. Counts only fall as
+    /// rules cover examples, so these bound the refinements in later searches of the same covering run.
+    struct Sweep: Sendable {
+        var removed: Int
+        var first: [Int32] = []
+        var firstClass: [Int32] = []
+        var second: [Int32] = []
+        var total: [Int32] = []
+        var bits: [Double] = []
+
+        init(removed: Int) { self.removed = removed }
+
+        /// Each literal's `index · 3 + op`.
+        var literal: [Int32] = []
+
+        mutating func append(_ coverage: Coverage, _ literal: Literal, bits literalBits: Double) {
+            self.literal.append(Int32(literal.index * 3 + literal.op))
+            first.append(Int32(coverage.first))
+            firstClass.append(Int32(coverage.firstClass))
+            second.append(Int32(max(coverage.second, 0)))
+            total.append(Int32(coverage.total))
+            bits.append(literalBits)
+        }
+    }
+
+    /// `sweep`'s literals' coverages of feature `f` without `gone` (examples of the group since removed, that
+    /// satisfied the conjunction then): each one's size now, and its largest class's count less that class's
+    /// examples gone (what that class has now; every other class still has at most `second`).
+    /// - Complexity: O(literals + |gone| + classes + bins · the classes gone)
+    func remaining(_ sweep: Sweep, gone: ArraySlice<Int32>, feature f: Int) -> (first: [Int32], total: [Int32]) {
+        guard !gone.isEmpty else { return (sweep.first, sweep.total) }
+        let width = cuts[f].count + 2  // a row: 0, then the examples gone at or below each bin
+        let column = bin[f]
+        var row = [Int32](repeating: -1, count: classCount)  // each class's row of `counts`, -1: none gone
+        var rows = 1  // row 0: every class
+        for i in gone where row[Int(classIndex[Int(i)])] < 0 {
+            row[Int(classIndex[Int(i)])] = Int32(rows)
+            rows += 1
+        }
+        var counts = [Int32](repeating: 0, count: rows * width)
+        for i in gone {
+            let b = Int(column[Int(i)]) + 1
+            counts[b] += 1
+            counts[Int(row[Int(classIndex[Int(i)])]) * width + b] += 1
+        }
+        for r in 0..<rows {
+            for j in 1..<width { counts[r * width + j] += counts[r * width + j - 1] }
+        }
+        var (first, total) = (sweep.first, sweep.total)
+        for k in first.indices {
+            let (j, op) = (Int(sweep.literal[k]) / 3, sweep.literal[k] % 3)
+            // Examples gone from the literal's coverage in a row: at or below bin j, above it, or in it.
+            func gone(_ r: Int) -> Int32 {
+                let at = r * width
+                switch op {
+                case 0: return counts[at + j + 1]
+                case 1: return counts[at + width - 1] - counts[at + j + 1]
+                default: return counts[at + j + 1] - counts[at + j]
+                }
+            }
+            total[k] -= gone(0)
+            let r = Int(row[Int(sweep.firstClass[k])])
+            if r > 0 { first[k] -= gone(r) }
+        }
+        return (first, total)
     }
 
     /// Below this many examples a conjunction's histograms are counted afresh (`BinMembers`) rather than kept by
@@ -577,19 +668,27 @@ extension RuleSearch {
 
     /// What `bestRule` may skip by: upper bounds, for a search, on what a candidate can score.
     struct Bound: Sendable {
-        /// Its rank, for a candidate with at most h examples of any class of the group, covering at least t of it,
-        /// of at least `bits` bits, wherever the rank is not negative.
+        /// Its rank, for a candidate with at most h hits (`hits(other:focus:)`), covering at least t of the group, of
+        /// at least `bits` bits, wherever the rank is not negative.
         let rank: @Sendable (_ h: Int, _ t: Int, _ bits: Double) -> Double
         /// Its optimistic bound, for a candidate with at most h examples of any class but the search's `focus`, of
         /// at least `bits` bits, wherever that is not negative.
         let optimistic: @Sendable (_ h: Int, _ bits: Double) -> Double
+        /// How many examples of the search's focus class a candidate needs before the rest count as hits (those
+        /// first ones only make up for examples the focus leaves as errors elsewhere); nil: they never count.
+        let focusGap: Int?
+
+        /// At most how many hits a candidate has with at most `other` examples of any one class but the focus and
+        /// at most `focus` of the focus.
+        func hits(other: Int, focus: Int) -> Int { focusGap.map { max(other, focus - $0) } ?? other }
 
         /// For scores that save `saved(h) − bits` bits at most when a rule of `bits` bits has h hits (h at most
         /// `largest`; its optimistic bound is that of its hits of a class other than the focus), ranked by bits
         /// saved per example covered (`normalized`) or by bits saved. Prefix maxima, so `saved` need not grow
         /// with h.
         /// - Complexity: O(largest) to build, O(1) a call.
-        init(normalized: Bool, largest: Int, saved: (Int) -> Double) {
+        init(normalized: Bool, largest: Int, focusGap: Int?, saved: (Int) -> Double) {
+            self.focusGap = focusGap
             var most = [-Double.infinity], perHit = [-Double.infinity]
             for h in stride(from: 1, through: max(largest, 1), by: 1) {
                 most.append(max(most[h - 1], saved(h)))
@@ -651,6 +750,8 @@ extension RuleSearch {
             var score: Score
             /// Its rank as scored, before any refusal: what the beam keeps first.
             var promise: Double
+            /// Its coverage of the group: size, largest class count and that class (equal for equal coverages).
+            var signature: (total: Int, first: Int, firstClass: Int)
         }
         /// What depth 1 found of a literal on the group: its coverage, and its two largest class counts with their
         /// classes (total −1: not scored, as for a literal covering none or all of it).
@@ -661,6 +762,14 @@ extension RuleSearch {
             /// Every class but `firstClass` has at most this many (0 when the group has one class).
             var second = 0
             var secondClass = -1
+        }
+        /// What sweeping a (parent, feature) gives: the children kept, the parent's histogram of the feature when
+        /// counted now, depth 1's counts of each literal, and what later searches may bound its refinements by.
+        struct Swept: Sendable {
+            var children: [Child]
+            var counted: BinHistogram?
+            var seen: [(Literal, Seen)]
+            var record: Sweep?
         }
         /// A parent's class counts for the bounds: what a refinement by a literal can keep of a class is at most the
         /// parent's count and the literal's.
@@ -713,7 +822,7 @@ extension RuleSearch {
         // Depth 1's counts of every literal, by feature and `literalSlot`: a refinement's count of a class is at
         // most its parent's and its last literal's, and it covers at least what they share.
         var seen = cuts.indices.map { f in [Seen](repeating: Seen(), count: 2 * cuts[f].count + (equalValues[f]?.count ?? 0)) }
-        var kept = Refinements()  // the refinements this search used: what the next one may find again
+        var kept = Refinements(after: refinements)  // the refinements this search used: what the next one may find again
         defer { refinements = kept }
         let cheapestLiteral = literalBits.joined().joined().min() ?? 0
         for depth in 1...parameters.maxConditions {
@@ -741,7 +850,7 @@ extension RuleSearch {
                 && current.indices.allSatisfy { p in
                     let member = current[p]
                     let k = member.literals.count
-                    let most = largest[p].most(excluding: -1)
+                    let most = bound!.hits(other: largest[p].most(excluding: focus), focus: largest[p].count(focus))
                     let longer = bits(member.literals) - Rule.conditionCountBits(k) + Rule.conditionCountBits(k + 2) + 2 * cheapestLiteral
                     return most == 0 || bound!.rank(most, most, longer) <= outranked + 1e-12
                 }
@@ -751,38 +860,16 @@ extension RuleSearch {
             // A child is read later only as a candidate (rank above the best so far) or to refine (optimistic bound
             // above its rank and the best, which only rises): the others are not kept.
             let keptAbove = (best?.score.rank ?? -Double.infinity) + 1e-12
-            let results = parallelMap(items, threads: threads) { item -> (children: [Child], counted: BinHistogram?, seen: [(Literal, Seen)]) in
+            // Past depth 1, what a sweep of a (parent, feature) records for the searches after this one.
+            let records = depth > 1 && bound != nil
+            let removedNow = refinements.removed
+            let sweep: @Sendable ((Int, Int)) -> Swept = { item in
                 let (p, f) = item
                 let parent = current[p]
                 let used = parent.literals.filter { $0.feature == f }.map(\.op)
                 let baseBits = bits(parent.literals) - Rule.conditionCountBits(parent.literals.count)
                 let natural = Rule.conditionCountBits(parent.literals.count + 1)
                 let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
-                if prunes, let bound {
-                    let largest = largest[p]
-                    let (parentFirst, parentOther) = (largest.most(excluding: -1), largest.most(excluding: focus))
-                    let parentTotal = parent.members.count
-                    var most = -Double.infinity
-                    for op in 0..<3 where !skip(op) {
-                        for j in literalBits[f][op].indices {
-                            let l = found1[f][Self.literalSlot(op: op, index: j, cuts: cuts[f].count)]
-                            let ruleBits = baseBits + natural + literalBits[f][op][j]
-                            // A literal depth 1 did not score covers none of the group (no refinement) or all of it.
-                            let (first, other) =
-                                l.total < 0
-                                ? (parentFirst, parentOther) : (largest.shared(with: l, excluding: -1), largest.shared(with: l, excluding: focus))
-                            let shared = l.total < 0 ? parentTotal : parentTotal + l.total - groupSize
-                            guard first > 0 else { continue }
-                            most = max(most, bound.rank(first, max(shared, first), ruleBits))
-                            if !lastDepth && other > 0 { most = max(most, bound.optimistic(other, ruleBits)) }
-                            if most > outranked + 1e-12 { break }
-                        }
-                        if most > outranked + 1e-12 { break }
-                    }
-                    if most <= outranked + 1e-12 {
-                        return ([], nil, [])
-                    }
-                }
                 let featureBits = literalBits[f]
                 // The literals that make this parent an excluded conjunction (a literal is never in its parent).
                 let excluding = excluded.compactMap { e -> Literal? in
@@ -792,6 +879,7 @@ extension RuleSearch {
                 var children: [Child] = []
                 children.reserveCapacity(3 * cuts[f].count + 3)
                 var scored: [(Literal, Seen)] = []
+                var record = Sweep(removed: removedNow)
                 func add(_ literal: Literal, _ coverage: Coverage, _ second: Int) {
                     if depth == 1 && bound != nil {
                         scored.append(
@@ -803,6 +891,7 @@ extension RuleSearch {
                             ))
                     }
                     guard coverage.total >= parameters.minCoverage else { return }
+                    if records { record.append(coverage, literal, bits: featureBits[literal.op][literal.index]) }
                     let ruleBits = baseBits + natural + featureBits[literal.op][literal.index]
                     guard var s = score(coverage, second, ruleBits) else { return }
                     let promise = s.rank
@@ -810,14 +899,18 @@ extension RuleSearch {
                         (s.rank, s.gain) = (-.infinity, -.infinity)  // still refined
                     }
                     guard s.rank > keptAbove || (s.optimistic > keptAbove && s.optimistic > s.rank + 1e-12) else { return }
-                    children.append(Child(parent: p, literal: literal, score: s, promise: promise))
+                    children.append(
+                        Child(
+                            parent: p, literal: literal, score: s, promise: promise,
+                            signature: (coverage.total, coverage.first, coverage.firstClass)))
                 }
                 var counted: BinHistogram?
                 if depth == 1, let histograms {
                     literals(feature: f, histogram: histograms.counts[f], slots: parent.slots, focus: focus, skip: skip, add)
                 } else if let slots = everyClass[p] {
-                    let byClass = found[p]?[f] ?? histogram(f, parent.members)
-                    if found[p] == nil { counted = byClass }
+                    let keptHistogram = found[p].flatMap { $0[f] }
+                    let byClass = keptHistogram ?? histogram(f, parent.members)
+                    if keptHistogram == nil { counted = byClass }
                     literals(
                         feature: f, histogram: byClass, slots: slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
                         skip: skip, add)
@@ -830,92 +923,236 @@ extension RuleSearch {
                         feature: f, histogram: members, slots: parent.slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
                         skip: skip, add)
                 }
-                return (children, counted, scored)
+                return Swept(children: children, counted: counted, seen: scored, record: records ? record : nil)
             }
-            for p in current.indices where large[p] {
-                // A parent some of whose features were skipped is counted afresh if a later search refines it.
-                if let histograms = found[p] ?? Optional((0..<featureCount).compactMap { results[p * featureCount + $0].counted }),
-                    histograms.count == featureCount
-                {
-                    kept.keep(keys[p], histograms)
-                }
-            }
-            var children = results.flatMap(\.children)
-            for result in results {
-                for (l, counts) in result.seen { seen[l.feature][Self.literalSlot(op: l.op, index: l.index, cuts: cuts[l.feature].count)] = counts }
-            }
-            // The best child: in rank order (then the order found), the first one that passes the majority check.
-            // (A refused child's rank is lowered once it is taken, so the order reads the ranks as scored.)
-            let ranks = children.map(\.score.rank)
-            var ranked = RankOrder(children.indices.filter { ranks[$0] > (best?.score.rank ?? -Double.infinity) + 1e-12 }) {
-                ranks[$0] > ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1)
-            }
-            while let c = ranked.next() {
-                let child = children[c]
-                let literals = current[child.parent].literals + [child.literal]
-                if majorityOfAll {
-                    // Is its output the most common class of every example it covers? Static, so remembered.
-                    let key = literals.sorted()
-                    var refused = imprecise.contains(key)
-                    if !refused {
-                        refused = !isPlurality(child.score.output, among: current[child.parent].everyMember, satisfying: child.literal)
-                        if refused { imprecise.insert(key) }
-                    }
-                    if refused {
-                        (children[c].score.rank, children[c].score.gain) = (-.infinity, -.infinity)
-                        continue
+            // Upper bounds on the ranks of the refinements of a (parent, feature) and, before the last depth, on their
+            // optimistic bounds: from what a sweep of it found in an earlier search of this run (counts of a class only
+            // fall as rules cover examples, and a literal's coverage falls by at most the examples covered since),
+            // else from the parent's class counts and depth 1's counts of each literal. +∞ at depth 1 or without
+            // `bound`; valid wherever they are not negative.
+            let bounded = current.indices.map { p in records ? Largest(current[p].slots) : nil }
+            // Each parent's earlier sweeps, and the examples removed since the oldest of them that satisfy it (with
+            // their places in `Refinements.log`).
+            let previous = current.indices.map { p in records ? refinements.sweeps[keys[p]]?.features : nil }
+            var goneOf: [[Int32]] = [], gonePositions: [[Int]] = []
+            for p in current.indices {
+                let oldest = previous[p]?.compactMap { $0?.removed }.min() ?? refinements.removed
+                let parent = current[p].literals
+                var (examples, positions) = ([Int32](), [Int]())
+                for position in oldest..<refinements.removed {
+                    let i = refinements.log[position]
+                    if parent.allSatisfy({ holds($0, Int(i)) }) {
+                        examples.append(i)
+                        positions.append(position)
                     }
                 }
-                best = (literals, child.parent, child.score, [])
-                break
+                goneOf.append(examples)
+                gonePositions.append(positions)
+            }
+            let boundsOf = items.map { item -> (rank: Double, optimistic: Double) in
+                guard records, let bound, let largest = bounded[item.0] else { return (.infinity, .infinity) }
+                let (p, f) = item
+                let parent = current[p]
+                let used = parent.literals.filter { $0.feature == f }.map(\.op)
+                let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
+                let baseBits = bits(parent.literals) - Rule.conditionCountBits(parent.literals.count) + Rule.conditionCountBits(parent.literals.count + 1)
+                var rank = -Double.infinity, optimistic = -Double.infinity
+                if let swept = previous[p]?[f] {
+                    let since = gonePositions[p].firstIndex { $0 >= swept.removed } ?? gonePositions[p].count
+                    let (first, total) = remaining(swept, gone: goneOf[p][since...], feature: f)
+                    for k in first.indices where total[k] > 0 {
+                        // At most `first` of its largest class, at most `second` of any other; no more than it covers.
+                        let (own, second) = (Int(first[k]), Int(swept.second[k]))
+                        let isFocus = swept.firstClass[k] == Int32(focus)
+                        let other = min(isFocus ? second : max(own, second), Int(total[k]))
+                        let h = min(bound.hits(other: other, focus: isFocus ? own : second), Int(total[k]))
+                        guard h > 0 else { continue }
+                        let ruleBits = baseBits + swept.bits[k]
+                        rank = max(rank, bound.rank(h, Int(total[k]), ruleBits))
+                        if !lastDepth && other > 0 { optimistic = max(optimistic, bound.optimistic(other, ruleBits)) }
+                    }
+                    return (rank, optimistic)
+                }
+                let (parentFocus, parentOther) = (largest.count(focus), largest.most(excluding: focus))
+                let parentTotal = parent.members.count
+                for op in 0..<3 where !skip(op) {
+                    for j in literalBits[f][op].indices {
+                        let l = found1[f][Self.literalSlot(op: op, index: j, cuts: cuts[f].count)]
+                        let ruleBits = baseBits + literalBits[f][op][j]
+                        // A literal depth 1 did not score covers none of the group (no refinement) or all of it.
+                        let other = l.total < 0 ? parentOther : largest.shared(with: l, excluding: focus)
+                        let focusCount = l.total < 0 ? parentFocus : min(parentFocus, l.firstClass == focus ? l.first : l.second)
+                        let first = bound.hits(other: other, focus: focusCount)
+                        let shared = l.total < 0 ? parentTotal : parentTotal + l.total - groupSize
+                        guard first > 0 else { continue }
+                        rank = max(rank, bound.rank(first, max(shared, first), ruleBits))
+                        if !lastDepth && other > 0 { optimistic = max(optimistic, bound.optimistic(other, ruleBits)) }
+                    }
+                }
+                return (rank, optimistic)
+            }
+            // The (parent, feature) items by their bounds, highest first, each swept unless it can neither hold the best
+            // rule (its rank bound below the best found so far) nor a member of the next beam (its optimistic bound
+            // below the `beamWidth`-th largest optimistic bound found so far, of distinct (item, comparison)).
+            let order = items.indices.sorted { a, b in
+                let (x, y) = (max(boundsOf[a].rank, boundsOf[a].optimistic), max(boundsOf[b].rank, boundsOf[b].optimistic))
+                return x > y || (x == y && a < b)
+            }
+            var results = [Swept?](repeating: nil, count: items.count)
+            var skipped: [Int] = []
+            var runningBest = outranked
+            // The largest optimistic bounds of children the beam may take (distinct (item, comparison), distinct
+            // coverages), largest first, at most `beamWidth`.
+            var tops: [(value: Double, signature: (total: Int, first: Int, firstClass: Int))] = []
+            func needed(_ i: Int) -> Bool {
+                let (rank, optimistic) = boundsOf[i]
+                let threshold = tops.count == parameters.beamWidth ? tops[tops.count - 1].value : -Double.infinity
+                // With refusals (`majorityOfAll`) a lower rank than the best so far may still be taken.
+                let rankSkips =
+                    (outranked >= 0 && rank <= outranked + 1e-12) || (!majorityOfAll && runningBest >= 0 && rank < runningBest - 1e-9)
+                let optimisticSkips =
+                    lastDepth || (outranked >= 0 && optimistic <= outranked + 1e-12) || (threshold >= 0 && optimistic < threshold - 1e-9)
+                return !(rankSkips && optimisticSkips)
+            }
+            var position = 0
+            while position < order.count {
+                var wave: [Int] = []
+                while wave.count < threads && position < order.count {
+                    let i = order[position]
+                    position += 1
+                    if needed(i) { wave.append(i) } else { skipped.append(i) }
+                }
+                guard !wave.isEmpty else { continue }
+                for (i, result) in zip(wave, parallelMap(wave.map { items[$0] }, threads: threads, sweep)) {
+                    results[i] = result
+                    var most = [-Double.infinity, -Double.infinity, -Double.infinity]  // per comparison
+                    for child in result.children {
+                        if !majorityOfAll { runningBest = max(runningBest, child.score.rank) }
+                        if child.score.optimistic > child.score.rank + 1e-12 {
+                            most[child.literal.op] = max(most[child.literal.op], child.score.optimistic)
+                        }
+                    }
+                    for child in result.children where child.score.optimistic == most[child.literal.op] {
+                        // One per coverage, as the beam takes them (distinct signatures are distinct coverages).
+                        most[child.literal.op] = -Double.infinity
+                        let value = child.score.optimistic
+                        if let k = tops.firstIndex(where: { $0.signature == child.signature }) {
+                            guard value > tops[k].value else { continue }
+                            tops.remove(at: k)
+                        }
+                        tops.append((value, child.signature))
+                        tops.sort { $0.value > $1.value }
+                        if tops.count > parameters.beamWidth { tops.removeLast() }
+                    }
+                }
+            }
+            let startBest = best
+            let stopsHere = depth >= parameters.maxConditions || deeperUseless
+            var next: [Member] = []
+            while true {
+                best = startBest
+                var children = results.flatMap { $0?.children ?? [] }
+                // The best child: in rank order (then the order found), the first one that passes the majority check.
+                // (A refused child's rank is lowered once it is taken, so the order reads the ranks as scored.)
+                let ranks = children.map(\.score.rank)
+                var ranked = RankOrder(children.indices.filter { ranks[$0] > (best?.score.rank ?? -Double.infinity) + 1e-12 }) {
+                    ranks[$0] > ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1)
+                }
+                while let c = ranked.next() {
+                    let child = children[c]
+                    let literals = current[child.parent].literals + [child.literal]
+                    if majorityOfAll {
+                        // Is its output the most common class of every example it covers? Static, so remembered.
+                        let key = literals.sorted()
+                        var refused = imprecise.contains(key)
+                        if !refused {
+                            refused = !isPlurality(child.score.output, among: current[child.parent].everyMember, satisfying: child.literal)
+                            if refused { imprecise.insert(key) }
+                        }
+                        if refused {
+                            (children[c].score.rank, children[c].score.gain) = (-.infinity, -.infinity)
+                            continue
+                        }
+                    }
+                    best = (literals, child.parent, child.score, [])
+                    break
+                }
+                // A skipped item cannot hold the best rule (its rank bound is below the best when it was skipped).
+                guard !stopsHere else { break }
+                let bar = best?.score.rank ?? -Double.infinity
+                children = children.filter { $0.score.optimistic > bar + 1e-12 && $0.score.optimistic > $0.score.rank + 1e-12 }
+                // The conjunctions with the best optimistic bound, at most one per (feature, comparison) of the condition
+                // added (else one broad condition at many thresholds fills the beam); distinct coverages only.
+                let refinable = children
+                var order = RankOrder(Array(refinable.indices), scanLimit: 2 * parameters.beamWidth) { a, b in
+                    let (x, y) = (refinable[a], refinable[b])
+                    if x.score.optimistic != y.score.optimistic { return x.score.optimistic > y.score.optimistic }
+                    if x.promise != y.promise { return x.promise > y.promise }
+                    return a < b
+                }
+                next = []
+                var lowest = Double.infinity  // the lowest optimistic bound taken
+                // The coverages taken, told apart by size and a 64-bit fingerprint; a fingerprint is computed only once
+                // a second coverage of its size comes (most differ in size).
+                var taken: [(coverage: [Int32], fingerprint: UInt64?)] = []
+                var kinds = Set<[Int]>()
+                while next.count < parameters.beamWidth, let c = order.next() {
+                    let child = children[c]
+                    guard !kinds.contains([child.parent, child.literal.feature, child.literal.op]) else { continue }
+                    let members = filter(current[child.parent].members, child.literal)
+                    guard !members.isEmpty else { continue }
+                    let everyMember = majorityOfAll ? filter(current[child.parent].everyMember, child.literal) : []
+                    let coverage = majorityOfAll ? everyMember : members
+                    var fingerprint: UInt64?
+                    var duplicate = false
+                    for k in taken.indices where taken[k].coverage.count == coverage.count {
+                        if taken[k].fingerprint == nil { taken[k].fingerprint = Self.fingerprint(taken[k].coverage) }
+                        if fingerprint == nil { fingerprint = Self.fingerprint(coverage) }
+                        if taken[k].fingerprint == fingerprint {
+                            duplicate = true
+                            break
+                        }
+                    }
+                    guard !duplicate else { continue }
+                    taken.append((coverage, fingerprint))
+                    kinds.insert([child.parent, child.literal.feature, child.literal.op])
+                    lowest = min(lowest, child.score.optimistic)
+                    next.append(
+                        Member(
+                            literals: current[child.parent].literals + [child.literal], members: members,
+                            slots: Slots(counts: classCounts(members), reference: reference, order: referenceOrder),
+                            everyMember: everyMember))
+                }
+                // A skipped item's children come after every member taken (or are filtered out): else it is swept now
+                // and the best and the beam are chosen again.
+                let full = next.count == parameters.beamWidth
+                let unsafe = skipped.filter { i in
+                    let optimistic = boundsOf[i].optimistic
+                    return !((bar >= 0 && optimistic <= bar + 1e-12) || (full && lowest >= 0 && optimistic < lowest - 1e-9))
+                }
+                if unsafe.isEmpty { break }
+                for (i, result) in zip(unsafe, parallelMap(unsafe.map { items[$0] }, threads: threads, sweep)) { results[i] = result }
+                skipped.removeAll { unsafe.contains($0) }
             }
             if let b = best, b.members.isEmpty, b.literals.count == depth {
                 best!.members = filter(current[b.parent].members, b.literals.last!)
             }
-            guard depth < parameters.maxConditions && !deeperUseless else { break }
-            let bar = best?.score.rank ?? -Double.infinity
-            children = children.filter { $0.score.optimistic > bar + 1e-12 && $0.score.optimistic > $0.score.rank + 1e-12 }
-            // The conjunctions with the best optimistic bound, at most one per (feature, comparison) of the condition
-            // added (else one broad condition at many thresholds fills the beam); distinct coverages only.
-            let refinable = children
-            var order = RankOrder(Array(refinable.indices), scanLimit: 2 * parameters.beamWidth) { a, b in
-                let (x, y) = (refinable[a], refinable[b])
-                if x.score.optimistic != y.score.optimistic { return x.score.optimistic > y.score.optimistic }
-                if x.promise != y.promise { return x.promise > y.promise }
-                return a < b
+            for p in current.indices where large[p] {
+                // The histograms found or counted now are kept; a later search counts the others if it needs them.
+                var histograms = found[p] ?? [BinHistogram?](repeating: nil, count: featureCount)
+                for f in 0..<featureCount where histograms[f] == nil { histograms[f] = results[p * featureCount + f]?.counted }
+                if histograms.contains(where: { $0 != nil }) { kept.keep(keys[p], histograms) }
             }
-            var next: [Member] = []
-            // The coverages taken, told apart by size and a 64-bit fingerprint; a fingerprint is computed only once
-            // a second coverage of its size comes (most differ in size).
-            var seen: [(coverage: [Int32], fingerprint: UInt64?)] = []
-            var kinds = Set<[Int]>()
-            while next.count < parameters.beamWidth, let c = order.next() {
-                let child = children[c]
-                guard !kinds.contains([child.parent, child.literal.feature, child.literal.op]) else { continue }
-                let members = filter(current[child.parent].members, child.literal)
-                guard !members.isEmpty else { continue }
-                let everyMember = majorityOfAll ? filter(current[child.parent].everyMember, child.literal) : []
-                let coverage = majorityOfAll ? everyMember : members
-                var fingerprint: UInt64?
-                var duplicate = false
-                for k in seen.indices where seen[k].coverage.count == coverage.count {
-                    if seen[k].fingerprint == nil { seen[k].fingerprint = Self.fingerprint(seen[k].coverage) }
-                    if fingerprint == nil { fingerprint = Self.fingerprint(coverage) }
-                    if seen[k].fingerprint == fingerprint {
-                        duplicate = true
-                        break
-                    }
+            for result in results {
+                for (l, counts) in result?.seen ?? [] { seen[l.feature][Self.literalSlot(op: l.op, index: l.index, cuts: cuts[l.feature].count)] = counts }
+            }
+            if records {
+                for p in current.indices {
+                    let features = (0..<featureCount).map { f in results[p * featureCount + f]?.record ?? previous[p]?[f] }
+                    if features.contains(where: { $0 != nil }) { kept.sweeps[keys[p]] = (kept.searches, features) }
                 }
-                guard !duplicate else { continue }
-                seen.append((coverage, fingerprint))
-                kinds.insert([child.parent, child.literal.feature, child.literal.op])
-                next.append(
-                    Member(
-                        literals: current[child.parent].literals + [child.literal], members: members,
-                        slots: Slots(counts: classCounts(members), reference: reference, order: referenceOrder),
-                        everyMember: everyMember))
             }
-            if next.isEmpty { break }
+            if stopsHere || next.isEmpty { break }
             beam = next
         }
         guard let b = best else { return nil }
@@ -1014,7 +1251,7 @@ extension RuleSearch {
                 group: members, histograms: nil, refinements: &refinements, reference: classCounts(members), focus: output,
                 imprecise: &unused,
                 bound: parameters.skipsByBounds
-                    ? Bound(normalized: false, largest: members.count) { h in before - exceptions(max(errors - h, 0)) - count - marking } : nil,
+                    ? Bound(normalized: false, largest: members.count, focusGap: nil) { h in before - exceptions(max(errors - h, 0)) - count - marking } : nil,
                 score: { cover, second, bits in
                     let (hits, label) = cover.best(excluding: output, secondClass: second)
                     guard hits > 0 else { return nil }
