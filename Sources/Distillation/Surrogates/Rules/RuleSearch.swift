@@ -367,67 +367,92 @@ struct RuleSearch: Sendable {
     /// rules cover examples, so these bound the refinements in later searches of the same covering run.
     struct Sweep: Sendable {
         var removed: Int
-        var first: [Int32] = []
-        var firstClass: [Int32] = []
-        var second: [Int32] = []
-        var total: [Int32] = []
-        var bits: [Double] = []
+        /// A literal: its largest class count, that class, its second-largest count, its size, `index · 3 + op`,
+        /// and its bits.
+        struct Entry {
+            var first: Int32
+            var firstClass: Int32
+            var second: Int32
+            var total: Int32
+            var literal: Int32
+            var bits: Double
+        }
+        var entries: [Entry] = []
 
         init(removed: Int) { self.removed = removed }
 
-        /// Each literal's `index · 3 + op`.
-        var literal: [Int32] = []
-
-        mutating func append(_ coverage: Coverage, _ literal: Literal, bits literalBits: Double) {
-            self.literal.append(Int32(literal.index * 3 + literal.op))
-            first.append(Int32(coverage.first))
-            firstClass.append(Int32(coverage.firstClass))
-            second.append(Int32(max(coverage.second, 0)))
-            total.append(Int32(coverage.total))
-            bits.append(literalBits)
+        mutating func append(_ coverage: Coverage, _ literal: Literal, bits: Double) {
+            entries.append(
+                Entry(
+                    first: Int32(coverage.first), firstClass: Int32(coverage.firstClass), second: Int32(max(coverage.second, 0)),
+                    total: Int32(coverage.total), literal: Int32(literal.index * 3 + literal.op), bits: bits))
         }
     }
 
-    /// `sweep`'s literals' coverages of feature `f` without `gone` (examples of the group since removed, that
-    /// satisfied the conjunction then): each one's size now, and its largest class's count less that class's
-    /// examples gone (what that class has now; every other class still has at most `second`).
+    /// Upper bounds on the ranks and (unless `ranksOnly`) the optimistic bounds of the refinements `sweep` found
+    /// by feature `f`, now that `gone` (examples of the group since removed that satisfied the conjunction then)
+    /// are gone: each literal covers what it did less those, has at most `first` of its largest class then less
+    /// that class's examples gone and at most `second` of any other class. `baseBits` are the conjunction's bits
+    /// but a literal's (`Rule.bits` with one more condition).
     /// - Complexity: O(literals + |gone| + classes + bins · the classes gone)
-    func remaining(_ sweep: Sweep, gone: ArraySlice<Int32>, feature f: Int) -> (first: [Int32], total: [Int32]) {
-        guard !gone.isEmpty else { return (sweep.first, sweep.total) }
+    func bounds(
+        of sweep: Sweep, gone: ArraySlice<Int32>, feature f: Int, focus: Int, baseBits: Double, bound: Bound, ranksOnly: Bool
+    ) -> (rank: Double, optimistic: Double) {
         let width = cuts[f].count + 2  // a row: 0, then the examples gone at or below each bin
-        let column = bin[f]
-        var row = [Int32](repeating: -1, count: classCount)  // each class's row of `counts`, -1: none gone
+        var row = [Int32](repeating: -1, count: gone.isEmpty ? 0 : classCount)  // each class's row, -1: none gone
         var rows = 1  // row 0: every class
         for i in gone where row[Int(classIndex[Int(i)])] < 0 {
             row[Int(classIndex[Int(i)])] = Int32(rows)
             rows += 1
         }
-        var counts = [Int32](repeating: 0, count: rows * width)
+        var counts = [Int32](repeating: 0, count: gone.isEmpty ? 0 : rows * width)
+        let column = bin[f]
         for i in gone {
             let b = Int(column[Int(i)]) + 1
             counts[b] += 1
             counts[Int(row[Int(classIndex[Int(i)])]) * width + b] += 1
         }
-        for r in 0..<rows {
-            for j in 1..<width { counts[r * width + j] += counts[r * width + j - 1] }
+        if !gone.isEmpty {
+            for r in 0..<rows {
+                for j in 1..<width { counts[r * width + j] += counts[r * width + j - 1] }
+            }
         }
-        var (first, total) = (sweep.first, sweep.total)
-        for k in first.indices {
-            let (j, op) = (Int(sweep.literal[k]) / 3, sweep.literal[k] % 3)
-            // Examples gone from the literal's coverage in a row: at or below bin j, above it, or in it.
-            func gone(_ r: Int) -> Int32 {
-                let at = r * width
-                switch op {
-                case 0: return counts[at + j + 1]
-                case 1: return counts[at + width - 1] - counts[at + j + 1]
-                default: return counts[at + j + 1] - counts[at + j]
+        let focusClass = Int32(focus)
+        let adjusts = !gone.isEmpty
+        var rank = -Double.infinity, optimistic = -Double.infinity
+        sweep.entries.withUnsafeBufferPointer { entries in
+            counts.withUnsafeBufferPointer { counts in
+                row.withUnsafeBufferPointer { row in
+                    for e in entries {
+                        var (total, own) = (e.total, e.first)
+                        if adjusts {
+                            let (j, op) = (Int(e.literal) / 3, e.literal % 3)
+                            // Examples gone from the literal's coverage in a row: at or below bin j, above it, or in it.
+                            @inline(__always) func lost(_ r: Int) -> Int32 {
+                                let at = r * width
+                                switch op {
+                                case 0: return counts[at + j + 1]
+                                case 1: return counts[at + width - 1] - counts[at + j + 1]
+                                default: return counts[at + j + 1] - counts[at + j]
+                                }
+                            }
+                            total -= lost(0)
+                            let r = Int(row[Int(e.firstClass)])
+                            if r > 0 { own -= lost(r) }
+                        }
+                        guard total > 0 else { continue }
+                        let isFocus = e.firstClass == focusClass
+                        let other = Int(min(isFocus ? e.second : max(own, e.second), total))
+                        let h = min(bound.hits(other: other, focus: Int(isFocus ? own : e.second)), Int(total))
+                        guard h > 0 else { continue }
+                        let ruleBits = baseBits + e.bits
+                        rank = max(rank, bound.rank(h, Int(total), ruleBits))
+                        if !ranksOnly && other > 0 { optimistic = max(optimistic, bound.optimistic(other, ruleBits)) }
+                    }
                 }
             }
-            total[k] -= gone(0)
-            let r = Int(row[Int(sweep.firstClass[k])])
-            if r > 0 { first[k] -= gone(r) }
         }
-        return (first, total)
+        return (rank, optimistic)
     }
 
     /// Below this many examples a conjunction's histograms are counted afresh (`BinMembers`) rather than kept by
@@ -668,19 +693,15 @@ extension RuleSearch {
 
     /// What `bestRule` may skip by: upper bounds, for a search, on what a candidate can score.
     struct Bound: Sendable {
-        /// Its rank, for a candidate with at most h hits (`hits(other:focus:)`), covering at least t of the group, of
-        /// at least `bits` bits, wherever the rank is not negative.
-        let rank: @Sendable (_ h: Int, _ t: Int, _ bits: Double) -> Double
-        /// Its optimistic bound, for a candidate with at most h examples of any class but the search's `focus`, of
-        /// at least `bits` bits, wherever that is not negative.
-        let optimistic: @Sendable (_ h: Int, _ bits: Double) -> Double
+        private let normalized: Bool
+        /// `most[h]`: the most bits saved by h' ≤ h hits; `perHit[h]`: the most saved per hit by h' ≤ h hits.
+        private let most: [Double]
+        private let perHit: [Double]
         /// How many examples of the search's focus class a candidate needs before the rest count as hits (those
         /// first ones only make up for examples the focus leaves as errors elsewhere); nil: they never count.
         let focusGap: Int?
-
-        /// At most how many hits a candidate has with at most `other` examples of any one class but the focus and
-        /// at most `focus` of the focus.
-        func hits(other: Int, focus: Int) -> Int { focusGap.map { max(other, focus - $0) } ?? other }
+        /// `focusGap`, or more than any count.
+        private let gap: Int
 
         /// For scores that save `saved(h) − bits` bits at most when a rule of `bits` bits has h hits (h at most
         /// `largest`; its optimistic bound is that of its hits of a class other than the focus), ranked by bits
@@ -688,23 +709,39 @@ extension RuleSearch {
         /// with h.
         /// - Complexity: O(largest) to build, O(1) a call.
         init(normalized: Bool, largest: Int, focusGap: Int?, saved: (Int) -> Double) {
+            self.normalized = normalized
             self.focusGap = focusGap
+            gap = focusGap ?? Int(Int32.max)
             var most = [-Double.infinity], perHit = [-Double.infinity]
             for h in stride(from: 1, through: max(largest, 1), by: 1) {
                 most.append(max(most[h - 1], saved(h)))
                 perHit.append(max(perHit[h - 1], saved(h) / Double(h)))
             }
-            let (total, each) = (most, perHit)
-            @Sendable func at(_ h: Int) -> Int { min(max(h, 1), total.count - 1) }
-            if normalized {
-                // Per example: h' ≤ h hits of at least `bits` bits save at most each[h] − bits / h per hit, and a
-                // candidate saving g ≥ 0 bits over t examples ranks g / t.
-                rank = { h, t, bits in min(each[at(h)] - bits / Double(h), (total[at(h)] - bits) / Double(max(t, 1))) }
-                optimistic = { h, bits in each[at(h)] - bits / Double(h) }
-            } else {
-                rank = { h, _, bits in total[at(h)] - bits }
-                optimistic = { h, bits in total[at(h)] - bits }
-            }
+            self.most = most
+            self.perHit = perHit
+        }
+
+        /// At most how many hits a candidate has with at most `other` examples of any one class but the focus and
+        /// at most `focus` of the focus.
+        @inline(__always)
+        func hits(other: Int, focus: Int) -> Int { max(other, focus - gap) }
+
+        /// Its rank, for a candidate with at most h hits (`hits(other:focus:)`), covering at least t of the group, of
+        /// at least `bits` bits, wherever the rank is not negative.
+        @inline(__always)
+        func rank(_ h: Int, _ t: Int, _ bits: Double) -> Double {
+            let k = min(max(h, 1), most.count - 1)
+            // Per example: h' ≤ h hits of at least `bits` bits save at most perHit[h] − bits / h per hit, and a
+            // candidate saving g ≥ 0 bits over t examples ranks g / t.
+            return normalized ? min(perHit[k] - bits / Double(h), (most[k] - bits) / Double(max(t, 1))) : most[k] - bits
+        }
+
+        /// Its optimistic bound, for a candidate with at most h examples of any class but the search's `focus`, of
+        /// at least `bits` bits, wherever that is not negative.
+        @inline(__always)
+        func optimistic(_ h: Int, _ bits: Double) -> Double {
+            let k = min(max(h, 1), most.count - 1)
+            return normalized ? perHit[k] - bits / Double(h) : most[k] - bits
         }
     }
 
@@ -880,6 +917,7 @@ extension RuleSearch {
                 children.reserveCapacity(3 * cuts[f].count + 3)
                 var scored: [(Literal, Seen)] = []
                 var record = Sweep(removed: removedNow)
+                if records { record.entries.reserveCapacity(3 * cuts[f].count + 3) }
                 func add(_ literal: Literal, _ coverage: Coverage, _ second: Int) {
                     if depth == 1 && bound != nil {
                         scored.append(
@@ -959,19 +997,9 @@ extension RuleSearch {
                 var rank = -Double.infinity, optimistic = -Double.infinity
                 if let swept = previous[p]?[f] {
                     let since = gonePositions[p].firstIndex { $0 >= swept.removed } ?? gonePositions[p].count
-                    let (first, total) = remaining(swept, gone: goneOf[p][since...], feature: f)
-                    for k in first.indices where total[k] > 0 {
-                        // At most `first` of its largest class, at most `second` of any other; no more than it covers.
-                        let (own, second) = (Int(first[k]), Int(swept.second[k]))
-                        let isFocus = swept.firstClass[k] == Int32(focus)
-                        let other = min(isFocus ? second : max(own, second), Int(total[k]))
-                        let h = min(bound.hits(other: other, focus: isFocus ? own : second), Int(total[k]))
-                        guard h > 0 else { continue }
-                        let ruleBits = baseBits + swept.bits[k]
-                        rank = max(rank, bound.rank(h, Int(total[k]), ruleBits))
-                        if !lastDepth && other > 0 { optimistic = max(optimistic, bound.optimistic(other, ruleBits)) }
-                    }
-                    return (rank, optimistic)
+                    return self.bounds(
+                        of: swept, gone: goneOf[p][since...], feature: f, focus: focus, baseBits: baseBits, bound: bound,
+                        ranksOnly: lastDepth)
                 }
                 let (parentFocus, parentOther) = (largest.count(focus), largest.most(excluding: focus))
                 let parentTotal = parent.members.count
