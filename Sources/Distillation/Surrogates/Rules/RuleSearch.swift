@@ -987,22 +987,32 @@ extension RuleSearch {
                 goneOf.append(examples)
                 gonePositions.append(positions)
             }
+            // A refinement's bits but its last literal's.
+            let baseBitsOf = current.map {
+                bits($0.literals) - Rule.conditionCountBits($0.literals.count) + Rule.conditionCountBits($0.literals.count + 1)
+            }
             let boundsOf = items.map { item -> (rank: Double, optimistic: Double) in
-                guard records, let bound, let largest = bounded[item.0] else { return (.infinity, .infinity) }
+                guard records, let bound else { return (.infinity, .infinity) }
                 let (p, f) = item
-                let parent = current[p]
-                let used = parent.literals.filter { $0.feature == f }.map(\.op)
-                let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
-                let baseBits = bits(parent.literals) - Rule.conditionCountBits(parent.literals.count) + Rule.conditionCountBits(parent.literals.count + 1)
-                var rank = -Double.infinity, optimistic = -Double.infinity
+                let baseBits = baseBitsOf[p]
                 if let swept = previous[p]?[f] {
-                    let since = gonePositions[p].firstIndex { $0 >= swept.removed } ?? gonePositions[p].count
+                    // The examples gone since this sweep: those from its place in the log on.
+                    let positions = gonePositions[p]
+                    var (low, high) = (0, positions.count)
+                    while low < high {
+                        let mid = (low + high) / 2
+                        if positions[mid] < swept.removed { low = mid + 1 } else { high = mid }
+                    }
                     return self.bounds(
-                        of: swept, gone: goneOf[p][since...], feature: f, focus: focus, baseBits: baseBits, bound: bound,
+                        of: swept, gone: goneOf[p][low...], feature: f, focus: focus, baseBits: baseBits, bound: bound,
                         ranksOnly: lastDepth)
                 }
+                let largest = bounded[p]!
+                let used = current[p].literals.filter { $0.feature == f }.map(\.op)
+                let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
+                var rank = -Double.infinity, optimistic = -Double.infinity
                 let (parentFocus, parentOther) = (largest.count(focus), largest.most(excluding: focus))
-                let parentTotal = parent.members.count
+                let parentTotal = current[p].members.count
                 for op in 0..<3 where !skip(op) {
                     for j in literalBits[f][op].indices {
                         let l = found1[f][Self.literalSlot(op: op, index: j, cuts: cuts[f].count)]
