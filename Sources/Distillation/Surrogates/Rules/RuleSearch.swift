@@ -327,7 +327,13 @@ struct RuleSearch: Sendable {
         init(after previous: Refinements) {
             log = previous.log
             searches = previous.searches + 1
-            sweeps = previous.sweeps.filter { $0.value.search + Self.sweepSearches > searches }
+        }
+
+        /// Takes over `previous`'s sweeps that this one lacks, those used in the last `sweepSearches` searches.
+        mutating func inherit(_ previous: Refinements) {
+            for (key, value) in previous.sweeps where sweeps[key] == nil && value.search + Self.sweepSearches > searches {
+                sweeps[key] = value
+            }
         }
 
         /// How many searches a sweep is kept for after its last use.
@@ -393,10 +399,12 @@ struct RuleSearch: Sendable {
     /// by feature `f`, now that `gone` (examples of the group since removed that satisfied the conjunction then)
     /// are gone: each literal covers what it did less those, has at most `first` of its largest class then less
     /// that class's examples gone and at most `second` of any other class. `baseBits` are the conjunction's bits
-    /// but a literal's (`Rule.bits` with one more condition).
+    /// but a literal's (`Rule.bits` with one more condition). `sweep` is brought up to date: its counts become
+    /// those, as of `removed` examples removed, so that the next call reads only the examples gone after.
     /// - Complexity: O(literals + |gone| + classes + bins · the classes gone)
     func bounds(
-        of sweep: Sweep, gone: ArraySlice<Int32>, feature f: Int, focus: Int, baseBits: Double, bound: Bound, ranksOnly: Bool
+        of sweep: inout Sweep, gone: ArraySlice<Int32>, removed: Int, feature f: Int, focus: Int, baseBits: Double, bound: Bound,
+        ranksOnly: Bool
     ) -> (rank: Double, optimistic: Double) {
         let width = cuts[f].count + 2  // a row: 0, then the examples gone at or below each bin
         var row = [Int32](repeating: -1, count: gone.isEmpty ? 0 : classCount)  // each class's row, -1: none gone
@@ -420,10 +428,13 @@ struct RuleSearch: Sendable {
         let focusClass = Int32(focus)
         let adjusts = !gone.isEmpty
         var rank = -Double.infinity, optimistic = -Double.infinity
-        sweep.entries.withUnsafeBufferPointer { entries in
+        // The counts now are written back: the sweep is as if made after `removed` examples were.
+        sweep.removed = removed
+        sweep.entries.withUnsafeMutableBufferPointer { entries in
             counts.withUnsafeBufferPointer { counts in
                 row.withUnsafeBufferPointer { row in
-                    for e in entries {
+                    for k in entries.indices {
+                        let e = entries[k]
                         var (total, own) = (e.total, e.first)
                         if adjusts {
                             let (j, op) = (Int(e.literal) / 3, e.literal % 3)
@@ -439,6 +450,7 @@ struct RuleSearch: Sendable {
                             total -= lost(0)
                             let r = Int(row[Int(e.firstClass)])
                             if r > 0 { own -= lost(r) }
+                            (entries[k].total, entries[k].first) = (total, own)
                         }
                         guard total > 0 else { continue }
                         let isFocus = e.firstClass == focusClass
@@ -860,7 +872,10 @@ extension RuleSearch {
         // most its parent's and its last literal's, and it covers at least what they share.
         var seen = cuts.indices.map { f in [Seen](repeating: Seen(), count: 2 * cuts[f].count + (equalValues[f]?.count ?? 0)) }
         var kept = Refinements(after: refinements)  // the refinements this search used: what the next one may find again
-        defer { refinements = kept }
+        defer {
+            kept.inherit(refinements)
+            refinements = kept
+        }
         let cheapestLiteral = literalBits.joined().joined().min() ?? 0
         for depth in 1...parameters.maxConditions {
             let current = beam
@@ -971,7 +986,8 @@ extension RuleSearch {
             let bounded = current.indices.map { p in records ? Largest(current[p].slots) : nil }
             // Each parent's earlier sweeps, and the examples removed since the oldest of them that satisfy it (with
             // their places in `Refinements.log`).
-            let previous = current.indices.map { p in records ? refinements.sweeps[keys[p]]?.features : nil }
+            // (Taken out, so that they are brought up to date in place.)
+            var previous = current.indices.map { p in records ? refinements.sweeps.removeValue(forKey: keys[p])?.features : nil }
             var goneOf: [[Int32]] = [], gonePositions: [[Int]] = []
             for p in current.indices {
                 let oldest = previous[p]?.compactMap { $0?.removed }.min() ?? refinements.removed
@@ -995,17 +1011,17 @@ extension RuleSearch {
                 guard records, let bound else { return (.infinity, .infinity) }
                 let (p, f) = item
                 let baseBits = baseBitsOf[p]
-                if let swept = previous[p]?[f] {
+                if let removed = previous[p]?[f]?.removed {
                     // The examples gone since this sweep: those from its place in the log on.
                     let positions = gonePositions[p]
                     var (low, high) = (0, positions.count)
                     while low < high {
                         let mid = (low + high) / 2
-                        if positions[mid] < swept.removed { low = mid + 1 } else { high = mid }
+                        if positions[mid] < removed { low = mid + 1 } else { high = mid }
                     }
                     return self.bounds(
-                        of: swept, gone: goneOf[p][low...], feature: f, focus: focus, baseBits: baseBits, bound: bound,
-                        ranksOnly: lastDepth)
+                        of: &previous[p]![f]!, gone: goneOf[p][low...], removed: refinements.removed, feature: f, focus: focus,
+                        baseBits: baseBits, bound: bound, ranksOnly: lastDepth)
                 }
                 let largest = bounded[p]!
                 let used = current[p].literals.filter { $0.feature == f }.map(\.op)
