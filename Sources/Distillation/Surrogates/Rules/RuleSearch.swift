@@ -779,6 +779,11 @@ extension RuleSearch {
     /// whose output is not the most common class of every example it covers (the group's and the others'; those
     /// found are added to `imprecise`, which such a check consults first). Ties go to fewer literals, then to the
     /// earlier literal.
+    ///
+    /// With `bound`, a refinement of a beam member by a feature is not scored where its bounds show it can hold
+    /// neither the best rule nor a member of the next beam: they come from the last sweep of that (member,
+    /// feature) in an earlier search of the covering run (`refinements`, brought up to date for the examples
+    /// removed since), else from the member's class counts and depth 1's. What is found is the same as without.
     /// - Complexity: O(maxConditions · beamWidth · (m·F + Σ bins · K)) for a group of m examples.
     func bestRule(
         group: [Int32], histograms: Histograms?, refinements: inout Refinements, reference: [Int], focus: Int,
@@ -980,9 +985,9 @@ extension RuleSearch {
             }
             // Upper bounds on the ranks of the refinements of a (parent, feature) and, before the last depth, on their
             // optimistic bounds: from what a sweep of it found in an earlier search of this run (counts of a class only
-            // fall as rules cover examples, and a literal's coverage falls by at most the examples covered since),
-            // else from the parent's class counts and depth 1's counts of each literal. +∞ at depth 1 or without
-            // `bound`; valid wherever they are not negative.
+            // fall as rules cover examples, and a literal covers what it did less the examples removed since that it
+            // held: `bounds(of:)`), else from the parent's class counts and depth 1's counts of each literal. +∞ at
+            // depth 1 or without `bound`; valid wherever they are not negative.
             let bounded = current.indices.map { p in records ? Largest(current[p].slots) : nil }
             // Each parent's earlier sweeps, and the examples removed since the oldest of them that satisfy it (with
             // their places in `Refinements.log`).
