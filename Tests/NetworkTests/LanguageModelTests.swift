@@ -274,13 +274,28 @@ func smolLM2MatchesTransformers(arithmetic: QuantizedArithmetic) throws {
     let generated = try integers(reference, "generated")
     let steps = generated.shape[1]
     let continuations = try model.generate(prompts, maxNewTokens: steps, stop: [], interventions: [])
+    // Integer arithmetic rounds activations to 16 bits: its logits are within 1e-3 of the largest logit (above), so a
+    // greedy step where transformers' choice and another token are closer than twice that may go either way (which
+    // way depends on the float32 kernels the machine's instruction set selects). A continuation may part from
+    // transformers' only at such a step, measured on this model's float32 logits (within 1e-5 of transformers'), and
+    // in at most one prompt in 25; float32 arithmetic matches every one.
+    var reference = model
+    reference.arithmetic = .float32
     var matching = 0
     for p in prompts.indices {
         let expected = Array(generated.values[(p * steps)..<((p + 1) * steps)])
-        if continuations[p] == expected { matching += 1 } else { print("prompt \(p): \(continuations[p]) ≠ \(expected)") }
+        if continuations[p] == expected {
+            matching += 1
+            continue
+        }
+        let k = zip(continuations[p], expected).prefix { $0 == $1 }.count
+        let logits = try reference.nextTokenLogits([prompts[p] + expected[..<k]], interventions: [])[0]
+        let gap = Double(abs(logits[continuations[p][k]] - logits[expected[k]])) / Double(logits.map(abs).max()!)
+        print("prompt \(p): \(continuations[p]) ≠ \(expected); at step \(k) the two tokens' float32 logits differ by \(gap) of the largest")
+        #expect(gap <= 2e-3, "prompt \(p), step \(k): not a near tie")
     }
     print("smolLM2MatchesTransformers(\(arithmetic)): \(matching) of \(prompts.count) greedy continuations identical")
-    #expect(matching == prompts.count)
+    #expect(arithmetic == .float32 ? matching == prompts.count : (prompts.count - matching) * 25 <= prompts.count)
 }
 
 @Test func aRoPEFrequencyDivisorOfZeroIsRefusedByName() throws {

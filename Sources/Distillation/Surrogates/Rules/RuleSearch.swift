@@ -1142,11 +1142,10 @@ extension RuleSearch {
                 children = children.filter { $0.score.optimistic > bar + 1e-12 && $0.score.optimistic > $0.score.rank + 1e-12 }
                 // The conjunctions with the best optimistic bound, at most one per (feature, comparison) of the condition
                 // added (else one broad condition at many thresholds fills the beam); distinct coverages only.
-                let refinable = children
-                var order = RankOrder(Array(refinable.indices), scanLimit: 2 * parameters.beamWidth) { a, b in
-                    let (x, y) = (refinable[a], refinable[b])
-                    if x.score.optimistic != y.score.optimistic { return x.score.optimistic > y.score.optimistic }
-                    if x.promise != y.promise { return x.promise > y.promise }
+                let (optimistics, promises) = (children.map(\.score.optimistic), children.map(\.promise))
+                var order = RankOrder(Array(children.indices), scanLimit: 2 * parameters.beamWidth) { a, b in
+                    if optimistics[a] != optimistics[b] { return optimistics[a] > optimistics[b] }
+                    if promises[a] != promises[b] { return promises[a] > promises[b] }
                     return a < b
                 }
                 next = []
