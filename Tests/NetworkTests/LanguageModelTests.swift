@@ -279,8 +279,8 @@ func smolLM2MatchesTransformers(arithmetic: QuantizedArithmetic) throws {
     // way depends on the float32 kernels the machine's instruction set selects). A continuation may part from
     // transformers' only at such a step, measured on this model's float32 logits (within 1e-5 of transformers'), and
     // in at most one prompt in 25; float32 arithmetic matches every one.
-    var reference = model
-    reference.arithmetic = .float32
+    var float32Model = model
+    float32Model.arithmetic = .float32
     var matching = 0
     for p in prompts.indices {
         let expected = Array(generated.values[(p * steps)..<((p + 1) * steps)])
@@ -289,7 +289,7 @@ func smolLM2MatchesTransformers(arithmetic: QuantizedArithmetic) throws {
             continue
         }
         let k = zip(continuations[p], expected).prefix { $0 == $1 }.count
-        let logits = try reference.nextTokenLogits([prompts[p] + expected[..<k]], interventions: [])[0]
+        let logits = try float32Model.nextTokenLogits([prompts[p] + expected[..<k]], interventions: [])[0]
         let gap = Double(abs(logits[continuations[p][k]] - logits[expected[k]])) / Double(logits.map(abs).max()!)
         print("prompt \(p): \(continuations[p]) ≠ \(expected); at step \(k) the two tokens' float32 logits differ by \(gap) of the largest")
         #expect(gap <= 2e-3, "prompt \(p), step \(k): not a near tie")
