@@ -75,21 +75,39 @@ public struct RuleList: RuleModel {
     /// table of the examples it gets wrong, over a domain of `domainSize` and `outputCount` outputs) is no
     /// longer without it, rule by rule in order: the search prices an exception before the list is complete
     /// (how many rules it will have, and so which-rule bits, is not known yet); this checks it on the whole list.
-    /// - Complexity: O(rules with exceptions · n · total conditions)
+    /// An exception changes answers only among the examples its rule is the first to match, so dropping one
+    /// recounts the errors there alone.
+    /// - Complexity: O(n · total conditions)
     func keepingPayingExceptions(_ table: FeatureTable, domainSize: Int, outputCount: Int) -> RuleList {
-        func total(_ list: RuleList) -> Double {
-            let errors = zip(list.predict(table), table.labels).filter { $0 != $1 }.count
-            return list.descriptionLength(outputCount: outputCount)
+        guard rules.contains(where: { !$0.exceptions.isEmpty }) else { return self }
+        let columns = table.columns, labels = table.labels
+        // The examples each rule is the first to match.
+        var reaching = [[Int]](repeating: [], count: rules.count)
+        var errors = 0
+        for i in 0..<table.rowCount {
+            if let r = rules.firstIndex(where: { $0.matches(columns: columns, example: i) }) {
+                reaching[r].append(i)
+                if rules[r].answer(columns: columns, example: i) != labels[i] { errors += 1 }
+            } else if defaultOutput != labels[i] {
+                errors += 1
+            }
+        }
+        func total(_ list: RuleList, _ errors: Int) -> Double {
+            list.descriptionLength(outputCount: outputCount)
                 + DescriptionLength.exceptions(errors, domainSize: domainSize, outputCount: outputCount)
         }
         var kept = self
-        var bits = total(self)
+        var bits = total(self, errors)
         for r in rules.indices where !rules[r].exceptions.isEmpty {
             var without = kept.rules
             without[r].exceptions = []
             let candidate = RuleList(rules: without, defaultOutput: defaultOutput, featureKinds: featureKinds, classes: classes)
-            let candidateBits = total(candidate)
-            if candidateBits <= bits { (kept, bits) = (candidate, candidateBits) }
+            // Without its exceptions the rule answers its output on every example it is the first to match.
+            let change = reaching[r].reduce(0) { change, i in
+                change + (rules[r].output != labels[i] ? 1 : 0) - (rules[r].answer(columns: columns, example: i) != labels[i] ? 1 : 0)
+            }
+            let candidateBits = total(candidate, errors + change)
+            if candidateBits <= bits { (kept, bits, errors) = (candidate, candidateBits, errors + change) }
         }
         return kept
     }
@@ -147,11 +165,11 @@ public struct RuleList: RuleModel {
                 group: remaining, histograms: histograms, refinements: &refinements, reference: counts, focus: focus, imprecise: &unused,
                 bound: parameters.skipsByBounds ? bound : nil
             ) {
-                cover, second, bits in
+                cover, second, bits, refined in
                 let after = committedNow + (cover.total - cover.first) + (remainingCount - cover.total - cover.restMax)
                 let best = cover.best(excluding: focus, secondClass: second).count
                 let optimistic =
-                    current - (base + bits + exceptions(max(errors - best, 0)))
+                    current - (base + refined + exceptions(max(errors - best, 0)))
                 let optimisticRank = normalized ? optimistic / Double(max(best, 1)) : optimistic
                 if exhaustive && after >= errors { return (-.infinity, -.infinity, optimisticRank, cover.firstClass, cover.first) }
                 let gain = current - (base + bits + exceptions(after))

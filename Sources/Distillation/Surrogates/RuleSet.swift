@@ -114,11 +114,11 @@ public struct RuleSet: RuleModel {
                         group: uncovered, histograms: histograms, refinements: &refinements, reference: uncoveredCounts, focus: defaultIndex, excluded: excluded,
                         majorityOfAll: true, imprecise: &imprecise,
                         bound: parameters.skipsByBounds ? bound : nil,
-                        score: { cover, second, bits in
+                        score: { cover, second, bits, refined in
                             let (hits, label) = cover.best(excluding: defaultIndex, secondClass: second)
                             guard hits > 0 else { return nil }
                             let after = errorsNow - hits + cover.focus
-                            let optimistic = current - (base + bits + exceptions(errorsNow - hits))
+                            let optimistic = current - (base + refined + exceptions(errorsNow - hits))
                             let optimisticRank = normalized ? optimistic / Double(hits) : optimistic
                             if exhaustive && after >= errorsNow { return (-.infinity, -.infinity, optimisticRank, label, hits) }
                             let gain = current - (base + bits + exceptions(after))

@@ -174,6 +174,35 @@ struct RuleSearch: Sendable {
         }
     }
 
+    /// `filter(group, literal)` and `classCounts` of it, in one pass.
+    /// - Complexity: O(|group| + classes)
+    func filterCounting(_ group: [Int32], _ literal: Literal) -> (members: [Int32], counts: [Int]) {
+        let j = Int32(literal.index)
+        var counts = [Int](repeating: 0, count: classCount)
+        let members = bin[literal.feature].withUnsafeBufferPointer { bins in
+            classIndex.withUnsafeBufferPointer { labels in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    [Int32](unsafeUninitializedCapacity: group.count) { kept, count in
+                        var k = 0
+                        @inline(__always) func keep(_ i: Int32) {
+                            kept[k] = i
+                            k += 1
+                            counts[Int(labels[Int(i)])] += 1
+                        }
+                        // The comparison is chosen once, not per member.
+                        switch literal.op {
+                        case 0: for i in group where bins[Int(i)] <= j { keep(i) }
+                        case 1: for i in group where bins[Int(i)] > j { keep(i) }
+                        default: for i in group where bins[Int(i)] == j { keep(i) }
+                        }
+                        count = k
+                    }
+                }
+            }
+        }
+        return (members, counts)
+    }
+
     /// Bits of a rule with these literals (`Rule.bits`).
     func bits(_ literals: [Literal]) -> Double {
         Rule.conditionCountBits(literals.count) + literals.reduce(0) { $0 + literalBits[$1.feature][$1.op][$1.index] }
@@ -190,7 +219,11 @@ struct RuleSearch: Sendable {
     /// Examples per class among `group`.
     func classCounts(_ group: [Int32]) -> [Int] {
         var counts = [Int](repeating: 0, count: classCount)
-        for i in group { counts[Int(classIndex[Int(i)])] += 1 }
+        counts.withUnsafeMutableBufferPointer { counts in
+            classIndex.withUnsafeBufferPointer { labels in
+                for i in group { counts[Int(labels[Int(i)])] += 1 }
+            }
+        }
         return counts
     }
 
@@ -403,8 +436,8 @@ struct RuleSearch: Sendable {
     /// those, as of `removed` examples removed, so that the next call reads only the examples gone after.
     /// - Complexity: O(literals + |gone| + classes + bins · the classes gone)
     func bounds(
-        of sweep: inout Sweep, gone: ArraySlice<Int32>, removed: Int, feature f: Int, focus: Int, baseBits: Double, bound: Bound,
-        ranksOnly: Bool
+        of sweep: inout Sweep, gone: ArraySlice<Int32>, removed: Int, feature f: Int, focus: Int, baseBits: Double, refining: Double,
+        bound: Bound, ranksOnly: Bool
     ) -> (rank: Double, optimistic: Double) {
         let width = cuts[f].count + 2  // a row: 0, then the examples gone at or below each bin
         var row = [Int32](repeating: -1, count: gone.isEmpty ? 0 : classCount)  // each class's row, -1: none gone
@@ -458,8 +491,8 @@ struct RuleSearch: Sendable {
                         let h = min(bound.hits(other: other, focus: Int(isFocus ? own : e.second)), Int(total))
                         guard h > 0 else { continue }
                         let ruleBits = baseBits + e.bits
-                        rank = max(rank, bound.rank(h, Int(total), ruleBits))
-                        if !ranksOnly && other > 0 { optimistic = max(optimistic, bound.optimistic(other, ruleBits)) }
+                        rank = bound.raise(rank, rank: h, Int(total), ruleBits)
+                        if !ranksOnly && other > 0 { optimistic = bound.raise(optimistic, optimistic: other, ruleBits + refining) }
                     }
                 }
             }
@@ -709,6 +742,8 @@ extension RuleSearch {
         /// `most[h]`: the most bits saved by h' ≤ h hits; `perHit[h]`: the most saved per hit by h' ≤ h hits.
         private let most: [Double]
         private let perHit: [Double]
+        /// `1 / h` for h ≤ `largest`: a quick estimate of `bits / h` (`raise`).
+        private let reciprocal: [Double]
         /// How many examples of the search's focus class a candidate needs before the rest count as hits (those
         /// first ones only make up for examples the focus leaves as errors elsewhere); nil: they never count.
         let focusGap: Int?
@@ -731,6 +766,22 @@ extension RuleSearch {
             }
             self.most = most
             self.perHit = perHit
+            reciprocal = (0..<most.count).map { 1 / Double(max($0, 1)) }
+        }
+
+        /// `max(floor, f(h, bits))` for `f` = `rank` (with `t`) or `optimistic`: both are at most
+        /// `perHit[h] − bits / h` when normalized, so where that (estimated with a reciprocal, far within the
+        /// margin) is below `floor`, `floor` is returned without dividing; the value is the same either way.
+        @inline(__always)
+        func raise(_ floor: Double, rank h: Int, _ t: Int, _ bits: Double) -> Double {
+            if normalized && h < reciprocal.count && perHit[max(h, 1)] - bits * reciprocal[h] < floor - 1e-9 { return floor }
+            return max(floor, rank(h, t, bits))
+        }
+
+        @inline(__always)
+        func raise(_ floor: Double, optimistic h: Int, _ bits: Double) -> Double {
+            if normalized && h < reciprocal.count && perHit[max(h, 1)] - bits * reciprocal[h] < floor - 1e-9 { return floor }
+            return max(floor, optimistic(h, bits))
         }
 
         /// At most how many hits a candidate has with at most `other` examples of any one class but the focus and
@@ -789,7 +840,7 @@ extension RuleSearch {
         group: [Int32], histograms: Histograms?, refinements: inout Refinements, reference: [Int], focus: Int,
         excluded: Set<[Literal]> = [], majorityOfAll: Bool = false, imprecise: inout Set<[Literal]>,
         bound: Bound? = nil,
-        score: @escaping @Sendable (Coverage, Int, Double) -> Score?
+        score: @escaping @Sendable (Coverage, Int, Double, Double) -> Score?
     ) -> Found? {
         struct Member: Sendable {
             var literals: [Literal]
@@ -862,7 +913,8 @@ extension RuleSearch {
                 return most
             }
         }
-        let rootCounts = classCounts(group)
+        let rootCounts = reference
+        assert(rootCounts == classCounts(group), "reference: the group's class counts")
         let referenceOrder = Slots.order(reference)  // every `Slots` of this search has this reference
         var beam = [
             Member(
@@ -898,7 +950,8 @@ extension RuleSearch {
             // the last depth) have an optimistic bound above it is not scored: those are all the beam reads.
             let outranked = best?.score.rank ?? -Double.infinity
             let prunes = depth > 1 && outranked >= 0 && bound != nil
-            let largest = prunes ? current.map { Largest($0.slots) } : []
+            // Past depth 1 (with bounds) each member's largest class counts, for the check below and the bounds.
+            let largest = depth > 1 && bound != nil ? current.map { Largest($0.slots) } : []
             // Once no conjunction two conditions longer than a member of the beam (at most its count of any class, at
             // least two more conditions' bits) can outrank the best so far, the depths after this one cannot change
             // what the search finds: this one is the last, and only ranks count in it.
@@ -912,6 +965,9 @@ extension RuleSearch {
                     return most == 0 || bound!.rank(most, most, longer) <= outranked + 1e-12
                 }
             let lastDepth = depth == parameters.maxConditions || deeperUseless
+            // A refinement of a conjunction of this depth has one more condition: at least its count's bits and the
+            // cheapest literal's more. What a child's optimistic bound is priced at.
+            let refining = Rule.conditionCountBits(depth + 1) - Rule.conditionCountBits(depth) + cheapestLiteral
             let found1 = seen
             let groupSize = group.count
             // A child is read later only as a candidate (rank above the best so far) or to refine (optimistic bound
@@ -951,7 +1007,7 @@ extension RuleSearch {
                     guard coverage.total >= parameters.minCoverage else { return }
                     if records { record.append(coverage, literal, bits: featureBits[literal.op][literal.index]) }
                     let ruleBits = baseBits + natural + featureBits[literal.op][literal.index]
-                    guard var s = score(coverage, second, ruleBits) else { return }
+                    guard var s = score(coverage, second, ruleBits, ruleBits + refining) else { return }
                     let promise = s.rank
                     if !excluding.isEmpty && excluding.contains(literal) {
                         (s.rank, s.gain) = (-.infinity, -.infinity)  // still refined
@@ -988,7 +1044,6 @@ extension RuleSearch {
             // fall as rules cover examples, and a literal covers what it did less the examples removed since that it
             // held: `bounds(of:)`), else from the parent's class counts and depth 1's counts of each literal. +∞ at
             // depth 1 or without `bound`; valid wherever they are not negative.
-            let bounded = current.indices.map { p in records ? Largest(current[p].slots) : nil }
             // Each parent's earlier sweeps, and the examples removed since the oldest of them that satisfy it (with
             // their places in `Refinements.log`).
             // (Taken out, so that they are brought up to date in place.)
@@ -1026,26 +1081,26 @@ extension RuleSearch {
                     }
                     return self.bounds(
                         of: &previous[p]![f]!, gone: goneOf[p][low...], removed: refinements.removed, feature: f, focus: focus,
-                        baseBits: baseBits, bound: bound, ranksOnly: lastDepth)
+                        baseBits: baseBits, refining: refining, bound: bound, ranksOnly: lastDepth)
                 }
-                let largest = bounded[p]!
+                let counts = largest[p]
                 let used = current[p].literals.filter { $0.feature == f }.map(\.op)
                 let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
                 var rank = -Double.infinity, optimistic = -Double.infinity
-                let (parentFocus, parentOther) = (largest.count(focus), largest.most(excluding: focus))
+                let (parentFocus, parentOther) = (counts.count(focus), counts.most(excluding: focus))
                 let parentTotal = current[p].members.count
                 for op in 0..<3 where !skip(op) {
                     for j in literalBits[f][op].indices {
                         let l = found1[f][Self.literalSlot(op: op, index: j, cuts: cuts[f].count)]
                         let ruleBits = baseBits + literalBits[f][op][j]
                         // A literal depth 1 did not score covers none of the group (no refinement) or all of it.
-                        let other = l.total < 0 ? parentOther : largest.shared(with: l, excluding: focus)
+                        let other = l.total < 0 ? parentOther : counts.shared(with: l, excluding: focus)
                         let focusCount = l.total < 0 ? parentFocus : min(parentFocus, l.firstClass == focus ? l.first : l.second)
                         let first = bound.hits(other: other, focus: focusCount)
                         let shared = l.total < 0 ? parentTotal : parentTotal + l.total - groupSize
                         guard first > 0 else { continue }
-                        rank = max(rank, bound.rank(first, max(shared, first), ruleBits))
-                        if !lastDepth && other > 0 { optimistic = max(optimistic, bound.optimistic(other, ruleBits)) }
+                        rank = bound.raise(rank, rank: first, max(shared, first), ruleBits)
+                        if !lastDepth && other > 0 { optimistic = bound.raise(optimistic, optimistic: other, ruleBits + refining) }
                     }
                 }
                 return (rank, optimistic)
@@ -1157,7 +1212,7 @@ extension RuleSearch {
                 while next.count < parameters.beamWidth, let c = order.next() {
                     let child = children[c]
                     guard !kinds.contains([child.parent, child.literal.feature, child.literal.op]) else { continue }
-                    let members = filter(current[child.parent].members, child.literal)
+                    let (members, memberCounts) = filterCounting(current[child.parent].members, child.literal)
                     guard !members.isEmpty else { continue }
                     let everyMember = majorityOfAll ? filter(current[child.parent].everyMember, child.literal) : []
                     let coverage = majorityOfAll ? everyMember : members
@@ -1178,7 +1233,7 @@ extension RuleSearch {
                     next.append(
                         Member(
                             literals: current[child.parent].literals + [child.literal], members: members,
-                            slots: Slots(counts: classCounts(members), reference: reference, order: referenceOrder),
+                            slots: Slots(counts: memberCounts, reference: reference, order: referenceOrder),
                             everyMember: everyMember))
                 }
                 // A skipped item's children come after every member taken (or are filtered out): else it is swept now
@@ -1310,12 +1365,12 @@ extension RuleSearch {
                 imprecise: &unused,
                 bound: parameters.skipsByBounds
                     ? Bound(normalized: false, largest: members.count, focusGap: nil) { h in before - exceptions(max(errors - h, 0)) - count - marking } : nil,
-                score: { cover, second, bits in
+                score: { cover, second, bits, refined in
                     let (hits, label) = cover.best(excluding: output, secondClass: second)
                     guard hits > 0 else { return nil }
                     let cost = bits + count + marking
                     let gain = before - exceptions(max(errors + cover.focus - hits, 0)) - cost
-                    let optimistic = before - exceptions(max(errors - hits, 0)) - cost
+                    let optimistic = before - exceptions(max(errors - hits, 0)) - (refined + count + marking)
                     return (gain, gain, optimistic, label, hits)
                 }), found.gain > 1e-9
         else { return nil }
