@@ -411,6 +411,36 @@ private func totalBits(_ list: RuleList, _ table: FeatureTable) -> Double {
     #expect(withException.keepingPayingExceptions(table, domainSize: table.rowCount, outputCount: 2) == list)
 }
 
+@Test func exceptionsAreKeptAsRecountingTheWholeListKeepsThem() {
+    // Two rules with an exception each: the first's names the clean 1s of its rule (a in 10…12); the second's holds
+    // only where the first rule answers (a <= 9), so it changes nothing and must not count there. The choice, rule by
+    // rule, is checked against recounting the whole list's errors.
+    let table = noisyThresholdTable().table
+    let kinds = FeatureKind.of(table)
+    func rule(_ conditions: [Condition], _ output: Int, except: [Condition], _ exceptionOutput: Int) -> Rule {
+        Rule(
+            conditions: conditions, output: output, precision: 1, coverage: 1,
+            exceptions: [Rule(conditions: except, output: exceptionOutput, precision: 1, coverage: 1)])
+    }
+    let list = RuleList(
+        rules: [
+            rule([Condition(feature: 0, .lessOrEqual, 12.5)], 0, except: [Condition(feature: 0, .greater, 9.5)], 1),
+            rule([Condition(feature: 1, .lessOrEqual, 19.5)], 1, except: [Condition(feature: 0, .lessOrEqual, 9.5)], 0),
+        ], defaultOutput: 1, featureKinds: kinds, classes: [0, 1])
+    var expected = list
+    var bits = totalBits(list, table)
+    for r in list.rules.indices {
+        var without = expected.rules
+        without[r].exceptions = []
+        let candidate = RuleList(rules: without, defaultOutput: 1, featureKinds: kinds, classes: [0, 1])
+        if totalBits(candidate, table) <= bits { (expected, bits) = (candidate, totalBits(candidate, table)) }
+    }
+    let kept = list.keepingPayingExceptions(table, domainSize: table.rowCount, outputCount: 2)
+    #expect(kept == expected)
+    // Neither all nor none: the check tells the exceptions apart.
+    #expect(kept.rules.contains { !$0.exceptions.isEmpty } && kept.rules.contains { $0.exceptions.isEmpty })
+}
+
 @Test func exceptionsAreTriedInOrderInsideTheirRule() {
     // IF x <= 5 THEN 1 EXCEPT IF x <= 2 THEN 2 EXCEPT IF x <= 4 THEN 3; ELSE IF x <= 8 THEN 4; ELSE 0.
     let kinds: [FeatureKind] = [.integer]
