@@ -156,47 +156,48 @@ struct RuleSearch: Sendable {
         }
     }
 
-    /// The members of `group` that satisfy `literal`, in order.
+    /// Calls `body` with each member of `group` that satisfies `literal`, in order; the comparison is chosen
+    /// once, not per member.
     /// - Complexity: O(|group|), one comparison of bins per member.
-    func filter(_ group: [Int32], _ literal: Literal) -> [Int32] {
+    @inline(__always)
+    func forEach(in group: [Int32], satisfying literal: Literal, _ body: (Int32) -> Void) {
         let j = Int32(literal.index)
-        return bin[literal.feature].withUnsafeBufferPointer { bins in
-            [Int32](unsafeUninitializedCapacity: group.count) { kept, count in
-                var k = 0
-                // The comparison is chosen once, not per member.
-                switch literal.op {
-                case 0: for i in group where bins[Int(i)] <= j { kept[k] = i; k += 1 }
-                case 1: for i in group where bins[Int(i)] > j { kept[k] = i; k += 1 }
-                default: for i in group where bins[Int(i)] == j { kept[k] = i; k += 1 }
-                }
-                count = k
+        bin[literal.feature].withUnsafeBufferPointer { bins in
+            switch literal.op {
+            case 0: for i in group where bins[Int(i)] <= j { body(i) }
+            case 1: for i in group where bins[Int(i)] > j { body(i) }
+            default: for i in group where bins[Int(i)] == j { body(i) }
             }
+        }
+    }
+
+    /// The members of `group` that satisfy `literal`, in order.
+    /// - Complexity: O(|group|)
+    func filter(_ group: [Int32], _ literal: Literal) -> [Int32] {
+        [Int32](unsafeUninitializedCapacity: group.count) { kept, count in
+            var k = 0
+            forEach(in: group, satisfying: literal) { i in
+                kept[k] = i
+                k += 1
+            }
+            count = k
         }
     }
 
     /// `filter(group, literal)` and `classCounts` of it, in one pass.
     /// - Complexity: O(|group| + classes)
     func filterCounting(_ group: [Int32], _ literal: Literal) -> (members: [Int32], counts: [Int]) {
-        let j = Int32(literal.index)
         var counts = [Int](repeating: 0, count: classCount)
-        let members = bin[literal.feature].withUnsafeBufferPointer { bins in
-            classIndex.withUnsafeBufferPointer { labels in
-                counts.withUnsafeMutableBufferPointer { counts in
-                    [Int32](unsafeUninitializedCapacity: group.count) { kept, count in
-                        var k = 0
-                        @inline(__always) func keep(_ i: Int32) {
-                            kept[k] = i
-                            k += 1
-                            counts[Int(labels[Int(i)])] += 1
-                        }
-                        // The comparison is chosen once, not per member.
-                        switch literal.op {
-                        case 0: for i in group where bins[Int(i)] <= j { keep(i) }
-                        case 1: for i in group where bins[Int(i)] > j { keep(i) }
-                        default: for i in group where bins[Int(i)] == j { keep(i) }
-                        }
-                        count = k
+        let members = classIndex.withUnsafeBufferPointer { labels in
+            counts.withUnsafeMutableBufferPointer { counts in
+                [Int32](unsafeUninitializedCapacity: group.count) { kept, count in
+                    var k = 0
+                    forEach(in: group, satisfying: literal) { i in
+                        kept[k] = i
+                        k += 1
+                        counts[Int(labels[Int(i)])] += 1
                     }
+                    count = k
                 }
             }
         }
@@ -711,21 +712,12 @@ extension RuleSearch {
     func isPlurality(_ target: Int, among group: [Int32], satisfying literal: Literal) -> Bool {
         var counts = [Int32](repeating: 0, count: classCount)
         var hits: Int32 = 0, most: Int32 = 0
-        let j = Int32(literal.index)
-        bin[literal.feature].withUnsafeBufferPointer { bins in
-            classIndex.withUnsafeBufferPointer { labels in
-                counts.withUnsafeMutableBufferPointer { counts in
-                    func count(_ i: Int32) {
-                        let c = Int(labels[Int(i)])
-                        counts[c] += 1
-                        if c == target { hits += 1 } else { most = max(most, counts[c]) }
-                    }
-                    // The comparison is chosen once, not per member.
-                    switch literal.op {
-                    case 0: for i in group where bins[Int(i)] <= j { count(i) }
-                    case 1: for i in group where bins[Int(i)] > j { count(i) }
-                    default: for i in group where bins[Int(i)] == j { count(i) }
-                    }
+        classIndex.withUnsafeBufferPointer { labels in
+            counts.withUnsafeMutableBufferPointer { counts in
+                forEach(in: group, satisfying: literal) { i in
+                    let c = Int(labels[Int(i)])
+                    counts[c] += 1
+                    if c == target { hits += 1 } else { most = max(most, counts[c]) }
                 }
             }
         }
@@ -819,7 +811,7 @@ extension RuleSearch {
     }
 
     /// Beam search over conjunctions for the rule with the highest rank (bits saved per example covered), on
-    /// `group`.
+    /// `group`, whose class counts are `reference`.
     ///
     /// Depth 1 scores every literal on the group (from `histograms`, the group's per-feature histograms over
     /// every class, when given); each further depth refines by every literal, on their own examples, the
@@ -913,14 +905,13 @@ extension RuleSearch {
                 return most
             }
         }
-        let rootCounts = reference
-        assert(rootCounts == classCounts(group), "reference: the group's class counts")
+        assert(reference == classCounts(group), "reference: the group's class counts")
         let referenceOrder = Slots.order(reference)  // every `Slots` of this search has this reference
         var beam = [
             Member(
                 literals: [], members: group,
-                slots: histograms.map { Slots(keeping: $0.slots, counts: rootCounts, reference: reference, order: referenceOrder) }
-                    ?? Slots(counts: rootCounts, reference: reference, order: referenceOrder),
+                slots: histograms.map { Slots(keeping: $0.slots, counts: reference, reference: reference, order: referenceOrder) }
+                    ?? Slots(counts: reference, reference: reference, order: referenceOrder),
                 everyMember: majorityOfAll ? (0..<exampleCount).map { Int32($0) } : [])
         ]
         var best: (literals: [Literal], parent: Int, score: Score, members: [Int32])?
@@ -950,8 +941,10 @@ extension RuleSearch {
             // the last depth) have an optimistic bound above it is not scored: those are all the beam reads.
             let outranked = best?.score.rank ?? -Double.infinity
             let prunes = depth > 1 && outranked >= 0 && bound != nil
-            // Past depth 1 (with bounds) each member's largest class counts, for the check below and the bounds.
-            let largest = depth > 1 && bound != nil ? current.map { Largest($0.slots) } : []
+            // Past depth 1, what a sweep of a (parent, feature) records for the searches after this one; and each
+            // member's largest class counts, for the check below and the bounds.
+            let records = depth > 1 && bound != nil
+            let largest = records ? current.map { Largest($0.slots) } : []
             // Once no conjunction two conditions longer than a member of the beam (at most its count of any class, at
             // least two more conditions' bits) can outrank the best so far, the depths after this one cannot change
             // what the search finds: this one is the last, and only ranks count in it.
@@ -973,8 +966,6 @@ extension RuleSearch {
             // A child is read later only as a candidate (rank above the best so far) or to refine (optimistic bound
             // above its rank and the best, which only rises): the others are not kept.
             let keptAbove = (best?.score.rank ?? -Double.infinity) + 1e-12
-            // Past depth 1, what a sweep of a (parent, feature) records for the searches after this one.
-            let records = depth > 1 && bound != nil
             let removedNow = refinements.removed
             let sweep: @Sendable ((Int, Int)) -> Swept = { item in
                 let (p, f) = item
