@@ -741,6 +741,10 @@ extension RuleSearch {
         let focusGap: Int?
         /// `focusGap`, or more than any count.
         private let gap: Int
+        /// How far below a score a bound must be to skip what it bounds. A bound sums its terms in another order than
+        /// the score it bounds and can come out below it by rounding (~1e-14 seen); the search takes a candidate
+        /// that beats another by 1e-12, so a bound within this margin of that is swept, not skipped.
+        static let margin = 1e-9
 
         /// For scores that save `saved(h) − bits` bits at most when a rule of `bits` bits has h hits (h at most
         /// `largest`; its optimistic bound is that of its hits of a class other than the focus), ranked by bits
@@ -955,7 +959,7 @@ extension RuleSearch {
                     let k = member.literals.count
                     let most = bound!.hits(other: largest[p].most(excluding: focus), focus: largest[p].count(focus))
                     let longer = bits(member.literals) - Rule.conditionCountBits(k) + Rule.conditionCountBits(k + 2) + 2 * cheapestLiteral
-                    return most == 0 || bound!.rank(most, most, longer) <= outranked + 1e-12
+                    return most == 0 || bound!.rank(most, most, longer) <= outranked - Bound.margin
                 }
             let lastDepth = depth == parameters.maxConditions || deeperUseless
             // A refinement of a conjunction of this depth has one more condition: at least its count's bits and the
@@ -1114,9 +1118,9 @@ extension RuleSearch {
                 let threshold = tops.count == parameters.beamWidth ? tops[tops.count - 1].value : -Double.infinity
                 // With refusals (`majorityOfAll`) a lower rank than the best so far may still be taken.
                 let rankSkips =
-                    (outranked >= 0 && rank <= outranked + 1e-12) || (!majorityOfAll && runningBest >= 0 && rank < runningBest - 1e-9)
+                    (outranked >= 0 && rank <= outranked - Bound.margin) || (!majorityOfAll && runningBest >= 0 && rank < runningBest - 1e-9)
                 let optimisticSkips =
-                    lastDepth || (outranked >= 0 && optimistic <= outranked + 1e-12) || (threshold >= 0 && optimistic < threshold - 1e-9)
+                    lastDepth || (outranked >= 0 && optimistic <= outranked - Bound.margin) || (threshold >= 0 && optimistic < threshold - 1e-9)
                 return !(rankSkips && optimisticSkips)
             }
             var position = 0
@@ -1232,7 +1236,7 @@ extension RuleSearch {
                 let full = next.count == parameters.beamWidth
                 let unsafe = skipped.filter { i in
                     let optimistic = boundsOf[i].optimistic
-                    return !((bar >= 0 && optimistic <= bar + 1e-12) || (full && lowest >= 0 && optimistic < lowest - 1e-9))
+                    return !((bar >= 0 && optimistic <= bar - Bound.margin) || (full && lowest >= 0 && optimistic < lowest - 1e-9))
                 }
                 if unsafe.isEmpty { break }
                 for (i, result) in zip(unsafe, parallelMap(unsafe.map { items[$0] }, threads: threads, sweep)) { results[i] = result }
