@@ -9,9 +9,10 @@ writing the report: the fixed cost), and both as a ratio to the tree's. By defau
 of the bundled example (two-digit addition, 5,000 probes, 199 classes), made once by `retort distill`.
 
     python3 scripts/bench_rules.py [--retort .build/release/retort] [--runs 5] [--threads 1 0]
-                                   [--probes P --task T] [--json]
+                                   [--rule-conditions C …] [--probes P --task T] [--json]
 
-`--threads 0` leaves the flag out (all cores). Needs only the Python standard library.
+`--threads 0` leaves the flag out (all cores). `--rule-conditions C` also fits both rule families with
+`--rule-conditions C` in the same runs (rows `rule_list/C`, `rule_set/C`). Needs only the Python standard library.
 """
 
 import argparse
@@ -67,6 +68,7 @@ def main():
     parser.add_argument("--retort", default=os.path.join(ROOT, ".build", "release", "retort"))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 0])
+    parser.add_argument("--rule-conditions", type=int, nargs="+", default=[])
     parser.add_argument("--probes")
     parser.add_argument("--task")
     parser.add_argument("--json", action="store_true")
@@ -83,24 +85,27 @@ def main():
             run([args.retort, "distill", "--surrogates", "table", "--out", os.path.join(tmp, "example")])
             probes, task = os.path.join(tmp, "example", "probes.safetensors"), EXAMPLE_TASK
         rows = []
+        # Each row: its label, the family and the extra flags.
+        variants = [(f, f, []) for f in FAMILIES] + [
+            (f"{f}/{c}", f, ["--rule-conditions", str(c)]) for c in args.rule_conditions for f in FAMILIES[1:]]
         for threads in args.threads:
             flag = ["--threads", str(threads)] if threads > 0 else []
-            fits = {f: [] for f in FAMILIES}
-            cpus = {f: [] for f in FAMILIES + ["table"]}
+            fits = {label: [] for label, _, _ in variants}
+            cpus = {label: [] for label, _, _ in variants + [("table", "table", [])]}
             for r in range(args.runs):
-                for family in ["table"] + FAMILIES:
+                for label, family, extra in [("table", "table", [])] + variants:
                     before = children_cpu()
                     stdout, _ = run([
-                        args.retort, "distill", "--probes", probes, "--task", task, "--surrogates", family, *flag,
+                        args.retort, "distill", "--probes", probes, "--task", task, "--surrogates", family, *flag, *extra,
                         "--force", "--out", os.path.join(tmp, family)])
-                    cpus[family].append(children_cpu() - before)
+                    cpus[label].append(children_cpu() - before)
                     if family != "table":
-                        fits[family].append(fit_seconds(stdout, family))
+                        fits[label].append(fit_seconds(stdout, family))
                 print(f"threads {threads or 'all'}: run {r + 1} of {args.runs}", file=sys.stderr)
             fixed = statistics.median(cpus["table"])
             tree_fit = statistics.median(fits["tree"])
             tree_cpu = max(statistics.median(cpus["tree"]) - fixed, 1e-9)
-            for family in FAMILIES:
+            for family, _, _ in variants:
                 fit = statistics.median(fits[family])
                 cpu = statistics.median(cpus[family]) - fixed
                 rows.append({
@@ -111,9 +116,9 @@ def main():
         print(json.dumps({"runs": args.runs, "probes": probes if args.probes else "bundled example",
                           "load_average": load, "rows": rows}, indent=2))
         return
-    print(f"{'family':10} {'threads':>7} {'fit s':>7} {'× tree':>7} {'CPU s':>7} {'× tree':>7}")
+    print(f"{'family':12} {'threads':>7} {'fit s':>7} {'× tree':>7} {'CPU s':>7} {'× tree':>7}")
     for row in rows:
-        print(f"{row['family']:10} {row['threads']:7d} {row['fit_seconds']:7.3f} {row['fit_ratio_to_tree']:7.1f} "
+        print(f"{row['family']:12} {row['threads']:7d} {row['fit_seconds']:7.3f} {row['fit_ratio_to_tree']:7.1f} "
               f"{row['cpu_seconds']:7.3f} {row['cpu_ratio_to_tree']:7.1f}")
     print(f"medians of {args.runs} interleaved runs; CPU less a table-only run's; load average {load[0]:.2f}")
 

@@ -11,8 +11,10 @@ public enum Distiller {
         public var programLimits = ProgramSearch.Limits()
         /// The tree's split criterion.
         public var treeCriterion = DecisionTree.Parameters.Criterion.gini
-        /// Threads for the tree's split search.
+        /// Threads for the tree's split search and the rule searches.
         public var threads = 1
+        /// The most conditions a rule of a rule list or set may have (`RuleParameters.maxConditions`).
+        public var ruleConditions = RuleParameters.defaultMaxConditions
         public init() {}
     }
 
@@ -101,7 +103,7 @@ public enum Distiller {
             // kept even when listing its exceptions would be shorter (small domains, where a table of a few
             // exceptions costs less than any rule); otherwise the shorter of the two.
             let table = try features.table(probes)
-            var parameters = RuleParameters(domainSize: domain, outputCount: outputs)
+            var parameters = RuleParameters(maxConditions: options.ruleConditions, domainSize: domain, outputCount: outputs)
             parameters.threads = options.threads
             var models: [FittedSurrogate.Model] = []
             if family == .ruleList {

@@ -437,6 +437,36 @@ struct DistillFromProbesTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/b"))
     }
 
+    @Test("--rule-conditions caps a rule's conditions: (x1 XOR x2) AND x3 on x1…x4 needs three, so two leave errors")
+    func ruleConditionsCapTheRules() throws {
+        let folder = RetortRun.vectors + "/networks/boolean_circuit_handwired"
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var longest: [String: Int] = [:]
+        for conditions in ["2", "3"] {
+            let run = try RetortRun(
+                "distill", folder + "/model.safetensors", "--network", folder + "/network.json", "--task", folder + "/task.json",
+                "--surrogates", "rule_list", "--features", "x1", "x2", "x3", "x4", "--rule-conditions", conditions, "--out",
+                directory + "/" + conditions)
+            #expect(run.status == 0, "\(run.stderr)")
+            let data = try #require(FileManager.default.contents(atPath: directory + "/" + conditions + "/rule_list.json"))
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let rules = try #require((json["body"] as? [String: Any])?["rules"] as? [[String: Any]])
+            longest[conditions] = rules.map { ($0["conditions"] as? [Any])?.count ?? 0 }.max() ?? 0
+        }
+        #expect(longest["2"]! <= 2 && longest["3"] == 3, "\(longest)")
+    }
+
+    @Test("--rule-conditions 0 is refused in one line naming the range")
+    func ruleConditionsOutOfRange() throws {
+        let run = try RetortRun(
+            "distill", "--probes", "p.safetensors", "--task", RetortRun.vectors + "/networks/addition_mlp/task.json",
+            "--rule-conditions", "0")
+        #expect(run.status == 64)
+        #expect(run.stderr.hasPrefix("retort: error: --rule-conditions must be between 1 and 16, got 0"), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+    }
+
     @Test("a probe file with values at the ends of the 64-bit range exits 1 with one line naming the file once, not a trap")
     func hostileProbeFile() throws {
         let probes = RetortRun.vectors + "/malformed/probes_value_int64_max.safetensors"

@@ -62,6 +62,9 @@ struct Distill: ParsableCommand {
     @Option(help: "Threads, 1 to 1024 (default: all cores).")
     var threads: Int?
 
+    @Option(help: "The most conditions a rule of a rule list or rule set may have, 1 to \(RuleParameters.maxConditionsLimit).")
+    var ruleConditions = RuleParameters.defaultMaxConditions
+
     @Option(help: "The program search's largest expression (nodes).")
     var programSize: Int = 5
 
@@ -90,6 +93,9 @@ struct Distill: ParsableCommand {
 
     func validate() throws {
         try validateThreads(threads)
+        guard (1...RuleParameters.maxConditionsLimit).contains(ruleConditions) else {
+            throw ValidationError("--rule-conditions must be between 1 and \(RuleParameters.maxConditionsLimit), got \(ruleConditions)")
+        }
         if isExample { return }
         if task == nil { throw ValidationError("give --task FILE (or no arguments at all, for the bundled example)") }
         if probes == nil && (model == nil || network == nil) {
@@ -203,6 +209,7 @@ struct Distill: ParsableCommand {
         }
         var options = Distiller.Options()
         options.threads = threads
+        options.ruleConditions = ruleConditions
         options.programLimits = ProgramSearch.Limits(maxSize: programSize, maxSeconds: programSeconds)
         var fitted: [(FittedSurrogate, Double?)] = []
         var seconds: [Double] = []

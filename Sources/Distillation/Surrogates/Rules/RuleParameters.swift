@@ -30,12 +30,17 @@ public struct RuleParameters: Sendable, Equatable {
     /// or kept (`RuleSearch.Bound`); the rules found do not depend on it.
     var skipsByBounds = true
 
-    /// - Precondition: every count at least 1.
+    /// What `maxConditions` is unless given.
+    public static let defaultMaxConditions = 4
+    /// The most `maxConditions` may be (the beam's work grows with it; no task here needs more than a few).
+    public static let maxConditionsLimit = 16
+
+    /// - Precondition: every count at least 1; `maxConditions` at most `maxConditionsLimit`.
     public init(
-        beamWidth: Int = 4, maxConditions: Int = 4, minCoverage: Int = 1, maxRules: Int = 4096,
+        beamWidth: Int = 4, maxConditions: Int = Self.defaultMaxConditions, minCoverage: Int = 1, maxRules: Int = 4096,
         stopsOnDescriptionLength: Bool = true, maxThresholds: Int = 255, domainSize: Int? = nil, outputCount: Int? = nil
     ) {
-        precondition(beamWidth >= 1 && maxConditions >= 1 && minCoverage >= 1 && maxRules >= 0 && maxThresholds >= 1)
+        precondition(beamWidth >= 1 && (1...Self.maxConditionsLimit).contains(maxConditions) && minCoverage >= 1 && maxRules >= 0 && maxThresholds >= 1)
         self.beamWidth = beamWidth
         self.maxConditions = maxConditions
         self.minCoverage = minCoverage
