@@ -572,3 +572,27 @@ private func noisySumsTable() -> FeatureTable {
     #expect(skipping.1.stopped == scoringAll.1.stopped && skipping.1.exhaustive == scoringAll.1.exhaustive)
     #expect(skipping.0.stopped.rules.contains { $0.conditions.count > 1 || !$0.exceptions.isEmpty })
 }
+
+/// The majority check remembers a refusal with the output refused: x = 1 covers three of class 1 and four of
+/// class 2 (class 0, the default, is x = 0). While class 2's are covered, x = 1 would answer 1, which is not
+/// its examples' most common class; once they are back in the group it answers 2, which is, and is found.
+@Test func aConjunctionRefusedForOneOutputIsFoundForAnother() {
+    let labels = [Int](repeating: 0, count: 10) + [1, 1, 1, 2, 2, 2, 2]
+    let x = [Double](repeating: 0, count: 10) + [Double](repeating: 1, count: 7)
+    let search = RuleSearch(table: FeatureTable(names: ["x"], columns: [x], labels: labels), parameters: RuleParameters())
+    var refusals = Set<RuleSearch.Refusal>()
+    func best(_ group: [Int32]) -> RuleSearch.Found? {
+        var refinements = RuleSearch.Refinements()
+        return search.bestRule(
+            group: group, histograms: nil, refinements: &refinements, reference: search.classCounts(group), focus: 0,
+            majorityOfAll: true, imprecise: &refusals
+        ) { cover, second, _, _ in
+            let (hits, label) = cover.best(excluding: 0, secondClass: second)
+            return hits > 0 ? (Double(hits), Double(hits), Double(hits), label, hits) : nil
+        }
+    }
+    #expect(best((0..<13).map { Int32($0) }) == nil)  // class 2's covered: x = 1 would answer 1
+    #expect(refusals.count == 1)
+    let found = best((0..<17).map { Int32($0) })
+    #expect(found?.output == 2 && found?.members.count == 7)
+}

@@ -86,7 +86,7 @@ public struct RuleSet: RuleModel {
         var ruleBits = 0.0
         var stop: Int?
         var limited = false
-        var imprecise = Set<[RuleSearch.Literal]>()  // conjunctions whose output is not their probes' most common class
+        var imprecise = Set<RuleSearch.Refusal>()  // conjunctions whose output is not their probes' most common class
         while rules.count < parameters.maxRules && !uncovered.isEmpty {
             report(n - uncovered.count, rules.count)
             let exhaustive = stop != nil
@@ -138,8 +138,8 @@ public struct RuleSet: RuleModel {
                 let bits = search.bits(literals)
                 let exact = current - (base + bits + exceptions(errors + delta))
                 if !search.isPlurality(found.output, among: covered) {
-                    // Precision over every probe never changes: refused for good.
-                    imprecise.insert(literals.sorted())
+                    // Precision over every probe never changes: refused for good with this output.
+                    imprecise.insert(RuleSearch.Refusal(literals: literals.sorted(), output: found.output))
                     excluded.insert(literals.sorted())
                     continue
                 }

@@ -724,6 +724,13 @@ extension RuleSearch {
         return hits >= most
     }
 
+    /// A conjunction (literals sorted) whose `output` is not the most common class of every example it covers:
+    /// static, so a covering run refuses it once (with another output, as its group changes, it may pass).
+    struct Refusal: Hashable, Sendable {
+        var literals: [Literal]
+        var output: Int
+    }
+
     /// Where a feature's literal sits among its `2 · cuts + values` literals: `<=` and `>` at each cut, then `=`.
     @inline(__always)
     static func literalSlot(op: Int, index: Int, cuts: Int) -> Int { op == 2 ? 2 * cuts + index : 2 * index + op }
@@ -823,8 +830,8 @@ extension RuleSearch {
     /// most one per feature and comparison of the condition added to a parent). `score` turns a
     /// literal's `Coverage` (with the class of its second-largest count) and the conjunction's bits into a
     /// `Score`; conjunctions in `excluded` (sorted) are only refined, and with `majorityOfAll` so is a conjunction
-    /// whose output is not the most common class of every example it covers (the group's and the others'; those
-    /// found are added to `imprecise`, which such a check consults first). Ties go to fewer literals, then to the
+    /// whose output is not the most common class of every example it covers (the group's and the others'; each
+    /// refusal, with the output refused, is added to `imprecise`, which such a check consults first). Ties go to fewer literals, then to the
     /// earlier literal.
     ///
     /// With `bound`, a refinement of a beam member by a feature is not scored where its bounds show it can hold
@@ -834,7 +841,7 @@ extension RuleSearch {
     /// - Complexity: O(maxConditions · beamWidth · (m·F + Σ bins · K)) for a group of m examples.
     func bestRule(
         group: [Int32], histograms: Histograms?, refinements: inout Refinements, reference: [Int], focus: Int,
-        excluded: Set<[Literal]> = [], majorityOfAll: Bool = false, imprecise: inout Set<[Literal]>,
+        excluded: Set<[Literal]> = [], majorityOfAll: Bool = false, imprecise: inout Set<Refusal>,
         bound: Bound? = nil,
         score: @escaping @Sendable (Coverage, Int, Double, Double) -> Score?
     ) -> Found? {
@@ -1172,7 +1179,7 @@ extension RuleSearch {
                     let literals = current[child.parent].literals + [child.literal]
                     if majorityOfAll {
                         // Is its output the most common class of every example it covers? Static, so remembered.
-                        let key = literals.sorted()
+                        let key = Refusal(literals: literals.sorted(), output: child.score.output)
                         var refused = imprecise.contains(key)
                         if !refused {
                             refused = !isPlurality(child.score.output, among: current[child.parent].everyMember, satisfying: child.literal)
@@ -1352,7 +1359,7 @@ extension RuleSearch {
             RuleList.markingBits(rules: rules, carrying: carrying + 1) - RuleList.markingBits(rules: rules, carrying: carrying)
         let count = DescriptionLength.natural(0)
         let before = exceptions(errors)
-        var unused = Set<[Literal]>()
+        var unused = Set<Refusal>()
         var refinements = Refinements()
         guard
             let found = bestRule(
