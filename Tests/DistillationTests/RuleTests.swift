@@ -596,3 +596,34 @@ private func noisySumsTable() -> FeatureTable {
     let found = best((0..<17).map { Int32($0) })
     #expect(found?.output == 2 && found?.members.count == 7)
 }
+
+/// y = x1 XOR x2 XOR x3 where x4 = 0; where x4 = 1, y = 1 on 3 of every 5 examples whatever x1…x3. So x4 = 1 is
+/// 60% precise, no second condition does better, and three (x1 = 1, x2 = 0, x3 = 0) are 80% precise: a
+/// search that already holds a rule that pays stops at the depth that found nothing better.
+@Test func theSearchStopsDeepeningAtADepthThatFindsNothingBetter() {
+    var columns = [[Double]](repeating: [], count: 4)
+    var labels: [Int] = []
+    for v in 0..<16 {
+        let x = (0..<4).map { (v >> $0) & 1 }
+        for k in 0..<5 {
+            for f in 0..<4 { columns[f].append(Double(x[f])) }
+            labels.append(x[3] == 0 ? x[0] ^ x[1] ^ x[2] : (k < 3 ? 1 : 0))
+        }
+    }
+    let table = FeatureTable(names: ["x1", "x2", "x3", "x4"], columns: columns, labels: labels)
+    let search = RuleSearch(table: table, parameters: RuleParameters(beamWidth: 64, maxConditions: 3))
+    let group = (0..<Int32(labels.count)).map { $0 }
+    var refinements = RuleSearch.Refinements()
+    var refusals = Set<RuleSearch.Refusal>()
+    // Precision less a little for the bits; it pays above 50%; a refinement could at best be pure.
+    let found = search.bestRule(
+        group: group, histograms: nil, refinements: &refinements, reference: search.classCounts(group), focus: 0,
+        imprecise: &refusals
+    ) { cover, second, bits, refined in
+        let (hits, label) = cover.best(excluding: 0, secondClass: second)
+        guard hits > 0 else { return nil }
+        let rank = Double(hits) / Double(cover.total) - 0.001 * bits
+        return (rank, rank - 0.5, 1 - 0.001 * refined, label, hits)
+    }
+    #expect(found.map { table.names[$0.literals[0].feature] } == "x4" && found?.literals.count == 1)
+}

@@ -831,8 +831,11 @@ extension RuleSearch {
     /// literal's `Coverage` (with the class of its second-largest count) and the conjunction's bits into a
     /// `Score`; conjunctions in `excluded` (sorted) are only refined, and with `majorityOfAll` so is a conjunction
     /// whose output is not the most common class of every example it covers (the group's and the others'; each
-    /// refusal, with the output refused, is added to `imprecise`, which such a check consults first). Ties go to fewer literals, then to the
-    /// earlier literal.
+    /// refusal, with the output refused, is added to `imprecise`, which such a check consults first). Ties go to
+    /// fewer literals, then to the earlier literal. The search goes one depth deeper only while deepening pays: it
+    /// ends at a depth that found no rule better than one of fewer conditions that shortens the description (gain
+    /// above 0); before such a rule is found it goes on to `maxConditions` (a conjunction of three may be needed
+    /// where no two of its conditions help).
     ///
     /// With `bound`, a refinement of a beam member by a feature is not scored where its bounds show it can hold
     /// neither the best rule nor a member of the next beam: they come from the last sweep of that (member,
@@ -1164,6 +1167,7 @@ extension RuleSearch {
             }
             let startBest = best
             let stopsHere = depth >= parameters.maxConditions || deeperUseless
+            var settled = false
             var next: [Member] = []
             while true {
                 best = startBest
@@ -1194,7 +1198,10 @@ extension RuleSearch {
                     break
                 }
                 // A skipped item cannot hold the best rule (its rank bound is below the best when it was skipped).
-                guard !stopsHere else { break }
+                // The search deepens only while that pays: once it holds a rule that shortens the description and this
+                // depth found none better, it ends here.
+                settled = depth > 1 && (best.map { $0.score.gain > 1e-9 && $0.literals.count < depth } ?? false)
+                guard !stopsHere && !settled else { break }
                 let bar = best?.score.rank ?? -Double.infinity
                 children = children.filter { $0.score.optimistic > bar + 1e-12 && $0.score.optimistic > $0.score.rank + 1e-12 }
                 // The conjunctions with the best optimistic bound, at most one per (feature, comparison) of the condition
@@ -1267,7 +1274,7 @@ extension RuleSearch {
                     if features.contains(where: { $0 != nil }) { kept.sweeps[keys[p]] = (kept.searches, features) }
                 }
             }
-            if stopsHere || next.isEmpty { break }
+            if stopsHere || settled || next.isEmpty { break }
             beam = next
         }
         guard let b = best else { return nil }
