@@ -13,7 +13,8 @@ public enum Distiller {
         public var treeCriterion = DecisionTree.Parameters.Criterion.gini
         /// Threads for the tree's split search and the rule searches.
         public var threads = 1
-        /// The most conditions a rule of a rule list or set may have (`RuleParameters.maxConditions`).
+        /// The most conditions a rule of a rule list or set may have (`RuleParameters.maxConditions`): 1 to
+        /// `RuleParameters.maxConditionsLimit`, a precondition of fitting those families.
         public var ruleConditions = RuleParameters.defaultMaxConditions
         public init() {}
     }
