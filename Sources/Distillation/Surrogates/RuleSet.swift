@@ -137,12 +137,8 @@ public struct RuleSet: RuleModel {
                 }
                 let bits = search.bits(literals)
                 let exact = current - (base + bits + exceptions(errors + delta))
-                if !search.isPlurality(found.output, among: covered) {
-                    // Precision over every probe never changes: refused for good with this output.
-                    imprecise.insert(RuleSearch.Refusal(literals: literals.sorted(), output: found.output))
-                    excluded.insert(literals.sorted())
-                    continue
-                }
+                // bestRule took it only as the most common class of every probe it covers (`majorityOfAll`).
+                assert(search.isPlurality(found.output, among: covered), "a rule's output is its probes' most common class")
                 if exhaustive ? delta >= 0 : exact <= 1e-9 {
                     excluded.insert(literals.sorted())
                     continue

@@ -748,9 +748,10 @@ extension RuleSearch {
         let focusGap: Int?
         /// `focusGap`, or more than any count.
         private let gap: Int
-        /// How far below a score a bound must be to skip what it bounds. A bound sums its terms in another order than
-        /// the score it bounds and can come out below it by rounding (~1e-14 seen); the search takes a candidate
-        /// that beats another by 1e-12, so a bound within this margin of that is swept, not skipped.
+        /// How far below a score (the best so far, the beam's last member) a bound must be to skip what it bounds. A
+        /// bound sums its terms in another order than the score it bounds and can come out below it by rounding
+        /// (~1e-14 seen); the search takes a candidate that beats another by 1e-12, so a bound within this margin
+        /// of that is swept, not skipped.
         static let margin = 1e-9
 
         /// For scores that save `saved(h) − bits` bits at most when a rule of `bits` bits has h hits (h at most
@@ -1128,9 +1129,9 @@ extension RuleSearch {
                 let threshold = tops.count == parameters.beamWidth ? tops[tops.count - 1].value : -Double.infinity
                 // With refusals (`majorityOfAll`) a lower rank than the best so far may still be taken.
                 let rankSkips =
-                    (outranked >= 0 && rank <= outranked - Bound.margin) || (!majorityOfAll && runningBest >= 0 && rank < runningBest - 1e-9)
+                    (outranked >= 0 && rank <= outranked - Bound.margin) || (!majorityOfAll && runningBest >= 0 && rank < runningBest - Bound.margin)
                 let optimisticSkips =
-                    lastDepth || (outranked >= 0 && optimistic <= outranked - Bound.margin) || (threshold >= 0 && optimistic < threshold - 1e-9)
+                    lastDepth || (outranked >= 0 && optimistic <= outranked - Bound.margin) || (threshold >= 0 && optimistic < threshold - Bound.margin)
                 return !(rankSkips && optimisticSkips)
             }
             var position = 0
@@ -1250,7 +1251,7 @@ extension RuleSearch {
                 let full = next.count == parameters.beamWidth
                 let unsafe = skipped.filter { i in
                     let optimistic = boundsOf[i].optimistic
-                    return !((bar >= 0 && optimistic <= bar - Bound.margin) || (full && lowest >= 0 && optimistic < lowest - 1e-9))
+                    return !((bar >= 0 && optimistic <= bar - Bound.margin) || (full && lowest >= 0 && optimistic < lowest - Bound.margin))
                 }
                 if unsafe.isEmpty { break }
                 for (i, result) in zip(unsafe, parallelMap(unsafe.map { items[$0] }, threads: threads, sweep)) { results[i] = result }
