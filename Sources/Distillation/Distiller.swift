@@ -11,12 +11,29 @@ public enum Distiller {
         public var programLimits = ProgramSearch.Limits()
         /// The tree's split criterion.
         public var treeCriterion = DecisionTree.Parameters.Criterion.gini
-        /// Threads for the tree's split search and the rule searches.
+        /// Threads for the tree's split search and the rule searches: at least 1.
         public var threads = 1
         /// The most conditions a rule of a rule list or set may have (`RuleParameters.maxConditions`): 1 to
-        /// `RuleParameters.maxConditionsLimit`, a precondition of fitting those families.
+        /// `RuleParameters.maxConditionsLimit`.
         public var ruleConditions = RuleParameters.defaultMaxConditions
         public init() {}
+
+        /// Throws `invalidOption` for an option outside its range (each is a precondition of the fitting it feeds).
+        func validate() throws(DistillationError) {
+            guard threads >= 1 else { throw .invalidOption(name: "threads", reason: "\(threads); at least 1 thread is needed") }
+            let limit = RuleParameters.maxConditionsLimit
+            guard (1...limit).contains(ruleConditions) else {
+                throw .invalidOption(name: "ruleConditions", reason: "\(ruleConditions); a rule has 1 to \(limit) conditions")
+            }
+            let program = programLimits
+            guard program.maxSize >= 1 else { throw .invalidOption(name: "programLimits.maxSize", reason: "\(program.maxSize); at least 1 node") }
+            guard program.maxSeconds >= 0 else {
+                throw .invalidOption(name: "programLimits.maxSeconds", reason: "\(program.maxSeconds); not negative")
+            }
+            guard (0...Int(Int32.max)).contains(program.maxKept) else {
+                throw .invalidOption(name: "programLimits.maxKept", reason: "\(program.maxKept); 0 to \(Int32.max) (candidate ids are 32-bit)")
+            }
+        }
     }
 
     /// Fits one family on `probes`.
@@ -31,6 +48,7 @@ public enum Distiller {
         _ family: SurrogateFamily, probes: ProbeSet, task: TaskDescription, features: TaskFeatures,
         options: Options = Options(), progress: ((FitProgress) -> Void)? = nil
     ) throws(DistillationError) -> FittedSurrogate {
+        try options.validate()
         let domain = task.domainSize, outputs = task.outputValues.count
         let n = probes.count
         func exceptionBits(_ e: Int) -> Double { DescriptionLength.exceptions(e, domainSize: domain, outputCount: outputs) }

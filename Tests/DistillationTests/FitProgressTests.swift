@@ -6,7 +6,7 @@ import WeightFiles
 @testable import Distillation
 
 /// The bundled addition network's task, probes and features.
-private func additionProbes() throws -> (TaskDescription, ProbeSet, TaskFeatures) {
+func additionProbes() throws -> (TaskDescription, ProbeSet, TaskFeatures) {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { url.deleteLastPathComponent() }
     let folder = url.appendingPathComponent("formats/vectors/networks/addition_mlp").path

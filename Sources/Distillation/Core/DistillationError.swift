@@ -20,6 +20,8 @@ public enum DistillationError: Error, Sendable, Equatable, CustomStringConvertib
     case mismatch(path: String, reason: String)
     /// A shard of a sharded run is malformed (`Shard`), or the parts of one do not fit together (`ProbeShard.merge`).
     case invalidShard(reason: String)
+    /// A fitting option (`Distiller.Options`) outside its range; `name` is the option's name.
+    case invalidOption(name: String, reason: String)
     /// The network failed.
     case network(NetworkError)
     /// A file could not be read or written.
@@ -40,6 +42,7 @@ public enum DistillationError: Error, Sendable, Equatable, CustomStringConvertib
             "unknown feature \"\(name)\" (known: \(known.prefix(12).joined(separator: ", "))\(known.count > 12 ? ", …" : ""))"
         case .mismatch(let path, let reason): "\(path): \(reason)"
         case .invalidShard(let reason): reason
+        case .invalidOption(let name, let reason): "invalid option \(name): \(reason)"
         case .network(let error): "\(error)"
         case .weightFile(let error): "\(error)"
         }
