@@ -1367,11 +1367,18 @@ extension RuleSearch {
             RuleList.markingBits(rules: rules, carrying: carrying + 1) - RuleList.markingBits(rules: rules, carrying: carrying)
         let count = DescriptionLength.natural(0)
         let before = exceptions(errors)
+        let reference = classCounts(members)
+        // An exception fixes at most the members of the commonest class but `output` (the exception table's bits
+        // only grow with its size) and costs at least a rule of one condition, the cheapest: where that cannot pay,
+        // there is nothing to search.
+        let most = reference.indices.reduce(0) { $1 == output ? $0 : max($0, reference[$1]) }
+        let cheapest = Rule.conditionCountBits(1) + (literalBits.joined().joined().min() ?? 0) + DescriptionLength.choice(outputCount)
+        guard most > 0, before - exceptions(max(errors - most, 0)) - (cheapest + count + marking) > 1e-9 else { return nil }
         var unused = Set<Refusal>()
         var refinements = Refinements()
         guard
             let found = bestRule(
-                group: members, histograms: nil, refinements: &refinements, reference: classCounts(members), focus: output,
+                group: members, histograms: nil, refinements: &refinements, reference: reference, focus: output,
                 imprecise: &unused,
                 bound: parameters.skipsByBounds
                     ? Bound(normalized: false, largest: members.count, focusGap: nil) { h in before - exceptions(max(errors - h, 0)) - count - marking } : nil,
