@@ -20,18 +20,23 @@ public enum Distiller {
 
         /// Throws `invalidOption` for an option outside its range (each is a precondition of the fitting it feeds).
         func validate() throws(DistillationError) {
-            guard threads >= 1 else { throw .invalidOption(name: "threads", reason: "\(threads); at least 1 thread is needed") }
+            guard threads >= 1 else {
+                throw .invalidOption(name: "threads", reason: "\(threads); at least 1 thread is needed")
+            }
             let limit = RuleParameters.maxConditionsLimit
             guard (1...limit).contains(ruleConditions) else {
                 throw .invalidOption(name: "ruleConditions", reason: "\(ruleConditions); a rule has 1 to \(limit) conditions")
             }
             let program = programLimits
-            guard program.maxSize >= 1 else { throw .invalidOption(name: "programLimits.maxSize", reason: "\(program.maxSize); at least 1 node") }
+            guard program.maxSize >= 1 else {
+                throw .invalidOption(name: "programLimits.maxSize", reason: "\(program.maxSize); at least 1 node")
+            }
             guard program.maxSeconds >= 0 else {
-                throw .invalidOption(name: "programLimits.maxSeconds", reason: "\(program.maxSeconds); not negative")
+                throw .invalidOption(name: "programLimits.maxSeconds", reason: "\(program.maxSeconds); 0 seconds or more")
             }
             guard (0...Int(Int32.max)).contains(program.maxKept) else {
-                throw .invalidOption(name: "programLimits.maxKept", reason: "\(program.maxKept); 0 to \(Int32.max) (candidate ids are 32-bit)")
+                throw .invalidOption(
+                    name: "programLimits.maxKept", reason: "\(program.maxKept); 0 to \(Int32.max) (candidate ids are 32-bit)")
             }
         }
     }

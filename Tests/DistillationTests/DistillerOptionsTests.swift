@@ -9,7 +9,9 @@ struct DistillerOptionsTests {
         let (task, probes, features) = try additionProbes()
         var options = Distiller.Options()
         options.ruleConditions = conditions
-        #expect(throws: DistillationError.invalidOption(name: "ruleConditions", reason: "\(conditions); a rule has 1 to 16 conditions")) {
+        let reason = "\(conditions); a rule has 1 to 16 conditions"
+        let refusal = DistillationError.invalidOption(name: "ruleConditions", reason: reason)
+        #expect(throws: refusal) {
             try Distiller.fit(.ruleList, probes: probes, task: task, features: features, options: options)
         }
     }
