@@ -1124,6 +1124,10 @@ extension RuleSearch {
             // The largest optimistic bounds of children the beam may take (distinct (item, comparison), distinct
             // coverages), largest first, at most `beamWidth`.
             var tops: [(value: Double, signature: (total: Int, first: Int, firstClass: Int))] = []
+            // A depth after the first, once the search holds a rule that pays, is its last unless it finds a better
+            // one (below): its items are swept first only where they may hold that, and those skipped only for the
+            // beam are swept once a better rule shows the beam is needed (the check of the skipped items below).
+            let mayEnd = depth > 1 && (best.map { $0.score.gain > 1e-9 } ?? false)
             func needed(_ i: Int) -> Bool {
                 let (rank, optimistic) = boundsOf[i]
                 let threshold = tops.count == parameters.beamWidth ? tops[tops.count - 1].value : -Double.infinity
@@ -1131,7 +1135,7 @@ extension RuleSearch {
                 let rankSkips =
                     (outranked >= 0 && rank <= outranked - Bound.margin) || (!majorityOfAll && runningBest >= 0 && rank < runningBest - Bound.margin)
                 let optimisticSkips =
-                    lastDepth || (outranked >= 0 && optimistic <= outranked - Bound.margin) || (threshold >= 0 && optimistic < threshold - Bound.margin)
+                    mayEnd || lastDepth || (outranked >= 0 && optimistic <= outranked - Bound.margin) || (threshold >= 0 && optimistic < threshold - Bound.margin)
                 return !(rankSkips && optimisticSkips)
             }
             var position = 0
