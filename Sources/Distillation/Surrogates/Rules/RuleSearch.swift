@@ -1362,7 +1362,10 @@ extension RuleSearch {
     /// `members` and predicts the most common class among them other than `output`; it saves the exception-table
     /// bits (`exceptions`) of the errors it removes less those of the rule's examples it now gets wrong, and costs
     /// its own bits plus the bits of naming one more rule as carrying one (`RuleModel.exceptionBits`). `nil`
-    /// unless the best saves bits. Searched as rules are (`bestRule`), among `members` alone.
+    /// unless the best saves bits. Searched as rules are (`bestRule`), among `members` alone, and not at all where
+    /// even one fixing every member of their commonest class but `output` could not pay for the cheapest
+    /// one-condition rule.
+    /// - Precondition: `exceptions` does not decrease as the count grows (both pricings the covering runs use).
     /// - Complexity: as `bestRule` on |members| examples.
     func bestException(
         members: [Int32], output: Int, errors: Int, rules: Int, carrying: Int, exceptions: @escaping @Sendable (Int) -> Double
