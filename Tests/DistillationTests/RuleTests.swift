@@ -562,15 +562,22 @@ private func noisySumsTable() -> FeatureTable {
     return FeatureTable(names: names, columns: columns, labels: labels)
 }
 
-@Test func skippingRefinementsByBoundsDoesNotChangeTheRules() {
-    let table = noisySumsTable()
+/// Expects the rule list and set fitted on `table` with bounds skipping refinements to be those fitted scoring every
+/// refinement; returns the list.
+@discardableResult
+private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleList {
     var parameters = RuleParameters()
     let skipping = (RuleList.fitBoth(table, parameters: parameters), RuleSet.fitBoth(table, parameters: parameters))
     parameters.skipsByBounds = false
     let scoringAll = (RuleList.fitBoth(table, parameters: parameters), RuleSet.fitBoth(table, parameters: parameters))
     #expect(skipping.0.stopped == scoringAll.0.stopped && skipping.0.exhaustive == scoringAll.0.exhaustive)
     #expect(skipping.1.stopped == scoringAll.1.stopped && skipping.1.exhaustive == scoringAll.1.exhaustive)
-    #expect(skipping.0.stopped.rules.contains { $0.conditions.count > 1 || !$0.exceptions.isEmpty })
+    return skipping.0.stopped
+}
+
+@Test func skippingRefinementsByBoundsDoesNotChangeTheRules() {
+    let list = expectSkippingByBoundsKeepsTheRules(noisySumsTable())
+    #expect(list.rules.contains { $0.conditions.count > 1 || !$0.exceptions.isEmpty })
 }
 
 /// Small random tables whose classes need two or three conditions, with noise: the rules found with bounds skipping
@@ -590,13 +597,7 @@ private func noisySumsTable() -> FeatureTable {
         for f in 0..<5 { columns[f].append(Double(x[f])) }
         labels.append(next(10) < 2 ? next(9) : (x[0] + x[1] * x[2] + (x[3] == 1 && x[4] == 2 ? 4 : 0)) % 9)
     }
-    let table = FeatureTable(names: ["x0", "x1", "x2", "x3", "x4"], columns: columns, labels: labels)
-    var parameters = RuleParameters()
-    let skipping = (RuleList.fitBoth(table, parameters: parameters), RuleSet.fitBoth(table, parameters: parameters))
-    parameters.skipsByBounds = false
-    let scoringAll = (RuleList.fitBoth(table, parameters: parameters), RuleSet.fitBoth(table, parameters: parameters))
-    #expect(skipping.0.stopped == scoringAll.0.stopped && skipping.0.exhaustive == scoringAll.0.exhaustive)
-    #expect(skipping.1.stopped == scoringAll.1.stopped && skipping.1.exhaustive == scoringAll.1.exhaustive)
+    expectSkippingByBoundsKeepsTheRules(FeatureTable(names: ["x0", "x1", "x2", "x3", "x4"], columns: columns, labels: labels))
 }
 
 /// The majority check remembers a refusal with the output refused: x = 1 covers three of class 1 and four of
