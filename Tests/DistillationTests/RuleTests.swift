@@ -654,3 +654,62 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
     }
     #expect(found.map { table.names[$0.literals[0].feature] } == "x4" && found?.literals.count == 1)
 }
+
+/// What a covering run keeps of every literal on its uncovered examples (`LiteralCounts`, brought up to date as
+/// rules cover examples, the classes renumbered as half of them go) is what sweeping those examples afresh gives,
+/// literal for literal and in the same order, for the majority class and another as the focus.
+@Test(arguments: 1...6) func keptLiteralCountsAreThoseOfAFreshSweep(seed: UInt64) {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15
+    func next(_ bound: Int) -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((state >> 33) % UInt64(bound))
+    }
+    let n = 300
+    // `=` on x0 and x3 (integers), cuts alone on x1 (two values) and x2 (fractions); classes of uneven size.
+    var columns = [[Double]](repeating: [], count: 4)
+    var labels: [Int] = []
+    for _ in 0..<n {
+        let x = [next(7), next(2), next(50), next(40)]
+        columns[0].append(Double(x[0]))
+        columns[1].append(Double(x[1]))
+        columns[2].append(Double(x[2]) / 7)
+        columns[3].append(Double(x[3]))
+        labels.append(next(3) == 0 ? next(12) : (x[0] + x[1] * 3) % (1 + next(12)))
+    }
+    let search = RuleSearch(
+        table: FeatureTable(names: ["x0", "x1", "x2", "x3"], columns: columns, labels: labels), parameters: RuleParameters())
+    var group = (0..<n).map { Int32($0) }
+    var counts = search.classCounts(group)
+    var histograms = RuleSearch.Histograms(search, group: group, classCounts: counts)
+    var checks = 0
+    while !group.isEmpty {
+        let slots = RuleSearch.Slots(keeping: histograms.slots, counts: counts, reference: counts)
+        for focus in Set([RuleList.majority(counts), next(search.classCount)]) {
+            for f in 0..<4 {
+                var swept: [String] = []
+                let members = BinMembers(bin: search.bin[f], bins: search.cuts[f].count + 1, width: slots.classes.count, group: group) {
+                    slots.slot[Int(search.classIndex[Int($0)])]
+                }
+                search.literals(feature: f, histogram: members, slots: slots, focus: focus, skip: { _ in false }) { l, c, second in
+                    swept.append("\(l.op) \(l.index): \(c.total) \(c.first) \(c.firstClass) \(c.second) \(c.focus) \(c.restMax) \(second)")
+                }
+                var kept: [String] = []
+                histograms.counts[f].forEach(
+                    groupSize: group.count, focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes
+                ) { op, index, c, second in
+                    kept.append("\(op) \(index): \(c.total) \(c.first) \(c.firstClass) \(c.second) \(c.focus) \(c.restMax) \(second)")
+                }
+                #expect(kept == swept, "feature \(f), focus \(focus), \(group.count) examples left")
+                checks += 1
+            }
+        }
+        // Cover some examples: mostly of one class, as a rule does, with a few others.
+        let target = Int(search.classIndex[Int(group[next(group.count)])])
+        let covered = group.filter { i in Int(search.classIndex[Int(i)]) == target ? next(3) > 0 : next(20) == 0 }
+        let gone = Set(covered)
+        group.removeAll { gone.contains($0) }
+        for i in covered { counts[Int(search.classIndex[Int(i)])] -= 1 }
+        histograms.remove(covered, search, group: group, classCounts: counts)
+    }
+    #expect(checks > 40)
+}

@@ -9,8 +9,8 @@ import WeightFiles
 /// or, in a second run side by side, most in all; the shorter list is kept — and removes the examples it
 /// covers; a rule predicts the majority class of the examples that reach it. Candidates are conjunctions of conditions over
 /// every threshold a feature has (`RuleParameters.maxThresholds`), and `=` on integer features, found by a beam
-/// search (`RuleSearch.bestRule`) whose first level scores every condition at once from per-bin class
-/// histograms that are kept up to date as examples are covered. Learning stops when no rule shortens the
+/// search (`RuleSearch.bestRule`) whose first level scores every condition from its class counts, which are kept
+/// up to date as examples are covered (`LiteralCounts`). Learning stops when no rule shortens the
 /// description, or, with `stopsOnDescriptionLength` off, when no rule removes a training error; and at `maxRules`.
 /// A rule that gets some of its examples wrong may take an exception (`Rule.exceptions`,
 /// `RuleSearch.bestException`), kept only where it shortens the description.
@@ -44,7 +44,8 @@ public struct RuleList: RuleModel {
     /// Learns a rule list for `table`'s labels.
     /// - Precondition: at least one example; finite feature values.
     /// - Complexity: O(rules · maxConditions · beamWidth · (n·F + Σ bins · K)) at worst; the first level of
-    ///   each search costs O(Σ bins · K) plus O(F) per example covered.
+    ///   each search reads every literal's kept counts, O(Σ bins), and covering a rule's examples costs O(F) each,
+    ///   O(bins) per feature and class covered, and O(K) per literal whose two largest counts it may change.
     public static func fit(_ table: FeatureTable, parameters: RuleParameters = RuleParameters()) -> RuleList {
         let (full, stopped) = fitBoth(table, parameters: parameters)
         return parameters.stopsOnDescriptionLength ? stopped : (full ?? stopped)

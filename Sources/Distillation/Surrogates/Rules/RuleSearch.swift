@@ -23,6 +23,8 @@ struct RuleSearch: Sendable {
     let equalValues: [[Double]?]
     /// Bits of each literal's condition: `[f][op][j]`.
     let literalBits: [[[Double]]]
+    /// The fewest bits of any literal's condition (0 when there is none).
+    let cheapestLiteralBits: Double
     var parameters: RuleParameters
     /// |Y| and |D| of the description length.
     let outputCount: Int
@@ -99,6 +101,7 @@ struct RuleSearch: Sendable {
         self.cuts = cuts
         self.equalValues = equalValues
         self.literalBits = literalBits
+        cheapestLiteralBits = literalBits.joined().joined().min() ?? 0
         let (d, y) = (domainSize, outputCount)
         var costs = (0...n).map { DescriptionLength.exceptions($0, domainSize: d, outputCount: y) }
         for e in costs.indices.dropFirst() { costs[e] = max(costs[e], costs[e - 1]) }
@@ -314,16 +317,20 @@ struct RuleSearch: Sendable {
         }
     }
 
-    /// Per-feature histograms of the examples a covering run has not yet covered, kept up to date as rules
-    /// cover examples and renumbered to fewer slots when half of their classes are gone.
+    /// Every literal's counts on the examples a covering run has not yet covered (`LiteralCounts`, one per feature),
+    /// kept up to date as rules cover examples and renumbered to fewer slots when half of their classes are gone.
     struct Histograms: Sendable {
         private(set) var slots: Slots
-        private(set) var counts: [BinHistogram]
+        private(set) var counts: [LiteralCounts]
 
         init(_ search: RuleSearch, group: [Int32], classCounts: [Int]) {
             let slots = Slots(counts: classCounts, reference: classCounts)
             self.slots = slots
-            counts = (0..<search.bin.count).map { search.histogram($0, group, slots) }
+            counts = search.bin.indices.map { f in
+                LiteralCounts(
+                    bins: search.cuts[f].count + 1, width: slots.classes.count, equal: search.equalValues[f] != nil, group: group,
+                    bin: search.bin[f], classIndex: search.classIndex, slotOf: slots.slot)
+            }
         }
 
         /// Removes `covered` (examples of the group); `group` and `classCounts` are what is left.
@@ -333,9 +340,10 @@ struct RuleSearch: Sendable {
                 self = Histograms(search, group: group, classCounts: classCounts)
                 return
             }
-            for i in covered {
-                let c = Int(slots.slot[Int(search.classIndex[Int(i)])])
-                for f in counts.indices { counts[f].remove(bin: Int(search.bin[f][Int(i)]), slot: c) }
+            let coveredSlots = covered.map { slots.slot[Int(search.classIndex[Int($0)])] }
+            for f in counts.indices {
+                counts[f].remove(zip(covered, coveredSlots).map { (search.bin[f][Int($0)], $1) })
+                counts[f].refresh()
             }
         }
     }
@@ -505,25 +513,15 @@ struct RuleSearch: Sendable {
     /// class (`Refinements`): the results are the same either way.
     static let keptRefinementSize = 256
 
-    /// Per-bin counts of feature `f` over `group` by slot (by class index without `slots`).
-    /// - Complexity: O(|group| + bins · slots)
-    func histogram(_ f: Int, _ group: [Int32], _ slots: Slots? = nil) -> BinHistogram {
-        let width = slots?.classes.count ?? classCount
-        return bin[f].withUnsafeBufferPointer { bins in
+    /// Per-bin counts of feature `f` over `group` by class index.
+    /// - Complexity: O(|group| + bins · classes)
+    func histogram(_ f: Int, _ group: [Int32]) -> BinHistogram {
+        bin[f].withUnsafeBufferPointer { bins in
             classIndex.withUnsafeBufferPointer { labels in
                 group.withUnsafeBufferPointer { group in
-                    if let slots {
-                        slots.slot.withUnsafeBufferPointer { slot in
-                            BinHistogram(bins: cuts[f].count + 1, width: width, examples: group.count) { e in
-                                let i = Int(group[e])
-                                return (Int(bins[i]), Int(slot[Int(labels[i])]))
-                            }
-                        }
-                    } else {
-                        BinHistogram(bins: cuts[f].count + 1, width: width, examples: group.count) { e in
-                            let i = Int(group[e])
-                            return (Int(bins[i]), Int(labels[i]))
-                        }
+                    BinHistogram(bins: cuts[f].count + 1, width: classCount, examples: group.count) { e in
+                        let i = Int(group[e])
+                        return (Int(bins[i]), Int(labels[i]))
                     }
                 }
             }
@@ -825,8 +823,8 @@ extension RuleSearch {
     /// Beam search over conjunctions for the rule with the highest rank (bits saved per example covered), on
     /// `group`, whose class counts are `reference`.
     ///
-    /// Depth 1 scores every literal on the group (from `histograms`, the group's per-feature histograms over
-    /// every class, when given); each further depth refines by every literal, on their own examples, the
+    /// Depth 1 scores every literal on the group (read from `histograms`, the counts of every literal a covering
+    /// run keeps up to date, when given); each further depth refines by every literal, on their own examples, the
     /// `beamWidth` conjunctions with the best optimistic bound above the best rank so far (distinct coverages, at
     /// most one per feature and comparison of the condition added to a parent). `score` turns a
     /// literal's `Coverage` (with the class of its second-largest count) and the conjunction's bits into a
@@ -939,7 +937,7 @@ extension RuleSearch {
             kept.inherit(refinements)
             refinements = kept
         }
-        let cheapestLiteral = literalBits.joined().joined().min() ?? 0
+        let cheapestLiteral = cheapestLiteralBits
         for depth in 1...parameters.maxConditions {
             let current = beam
             let items = current.indices.flatMap { p in (0..<featureCount).map { (p, $0) } }
@@ -1026,7 +1024,9 @@ extension RuleSearch {
                 }
                 var counted: BinHistogram?
                 if depth == 1, let histograms {
-                    literals(feature: f, histogram: histograms.counts[f], slots: parent.slots, focus: focus, skip: skip, add)
+                    histograms.counts[f].forEach(
+                        groupSize: groupSize, focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes
+                    ) { op, index, coverage, second in add(Literal(feature: f, op: op, index: index), coverage, second) }
                 } else if let slots = everyClass[p] {
                     let keptHistogram = found[p].flatMap { $0[f] }
                     let byClass = keptHistogram ?? histogram(f, parent.members)
@@ -1379,7 +1379,7 @@ extension RuleSearch {
         // only grow with its size) and costs at least a rule of one condition, the cheapest: where that cannot pay,
         // there is nothing to search.
         let most = reference.indices.reduce(0) { $1 == output ? $0 : max($0, reference[$1]) }
-        let cheapest = Rule.conditionCountBits(1) + (literalBits.joined().joined().min() ?? 0) + DescriptionLength.choice(outputCount)
+        let cheapest = Rule.conditionCountBits(1) + cheapestLiteralBits + DescriptionLength.choice(outputCount)
         guard most > 0, before - exceptions(max(errors - most, 0)) - (cheapest + count + marking) > 1e-9 else { return nil }
         var unused = Set<Refusal>()
         var refinements = Refinements()

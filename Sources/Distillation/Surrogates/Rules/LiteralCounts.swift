@@ -1,0 +1,252 @@
+/// Every literal of one feature on a covering run's uncovered examples, as the first depth of each search scores
+/// them (`RuleSearch.literals`): the examples of each class at or below each bin, and each literal's two largest
+/// class counts, kept up to date as rules cover examples rather than counted again for every search.
+///
+/// Covering an example of class c lowers c's count in every literal holding it, and a literal's two largest counts
+/// change only where c was one of them (a class below both stays below both as its count falls, ties included, for
+/// a tie goes to the lower class either way): only those literals are counted again. Classes are numbered by slot
+/// (`RuleSearch.Slots`, the run's `Histograms.slots`), and the two largest are those a scan of the slots in order
+/// keeping the first strictly larger count finds, as `TopTwo` does (a slot without examples counts 0).
+struct LiteralCounts: Sendable {
+    let bins: Int
+    /// Slots per row.
+    let width: Int
+    /// `below[j · width + s]`: the uncovered examples of slot s in bins 0...j; the last row is the group's counts.
+    private var below: [Int32]
+    /// Examples in each bin, and in bins 0...j.
+    private var binTotals: [Int32]
+    private var belowTotals: [Int32]
+    /// Each literal's two largest counts as `TopTwo` keys (count in the high 32 bits, `UInt32.max − slot` in the
+    /// low ones): `x <= cut j` and `x > cut j` for each of the `bins − 1` cuts, then `x = bin j` for each bin when
+    /// `equal`.
+    private var firstKeys: [Int]
+    private var secondKeys: [Int]
+    /// For `x = bin j`: the largest count the group has of a class outside the bin (the group's count of the slot
+    /// less the bin's), and the slot of the first to reach it.
+    private var restKeys: [Int]
+    /// Literals whose keys are stale, listed once each.
+    private var stale: [Int32] = []
+    private var isStale: [Bool]
+    /// A row's room for `recount`.
+    private var scratch: [Int32]
+    let equal: Bool
+
+    private static let slotMask = Int(UInt32.max)
+
+    @inline(__always)
+    private static func key(_ count: Int32, _ slot: Int) -> Int { Int(count) << 32 | (slotMask - slot) }
+
+    @inline(__always)
+    private static func slot(_ key: Int) -> Int { slotMask - key & slotMask }
+
+    private var cuts: Int { bins - 1 }
+
+    /// The counts of the examples of `group` whose bin and slot are `bin[i]` and `slotOf[class[i]]`.
+    /// - Complexity: O(|group| + bins · width + literals · width)
+    init(bins: Int, width: Int, equal: Bool, group: [Int32], bin: [Int32], classIndex: [Int32], slotOf: [Int32]) {
+        self.bins = bins
+        self.width = width
+        self.equal = equal
+        var below = [Int32](repeating: 0, count: bins * width)
+        var binTotals = [Int32](repeating: 0, count: bins)
+        for i in group {
+            let b = Int(bin[Int(i)])
+            below[b * width + Int(slotOf[Int(classIndex[Int(i)])])] += 1
+            binTotals[b] += 1
+        }
+        for j in stride(from: 1, to: bins, by: 1) {
+            for s in 0..<width { below[j * width + s] += below[(j - 1) * width + s] }
+        }
+        var running: Int32 = 0
+        belowTotals = binTotals.map {
+            running += $0
+            return running
+        }
+        self.below = below
+        self.binTotals = binTotals
+        let literals = 2 * (bins - 1) + (equal ? bins : 0)
+        firstKeys = [Int](repeating: 0, count: literals)
+        secondKeys = [Int](repeating: 0, count: literals)
+        restKeys = [Int](repeating: 0, count: equal ? bins : 0)
+        isStale = [Bool](repeating: false, count: literals)
+        scratch = [Int32](repeating: 0, count: width)
+        for l in 0..<literals { recount(l) }
+    }
+
+    /// Counts the uncovered examples `covered` fewer (each given by its bin and slot), marking the literals whose
+    /// keys this may change; `refresh` counts those again.
+    /// - Complexity: O(|covered| + the slots covered · bins)
+    mutating func remove(_ covered: [(bin: Int32, slot: Int32)]) {
+        guard !covered.isEmpty else { return }
+        let (cuts, width, bins, equal) = (self.cuts, self.width, self.bins, self.equal)
+        // By slot, then bin: each slot's examples once, lowest bin first.
+        let sorted = covered.sorted { ($0.slot, $0.bin) < ($1.slot, $1.bin) }
+        var stale = self.stale  // taken out, so that it is appended to while the counts are borrowed
+        self.stale = []
+        defer { self.stale = stale }
+        below.withUnsafeMutableBufferPointer { below in
+            belowTotals.withUnsafeMutableBufferPointer { totals in
+                binTotals.withUnsafeMutableBufferPointer { binTotals in
+                    firstKeys.withUnsafeBufferPointer { first in
+                        secondKeys.withUnsafeBufferPointer { second in
+                            restKeys.withUnsafeBufferPointer { rest in
+                                isStale.withUnsafeMutableBufferPointer { isStale in
+                                    @inline(__always) func touch(_ l: Int, _ low: Int) {
+                                        if !isStale[l] && (first[l] & Self.slotMask == low || second[l] & Self.slotMask == low) {
+                                            isStale[l] = true
+                                            stale.append(Int32(truncatingIfNeeded: l))
+                                        }
+                                    }
+                                    var k = 0
+                                    while k < sorted.count {
+                                        let slot = Int(sorted[k].slot)
+                                        let low = Self.slotMask - slot
+                                        let lowest = Int(sorted[k].bin)
+                                        // The slot's examples gone at or below each bin, as the bins are passed.
+                                        var gone: Int32 = 0
+                                        var highest = lowest
+                                        for j in lowest..<bins {
+                                            while k < sorted.count && Int(sorted[k].slot) == slot && Int(sorted[k].bin) == j {
+                                                gone += 1
+                                                binTotals[j] -= 1
+                                                k += 1
+                                                highest = j
+                                                if equal { touch(2 * cuts + j, low) }
+                                            }
+                                            below[j * width + slot] -= gone
+                                            totals[j] -= gone
+                                        }
+                                        // `x <= cut j` holds one of them for j ≥ the lowest bin, `x > cut j` for j below
+                                        // the highest.
+                                        for j in lowest..<cuts { touch(2 * j, low) }
+                                        for j in 0..<min(highest, cuts) { touch(2 * j + 1, low) }
+                                        // A bin's rest is the group's count of a slot less the bin's: it falls for the
+                                        // other bins, so each bin whose rest this slot gives is counted again.
+                                        if equal {
+                                            for j in 0..<bins where rest[j] & Self.slotMask == low && !isStale[2 * cuts + j] {
+                                                isStale[2 * cuts + j] = true
+                                                stale.append(Int32(truncatingIfNeeded: 2 * cuts + j))
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts again the literals `remove` marked.
+    /// - Complexity: O(width) each
+    mutating func refresh() {
+        for l in stale {
+            recount(Int(l))
+            isStale[Int(l)] = false
+        }
+        stale.removeAll(keepingCapacity: true)
+    }
+
+    /// Literal l's keys from the counts: the literal's count of every slot into `scratch`, then its largest (the
+    /// first slot holding it) and the largest of the others, as whole-row passes the compiler can vectorize.
+    private mutating func recount(_ l: Int) {
+        let (cuts, width) = (self.cuts, self.width)
+        guard width > 0 else { return }  // no examples left: nothing is read
+        var keys = (first: 0, second: 0, rest: 0)
+        below.withUnsafeBufferPointer { below in
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                let group = below.baseAddress! + (bins - 1) * width
+                let counts = scratch.baseAddress!
+                if l < 2 * cuts {
+                    let row = below.baseAddress! + (l / 2) * width
+                    if l % 2 == 1 {
+                        for s in 0..<width { counts[s] = group[s] &- row[s] }
+                    } else {
+                        for s in 0..<width { counts[s] = row[s] }
+                    }
+                } else {
+                    let j = l - 2 * cuts
+                    let row = below.baseAddress! + j * width
+                    if j > 0 {
+                        let previous = row - width
+                        for s in 0..<width { counts[s] = row[s] &- previous[s] }
+                    } else {
+                        for s in 0..<width { counts[s] = row[s] }
+                    }
+                }
+                @inline(__always) func largest() -> (count: Int32, slot: Int) {
+                    var most = Int32.min
+                    for s in 0..<width { most = max(most, counts[s]) }
+                    var slot = 0
+                    while counts[slot] != most { slot += 1 }
+                    return (most, slot)
+                }
+                let first = largest()
+                keys.first = Self.key(first.count, first.slot)
+                if width == 1 {
+                    keys.second = Self.key(-1, 0)  // one slot: no second class (`TopTwo`'s -1)
+                } else {
+                    counts[first.slot] = Int32.min
+                    let second = largest()
+                    keys.second = Self.key(second.count, second.slot)
+                    counts[first.slot] = first.count
+                }
+                if l >= 2 * cuts {
+                    for s in 0..<width { counts[s] = group[s] &- counts[s] }
+                    let rest = largest()
+                    keys.rest = Self.key(rest.count, rest.slot)
+                }
+            }
+        }
+        firstKeys[l] = keys.first
+        secondKeys[l] = keys.second
+        if l >= 2 * cuts { restKeys[l - 2 * cuts] = keys.rest }
+    }
+
+    /// Every literal of the feature as `RuleSearch.literals` gives it on the uncovered examples (`groupSize` of
+    /// them) with `keepsWholeGroup` off and nothing skipped: its cut or bin j and operation, its `Coverage` (`focus`
+    /// counted, a class index) and the class of its second-largest count, in the same order. `classes` are the
+    /// slots' classes.
+    /// - Precondition: no literal is stale (`refresh`).
+    /// - Complexity: O(literals)
+    func forEach(
+        groupSize: Int, focus: Int, slotOf: [Int32], classes: [Int], _ body: (_ op: Int, _ index: Int, RuleSearch.Coverage, Int) -> Void
+    ) {
+        assert(stale.isEmpty, "refresh before reading")
+        let focusSlot = Int(slotOf[focus])
+        let width = self.width
+        let group = (bins - 1) * width
+        let ownFocus = focusSlot < 0 ? 0 : Int(below[group + focusSlot])
+        for j in 0..<cuts {
+            let running = Int(belowTotals[j])
+            if binTotals[j] == 0 && j > 0 { continue }  // the same coverage as the previous cut
+            guard running > 0, running < groupSize else { continue }
+            let focusCount = focusSlot < 0 ? 0 : Int(below[j * width + focusSlot])
+            let (leFirst, leSecond, gtFirst, gtSecond) = (firstKeys[2 * j], secondKeys[2 * j], firstKeys[2 * j + 1], secondKeys[2 * j + 1])
+            body(
+                0, j,
+                RuleSearch.Coverage(
+                    total: running, first: leFirst >> 32, firstClass: classes[Self.slot(leFirst)], second: leSecond >> 32,
+                    focus: focusCount, restMax: gtFirst >> 32), classes[Self.slot(leSecond)])
+            body(
+                1, j,
+                RuleSearch.Coverage(
+                    total: groupSize - running, first: gtFirst >> 32, firstClass: classes[Self.slot(gtFirst)],
+                    second: gtSecond >> 32, focus: ownFocus - focusCount, restMax: leFirst >> 32), classes[Self.slot(gtSecond)])
+        }
+        guard equal else { return }
+        for j in 0..<bins {
+            let total = Int(binTotals[j])
+            guard total > 0 && total < groupSize else { continue }
+            let l = 2 * cuts + j
+            let (first, second) = (firstKeys[l], secondKeys[l])
+            let focusCount = focusSlot < 0 ? 0 : Int(below[j * width + focusSlot] - (j > 0 ? below[(j - 1) * width + focusSlot] : 0))
+            body(
+                2, j,
+                RuleSearch.Coverage(
+                    total: total, first: first >> 32, firstClass: classes[Self.slot(first)], second: second >> 32, focus: focusCount,
+                    restMax: max(restKeys[j] >> 32, 0)), classes[Self.slot(second)])
+        }
+    }
+}
