@@ -16,6 +16,9 @@ public enum Distiller {
         /// The most conditions a rule of a rule list or set may have (`RuleParameters.maxConditions`): 1 to
         /// `RuleParameters.maxConditionsLimit`.
         public var ruleConditions = RuleParameters.defaultMaxConditions
+        /// The conjunctions a rule search refines at each step (`RuleParameters.beamWidth`): 1 to
+        /// `RuleParameters.beamWidthLimit`.
+        public var ruleBeamWidth = RuleParameters.defaultBeamWidth
         public init() {}
 
         /// Throws `invalidOption` for an option outside its range (each is a precondition of the fitting it feeds).
@@ -26,6 +29,10 @@ public enum Distiller {
             let limit = RuleParameters.maxConditionsLimit
             guard (1...limit).contains(ruleConditions) else {
                 throw .invalidOption(name: "ruleConditions", reason: "\(ruleConditions); a rule has 1 to \(limit) conditions")
+            }
+            guard (1...RuleParameters.beamWidthLimit).contains(ruleBeamWidth) else {
+                throw .invalidOption(
+                    name: "ruleBeamWidth", reason: "\(ruleBeamWidth); a beam keeps 1 to \(RuleParameters.beamWidthLimit) conjunctions")
             }
             let program = programLimits
             guard program.maxSize >= 1 else {
@@ -127,7 +134,8 @@ public enum Distiller {
             // kept even when listing its exceptions would be shorter (small domains, where a table of a few
             // exceptions costs less than any rule); otherwise the shorter of the two.
             let table = try features.table(probes)
-            var parameters = RuleParameters(maxConditions: options.ruleConditions, domainSize: domain, outputCount: outputs)
+            var parameters = RuleParameters(
+                beamWidth: options.ruleBeamWidth, maxConditions: options.ruleConditions, domainSize: domain, outputCount: outputs)
             parameters.threads = options.threads
             var models: [FittedSurrogate.Model] = []
             if family == .ruleList {

@@ -16,6 +16,17 @@ struct DistillerOptionsTests {
         }
     }
 
+    @Test("a rule family with ruleBeamWidth outside 1...64 is refused with invalidOption, not a trap", arguments: [0, -1, 65])
+    func ruleBeamWidthOutOfRangeIsAnError(width: Int) throws {
+        let (task, probes, features) = try additionProbes()
+        var options = Distiller.Options()
+        options.ruleBeamWidth = width
+        let refusal = DistillationError.invalidOption(name: "ruleBeamWidth", reason: "\(width); a beam keeps 1 to 64 conjunctions")
+        #expect(throws: refusal) {
+            try Distiller.fit(.ruleSet, probes: probes, task: task, features: features, options: options)
+        }
+    }
+
     @Test("fewer than one thread is refused with invalidOption for every family", arguments: SurrogateFamily.allCases)
     func noThreadsIsAnError(family: SurrogateFamily) throws {
         let (task, probes, features) = try additionProbes()

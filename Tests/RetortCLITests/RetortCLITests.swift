@@ -467,6 +467,29 @@ struct DistillFromProbesTests {
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     }
 
+    @Test("--rule-beam 0 is refused in one line naming the range")
+    func ruleBeamOutOfRange() throws {
+        let run = try RetortRun(
+            "distill", "--probes", "p.safetensors", "--task", RetortRun.vectors + "/networks/addition_mlp/task.json",
+            "--rule-beam", "0")
+        #expect(run.status == 64)
+        #expect(run.stderr.hasPrefix("retort: error: --rule-beam must be between 1 and 64, got 0"), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+    }
+
+    @Test("--rule-beam reaches the search: on the bundled example a beam of one and one of four give different lists")
+    func ruleBeamChangesTheSearch() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var lists: [String: Data] = [:]
+        for width in ["1", "4"] {
+            let run = try RetortRun("distill", "--surrogates", "rule_list", "--rule-beam", width, "--out", directory + "/" + width)
+            #expect(run.status == 0, "\(run.stderr)")
+            lists[width] = try #require(FileManager.default.contents(atPath: directory + "/" + width + "/rule_list.json"))
+        }
+        #expect(lists["1"] != lists["4"])
+    }
+
     @Test("a probe file with values at the ends of the 64-bit range exits 1 with one line naming the file once, not a trap")
     func hostileProbeFile() throws {
         let probes = RetortRun.vectors + "/malformed/probes_value_int64_max.safetensors"

@@ -65,6 +65,9 @@ struct Distill: ParsableCommand {
     @Option(help: "The most conditions a rule of a rule list or rule set may have, 1 to \(RuleParameters.maxConditionsLimit).")
     var ruleConditions = RuleParameters.defaultMaxConditions
 
+    @Option(help: "The conjunctions a rule search refines at each step (its beam), 1 to \(RuleParameters.beamWidthLimit).")
+    var ruleBeam = RuleParameters.defaultBeamWidth
+
     @Option(help: "The program search's largest expression (nodes).")
     var programSize: Int = 5
 
@@ -95,6 +98,9 @@ struct Distill: ParsableCommand {
         try validateThreads(threads)
         guard (1...RuleParameters.maxConditionsLimit).contains(ruleConditions) else {
             throw ValidationError("--rule-conditions must be between 1 and \(RuleParameters.maxConditionsLimit), got \(ruleConditions)")
+        }
+        guard (1...RuleParameters.beamWidthLimit).contains(ruleBeam) else {
+            throw ValidationError("--rule-beam must be between 1 and \(RuleParameters.beamWidthLimit), got \(ruleBeam)")
         }
         if isExample { return }
         if task == nil { throw ValidationError("give --task FILE (or no arguments at all, for the bundled example)") }
@@ -210,6 +216,7 @@ struct Distill: ParsableCommand {
         var options = Distiller.Options()
         options.threads = threads
         options.ruleConditions = ruleConditions
+        options.ruleBeamWidth = ruleBeam
         options.programLimits = ProgramSearch.Limits(maxSize: programSize, maxSeconds: programSeconds)
         var fitted: [(FittedSurrogate, Double?)] = []
         var seconds: [Double] = []
