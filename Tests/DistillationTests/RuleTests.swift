@@ -657,7 +657,8 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
 
 /// What a covering run keeps of every literal on its uncovered examples (`LiteralCounts`, brought up to date as
 /// rules cover examples, the classes renumbered as half of them go) is what sweeping those examples afresh gives,
-/// literal for literal and in the same order, for the majority class and another as the focus.
+/// literal for literal and in the same order, for the majority class and another as the focus; and one literal's
+/// coverage read alone is what that gave of it.
 @Test(arguments: 1...6) func keptLiteralCountsAreThoseOfAFreshSweep(seed: UInt64) {
     var state = seed &* 0x9E37_79B9_7F4A_7C15
     func next(_ bound: Int) -> Int {
@@ -694,12 +695,23 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
                     swept.append("\(l.op) \(l.index): \(c.total) \(c.first) \(c.firstClass) \(c.second) \(c.focus) \(c.restMax) \(second)")
                 }
                 var kept: [String] = []
-                histograms.counts[f].forEach(
-                    groupSize: group.count, focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes
-                ) { op, index, c, second in
+                var bySlot: [Int: String] = [:]
+                let counts = histograms.counts[f], cutCount = search.cuts[f].count
+                counts.forEach(groupSize: group.count, focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes) {
+                    op, index, c, second in
                     kept.append("\(op) \(index): \(c.total) \(c.first) \(c.firstClass) \(c.second) \(c.focus) \(c.restMax) \(second)")
+                    let secondCount = max(c.second, 0)
+                    bySlot[RuleSearch.literalSlot(op: op, index: index, cuts: cutCount)] =
+                        "\(c.total) \(c.first) \(c.firstClass) \(secondCount) \(secondCount > 0 ? second : -1)"
                 }
                 #expect(kept == swept, "feature \(f), focus \(focus), \(group.count) examples left")
+                // One literal's coverage, as the bounds read it: what `forEach` gave of it, nil where it gave none.
+                for l in 0..<(2 * cutCount + (search.equalValues[f]?.count ?? 0)) {
+                    let one = counts.coverage(l, groupSize: group.count, classes: histograms.slots.classes).map {
+                        "\($0.total) \($0.first) \($0.firstClass) \($0.second) \($0.secondClass)"
+                    }
+                    #expect(one == bySlot[l], "feature \(f), literal \(l)")
+                }
                 checks += 1
             }
         }

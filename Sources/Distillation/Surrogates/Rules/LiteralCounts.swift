@@ -204,6 +204,28 @@ struct LiteralCounts: Sendable {
         if l >= 2 * cuts { restKeys[l - 2 * cuts] = keys.rest }
     }
 
+    /// Literal l's (`RuleSearch.literalSlot`) coverage as `forEach` gives it: its size, its largest count and that
+    /// class, and its second-largest count (0 when none) and that class (-1 when it has no examples); nil where
+    /// `forEach` gives no such literal (it covers none or all of the `groupSize` examples, or the same as the cut
+    /// before it).
+    /// - Precondition: no literal is stale (`refresh`).
+    /// - Complexity: O(1)
+    func coverage(_ l: Int, groupSize: Int, classes: [Int]) -> (total: Int, first: Int, firstClass: Int, second: Int, secondClass: Int)? {
+        let total: Int
+        if l < 2 * cuts {
+            let j = l / 2
+            let running = Int(belowTotals[j])
+            guard binTotals[j] != 0 || j == 0, running > 0, running < groupSize else { return nil }
+            total = l % 2 == 0 ? running : groupSize - running
+        } else {
+            total = Int(binTotals[l - 2 * cuts])
+            guard total > 0, total < groupSize else { return nil }
+        }
+        let (first, second) = (firstKeys[l], secondKeys[l])
+        let secondCount = max(second >> 32, 0)
+        return (total, first >> 32, classes[Self.slot(first)], secondCount, secondCount > 0 ? classes[Self.slot(second)] : -1)
+    }
+
     /// Every literal of the feature as `RuleSearch.literals` gives it on the uncovered examples (`groupSize` of
     /// them) with `keepsWholeGroup` off and nothing skipped: its cut or bin j and operation, its `Coverage` (`focus`
     /// counted, a class index) and the class of its second-largest count, in the same order. `classes` are the

@@ -931,7 +931,10 @@ extension RuleSearch {
         let featureCount = bin.count
         // Depth 1's counts of every literal, by feature and `literalSlot`: a refinement's count of a class is at
         // most its parent's and its last literal's, and it covers at least what they share.
-        var seen = cuts.indices.map { f in [Seen](repeating: Seen(), count: 2 * cuts[f].count + (equalValues[f]?.count ?? 0)) }
+        // (Read from `histograms` when given.)
+        var seen = cuts.indices.map { f in
+            [Seen](repeating: Seen(), count: histograms == nil ? 2 * cuts[f].count + (equalValues[f]?.count ?? 0) : 0)
+        }
         var kept = Refinements(after: refinements)  // the refinements this search used: what the next one may find again
         defer {
             kept.inherit(refinements)
@@ -999,7 +1002,7 @@ extension RuleSearch {
                 var record = Sweep(removed: removedNow)
                 if records { record.entries.reserveCapacity(3 * cuts[f].count + 3) }
                 func add(_ literal: Literal, _ coverage: Coverage, _ second: Int) {
-                    if depth == 1 && bound != nil {
+                    if depth == 1 && bound != nil && histograms == nil {  // else read from `histograms` when needed
                         scored.append(
                             (
                                 literal,
@@ -1097,7 +1100,15 @@ extension RuleSearch {
                 let parentTotal = current[p].members.count
                 for op in 0..<3 where !skip(op) {
                     for j in literalBits[f][op].indices {
-                        let l = found1[f][Self.literalSlot(op: op, index: j, cuts: cuts[f].count)]
+                        let slot = Self.literalSlot(op: op, index: j, cuts: cuts[f].count)
+                        var l = Seen()
+                        if let histograms {
+                            if let c = histograms.counts[f].coverage(slot, groupSize: groupSize, classes: histograms.slots.classes) {
+                                l = Seen(total: c.total, first: c.first, firstClass: c.firstClass, second: c.second, secondClass: c.secondClass)
+                            }
+                        } else {
+                            l = found1[f][slot]
+                        }
                         let ruleBits = baseBits + literalBits[f][op][j]
                         // A literal depth 1 did not score covers none of the group (no refinement) or all of it.
                         let other = l.total < 0 ? parentOther : counts.shared(with: l, excluding: focus)
