@@ -9,10 +9,11 @@ writing the report: the fixed cost), and both as a ratio to the tree's. By defau
 of the bundled example (two-digit addition, 5,000 probes, 199 classes), made once by `retort distill`.
 
     python3 scripts/bench_rules.py [--retort .build/release/retort] [--runs 5] [--threads 1 0]
-                                   [--rule-conditions C …] [--probes P --task T] [--json]
+                                   [--rule-conditions C …] [--rule-beam W …] [--probes P --task T] [--json]
 
 `--threads 0` leaves the flag out (all cores). `--rule-conditions C` also fits both rule families with
-`--rule-conditions C` in the same runs (rows `rule_list/C`, `rule_set/C`). Needs only the Python standard library.
+`--rule-conditions C` in the same runs (rows `rule_list/C`, `rule_set/C`), and `--rule-beam W` with a beam of W
+(rows `rule_list/bW`, `rule_set/bW`). Needs only the Python standard library.
 """
 
 import argparse
@@ -69,6 +70,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 0])
     parser.add_argument("--rule-conditions", type=int, nargs="+", default=[])
+    parser.add_argument("--rule-beam", type=int, nargs="+", default=[])
     parser.add_argument("--probes")
     parser.add_argument("--task")
     parser.add_argument("--json", action="store_true")
@@ -87,7 +89,8 @@ def main():
         rows = []
         # Each row: its label, the family and the extra flags.
         variants = [(f, f, []) for f in FAMILIES] + [
-            (f"{f}/{c}", f, ["--rule-conditions", str(c)]) for c in args.rule_conditions for f in FAMILIES[1:]]
+            (f"{f}/{c}", f, ["--rule-conditions", str(c)]) for c in args.rule_conditions for f in FAMILIES[1:]] + [
+            (f"{f}/b{w}", f, ["--rule-beam", str(w)]) for w in args.rule_beam for f in FAMILIES[1:]]
         for threads in args.threads:
             flag = ["--threads", str(threads)] if threads > 0 else []
             fits = {label: [] for label, _, _ in variants}
