@@ -1098,12 +1098,13 @@ extension RuleSearch {
                 var rank = -Double.infinity, optimistic = -Double.infinity
                 let (parentFocus, parentOther) = (counts.count(focus), counts.most(excluding: focus))
                 let parentTotal = current[p].members.count
+                let keptCounts = histograms?.counts[f], keptClasses = histograms?.slots.classes ?? []
                 for op in 0..<3 where !skip(op) {
                     for j in literalBits[f][op].indices {
                         let slot = Self.literalSlot(op: op, index: j, cuts: cuts[f].count)
                         var l = Seen()
-                        if let histograms {
-                            if let c = histograms.counts[f].coverage(slot, groupSize: groupSize, classes: histograms.slots.classes) {
+                        if let keptCounts {
+                            if let c = keptCounts.coverage(slot, groupSize: groupSize, classes: keptClasses) {
                                 l = Seen(total: c.total, first: c.first, firstClass: c.firstClass, second: c.second, secondClass: c.secondClass)
                             }
                         } else {
