@@ -562,6 +562,19 @@ private func noisySumsTable() -> FeatureTable {
     return FeatureTable(names: names, columns: columns, labels: labels)
 }
 
+/// A small seeded generator (a 64-bit LCG) for the random tables below.
+private struct SeededRandom {
+    private var state: UInt64
+
+    init(_ seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
+
+    /// A number in 0..<bound.
+    mutating func next(_ bound: Int) -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((state >> 33) % UInt64(bound))
+    }
+}
+
 /// Expects the rule list and set fitted on `table` with bounds skipping refinements to be those fitted scoring every
 /// refinement; returns the list.
 @discardableResult
@@ -584,11 +597,8 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
 /// refinements are the rules found scoring every one (the searches there take every path the bounds open: depths
 /// that end at once, depths that find a better rule and need the refinements skipped for the next beam, refusals).
 @Test(arguments: 1...8) func skippingByBoundsDoesNotChangeTheRulesOnRandomTables(seed: UInt64) {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15
-    func next(_ bound: Int) -> Int {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return Int((state >> 33) % UInt64(bound))
-    }
+    var random = SeededRandom(seed)
+    func next(_ bound: Int) -> Int { random.next(bound) }
     let n = 240
     var columns = [[Double]](repeating: [], count: 5)
     var labels: [Int] = []
@@ -660,11 +670,8 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
 /// literal for literal and in the same order, for the majority class and another as the focus; and one literal's
 /// coverage read alone is what that gave of it.
 @Test(arguments: 1...6) func keptLiteralCountsAreThoseOfAFreshSweep(seed: UInt64) {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15
-    func next(_ bound: Int) -> Int {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return Int((state >> 33) % UInt64(bound))
-    }
+    var random = SeededRandom(seed)
+    func next(_ bound: Int) -> Int { random.next(bound) }
     let n = 300
     // `=` on x0 and x3 (integers), cuts alone on x1 (two values) and x2 (fractions); classes of uneven size.
     var columns = [[Double]](repeating: [], count: 4)

@@ -457,23 +457,14 @@ struct DistillFromProbesTests {
         #expect(longest["2"]! <= 2 && longest["3"] == 3, "\(longest)")
     }
 
-    @Test("--rule-conditions 0 is refused in one line naming the range")
-    func ruleConditionsOutOfRange() throws {
+    @Test(
+        "a rule option of 0 is refused in one line naming the range",
+        arguments: [("--rule-conditions", "1 and 16"), ("--rule-beam", "1 and 64")])
+    func ruleOptionOutOfRange(option: String, range: String) throws {
         let run = try RetortRun(
-            "distill", "--probes", "p.safetensors", "--task", RetortRun.vectors + "/networks/addition_mlp/task.json",
-            "--rule-conditions", "0")
+            "distill", "--probes", "p.safetensors", "--task", RetortRun.vectors + "/networks/addition_mlp/task.json", option, "0")
         #expect(run.status == 64)
-        #expect(run.stderr.hasPrefix("retort: error: --rule-conditions must be between 1 and 16, got 0"), "\(run.stderr)")
-        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
-    }
-
-    @Test("--rule-beam 0 is refused in one line naming the range")
-    func ruleBeamOutOfRange() throws {
-        let run = try RetortRun(
-            "distill", "--probes", "p.safetensors", "--task", RetortRun.vectors + "/networks/addition_mlp/task.json",
-            "--rule-beam", "0")
-        #expect(run.status == 64)
-        #expect(run.stderr.hasPrefix("retort: error: --rule-beam must be between 1 and 64, got 0"), "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("retort: error: \(option) must be between \(range), got 0"), "\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     }
 
