@@ -704,7 +704,7 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
                 var kept: [String] = []
                 var bySlot: [Int: String] = [:]
                 let counts = histograms.counts[f], cutCount = search.cuts[f].count
-                counts.forEach(groupSize: group.count, focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes) {
+                counts.forEach(focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes) {
                     op, index, c, second in
                     kept.append("\(op) \(index): \(c.total) \(c.first) \(c.firstClass) \(c.second) \(c.focus) \(c.restMax) \(second)")
                     let secondCount = max(c.second, 0)
@@ -714,7 +714,7 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
                 #expect(kept == swept, "feature \(f), focus \(focus), \(group.count) examples left")
                 // One literal's coverage, as the bounds read it: what `forEach` gave of it, nil where it gave none.
                 for l in 0..<(2 * cutCount + (search.equalValues[f]?.count ?? 0)) {
-                    let one = counts.coverage(l, groupSize: group.count, classes: histograms.slots.classes).map {
+                    let one = counts.coverage(l, classes: histograms.slots.classes).map {
                         "\($0.total) \($0.first) \($0.firstClass) \($0.second) \($0.secondClass)"
                     }
                     #expect(one == bySlot[l], "feature \(f), literal \(l)")

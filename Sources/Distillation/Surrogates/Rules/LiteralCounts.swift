@@ -204,46 +204,49 @@ struct LiteralCounts: Sendable {
         if l >= 2 * cuts { restKeys[l - 2 * cuts] = keys.rest }
     }
 
-    /// Literal l's (`RuleSearch.literalSlot`) coverage as `forEach` gives it: its size, its largest count and that
-    /// class, and its second-largest count (0 when none) and that class (-1 when it has no examples); nil where
-    /// `forEach` gives no such literal (it covers none or all of the `groupSize` examples, or the same as the cut
-    /// before it).
-    /// - Precondition: no literal is stale (`refresh`).
-    /// - Complexity: O(1)
-    func coverage(_ l: Int, groupSize: Int, classes: [Int]) -> (total: Int, first: Int, firstClass: Int, second: Int, secondClass: Int)? {
-        let total: Int
+    /// The uncovered examples, in all.
+    private var groupSize: Int { Int(belowTotals[bins - 1]) }
+
+    /// How many uncovered examples literal l (`RuleSearch.literalSlot`) covers; nil where `forEach` gives no such
+    /// literal: it covers none or all of them, or (a cut) the same as the cut before it.
+    private func total(_ l: Int) -> Int? {
+        let groupSize = self.groupSize
         if l < 2 * cuts {
             let j = l / 2
             let running = Int(belowTotals[j])
             guard binTotals[j] != 0 || j == 0, running > 0, running < groupSize else { return nil }
-            total = l % 2 == 0 ? running : groupSize - running
-        } else {
-            total = Int(binTotals[l - 2 * cuts])
-            guard total > 0, total < groupSize else { return nil }
+            return l % 2 == 0 ? running : groupSize - running
         }
+        let total = Int(binTotals[l - 2 * cuts])
+        return total > 0 && total < groupSize ? total : nil
+    }
+
+    /// Literal l's (`RuleSearch.literalSlot`) coverage as `forEach` gives it: its size, its largest count and that
+    /// class, and its second-largest count (0 when none) and that class (-1 when it has no examples); nil where
+    /// `forEach` gives no such literal.
+    /// - Precondition: no literal is stale (`refresh`).
+    /// - Complexity: O(1)
+    func coverage(_ l: Int, classes: [Int]) -> (total: Int, first: Int, firstClass: Int, second: Int, secondClass: Int)? {
+        guard let total = total(l) else { return nil }
         let (first, second) = (firstKeys[l], secondKeys[l])
         let secondCount = max(second >> 32, 0)
         return (total, first >> 32, classes[Self.slot(first)], secondCount, secondCount > 0 ? classes[Self.slot(second)] : -1)
     }
 
-    /// Every literal of the feature as `RuleSearch.literals` gives it on the uncovered examples (`groupSize` of
-    /// them) with `keepsWholeGroup` off and nothing skipped: its cut or bin j and operation, its `Coverage` (`focus`
-    /// counted, a class index) and the class of its second-largest count, in the same order. `classes` are the
-    /// slots' classes.
+    /// Every literal of the feature as `RuleSearch.literals` gives it on the uncovered examples with
+    /// `keepsWholeGroup` off and nothing skipped: its cut or bin j and operation, its `Coverage` (`focus` counted, a
+    /// class index) and the class of its second-largest count, in the same order. `classes` are the slots' classes.
     /// - Precondition: no literal is stale (`refresh`).
     /// - Complexity: O(literals)
-    func forEach(
-        groupSize: Int, focus: Int, slotOf: [Int32], classes: [Int], _ body: (_ op: Int, _ index: Int, RuleSearch.Coverage, Int) -> Void
-    ) {
+    func forEach(focus: Int, slotOf: [Int32], classes: [Int], _ body: (_ op: Int, _ index: Int, RuleSearch.Coverage, Int) -> Void) {
         assert(stale.isEmpty, "refresh before reading")
         let focusSlot = Int(slotOf[focus])
         let width = self.width
         let group = (bins - 1) * width
         let ownFocus = focusSlot < 0 ? 0 : Int(below[group + focusSlot])
+        let groupSize = self.groupSize
         for j in 0..<cuts {
-            let running = Int(belowTotals[j])
-            if binTotals[j] == 0 && j > 0 { continue }  // the same coverage as the previous cut
-            guard running > 0, running < groupSize else { continue }
+            guard let running = total(2 * j) else { continue }
             let focusCount = focusSlot < 0 ? 0 : Int(below[j * width + focusSlot])
             let (leFirst, leSecond, gtFirst, gtSecond) = (firstKeys[2 * j], secondKeys[2 * j], firstKeys[2 * j + 1], secondKeys[2 * j + 1])
             body(
@@ -259,9 +262,8 @@ struct LiteralCounts: Sendable {
         }
         guard equal else { return }
         for j in 0..<bins {
-            let total = Int(binTotals[j])
-            guard total > 0 && total < groupSize else { continue }
             let l = 2 * cuts + j
+            guard let total = total(l) else { continue }
             let (first, second) = (firstKeys[l], secondKeys[l])
             let focusCount = focusSlot < 0 ? 0 : Int(below[j * width + focusSlot] - (j > 0 ? below[(j - 1) * width + focusSlot] : 0))
             body(

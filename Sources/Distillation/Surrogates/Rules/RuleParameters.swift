@@ -41,12 +41,13 @@ public struct RuleParameters: Sendable, Equatable {
     /// The most `maxConditions` may be (the beam's work grows with it; no task here needs more than a few).
     public static let maxConditionsLimit = 16
 
-    /// - Precondition: every count at least 1; `maxConditions` at most `maxConditionsLimit`.
+    /// - Precondition: every count at least 1; `beamWidth` at most `beamWidthLimit`, `maxConditions` at most
+    ///   `maxConditionsLimit`.
     public init(
         beamWidth: Int = Self.defaultBeamWidth, maxConditions: Int = Self.defaultMaxConditions, minCoverage: Int = 1, maxRules: Int = 4096,
         stopsOnDescriptionLength: Bool = true, maxThresholds: Int = 255, domainSize: Int? = nil, outputCount: Int? = nil
     ) {
-        precondition(beamWidth >= 1 && (1...Self.maxConditionsLimit).contains(maxConditions) && minCoverage >= 1 && maxRules >= 0 && maxThresholds >= 1)
+        precondition((1...Self.beamWidthLimit).contains(beamWidth) && (1...Self.maxConditionsLimit).contains(maxConditions) && minCoverage >= 1 && maxRules >= 0 && maxThresholds >= 1)
         self.beamWidth = beamWidth
         self.maxConditions = maxConditions
         self.minCoverage = minCoverage

@@ -1027,9 +1027,9 @@ extension RuleSearch {
                 }
                 var counted: BinHistogram?
                 if depth == 1, let histograms {
-                    histograms.counts[f].forEach(
-                        groupSize: groupSize, focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes
-                    ) { op, index, coverage, second in add(Literal(feature: f, op: op, index: index), coverage, second) }
+                    histograms.counts[f].forEach(focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes) {
+                        op, index, coverage, second in add(Literal(feature: f, op: op, index: index), coverage, second)
+                    }
                 } else if let slots = everyClass[p] {
                     let keptHistogram = found[p].flatMap { $0[f] }
                     let byClass = keptHistogram ?? histogram(f, parent.members)
@@ -1104,7 +1104,7 @@ extension RuleSearch {
                         let slot = Self.literalSlot(op: op, index: j, cuts: cuts[f].count)
                         var l = Seen()
                         if let keptCounts {
-                            if let c = keptCounts.coverage(slot, groupSize: groupSize, classes: keptClasses) {
+                            if let c = keptCounts.coverage(slot, classes: keptClasses) {
                                 l = Seen(total: c.total, first: c.first, firstClass: c.firstClass, second: c.second, secondClass: c.secondClass)
                             }
                         } else {
