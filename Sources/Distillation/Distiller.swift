@@ -129,38 +129,34 @@ public enum Distiller {
             }
             return best!
         case .ruleList, .ruleSet:
-            // Two models: stopping where no rule shortens the description, and adding rules while they remove probe
-            // errors (given up past `exactRuleLimit` rules). An exact model with few rules is
-            // kept even when listing its exceptions would be shorter (small domains, where a table of a few
-            // exceptions costs less than any rule); otherwise the shorter of the two.
+            // Two models: stopping where no rule shortens the description, and an exact one (no probe errors) of at
+            // most `exactRuleLimit` rules, from adding rules while they remove probe errors, where there is one. The
+            // exact one is kept even when listing its exceptions would be shorter (small domains, where a table of a few
+            // exceptions costs less than any rule).
             let table = try features.table(probes)
             var parameters = RuleParameters(
                 beamWidth: options.ruleBeamWidth, maxConditions: options.ruleConditions, domainSize: domain, outputCount: outputs)
             parameters.threads = options.threads
-            var models: [FittedSurrogate.Model] = []
+            let model: FittedSurrogate.Model
             if family == .ruleList {
-                let (exhaustive, stopped) = RuleList.fitBoth(
+                let (exact, stopped) = RuleList.fitBoth(
                     table, parameters: parameters, exhaustiveLimit: Self.exactRuleLimit, progress: progress)
-                models = ([exhaustive].compactMap { $0 } + [stopped]).map { .ruleList($0) }
+                model = .ruleList(exact ?? stopped)
             } else {
-                let (exhaustive, stopped) = RuleSet.fitBoth(
+                let (exact, stopped) = RuleSet.fitBoth(
                     table, parameters: parameters, exhaustiveLimit: Self.exactRuleLimit, progress: progress)
-                models = ([exhaustive].compactMap { $0 } + [stopped]).map { .ruleSet($0) }
+                model = .ruleSet(exact ?? stopped)
             }
-            let candidates = models.map { model in
-                let (bits, predictions): (Double, [Int])
-                switch model {
-                case .ruleList(let list): (bits, predictions) = (list.descriptionLength(outputCount: outputs), list.predict(table))
-                case .ruleSet(let set): (bits, predictions) = (set.descriptionLength(outputCount: outputs), set.predict(table))
-                default: preconditionFailure("rule models only")
-                }
-                let errors = zip(predictions, table.labels).filter { $0 != $1 }.count
-                return FittedSurrogate(
-                    family: family, model: model, featureNames: features.names, modelBits: bits,
-                    exceptionBits: exceptionBits(errors), exceptionCount: errors, probeCount: n)
+            let (bits, predictions): (Double, [Int])
+            switch model {
+            case .ruleList(let list): (bits, predictions) = (list.descriptionLength(outputCount: outputs), list.predict(table))
+            case .ruleSet(let set): (bits, predictions) = (set.descriptionLength(outputCount: outputs), set.predict(table))
+            default: preconditionFailure("rule models only")
             }
-            if let exact = candidates.first, exact.exceptionCount == 0, exact.ruleCount <= Self.exactRuleLimit { return exact }
-            return candidates.min { $0.totalBits < $1.totalBits }!
+            let errors = zip(predictions, table.labels).filter { $0 != $1 }.count
+            return FittedSurrogate(
+                family: family, model: model, featureNames: features.names, modelBits: bits,
+                exceptionBits: exceptionBits(errors), exceptionCount: errors, probeCount: n)
         }
     }
 }

@@ -181,6 +181,35 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
     #expect(set.predict(table) == (0..<table.rowCount).map { set.predict(row: table.row($0)) })
 }
 
+/// (x1 XOR x2) AND x3 needs two rules: with a limit of two or more the exhaustive models are exact; with a limit of
+/// one there is none.
+@Test(arguments: [1, 2, 16]) func withALimitTheExhaustiveModelIsExactOrNone(limit: Int) {
+    let table = xorAndTable()
+    let list = RuleList.fitBoth(table, parameters: RuleParameters(), exhaustiveLimit: limit).exhaustive
+    let set = RuleSet.fitBoth(table, parameters: RuleParameters(), exhaustiveLimit: limit).exhaustive
+    if limit < 2 {
+        #expect(list == nil && set == nil)
+    } else {
+        #expect(list.map { errors($0.predict(table), table.labels) == 0 && $0.rules.count == 2 } == true)
+        #expect(set.map { errors($0.predict(table), table.labels) == 0 && $0.rules.count == 2 } == true)
+    }
+}
+
+/// Two probes with the same features and different labels: no model is exact. With a limit there is no exhaustive
+/// model; without one, the rules that remove errors are kept, errors and all.
+@Test func withALimitAModelThatCannotBeExactIsNone() {
+    let xor = xorAndTable()
+    var columns = xor.columns
+    for f in columns.indices { columns[f].append(columns[f][0]) }
+    let table = FeatureTable(names: xor.names, columns: columns, labels: xor.labels + [1 - xor.labels[0]])
+    #expect(RuleList.fitBoth(table, parameters: RuleParameters(), exhaustiveLimit: 16).exhaustive == nil)
+    #expect(RuleSet.fitBoth(table, parameters: RuleParameters(), exhaustiveLimit: 16).exhaustive == nil)
+    let list = RuleList.fitBoth(table, parameters: RuleParameters()).exhaustive
+    let set = RuleSet.fitBoth(table, parameters: RuleParameters()).exhaustive
+    #expect(list.map { errors($0.predict(table), table.labels) } == 1)
+    #expect(set.map { errors($0.predict(table), table.labels) } == 1)
+}
+
 @Test func ruleDescriptionLengthFollowsTheFormula() {
     let list = RuleList.fit(xorAndTable(), parameters: RuleParameters(stopsOnDescriptionLength: false))
     // natural(2) = 3; per rule natural(3 − 1) = 3, three binary conditions of log₂4 + 1 + integer(0) = 4 bits,

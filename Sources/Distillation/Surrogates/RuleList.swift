@@ -53,8 +53,9 @@ public struct RuleList: RuleModel {
 
     /// Both lists: the list that stops where no rule shortens the description (what `fit` learns), and one that
     /// adds rules while they remove training errors (what `fit` learns with `stopsOnDescriptionLength` off), from
-    /// a search that prices each exception at an explicit index (`RuleSearch.fitBothRankings`), unless that
-    /// needs more than `exhaustiveLimit` rules (then nil). `parameters.stopsOnDescriptionLength` is ignored.
+    /// a search that prices each exception at an explicit index (`RuleSearch.fitBothRankings`). With a limit,
+    /// that one is an exact list (no training errors) of at most `exhaustiveLimit` rules, or nil: its run is given
+    /// up as soon as it cannot reach one. `parameters.stopsOnDescriptionLength` is ignored.
     /// - Complexity: as `fit`.
     /// - Parameter progress: called as rules are added, from the search's threads one call at a time.
     public static func fitBoth(
@@ -135,6 +136,13 @@ public struct RuleList: RuleModel {
         var stop: (rules: Int, counts: [Int])?
         var limited = false  // the continuation past `stop` was cut at `exhaustiveLimit`
         func defaultErrors(_ counts: [Int]) -> Int { counts.reduce(0, +) - counts.max()! }
+        // With a limit the exhaustive list is an exact one: it has no training errors, so none may be committed, and
+        // every class left but the default's needs a rule of its own within the limit. A run that can no longer reach
+        // that is given up.
+        func canBeExact(rules: Int, counts: [Int]) -> Bool {
+            guard exhaustiveLimit < .max else { return true }
+            return committed == 0 && rules + counts.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } - 1 <= exhaustiveLimit
+        }
         func finish(_ rules: [Rule], _ counts: [Int]) -> RuleList {
             let defaultCounts = counts.reduce(0, +) == 0 ? search.classCounts((0..<n).map { Int32($0) }) : counts
             return RuleList(
@@ -147,6 +155,10 @@ public struct RuleList: RuleModel {
             let exhaustive = stop != nil
             if exhaustive && errors == 0 { break }
             if exhaustive && rules.count >= exhaustiveLimit || indexPriced && rules.count >= exhaustiveLimit {
+                limited = true
+                break
+            }
+            if (exhaustive || indexPriced) && !canBeExact(rules: rules.count, counts: counts) {
                 limited = true
                 break
             }
@@ -179,6 +191,8 @@ public struct RuleList: RuleModel {
             guard let found else { break }
             if !exhaustive && found.gain <= 1e-9 {
                 stop = (rules.count, counts)
+                // Only the index-priced run's continuation is kept (`RuleSearch.fitBothRankings`).
+                if !indexPriced { break }
                 continue
             }
             var rule = Rule(
@@ -214,6 +228,7 @@ public struct RuleList: RuleModel {
             histograms.remove(found.members, search, group: remaining, classCounts: counts)
         }
         let full = finish(rules, counts)
+        if exhaustiveLimit < .max && committed + defaultErrors(counts) > 0 { limited = true }
         guard let stop else { return (limited ? nil : full, full) }
         let stopped = finish(Array(rules.prefix(stop.rules)), stop.counts)
         return (limited ? nil : full, stopped)

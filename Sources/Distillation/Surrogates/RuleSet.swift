@@ -45,7 +45,8 @@ public struct RuleSet: RuleModel {
     }
 
     /// Both sets, as `RuleList.fitBoth`: the one that stops where no rule shortens the description, and one that
-    /// adds rules while they remove training errors (nil past `exhaustiveLimit` rules).
+    /// adds rules while they remove training errors; with a limit, only an exact one of at most `exhaustiveLimit`
+    /// rules (else nil).
     /// - Complexity: as `fit`.
     /// - Parameter progress: called as rules are added, from the search's threads one call at a time.
     public static func fitBoth(
@@ -87,11 +88,28 @@ public struct RuleSet: RuleModel {
         var stop: Int?
         var limited = false
         var imprecise = Set<RuleSearch.Refusal>()  // conjunctions whose output is not their probes' most common class
+        // With a limit the exhaustive set is an exact one: it has no training errors. A probe answered wrongly is
+        // answered rightly only by a later rule predicting its class, so each class among them needs a rule of its own
+        // within the limit. A run that can no longer reach that is given up.
+        func canBeExact(rules: Int) -> Bool {
+            guard exhaustiveLimit < .max else { return true }
+            var wrong = [Bool](repeating: false, count: search.classCount)
+            var needed = 0
+            for i in 0..<n where predicted[i] != search.classIndex[i] && !wrong[Int(search.classIndex[i])] {
+                wrong[Int(search.classIndex[i])] = true
+                needed += 1
+            }
+            return rules + needed <= exhaustiveLimit
+        }
         while rules.count < parameters.maxRules && !uncovered.isEmpty {
             report(n - uncovered.count, rules.count)
             let exhaustive = stop != nil
             if exhaustive && errors == 0 { break }
             if exhaustive && rules.count >= exhaustiveLimit || indexPriced && rules.count >= exhaustiveLimit {
+                limited = true
+                break
+            }
+            if (exhaustive || indexPriced) && !canBeExact(rules: rules.count) {
                 limited = true
                 break
             }
@@ -149,6 +167,8 @@ public struct RuleSet: RuleModel {
             guard let (found, covered, precision, delta, bits) = accepted else {
                 if exhaustive { break }
                 stop = rules.count
+                // Only the index-priced run's continuation is kept (`RuleSearch.fitBothRankings`).
+                if !indexPriced { break }
                 continue
             }
             let literals = found.literals
@@ -179,6 +199,7 @@ public struct RuleSet: RuleModel {
                 classes: search.classes)
         }
         let full = set(rules)
+        if exhaustiveLimit < .max && errors > 0 { limited = true }
         guard let stop else { return (limited ? nil : full, full) }
         return (limited ? nil : full, set(Array(rules.prefix(stop))))
     }

@@ -983,8 +983,12 @@ extension RuleSearch {
             // above its rank and the best, which only rises): the others are not kept.
             let keptAbove = (best?.score.rank ?? -Double.infinity) + 1e-12
             let removedNow = refinements.removed
-            let sweep: @Sendable ((Int, Int)) -> Swept = { item in
+            // `floor`: the best rank found so far at this depth (-∞ with refusals, where a lower rank may still be taken).
+            let sweep: @Sendable ((Int, Int), Double) -> Swept = { item, floor in
                 let (p, f) = item
+                // Without refusals the best rank only rises: a child ranked below the best so far cannot be the best,
+                // nor one whose optimistic bound is not above it a member of the beam (`bar` below): not kept.
+                var floor = floor
                 let parent = current[p]
                 let used = parent.literals.filter { $0.feature == f }.map(\.op)
                 let baseBits = bits(parent.literals) - Rule.conditionCountBits(parent.literals.count)
@@ -1020,6 +1024,8 @@ extension RuleSearch {
                         (s.rank, s.gain) = (-.infinity, -.infinity)  // still refined
                     }
                     guard s.rank > keptAbove || (s.optimistic > keptAbove && s.optimistic > s.rank + 1e-12) else { return }
+                    guard s.rank >= floor || (s.optimistic > floor + 1e-12 && s.optimistic > s.rank + 1e-12) else { return }
+                    if !majorityOfAll { floor = max(floor, s.rank) }
                     children.append(
                         Child(
                             parent: p, literal: literal, score: s, promise: promise,
@@ -1159,7 +1165,8 @@ extension RuleSearch {
                     if needed(i) { wave.append(i) } else { skipped.append(i) }
                 }
                 guard !wave.isEmpty else { continue }
-                for (i, result) in zip(wave, parallelMap(wave.map { items[$0] }, threads: threads, sweep)) {
+                let floorNow = majorityOfAll ? -Double.infinity : runningBest
+                for (i, result) in zip(wave, parallelMap(wave.map { items[$0] }, threads: threads) { sweep($0, floorNow) }) {
                     results[i] = result
                     var most = [-Double.infinity, -Double.infinity, -Double.infinity]  // per comparison
                     for child in result.children {
@@ -1270,7 +1277,8 @@ extension RuleSearch {
                     return !((bar >= 0 && optimistic <= bar - Bound.margin) || (full && lowest >= 0 && optimistic < lowest - Bound.margin))
                 }
                 if unsafe.isEmpty { break }
-                for (i, result) in zip(unsafe, parallelMap(unsafe.map { items[$0] }, threads: threads, sweep)) { results[i] = result }
+                let floorNow = majorityOfAll ? -Double.infinity : runningBest
+                for (i, result) in zip(unsafe, parallelMap(unsafe.map { items[$0] }, threads: threads) { sweep($0, floorNow) }) { results[i] = result }
                 skipped.removeAll { unsafe.contains($0) }
             }
             if let b = best, b.members.isEmpty, b.literals.count == depth {
@@ -1308,9 +1316,12 @@ extension RuleSearch {
     ///
     /// The stopped models rank candidates by the exception table's own code (`exceptionCosts`). The exhaustive
     /// ones come from a second run per ranking that prices every exception at an explicit index
-    /// (`log₂|D| + log₂|Y|`, the fourth argument of `learn`), cut as soon as it passes `exhaustiveLimit` rules:
-    /// the subset code makes an exception cheap where errors are many, and a run that stops by it leaves the
-    /// beam, once only errors count, among broad conditions that isolate none.
+    /// (`log₂|D| + log₂|Y|`, the fourth argument of `learn`): the subset code makes an exception cheap where errors
+    /// are many, and a run that stops by it leaves the beam, once only errors count, among broad conditions that
+    /// isolate none. With a finite `exhaustiveLimit` such a run is cut as soon as it cannot end in an exact model of
+    /// at most that many rules (its errors can no longer all go, or the classes they need rules for outnumber the
+    /// rules left), and an exhaustive model is an exact one or none; the runs that rank by the code stop where it
+    /// does (only their stopped models are kept).
     func fitBothRankings<Model: Sendable>(
         table: FeatureTable, exhaustiveLimit: Int, tally: CoverageTally? = nil,
         learn: @escaping @Sendable (RuleSearch, Bool, Int, Bool, @escaping @Sendable (Int, Int) -> Void) -> (exhaustive: Model?, stopped: Model),
