@@ -761,3 +761,45 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
     }
     #expect(checks > 40)
 }
+
+/// On seeded random tables, for every literal, every class and conjunctions of one and two literals: the rule set's
+/// plurality check read from every literal's counts over all the examples is the check that counts them, and the
+/// bounds from those counts, where they decide, decide as counting does.
+@Test(arguments: 1...4) func literalPluralitiesAgreeWithCountingTheExamples(seed: UInt64) {
+    var random = SeededRandom(seed)
+    func next(_ bound: Int) -> Int { random.next(bound) }
+    let n = 200
+    var columns = [[Double]](repeating: [], count: 3)
+    var labels: [Int] = []
+    for _ in 0..<n {
+        let x = [next(6), next(2), next(30)]
+        for f in 0..<3 { columns[f].append(Double(x[f])) }
+        labels.append(next(3) == 0 ? next(5) : (x[0] + x[1]) % 5)
+    }
+    let search = RuleSearch(table: FeatureTable(names: ["x0", "x1", "x2"], columns: columns, labels: labels), parameters: RuleParameters())
+    let pluralities = LiteralPluralities(search)
+    let every = (0..<n).map { Int32($0) }
+    let literals = (0..<3).flatMap { f in
+        (0..<3).flatMap { op in
+            (0..<(op == 2 ? search.equalValues[f]?.count ?? 0 : search.cuts[f].count)).map { RuleSearch.Literal(feature: f, op: op, index: $0) }
+        }
+    }
+    var decided = 0
+    for literal in literals {
+        for c in 0..<search.classCount {
+            #expect(pluralities.isPlurality(c, literal) == search.isPlurality(c, among: every, satisfying: literal))
+        }
+    }
+    for parent in literals where parent.feature == 0 {
+        let members = search.filter(every, parent)
+        let counts = search.classCounts(members).map { Int32($0) }
+        for literal in literals where literal.feature != 0 {
+            for c in 0..<search.classCount {
+                guard let bounded = pluralities.isPlurality(c, literal, within: counts) else { continue }
+                decided += 1
+                #expect(bounded == search.isPlurality(c, among: members, satisfying: literal), "\(parent) \(literal) class \(c)")
+            }
+        }
+    }
+    #expect(decided > 0)
+}

@@ -55,15 +55,17 @@ public struct RuleSet: RuleModel {
     )
         -> (exhaustive: RuleSet?, stopped: RuleSet)
     {
-        RuleSearch(table: table, parameters: parameters).fitBothRankings(
+        let search = RuleSearch(table: table, parameters: parameters)
+        let pluralities = LiteralPluralities(search)
+        return search.fitBothRankings(
             table: table, exhaustiveLimit: exhaustiveLimit,
             tally: progress.map { CoverageTally(runs: 2, probes: table.rowCount, family: .ruleSet, report: SerialProgress($0)) },
-            learn: { learn($0, normalized: $1, exhaustiveLimit: $2, indexPriced: $3, report: $4) },
+            learn: { learn($0, pluralities: pluralities, normalized: $1, exhaustiveLimit: $2, indexPriced: $3, report: $4) },
             measure: { ($0.descriptionLength(outputCount: $1), $0.predict($2), $0.rules.count) })
     }
 
     /// One covering run, ranking candidates by bits saved per example covered (`normalized`) or by bits saved.
-    static func learn(_ search: RuleSearch, normalized: Bool, exhaustiveLimit: Int, indexPriced: Bool = false, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleSet?, stopped: RuleSet) {
+    static func learn(_ search: RuleSearch, pluralities: LiteralPluralities, normalized: Bool, exhaustiveLimit: Int, indexPriced: Bool = false, report: (_ covered: Int, _ rules: Int) -> Void = { _, _ in }) -> (exhaustive: RuleSet?, stopped: RuleSet) {
         let parameters = search.parameters
         let costs = search.exceptionCosts, domain = search.domainSize, outputs = search.outputCount
         let perIndex = DescriptionLength.choice(domain) + DescriptionLength.choice(outputs)
@@ -130,7 +132,7 @@ public struct RuleSet: RuleModel {
                 guard
                     let found = search.bestRule(
                         group: uncovered, histograms: histograms, refinements: &refinements, reference: uncoveredCounts, focus: defaultIndex, excluded: excluded,
-                        majorityOfAll: true, imprecise: &imprecise,
+                        majorityOfAll: true, pluralities: pluralities, imprecise: &imprecise,
                         bound: parameters.skipsByBounds ? bound : nil,
                         score: { cover, second, bits, refined in
                             let (hits, label) = cover.best(excluding: defaultIndex, secondClass: second)

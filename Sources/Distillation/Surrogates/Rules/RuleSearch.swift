@@ -830,7 +830,8 @@ extension RuleSearch {
     /// literal's `Coverage` (with the class of its second-largest count) and the conjunction's bits into a
     /// `Score`; conjunctions in `excluded` (sorted) are only refined, and with `majorityOfAll` so is a conjunction
     /// whose output is not the most common class of every example it covers (the group's and the others'; each
-    /// refusal, with the output refused, is added to `imprecise`, which such a check consults first). Ties go to
+    /// refusal, with the output refused, is added to `imprecise`, which such a check consults first; a single
+    /// condition's check is a lookup in `pluralities` when given). Ties go to
     /// fewer literals, then to the earlier literal. The search goes one depth deeper only while deepening pays: it
     /// ends at a depth that found no rule better than one of fewer conditions that shortens the description (gain
     /// above 0); before such a rule is found it goes on to `maxConditions` (a conjunction of three may be needed
@@ -843,7 +844,8 @@ extension RuleSearch {
     /// - Complexity: O(maxConditions · beamWidth · (m·F + Σ bins · K)) for a group of m examples.
     func bestRule(
         group: [Int32], histograms: Histograms?, refinements: inout Refinements, reference: [Int], focus: Int,
-        excluded: Set<[Literal]> = [], majorityOfAll: Bool = false, imprecise: inout Set<Refusal>,
+        excluded: Set<[Literal]> = [], majorityOfAll: Bool = false, pluralities: LiteralPluralities? = nil,
+        imprecise: inout Set<Refusal>,
         bound: Bound? = nil,
         score: @escaping @Sendable (Coverage, Int, Double, Double) -> Score?
     ) -> Found? {
@@ -851,8 +853,10 @@ extension RuleSearch {
             var literals: [Literal]
             var members: [Int32]
             var slots: Slots
-            /// Every example (not only the group's) satisfying `literals`, when `majorityOfAll`.
+            /// Every example (not only the group's) satisfying `literals`, when `majorityOfAll`, and their class counts
+            /// when `pluralities` is given.
             var everyMember: [Int32]
+            var everyCounts: [Int32] = []
         }
         struct Child: Sendable {
             var parent: Int
@@ -925,7 +929,8 @@ extension RuleSearch {
                 literals: [], members: group,
                 slots: histograms.map { Slots(keeping: $0.slots, counts: reference, reference: reference, order: referenceOrder) }
                     ?? Slots(counts: reference, reference: reference, order: referenceOrder),
-                everyMember: majorityOfAll ? (0..<exampleCount).map { Int32($0) } : [])
+                everyMember: majorityOfAll ? (0..<exampleCount).map { Int32($0) } : [],
+                everyCounts: majorityOfAll && pluralities != nil ? classCounts((0..<exampleCount).map { Int32($0) }).map { Int32($0) } : [])
         ]
         var best: (literals: [Literal], parent: Int, score: Score, members: [Int32])?
         let featureCount = bin.count
@@ -1199,7 +1204,23 @@ extension RuleSearch {
                 // The best child: in rank order (then the order found), the first one that passes the majority check.
                 // (A refused child's rank is lowered once it is taken, so the order reads the ranks as scored.)
                 let ranks = children.map(\.score.rank)
-                var ranked = RankOrder(children.indices.filter { ranks[$0] > (best?.score.rank ?? -Double.infinity) + 1e-12 }) {
+                let threshold = (best?.score.rank ?? -Double.infinity) + 1e-12
+                if majorityOfAll, depth == 1, let pluralities {
+                    // Each check a lookup: one pass finds the first child in that order that passes, and every child
+                    // before it is refused, as checking them in order would refuse them.
+                    var chosen = -1
+                    for c in children.indices where ranks[c] > threshold && (chosen < 0 || ranks[c] > ranks[chosen]) {
+                        if pluralities.isPlurality(children[c].score.output, children[c].literal) { chosen = c }
+                    }
+                    for c in children.indices
+                    where ranks[c] > threshold && (chosen < 0 || ranks[c] > ranks[chosen] || (ranks[c] == ranks[chosen] && c < chosen)) {
+                        (children[c].score.rank, children[c].score.gain) = (-.infinity, -.infinity)
+                    }
+                    if chosen >= 0 { best = ([children[chosen].literal], children[chosen].parent, children[chosen].score, []) }
+                }
+                var ranked = RankOrder(
+                    majorityOfAll && depth == 1 && pluralities != nil ? [] : children.indices.filter { ranks[$0] > threshold }
+                ) {
                     ranks[$0] > ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1)
                 }
                 while let c = ranked.next() {
@@ -1210,7 +1231,11 @@ extension RuleSearch {
                         let key = Refusal(literals: literals.sorted(), output: child.score.output)
                         var refused = imprecise.contains(key)
                         if !refused {
-                            refused = !isPlurality(child.score.output, among: current[child.parent].everyMember, satisfying: child.literal)
+                            let parent = current[child.parent]
+                            // The literal's counts over every example (`pluralities`) bound the check; where they leave
+                            // it open, the parent's examples are counted.
+                            let bounded = pluralities?.isPlurality(child.score.output, child.literal, within: parent.everyCounts)
+                            refused = !(bounded ?? isPlurality(child.score.output, among: parent.everyMember, satisfying: child.literal))
                             if refused { imprecise.insert(key) }
                         }
                         if refused {
@@ -1267,7 +1292,8 @@ extension RuleSearch {
                         Member(
                             literals: current[child.parent].literals + [child.literal], members: members,
                             slots: Slots(counts: memberCounts, reference: reference, order: referenceOrder),
-                            everyMember: everyMember))
+                            everyMember: everyMember,
+                            everyCounts: majorityOfAll && pluralities != nil ? classCounts(everyMember).map { Int32($0) } : []))
                 }
                 // A skipped item's children come after every member taken (or are filtered out): else it is swept now
                 // and the best and the beam are chosen again.
@@ -1431,15 +1457,16 @@ extension RuleSearch {
 }
 
 /// The candidates in the order of `precedes` (a strict total order), taken one at a time: the first few by a scan
-/// each, the rest by one sort once that many were taken, so that a search that takes only the first few (the
-/// usual case: the best candidate, a beam's few) does not sort them all.
+/// each, the rest from a heap built once that many were taken, so that a search that takes only the first few (the
+/// usual case: the best candidate, a beam's few) orders none of the others, and one that takes more orders only
+/// those it takes.
 struct RankOrder: IteratorProtocol {
     private var rest: [Int]
     private let precedes: (Int, Int) -> Bool
-    /// Scans before the rest is sorted.
+    /// Scans before the rest is made a heap.
     private let scanLimit: Int
     private var scans = 0
-    private var sorted = false
+    private var heap = false
 
     init(_ candidates: [Int], scanLimit: Int = 8, by precedes: @escaping (Int, Int) -> Bool) {
         rest = candidates
@@ -1447,19 +1474,37 @@ struct RankOrder: IteratorProtocol {
         self.precedes = precedes
     }
 
-    /// - Complexity: O(candidates) for each of the first `scanLimit`, then O(candidates log candidates) once.
+    /// - Complexity: O(candidates) for each of the first `scanLimit` and to build the heap, then O(log candidates).
     mutating func next() -> Int? {
         guard !rest.isEmpty else { return nil }
-        if sorted { return rest.removeLast() }
-        if scans == scanLimit {
-            rest.sort { precedes($1, $0) }  // the first last
-            sorted = true
+        if !heap && scans < scanLimit {
+            scans += 1
+            var first = 0
+            for k in rest.indices.dropFirst() where precedes(rest[k], rest[first]) { first = k }
+            rest.swapAt(first, rest.count - 1)
             return rest.removeLast()
         }
-        scans += 1
-        var first = 0
-        for k in rest.indices.dropFirst() where precedes(rest[k], rest[first]) { first = k }
-        rest.swapAt(first, rest.count - 1)
-        return rest.removeLast()
+        if !heap {
+            // The first in the order at the root: each node precedes its children.
+            for k in stride(from: rest.count / 2 - 1, through: 0, by: -1) { siftDown(k) }
+            heap = true
+        }
+        rest.swapAt(0, rest.count - 1)
+        let first = rest.removeLast()
+        siftDown(0)
+        return first
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var k = start
+        while true {
+            let (left, right) = (2 * k + 1, 2 * k + 2)
+            var top = k
+            if left < rest.count && precedes(rest[left], rest[top]) { top = left }
+            if right < rest.count && precedes(rest[right], rest[top]) { top = right }
+            if top == k { return }
+            rest.swapAt(k, top)
+            k = top
+        }
     }
 }

@@ -1,0 +1,100 @@
+/// Every literal's class counts over all the examples (not a covering run's group), for the rule set's check that a
+/// rule predicts the most common class of every example it covers: what one literal covers of all the examples never
+/// changes as rules cover some, so for a rule of one condition the check is a lookup rather than a pass over them.
+struct LiteralPluralities: Sendable {
+    private let classCount: Int
+    /// Per feature: `below[j · classCount + c]`, the examples of class c in bins 0...j (the last row: every example).
+    private let below: [[Int32]]
+    /// Per feature and `RuleSearch.literalSlot`: the literal's largest class count.
+    private let largest: [[Int32]]
+    private let cuts: [Int]
+
+    /// - Complexity: O(n · F + literals · classes)
+    init(_ search: RuleSearch) {
+        let k = search.classCount
+        classCount = k
+        cuts = search.cuts.map(\.count)
+        var below: [[Int32]] = []
+        var largest: [[Int32]] = []
+        for f in search.bin.indices {
+            let bins = search.cuts[f].count + 1
+            var rows = [Int32](repeating: 0, count: bins * k)
+            for (b, c) in zip(search.bin[f], search.classIndex) { rows[Int(b) * k + Int(c)] += 1 }
+            for j in stride(from: 1, to: bins, by: 1) {
+                for c in 0..<k { rows[j * k + c] += rows[(j - 1) * k + c] }
+            }
+            let values = search.equalValues[f]?.count ?? 0
+            var most = [Int32](repeating: 0, count: 2 * (bins - 1) + values)
+            let all = (bins - 1) * k
+            for j in 0..<(bins - 1) {
+                var (le, gt): (Int32, Int32) = (0, 0)
+                for c in 0..<k {
+                    le = max(le, rows[j * k + c])
+                    gt = max(gt, rows[all + c] - rows[j * k + c])
+                }
+                (most[2 * j], most[2 * j + 1]) = (le, gt)
+            }
+            for j in 0..<values {
+                var equal: Int32 = 0
+                for c in 0..<k { equal = max(equal, rows[j * k + c] - (j > 0 ? rows[(j - 1) * k + c] : 0)) }
+                most[2 * (bins - 1) + j] = equal
+            }
+            below.append(rows)
+            largest.append(most)
+        }
+        self.below = below
+        self.largest = largest
+    }
+
+    /// How many examples of class index `c` satisfy `literal`.
+    func count(_ literal: RuleSearch.Literal, _ c: Int) -> Int {
+        let (rows, k, j) = (below[literal.feature], classCount, literal.index)
+        switch literal.op {
+        case 0: return Int(rows[j * k + c])
+        case 1: return Int(rows[cuts[literal.feature] * k + c] - rows[j * k + c])
+        default: return Int(rows[j * k + c] - (j > 0 ? rows[(j - 1) * k + c] : 0))
+        }
+    }
+
+    /// Whether no class is more common than class index `target` among the examples that satisfy `literal` and a
+    /// conjunction whose class counts over every example are `within`, where the literal's counts tell: a class
+    /// has at most its count among either, and at least what its count among the literal's exceeds its examples
+    /// outside the conjunction's. Nil where these bounds leave it open.
+    /// - Complexity: O(classes)
+    func isPlurality(_ target: Int, _ literal: RuleSearch.Literal, within: [Int32]) -> Bool? {
+        let (rows, k, j, f) = (below[literal.feature], classCount, literal.index, literal.feature)
+        let all = cuts[f] * k
+        var (mostAtLeast, mostAtMost): (Int32, Int32) = (0, 0)  // over the classes but `target`
+        var (targetAtLeast, targetAtMost): (Int32, Int32) = (0, 0)
+        rows.withUnsafeBufferPointer { rows in
+            within.withUnsafeBufferPointer { within in
+                for c in 0..<k {
+                    let count: Int32
+                    switch literal.op {
+                    case 0: count = rows[j * k + c]
+                    case 1: count = rows[all + c] - rows[j * k + c]
+                    default: count = rows[j * k + c] - (j > 0 ? rows[(j - 1) * k + c] : 0)
+                    }
+                    let atMost = min(count, within[c])
+                    let atLeast = max(0, count - (rows[all + c] - within[c]))
+                    if c == target {
+                        (targetAtLeast, targetAtMost) = (atLeast, atMost)
+                    } else {
+                        mostAtLeast = max(mostAtLeast, atLeast)
+                        mostAtMost = max(mostAtMost, atMost)
+                    }
+                }
+            }
+        }
+        if mostAtLeast > targetAtMost { return false }
+        if targetAtLeast >= mostAtMost { return true }
+        return nil
+    }
+
+    /// Whether no class is more common than class index `target` among the examples satisfying `literal`
+    /// (`RuleSearch.isPlurality(_:among:satisfying:)` over every example).
+    /// - Complexity: O(1)
+    func isPlurality(_ target: Int, _ literal: RuleSearch.Literal) -> Bool {
+        count(literal, target) == Int(largest[literal.feature][RuleSearch.literalSlot(op: literal.op, index: literal.index, cuts: cuts[literal.feature])])
+    }
+}
