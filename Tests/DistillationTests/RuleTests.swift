@@ -646,7 +646,7 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
     let labels = [Int](repeating: 0, count: 10) + [1, 1, 1, 2, 2, 2, 2]
     let x = [Double](repeating: 0, count: 10) + [Double](repeating: 1, count: 7)
     let search = RuleSearch(table: FeatureTable(names: ["x"], columns: [x], labels: labels), parameters: RuleParameters())
-    var refusals = Set<RuleSearch.Refusal>()
+    var refusals = RuleSearch.Refusals()
     func best(_ group: [Int32]) -> RuleSearch.Found? {
         var refinements = RuleSearch.Refinements()
         return search.bestRule(
@@ -680,7 +680,7 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
     let search = RuleSearch(table: table, parameters: RuleParameters(beamWidth: 64, maxConditions: 3))
     let group = (0..<Int32(labels.count)).map { $0 }
     var refinements = RuleSearch.Refinements()
-    var refusals = Set<RuleSearch.Refusal>()
+    var refusals = RuleSearch.Refusals()
     // Precision less a little for the bits; it pays above 50%; a refinement could at best be pure.
     let found = search.bestRule(
         group: group, histograms: nil, refinements: &refinements, reference: search.classCounts(group), focus: 0,

@@ -166,7 +166,7 @@ public struct RuleList: RuleModel {
             let base = DescriptionLength.natural(rules.count + 1) + ruleBits + DescriptionLength.choice(search.outputCount)
             let remainingCount = remaining.count, committedNow = committed
             let focus = majority(counts)
-            var unused = Set<RuleSearch.Refusal>()
+            var unused = RuleSearch.Refusals()
             // A rule with h examples of its class leaves at least errors − h (its own and the default's). One that
             // predicts the default class makes the next largest class the default's rival: its first examples of the
             // default only make up for those left behind, up to the gap between the two.

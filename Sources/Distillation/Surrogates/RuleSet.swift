@@ -89,7 +89,7 @@ public struct RuleSet: RuleModel {
         var ruleBits = 0.0
         var stop: Int?
         var limited = false
-        var imprecise = Set<RuleSearch.Refusal>()  // conjunctions whose output is not their probes' most common class
+        var imprecise = RuleSearch.Refusals()  // conjunctions whose output is not their probes' most common class
         // With a limit the exhaustive set is an exact one: it has no training errors. A probe answered wrongly is
         // answered rightly only by a later rule predicting its class, so each class among them needs a rule of its own
         // within the limit. A run that can no longer reach that is given up.

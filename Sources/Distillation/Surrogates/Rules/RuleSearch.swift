@@ -722,11 +722,25 @@ extension RuleSearch {
         return hits >= most
     }
 
-    /// A conjunction (literals sorted) whose `output` is not the most common class of every example it covers:
-    /// static, so a covering run refuses it once (with another output, as its group changes, it may pass).
-    struct Refusal: Hashable, Sendable {
-        var literals: [Literal]
-        var output: Int
+    /// Conjunctions whose output is not the most common class of every example they cover: static, so a covering run
+    /// checks each once (with another output, as its group changes, one may pass). Kept by the parent's literals
+    /// (sorted) and the literal added with the output, so that a search looks each parent up once.
+    struct Refusals: Sendable {
+        struct Child: Hashable, Sendable {
+            var literal: Literal
+            var output: Int
+        }
+        private var byParent: [[Literal]: Set<Child>] = [:]
+
+        init() {}
+
+        /// How many are kept.
+        var count: Int { byParent.values.reduce(0) { $0 + $1.count } }
+
+        /// The refinements of the conjunction of `parent` (sorted) refused so far.
+        subscript(parent: [Literal]) -> Set<Child> { byParent[parent] ?? [] }
+
+        mutating func insert(_ child: Child, parent: [Literal]) { byParent[parent, default: []].insert(child) }
     }
 
     /// Where a feature's literal sits among its `2 · cuts + values` literals: `<=` and `>` at each cut, then `=`.
@@ -845,7 +859,7 @@ extension RuleSearch {
     func bestRule(
         group: [Int32], histograms: Histograms?, refinements: inout Refinements, reference: [Int], focus: Int,
         excluded: Set<[Literal]> = [], majorityOfAll: Bool = false, pluralities: LiteralPluralities? = nil,
-        imprecise: inout Set<Refusal>,
+        imprecise: inout Refusals,
         bound: Bound? = nil,
         score: @escaping @Sendable (Coverage, Int, Double, Double) -> Score?
     ) -> Found? {
@@ -1198,6 +1212,7 @@ extension RuleSearch {
             let stopsHere = depth >= parameters.maxConditions || deeperUseless
             var settled = false
             var next: [Member] = []
+            var refusedOf = majorityOfAll ? keys.map { imprecise[$0] } : []  // each parent's refusals so far
             while true {
                 best = startBest
                 var children = results.flatMap { $0?.children ?? [] }
@@ -1225,24 +1240,27 @@ extension RuleSearch {
                 }
                 while let c = ranked.next() {
                     let child = children[c]
-                    let literals = current[child.parent].literals + [child.literal]
                     if majorityOfAll {
                         // Is its output the most common class of every example it covers? Static, so remembered.
-                        let key = Refusal(literals: literals.sorted(), output: child.score.output)
-                        var refused = imprecise.contains(key)
+                        let key = Refusals.Child(literal: child.literal, output: child.score.output)
+                        var refused = refusedOf[child.parent].contains(key)
                         if !refused {
                             let parent = current[child.parent]
                             // The literal's counts over every example (`pluralities`) bound the check; where they leave
                             // it open, the parent's examples are counted.
                             let bounded = pluralities?.isPlurality(child.score.output, child.literal, within: parent.everyCounts)
                             refused = !(bounded ?? isPlurality(child.score.output, among: parent.everyMember, satisfying: child.literal))
-                            if refused { imprecise.insert(key) }
+                            if refused {
+                                refusedOf[child.parent].insert(key)
+                                imprecise.insert(key, parent: keys[child.parent])
+                            }
                         }
                         if refused {
                             (children[c].score.rank, children[c].score.gain) = (-.infinity, -.infinity)
                             continue
                         }
                     }
+                    let literals = current[child.parent].literals + [child.literal]
                     best = (literals, child.parent, child.score, [])
                     break
                 }
@@ -1430,7 +1448,7 @@ extension RuleSearch {
         let most = reference.indices.reduce(0) { $1 == output ? $0 : max($0, reference[$1]) }
         let cheapest = Rule.conditionCountBits(1) + cheapestLiteralBits + DescriptionLength.choice(outputCount)
         guard most > 0, before - exceptions(max(errors - most, 0)) - (cheapest + count + marking) > 1e-9 else { return nil }
-        var unused = Set<Refusal>()
+        var unused = Refusals()
         var refinements = Refinements()
         guard
             let found = bestRule(
