@@ -8,6 +8,8 @@ struct LiteralPluralities: Sendable {
     /// Per feature and `RuleSearch.literalSlot`: the literal's largest class count.
     private let largest: [[Int32]]
     private let cuts: [Int]
+    /// The examples of each class.
+    let totals: [Int32]
 
     /// - Complexity: O(n · F + literals · classes)
     init(_ search: RuleSearch) {
@@ -44,6 +46,7 @@ struct LiteralPluralities: Sendable {
         }
         self.below = below
         self.largest = largest
+        totals = search.classCounts((0..<search.exampleCount).map { Int32($0) }).map { Int32($0) }
     }
 
     /// How many examples of class index `c` satisfy `literal`.

@@ -944,7 +944,7 @@ extension RuleSearch {
                 slots: histograms.map { Slots(keeping: $0.slots, counts: reference, reference: reference, order: referenceOrder) }
                     ?? Slots(counts: reference, reference: reference, order: referenceOrder),
                 everyMember: majorityOfAll ? (0..<exampleCount).map { Int32($0) } : [],
-                everyCounts: majorityOfAll && pluralities != nil ? classCounts((0..<exampleCount).map { Int32($0) }).map { Int32($0) } : [])
+                everyCounts: majorityOfAll ? pluralities?.totals ?? [] : [])
         ]
         var best: (literals: [Literal], parent: Int, score: Score, members: [Int32])?
         let featureCount = bin.count
@@ -1290,7 +1290,11 @@ extension RuleSearch {
                     guard !kinds.contains([child.parent, child.literal.feature, child.literal.op]) else { continue }
                     let (members, memberCounts) = filterCounting(current[child.parent].members, child.literal)
                     guard !members.isEmpty else { continue }
-                    let everyMember = majorityOfAll ? filter(current[child.parent].everyMember, child.literal) : []
+                    let (everyMember, everyCounts) =
+                        majorityOfAll
+                        ? pluralities != nil
+                            ? filterCounting(current[child.parent].everyMember, child.literal)
+                            : (filter(current[child.parent].everyMember, child.literal), []) : ([], [])
                     let coverage = majorityOfAll ? everyMember : members
                     var fingerprint: UInt64?
                     var duplicate = false
@@ -1311,7 +1315,7 @@ extension RuleSearch {
                             literals: current[child.parent].literals + [child.literal], members: members,
                             slots: Slots(counts: memberCounts, reference: reference, order: referenceOrder),
                             everyMember: everyMember,
-                            everyCounts: majorityOfAll && pluralities != nil ? classCounts(everyMember).map { Int32($0) } : []))
+                            everyCounts: everyCounts.map { Int32($0) }))
                 }
                 // A skipped item's children come after every member taken (or are filtered out): else it is swept now
                 // and the best and the beam are chosen again.
