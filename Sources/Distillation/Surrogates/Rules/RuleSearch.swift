@@ -441,12 +441,13 @@ struct RuleSearch: Sendable {
     /// by feature `f`, now that `gone` (examples of the group since removed that satisfied the conjunction then)
     /// are gone: each literal covers what it did less those, has at most `first` of its largest class then less
     /// that class's examples gone and at most `second` of any other class. `baseBits` are the conjunction's bits
-    /// but a literal's (`Rule.bits` with one more condition). `sweep` is brought up to date: its counts become
+    /// but a literal's (`Rule.bits` with one more condition); bounds below `floor` come back as `floor`. `sweep` is
+    /// brought up to date: its counts become
     /// those, as of `removed` examples removed, so that the next call reads only the examples gone after.
     /// - Complexity: O(literals + |gone| + classes + bins · the classes gone)
     func bounds(
         of sweep: inout Sweep, gone: ArraySlice<Int32>, removed: Int, feature f: Int, focus: Int, baseBits: Double, refining: Double,
-        bound: Bound, ranksOnly: Bool
+        bound: Bound, ranksOnly: Bool, floor: Double = -.infinity
     ) -> (rank: Double, optimistic: Double) {
         let width = cuts[f].count + 2  // a row: 0, then the examples gone at or below each bin
         var row = [Int32](repeating: -1, count: gone.isEmpty ? 0 : classCount)  // each class's row, -1: none gone
@@ -469,7 +470,7 @@ struct RuleSearch: Sendable {
         }
         let focusClass = Int32(focus)
         let adjusts = !gone.isEmpty
-        var rank = -Double.infinity, optimistic = -Double.infinity
+        var rank = floor, optimistic = floor
         // The counts now are written back: the sweep is as if made after `removed` examples were.
         sweep.removed = removed
         sweep.entries.withUnsafeMutableBufferPointer { entries in
@@ -794,6 +795,13 @@ extension RuleSearch {
             return max(floor, rank(h, t, bits))
         }
 
+        /// Whether neither `raise` can lift `floor` for a candidate with at most h hits (or h examples of a class but
+        /// the focus) of at least `bits` bits: both bounds are at most `perHit[h] − bits / h` when normalized.
+        @inline(__always)
+        func cannotRaise(_ floor: Double, hits h: Int, _ bits: Double) -> Bool {
+            normalized && h < reciprocal.count && perHit[max(h, 1)] - bits * reciprocal[h] < floor - 1e-9
+        }
+
         @inline(__always)
         func raise(_ floor: Double, optimistic h: Int, _ bits: Double) -> Double {
             if normalized && h < reciprocal.count && perHit[max(h, 1)] - bits * reciprocal[h] < floor - 1e-9 { return floor }
@@ -1101,6 +1109,9 @@ extension RuleSearch {
             let baseBitsOf = current.map {
                 bits($0.literals) - Rule.conditionCountBits($0.literals.count) + Rule.conditionCountBits($0.literals.count + 1)
             }
+            // Bounds at or below the best rank so far (less the margin) skip their item whatever they are: they are read
+            // as that.
+            let floor = prunes ? outranked - Bound.margin : -Double.infinity
             let boundsOf = items.map { item -> (rank: Double, optimistic: Double) in
                 guard records, let bound else { return (.infinity, .infinity) }
                 let (p, f) = item
@@ -1115,12 +1126,12 @@ extension RuleSearch {
                     }
                     return self.bounds(
                         of: &previous[p]![f]!, gone: goneOf[p][low...], removed: refinements.removed, feature: f, focus: focus,
-                        baseBits: baseBits, refining: refining, bound: bound, ranksOnly: lastDepth)
+                        baseBits: baseBits, refining: refining, bound: bound, ranksOnly: lastDepth, floor: floor)
                 }
                 let counts = largest[p]
                 let used = current[p].literals.filter { $0.feature == f }.map(\.op)
                 let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
-                var rank = -Double.infinity, optimistic = -Double.infinity
+                var rank = floor, optimistic = floor
                 let (parentFocus, parentOther) = (counts.count(focus), counts.most(excluding: focus))
                 let parentTotal = current[p].members.count
                 let keptCounts = histograms?.counts[f], keptClasses = histograms?.slots.classes ?? []
@@ -1136,6 +1147,16 @@ extension RuleSearch {
                             l = found1[f][slot]
                         }
                         let ruleBits = baseBits + literalBits[f][op][j]
+                        if l.total >= 0 {
+                            // No class has more than the literal's largest count: where even that cannot raise either
+                            // bound, the classes are not looked at.
+                            let most = min(parentOther, l.first)
+                            if bound.cannotRaise(rank, hits: bound.hits(other: most, focus: min(parentFocus, l.first)), ruleBits)
+                                && (lastDepth || most == 0 || bound.cannotRaise(optimistic, hits: most, ruleBits + refining))
+                            {
+                                continue
+                            }
+                        }
                         // A literal depth 1 did not score covers none of the group (no refinement) or all of it.
                         let other = l.total < 0 ? parentOther : counts.shared(with: l, excluding: focus)
                         let focusCount = l.total < 0 ? parentFocus : min(parentFocus, l.firstClass == focus ? l.first : l.second)
