@@ -80,7 +80,8 @@ struct LiteralCounts: Sendable {
         guard !covered.isEmpty else { return }
         let (cuts, width, bins, equal) = (self.cuts, self.width, self.bins, self.equal)
         // By slot, then bin: each slot's examples once, lowest bin first.
-        let sorted = covered.sorted { ($0.slot, $0.bin) < ($1.slot, $1.bin) }
+        // (As one integer each, slot in the high half, so that a plain sort orders them.)
+        let sorted = covered.map { Int($0.slot) << 32 | Int($0.bin) }.sorted().map { (bin: Int32(truncatingIfNeeded: $0), slot: Int32($0 >> 32)) }
         var stale = self.stale  // taken out, so that it is appended to while the counts are borrowed
         self.stale = []
         defer { self.stale = stale }

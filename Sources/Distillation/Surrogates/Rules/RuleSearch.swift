@@ -285,10 +285,12 @@ struct RuleSearch: Sendable {
             leading = (present.first ?? 0, present.count > 1 ? present.last! : -1)
         }
 
-        /// The indices of `reference` by their values, largest first (ties: the lower index first, as the stable
-        /// sort leaves them).
+        /// The indices of `reference` (values not below 0) by their values, largest first (ties: the lower index first).
         static func order(_ reference: [Int]) -> [Int32] {
-            reference.indices.sorted { reference[$0] > reference[$1] }.map { Int32($0) }
+            // As one integer each (the value's complement in the high half, the index in the low), so that a plain
+            // sort orders them.
+            let top = reference.max() ?? 0
+            return reference.indices.map { (top - reference[$0]) << 32 | $0 }.sorted().map { Int32(truncatingIfNeeded: $0) }
         }
 
         /// `order(reference)` of slots numbered in class order (`slot`, -1 for classes without one), read from
