@@ -127,7 +127,7 @@ public struct RuleList: RuleModel {
         let n = search.exampleCount
         var remaining = (0..<n).map { Int32($0) }
         var counts = search.classCounts(remaining)
-        var histograms = RuleSearch.Histograms(search, group: remaining, classCounts: counts)
+        var histograms: RuleSearch.Histograms?  // counted at the first search (a run given up at once needs none)
         var refinements = RuleSearch.Refinements()
         var rules: [Rule] = []
         var ruleBits = 0.0  // the rules' bits, their exceptions' own included (not which rules carry them)
@@ -174,6 +174,7 @@ public struct RuleList: RuleModel {
             let bound = RuleSearch.Bound(normalized: normalized, largest: counts.max() ?? 0, focusGap: counts[focus] - rival) { h in
                 current - base - exceptions(max(errors - h, 0))
             }
+            if histograms == nil { histograms = RuleSearch.Histograms(search, group: remaining, classCounts: counts) }
             let found = search.bestRule(
                 group: remaining, histograms: histograms, refinements: &refinements, reference: counts, focus: focus, imprecise: &unused,
                 bound: parameters.skipsByBounds ? bound : nil
@@ -225,7 +226,7 @@ public struct RuleList: RuleModel {
                 counts[c] -= 1
             }
             refinements.remove(found.members, search)
-            histograms.remove(found.members, search, group: remaining, classCounts: counts)
+            histograms?.remove(found.members, search, group: remaining, classCounts: counts)
         }
         let full = finish(rules, counts)
         if exhaustiveLimit < .max && committed + defaultErrors(counts) > 0 { limited = true }

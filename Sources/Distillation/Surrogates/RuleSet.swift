@@ -83,7 +83,7 @@ public struct RuleSet: RuleModel {
         let everyExample = (0..<n).map { Int32($0) }
         var uncovered = everyExample
         var uncoveredCounts = counts
-        var histograms = RuleSearch.Histograms(search, group: uncovered, classCounts: uncoveredCounts)
+        var histograms: RuleSearch.Histograms?  // counted at the first search (a run given up at once needs none)
         var refinements = RuleSearch.Refinements()
         var rules: [Rule] = []
         var ruleBits = 0.0
@@ -126,6 +126,7 @@ public struct RuleSet: RuleModel {
             // common class of what it covers (so no catch-all rule outranks another by a sliver of precision) and, over every probe
             // whose rule it beats in precision, must still shorten the description (or remove an error, past the
             // stop). A refused candidate is excluded and the search repeated, a few times.
+            if histograms == nil { histograms = RuleSearch.Histograms(search, group: uncovered, classCounts: uncoveredCounts) }
             var excluded = Set<[RuleSearch.Literal]>()
             var accepted: (found: RuleSearch.Found, covered: [Int], precision: Double, delta: Int, bits: Double)?
             for _ in 0..<16 {
@@ -193,7 +194,7 @@ public struct RuleSet: RuleModel {
                 uncoveredCounts[c] -= 1
             }
             refinements.remove(found.members, search)
-            histograms.remove(found.members, search, group: uncovered, classCounts: uncoveredCounts)
+            histograms?.remove(found.members, search, group: uncovered, classCounts: uncoveredCounts)
         }
         func set(_ rules: [Rule]) -> RuleSet {
             RuleSet(
