@@ -1239,53 +1239,40 @@ extension RuleSearch {
             while true {
                 best = startBest
                 var children = results.flatMap { $0?.children ?? [] }
-                // The best child: in rank order (then the order found), the first one that passes the majority check.
-                // (A refused child's rank is lowered once it is taken, so the order reads the ranks as scored.)
+                // The best child: in rank order (then the order found), the first one that passes the majority check,
+                // found in one pass (a child is checked where it would beat the best found so far); every child before
+                // it is refused, as checking them in order would refuse them. (So the beam reads a refused child's rank
+                // as −∞ exactly where that order would have checked it.)
                 let ranks = children.map(\.score.rank)
                 let threshold = (best?.score.rank ?? -Double.infinity) + 1e-12
-                if majorityOfAll, depth == 1, let pluralities {
-                    // Each check a lookup: one pass finds the first child in that order that passes, and every child
-                    // before it is refused, as checking them in order would refuse them.
-                    var chosen = -1
-                    for c in children.indices where ranks[c] > threshold && (chosen < 0 || ranks[c] > ranks[chosen]) {
-                        if pluralities.isPlurality(children[c].score.output, children[c].literal) { chosen = c }
-                    }
+                func refused(_ child: Child) -> Bool {
+                    let parent = current[child.parent]
+                    if parent.literals.isEmpty, let pluralities { return !pluralities.isPlurality(child.score.output, child.literal) }
+                    // Is its output the most common class of every example it covers? Static, so remembered. The
+                    // literal's counts over every example bound that; where they leave it open, the parent's examples are
+                    // counted.
+                    let key = Refusals.Child(literal: child.literal, output: child.score.output)
+                    if refusedOf[child.parent].contains(key) { return true }
+                    let bounded = pluralities?.isPlurality(child.score.output, child.literal, within: parent.everyCounts)
+                    guard !(bounded ?? isPlurality(child.score.output, among: parent.everyMember, satisfying: child.literal)) else { return false }
+                    refusedOf[child.parent].insert(key)
+                    imprecise.insert(key, parent: keys[child.parent])
+                    return true
+                }
+                var chosen = -1
+                for c in children.indices where ranks[c] > threshold && (chosen < 0 || ranks[c] > ranks[chosen]) {
+                    if majorityOfAll && refused(children[c]) { continue }
+                    chosen = c
+                }
+                if majorityOfAll {
                     for c in children.indices
                     where ranks[c] > threshold && (chosen < 0 || ranks[c] > ranks[chosen] || (ranks[c] == ranks[chosen] && c < chosen)) {
                         (children[c].score.rank, children[c].score.gain) = (-.infinity, -.infinity)
                     }
-                    if chosen >= 0 { best = ([children[chosen].literal], children[chosen].parent, children[chosen].score, []) }
                 }
-                var ranked = RankOrder(
-                    majorityOfAll && depth == 1 && pluralities != nil ? [] : children.indices.filter { ranks[$0] > threshold }
-                ) {
-                    ranks[$0] > ranks[$1] || (ranks[$0] == ranks[$1] && $0 < $1)
-                }
-                while let c = ranked.next() {
-                    let child = children[c]
-                    if majorityOfAll {
-                        // Is its output the most common class of every example it covers? Static, so remembered.
-                        let key = Refusals.Child(literal: child.literal, output: child.score.output)
-                        var refused = refusedOf[child.parent].contains(key)
-                        if !refused {
-                            let parent = current[child.parent]
-                            // The literal's counts over every example (`pluralities`) bound the check; where they leave
-                            // it open, the parent's examples are counted.
-                            let bounded = pluralities?.isPlurality(child.score.output, child.literal, within: parent.everyCounts)
-                            refused = !(bounded ?? isPlurality(child.score.output, among: parent.everyMember, satisfying: child.literal))
-                            if refused {
-                                refusedOf[child.parent].insert(key)
-                                imprecise.insert(key, parent: keys[child.parent])
-                            }
-                        }
-                        if refused {
-                            (children[c].score.rank, children[c].score.gain) = (-.infinity, -.infinity)
-                            continue
-                        }
-                    }
-                    let literals = current[child.parent].literals + [child.literal]
-                    best = (literals, child.parent, child.score, [])
-                    break
+                if chosen >= 0 {
+                    let child = children[chosen]
+                    best = (current[child.parent].literals + [child.literal], child.parent, child.score, [])
                 }
                 // A skipped item cannot hold the best rule (its rank bound is below the best when it was skipped).
                 // The search deepens only while that pays: once it holds a rule that shortens the description and this
