@@ -604,6 +604,21 @@ private struct SeededRandom {
     }
 }
 
+/// `rows` examples of seeded random integer features x0, x1, … (feature f in 0..<`values[f]`), each labelled by
+/// `label` from its features and the same generator (for noise).
+private func randomTable(seed: UInt64, rows: Int, values: [Int], label: ([Int], (Int) -> Int) -> Int) -> FeatureTable {
+    var random = SeededRandom(seed)
+    func next(_ bound: Int) -> Int { random.next(bound) }
+    var columns = [[Double]](repeating: [], count: values.count)
+    var labels: [Int] = []
+    for _ in 0..<rows {
+        let x = values.map { next($0) }
+        for f in values.indices { columns[f].append(Double(x[f])) }
+        labels.append(label(x, next))
+    }
+    return FeatureTable(names: values.indices.map { "x\($0)" }, columns: columns, labels: labels)
+}
+
 /// Expects the rule list and set fitted on `table` with bounds skipping refinements to be those fitted scoring every
 /// refinement; returns the list.
 @discardableResult
@@ -626,17 +641,10 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
 /// refinements are the rules found scoring every one (the searches there take every path the bounds open: depths
 /// that end at once, depths that find a better rule and need the refinements skipped for the next beam, refusals).
 @Test(arguments: 1...8) func skippingByBoundsDoesNotChangeTheRulesOnRandomTables(seed: UInt64) {
-    var random = SeededRandom(seed)
-    func next(_ bound: Int) -> Int { random.next(bound) }
-    let n = 240
-    var columns = [[Double]](repeating: [], count: 5)
-    var labels: [Int] = []
-    for _ in 0..<n {
-        let x = (0..<5).map { f in next(f < 3 ? 6 : 3) }
-        for f in 0..<5 { columns[f].append(Double(x[f])) }
-        labels.append(next(10) < 2 ? next(9) : (x[0] + x[1] * x[2] + (x[3] == 1 && x[4] == 2 ? 4 : 0)) % 9)
+    let table = randomTable(seed: seed, rows: 240, values: [6, 6, 6, 3, 3]) { x, next in
+        next(10) < 2 ? next(9) : (x[0] + x[1] * x[2] + (x[3] == 1 && x[4] == 2 ? 4 : 0)) % 9
     }
-    expectSkippingByBoundsKeepsTheRules(FeatureTable(names: ["x0", "x1", "x2", "x3", "x4"], columns: columns, labels: labels))
+    expectSkippingByBoundsKeepsTheRules(table)
 }
 
 /// The majority check remembers a refusal with the output refused: x = 1 covers three of class 1 and four of
@@ -766,17 +774,9 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
 /// plurality check read from every literal's counts over all the examples is the check that counts them, and the
 /// bounds from those counts, where they decide, decide as counting does.
 @Test(arguments: 1...4) func literalPluralitiesAgreeWithCountingTheExamples(seed: UInt64) {
-    var random = SeededRandom(seed)
-    func next(_ bound: Int) -> Int { random.next(bound) }
     let n = 200
-    var columns = [[Double]](repeating: [], count: 3)
-    var labels: [Int] = []
-    for _ in 0..<n {
-        let x = [next(6), next(2), next(30)]
-        for f in 0..<3 { columns[f].append(Double(x[f])) }
-        labels.append(next(3) == 0 ? next(5) : (x[0] + x[1]) % 5)
-    }
-    let search = RuleSearch(table: FeatureTable(names: ["x0", "x1", "x2"], columns: columns, labels: labels), parameters: RuleParameters())
+    let table = randomTable(seed: seed, rows: n, values: [6, 2, 30]) { x, next in next(3) == 0 ? next(5) : (x[0] + x[1]) % 5 }
+    let search = RuleSearch(table: table, parameters: RuleParameters())
     let pluralities = LiteralPluralities(search)
     let every = (0..<n).map { Int32($0) }
     let literals = (0..<3).flatMap { f in
