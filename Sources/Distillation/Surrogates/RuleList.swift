@@ -134,7 +134,7 @@ public struct RuleList: RuleModel {
         var carrying = 0  // rules with an exception
         var committed = 0  // errors of the rules so far
         var stop: (rules: Int, counts: [Int])?
-        var limited = false  // the continuation past `stop` was cut at `exhaustiveLimit`
+        var limited = false  // no exhaustive list: cut at `exhaustiveLimit`, or it could not be exact within it
         func defaultErrors(_ counts: [Int]) -> Int { counts.reduce(0, +) - counts.max()! }
         // With a limit the exhaustive list is an exact one: it has no training errors, so none may be committed, and
         // every class left but the default's needs a rule of its own within the limit. A run that can no longer reach

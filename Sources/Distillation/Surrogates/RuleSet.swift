@@ -88,7 +88,7 @@ public struct RuleSet: RuleModel {
         var rules: [Rule] = []
         var ruleBits = 0.0
         var stop: Int?
-        var limited = false
+        var limited = false  // no exhaustive set: cut at `exhaustiveLimit`, or it could not be exact within it
         var imprecise = RuleSearch.Refusals()  // conjunctions whose output is not their probes' most common class
         // With a limit the exhaustive set is an exact one: it has no training errors. A probe answered wrongly is
         // answered rightly only by a later rule predicting its class, so each class among them needs a rule of its own
