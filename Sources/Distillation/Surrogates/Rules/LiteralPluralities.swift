@@ -26,23 +26,12 @@ struct LiteralPluralities: Sendable {
                 for c in 0..<k { rows[j * k + c] += rows[(j - 1) * k + c] }
             }
             let values = search.equalValues[f]?.count ?? 0
-            var most = [Int32](repeating: 0, count: 2 * (bins - 1) + values)
-            let all = (bins - 1) * k
-            for j in 0..<(bins - 1) {
-                var (le, gt): (Int32, Int32) = (0, 0)
-                for c in 0..<k {
-                    le = max(le, rows[j * k + c])
-                    gt = max(gt, rows[all + c] - rows[j * k + c])
-                }
-                (most[2 * j], most[2 * j + 1]) = (le, gt)
-            }
-            for j in 0..<values {
-                var equal: Int32 = 0
-                for c in 0..<k { equal = max(equal, rows[j * k + c] - (j > 0 ? rows[(j - 1) * k + c] : 0)) }
-                most[2 * (bins - 1) + j] = equal
-            }
+            let literals = (0..<(bins - 1)).flatMap { j in [(0, j), (1, j)] } + (0..<values).map { (2, $0) }
+            largest.append(
+                literals.map { op, j in
+                    (0..<k).reduce(0) { max($0, Self.count(rows, classes: k, cuts: bins - 1, op: op, index: j, class: $1)) }
+                })
             below.append(rows)
-            largest.append(most)
         }
         self.below = below
         self.largest = largest
@@ -50,12 +39,17 @@ struct LiteralPluralities: Sendable {
     }
 
     /// How many examples of class index `c` satisfy `literal`.
-    func count(_ literal: RuleSearch.Literal, _ c: Int) -> Int {
-        let (rows, k, j) = (below[literal.feature], classCount, literal.index)
-        switch literal.op {
-        case 0: return Int(rows[j * k + c])
-        case 1: return Int(rows[cuts[literal.feature] * k + c] - rows[j * k + c])
-        default: return Int(rows[j * k + c] - (j > 0 ? rows[(j - 1) * k + c] : 0))
+    func count(_ literal: RuleSearch.Literal, _ c: Int) -> Int32 {
+        Self.count(
+            below[literal.feature], classes: classCount, cuts: cuts[literal.feature], op: literal.op, index: literal.index, class: c)
+    }
+
+    /// The examples of class `c` satisfying the literal (`op`, `index`) of a feature whose cumulative counts are `rows`.
+    private static func count(_ rows: [Int32], classes k: Int, cuts: Int, op: Int, index j: Int, class c: Int) -> Int32 {
+        switch op {
+        case 0: return rows[j * k + c]
+        case 1: return rows[cuts * k + c] - rows[j * k + c]
+        default: return rows[j * k + c] - (j > 0 ? rows[(j - 1) * k + c] : 0)
         }
     }
 
@@ -65,28 +59,16 @@ struct LiteralPluralities: Sendable {
     /// outside the conjunction's. Nil where these bounds leave it open.
     /// - Complexity: O(classes)
     func isPlurality(_ target: Int, _ literal: RuleSearch.Literal, within: [Int32]) -> Bool? {
-        let (rows, k, j, f) = (below[literal.feature], classCount, literal.index, literal.feature)
-        let all = cuts[f] * k
         var (mostAtLeast, mostAtMost): (Int32, Int32) = (0, 0)  // over the classes but `target`
         var (targetAtLeast, targetAtMost): (Int32, Int32) = (0, 0)
-        rows.withUnsafeBufferPointer { rows in
-            within.withUnsafeBufferPointer { within in
-                for c in 0..<k {
-                    let count: Int32
-                    switch literal.op {
-                    case 0: count = rows[j * k + c]
-                    case 1: count = rows[all + c] - rows[j * k + c]
-                    default: count = rows[j * k + c] - (j > 0 ? rows[(j - 1) * k + c] : 0)
-                    }
-                    let atMost = min(count, within[c])
-                    let atLeast = max(0, count - (rows[all + c] - within[c]))
-                    if c == target {
-                        (targetAtLeast, targetAtMost) = (atLeast, atMost)
-                    } else {
-                        mostAtLeast = max(mostAtLeast, atLeast)
-                        mostAtMost = max(mostAtMost, atMost)
-                    }
-                }
+        for c in 0..<classCount {
+            let count = count(literal, c), outside = totals[c] - within[c]
+            let (atLeast, atMost) = (max(0, count - outside), min(count, within[c]))
+            if c == target {
+                (targetAtLeast, targetAtMost) = (atLeast, atMost)
+            } else {
+                mostAtLeast = max(mostAtLeast, atLeast)
+                mostAtMost = max(mostAtMost, atMost)
             }
         }
         if mostAtLeast > targetAtMost { return false }
@@ -98,6 +80,6 @@ struct LiteralPluralities: Sendable {
     /// (`RuleSearch.isPlurality(_:among:satisfying:)` over every example).
     /// - Complexity: O(1)
     func isPlurality(_ target: Int, _ literal: RuleSearch.Literal) -> Bool {
-        count(literal, target) == Int(largest[literal.feature][RuleSearch.literalSlot(op: literal.op, index: literal.index, cuts: cuts[literal.feature])])
+        count(literal, target) == largest[literal.feature][RuleSearch.literalSlot(op: literal.op, index: literal.index, cuts: cuts[literal.feature])]
     }
 }

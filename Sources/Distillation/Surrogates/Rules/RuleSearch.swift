@@ -854,8 +854,8 @@ extension RuleSearch {
     /// literal's `Coverage` (with the class of its second-largest count) and the conjunction's bits into a
     /// `Score`; conjunctions in `excluded` (sorted) are only refined, and with `majorityOfAll` so is a conjunction
     /// whose output is not the most common class of every example it covers (the group's and the others'; each
-    /// refusal, with the output refused, is added to `imprecise`, which such a check consults first; a single
-    /// condition's check is a lookup in `pluralities` when given). Ties go to
+    /// refusal, with the output refused, is added to `imprecise`, which such a check consults first; `pluralities`,
+    /// when given, makes a single condition's check a lookup and decides most others by bounds). Ties go to
     /// fewer literals, then to the earlier literal. The search goes one depth deeper only while deepening pays: it
     /// ends at a depth that found no rule better than one of fewer conditions that shortens the description (gain
     /// above 0); before such a rule is found it goes on to `maxConditions` (a conjunction of three may be needed
