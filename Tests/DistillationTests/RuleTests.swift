@@ -173,6 +173,33 @@ private func isExactRecovery(predictions: [Int], rules: [Rule], bits: Double, ta
     #expect(set.predict(row: [2.5, 3.2]) == 0 && set.predict(row: [20, 0]) == 2 && set.predict(row: [0, 9]) == 3)
 }
 
+@Test func batchPredictionsOfOverlappingRulesAreTheRowByRowOnes() {
+    // Rules that overlap, of two conditions, with an exception, and (in the set) equal precisions: the first rule of a
+    // list to match answers (its exception where that holds), the first of the highest precision in a set.
+    let table = randomTable(seed: 7, rows: 400, values: [6, 5, 4]) { x, _ in x[0] }
+    let rules = [
+        Rule(
+            conditions: [Condition(feature: 0, .lessOrEqual, 2.5), Condition(feature: 1, .greater, 1.5)], output: 1,
+            precision: 0.5, coverage: 9),
+        Rule(
+            conditions: [Condition(feature: 2, .equal, 3)], output: 2, precision: 0.9, coverage: 9,
+            exceptions: [Rule(conditions: [Condition(feature: 0, .equal, 4)], output: 5, precision: 1, coverage: 1)]),
+        Rule(conditions: [Condition(feature: 1, .lessOrEqual, 3.5)], output: 3, precision: 0.9, coverage: 9),
+        Rule(
+            conditions: [Condition(feature: 0, .greater, 0.5), Condition(feature: 2, .lessOrEqual, 1.5)], output: 4,
+            precision: 0.95, coverage: 9),
+    ]
+    let kinds = [FeatureKind](repeating: .integer, count: 3)
+    let list = RuleList(rules: rules, defaultOutput: 0, featureKinds: kinds, classes: Array(0..<6))
+    var plain = rules
+    plain[1].exceptions = []
+    let set = RuleSet(rules: plain, defaultOutput: 0, featureKinds: kinds, classes: Array(0..<6))
+    let rows = (0..<table.rowCount).map { table.row($0) }
+    #expect(list.predict(table) == rows.map { list.predict(row: $0) })
+    #expect(set.predict(table) == rows.map { set.predict(row: $0) })
+    #expect(Set(list.predict(table)) == Set(0...5) && Set(set.predict(table)).isSuperset(of: [0, 2, 3, 4]))
+}
+
 @Test func batchAndRowPredictionsAgree() {
     let table = mixedTable()
     let list = RuleList.fit(table)
@@ -735,14 +762,15 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
                 let members = BinMembers(bin: search.bin[f], bins: search.cuts[f].count + 1, width: slots.classes.count, group: group) {
                     slots.slot[Int(search.classIndex[Int($0)])]
                 }
-                search.literals(feature: f, histogram: members, slots: slots, focus: focus, skip: { _ in false }) { l, c, second in
+                search.literals(feature: f, histogram: members, slots: slots, focus: focus, skip: { _ in false }, into: &swept) {
+                    swept, l, c, second in
                     swept.append("\(l.op) \(l.index): \(c.total) \(c.first) \(c.firstClass) \(c.second) \(c.focus) \(c.restMax) \(second)")
                 }
                 var kept: [String] = []
                 var bySlot: [Int: String] = [:]
                 let counts = histograms.counts[f], cutCount = search.cuts[f].count
-                counts.forEach(focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes) {
-                    op, index, c, second in
+                counts.forEach(focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes, into: &kept) {
+                    kept, op, index, c, second in
                     kept.append("\(op) \(index): \(c.total) \(c.first) \(c.firstClass) \(c.second) \(c.focus) \(c.restMax) \(second)")
                     let secondCount = max(c.second, 0)
                     bySlot[RuleSearch.literalSlot(op: op, index: index, cuts: cutCount)] =

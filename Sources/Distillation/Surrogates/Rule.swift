@@ -37,6 +37,24 @@ public struct Rule: Sendable, Equatable {
         conditions.allSatisfy { $0.holds(columns[$0.feature][i]) }
     }
 
+    /// The members of `candidates` (examples of `columns`, in order) for which every condition holds, in order:
+    /// a condition at a time, each over what the ones before it kept.
+    /// - Complexity: O(|candidates| · conditions)
+    func matching(_ candidates: [Int32], columns: [[Double]]) -> [Int32] {
+        var kept = candidates
+        for condition in conditions where !kept.isEmpty {
+            let t = condition.threshold
+            kept = columns[condition.feature].withUnsafeBufferPointer { v in
+                switch condition.comparison {
+                case .lessOrEqual: kept.filter { v[Int($0)] <= t }
+                case .greater: kept.filter { v[Int($0)] > t }
+                case .equal: kept.filter { v[Int($0)] == t }
+                }
+            }
+        }
+        return kept
+    }
+
     /// The output for a `row` the rule matches: the first exception's that holds, else `output`.
     /// - Complexity: O(conditions of the exceptions)
     public func answer(_ row: [Double]) -> Int {

@@ -86,8 +86,8 @@ public struct RuleList: RuleModel {
         // The examples each rule is the first to match.
         var reaching = [[Int]](repeating: [], count: rules.count)
         var errors = 0
-        for i in 0..<table.rowCount {
-            if let r = rules.firstIndex(where: { $0.matches(columns: columns, example: i) }) {
+        for (i, r) in firstRules(table).enumerated() {
+            if r >= 0 {
                 reaching[r].append(i)
                 if rules[r].answer(columns: columns, example: i) != labels[i] { errors += 1 }
             } else if defaultOutput != labels[i] {
@@ -250,9 +250,25 @@ public struct RuleList: RuleModel {
     /// - Complexity: O(n · total conditions)
     public func predict(_ table: FeatureTable) -> [Int] {
         let columns = table.columns
-        return (0..<table.rowCount).map { i in
-            rules.first { $0.matches(columns: columns, example: i) }?.answer(columns: columns, example: i) ?? defaultOutput
+        return firstRules(table).enumerated().map { i, r in
+            r < 0 ? defaultOutput : rules[r].answer(columns: columns, example: i)
         }
+    }
+
+    /// The index of the first rule each example of `table` matches, -1 where none does (the default answers): rule by
+    /// rule, over the examples no rule before it matched.
+    /// - Complexity: O(n · total conditions)
+    func firstRules(_ table: FeatureTable) -> [Int] {
+        let columns = table.columns
+        var first = [Int](repeating: -1, count: table.rowCount)
+        var remaining = (0..<table.rowCount).map { Int32($0) }
+        for (r, rule) in rules.enumerated() where !remaining.isEmpty {
+            let matched = rule.matching(remaining, columns: columns)
+            guard !matched.isEmpty else { continue }
+            for i in matched { first[Int(i)] = r }
+            remaining.removeAll { first[Int($0)] >= 0 }
+        }
+        return first
     }
 
     /// `IF … THEN y` for the first rule, `ELSE IF … THEN y` for the others, then `ELSE y`.

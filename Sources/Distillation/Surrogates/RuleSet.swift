@@ -216,8 +216,17 @@ public struct RuleSet: RuleModel {
     /// The output for every example of `table`.
     /// - Complexity: O(n · total conditions)
     public func predict(_ table: FeatureTable) -> [Int] {
+        // Rule by rule over every example, as `choose` reads them: the first rule of the highest precision that matches.
         let columns = table.columns
-        return (0..<table.rowCount).map { i in choose { $0.matches(columns: columns, example: i) } }
+        var outputs = [Int](repeating: defaultOutput, count: table.rowCount)
+        var precision = [Double](repeating: -1, count: table.rowCount)
+        let every = (0..<table.rowCount).map { Int32($0) }
+        for rule in rules {
+            for i in rule.matching(every, columns: columns) where rule.precision > precision[Int(i)] {
+                (outputs[Int(i)], precision[Int(i)]) = (rule.output, rule.precision)
+            }
+        }
+        return outputs
     }
 
     private func choose(_ matches: (Rule) -> Bool) -> Int {

@@ -239,7 +239,10 @@ struct LiteralCounts: Sendable {
     /// class index) and the class of its second-largest count, in the same order. `classes` are the slots' classes.
     /// - Precondition: no literal is stale (`refresh`).
     /// - Complexity: O(literals)
-    func forEach(focus: Int, slotOf: [Int32], classes: [Int], _ body: (_ op: Int, _ index: Int, RuleSearch.Coverage, Int) -> Void) {
+    func forEach<State>(
+        focus: Int, slotOf: [Int32], classes: [Int], into state: inout State,
+        _ body: (inout State, _ op: Int, _ index: Int, RuleSearch.Coverage, Int) -> Void
+    ) {
         assert(stale.isEmpty, "refresh before reading")
         let focusSlot = Int(slotOf[focus])
         let width = self.width
@@ -251,12 +254,12 @@ struct LiteralCounts: Sendable {
             let focusCount = focusSlot < 0 ? 0 : Int(below[j * width + focusSlot])
             let (leFirst, leSecond, gtFirst, gtSecond) = (firstKeys[2 * j], secondKeys[2 * j], firstKeys[2 * j + 1], secondKeys[2 * j + 1])
             body(
-                0, j,
+                &state, 0, j,
                 RuleSearch.Coverage(
                     total: running, first: leFirst >> 32, firstClass: classes[Self.slot(leFirst)], second: leSecond >> 32,
                     focus: focusCount, restMax: gtFirst >> 32), classes[Self.slot(leSecond)])
             body(
-                1, j,
+                &state, 1, j,
                 RuleSearch.Coverage(
                     total: groupSize - running, first: gtFirst >> 32, firstClass: classes[Self.slot(gtFirst)],
                     second: gtSecond >> 32, focus: ownFocus - focusCount, restMax: leFirst >> 32), classes[Self.slot(gtSecond)])
@@ -268,7 +271,7 @@ struct LiteralCounts: Sendable {
             let (first, second) = (firstKeys[l], secondKeys[l])
             let focusCount = focusSlot < 0 ? 0 : Int(below[j * width + focusSlot] - (j > 0 ? below[(j - 1) * width + focusSlot] : 0))
             body(
-                2, j,
+                &state, 2, j,
                 RuleSearch.Coverage(
                     total: total, first: first >> 32, firstClass: classes[Self.slot(first)], second: second >> 32, focus: focusCount,
                     restMax: max(restKeys[j] >> 32, 0)), classes[Self.slot(second)])

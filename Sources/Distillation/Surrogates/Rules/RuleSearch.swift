@@ -371,6 +371,7 @@ struct RuleSearch: Sendable {
         init(after previous: Refinements) {
             log = previous.log
             searches = previous.searches + 1
+            lead = previous.lead
         }
 
         /// Takes over `previous`'s sweeps that this one lacks, those used in the last `sweepSearches` searches.
@@ -384,6 +385,9 @@ struct RuleSearch: Sendable {
         static let sweepSearches = 8
         /// Searches so far.
         fileprivate(set) var searches = 0
+        /// The feature of the first condition of the rule the last search found: where the next one starts (the rank
+        /// found there first is what the other features' literals are bounded against).
+        fileprivate var lead: Int?
 
         /// The histograms of the conjunction of `literals` (sorted), if kept.
         /// - Complexity: O(entries · conditions)
@@ -543,9 +547,9 @@ struct RuleSearch: Sendable {
     /// the (bin, class) pairs that occur alone; those are listed once first (`BinCounts.withPairs`), so that the
     /// sweeps and the pass over values for `=` read a compact list.
     /// - Complexity: O(bins + the nonzero (bin, slot) counts + slots)
-    func literals(
+    func literals<State>(
         feature f: Int, histogram: some BinCounts, slots: Slots, focus: Int, keepsWholeGroup: Bool = false, skip: (Int) -> Bool,
-        _ body: (Literal, Coverage, Int) -> Void
+        into state: inout State, _ body: (inout State, Literal, Coverage, Int) -> Void
     ) {
         let k = slots.classes.count
         let bins = cuts[f].count + 1
@@ -668,12 +672,12 @@ struct RuleSearch: Sendable {
         }
         if sides {
             for j in 0..<(bins - 1) where kept[j] != 0 {
-                if emitsLE { body(Literal(feature: f, op: 0, index: j), le[j], leSecond[j]) }
-                if emitsGT { body(Literal(feature: f, op: 1, index: j), gt[j], gtSecond[j]) }
+                if emitsLE { body(&state, Literal(feature: f, op: 0, index: j), le[j], leSecond[j]) }
+                if emitsGT { body(&state, Literal(feature: f, op: 1, index: j), gt[j], gtSecond[j]) }
             }
         }
         for j in 0..<valueCount where valueKept[j] != 0 {
-            body(Literal(feature: f, op: 2, index: j), equalCover[j], equalSecond[j])
+            body(&state, Literal(feature: f, op: 2, index: j), equalCover[j], equalSecond[j])
         }
     }
 }
@@ -909,6 +913,78 @@ extension RuleSearch {
             var seen: [(Literal, Seen)]
             var record: Sweep?
         }
+        /// What a sweep of a (parent, feature) keeps as it goes, handed to each literal (not captured by the closure that
+        /// scores it).
+        ///
+        /// Without refusals the best rank only rises: a child ranked below the best so far (`floor`, from -∞ with
+        /// refusals, where a lower rank may still be taken) cannot be the best, nor one whose optimistic bound is not
+        /// above it a member of the beam (`bar` below), and neither is kept. Of the others, a child is read only as the
+        /// best (the first of the highest rank), as one of the first `beamWidth` of its comparison in the beam's order
+        /// (the beam takes one per (parent, feature, comparison), and passes over a child before it only where that
+        /// child's coverage is a member's, which a comparison's children, all of different coverages, can each be for
+        /// at most `beamWidth − 1` members), or as the first of its comparison's largest optimistic bound (what `tops`
+        /// reads): `keep` keeps those (`read`: in the order found). With refusals every child is kept (`children`).
+        struct SweepState {
+            var floor: Double
+            var children: [Child] = []
+            var scored: [(Literal, Seen)] = []
+            var record: Sweep
+            /// The first child of the highest rank, and by comparison the first of the largest optimistic bound and the
+            /// first `beamWidth` in the beam's order (places in `children`).
+            var highest = (rank: -Double.infinity, place: -1)
+            var leading = [(optimistic: Double, place: Int)](repeating: (-.infinity, -1), count: 3)
+            var firsts: [[Int]] = [[], [], []]
+
+            init(floor: Double, record: Sweep) {
+                self.floor = floor
+                self.record = record
+            }
+
+            mutating func keep(_ child: Child, beamWidth: Int) {
+                let s = child.score
+                floor = max(floor, s.rank)
+                let place = children.count
+                var keeps = false
+                if s.rank > highest.rank {
+                    highest = (s.rank, place)
+                    keeps = true
+                }
+                if s.optimistic > s.rank + 1e-12 {
+                    let op = child.literal.op
+                    if s.optimistic > leading[op].optimistic {
+                        leading[op] = (s.optimistic, place)
+                        keeps = true
+                    }
+                    // Its place among the comparison's first in the beam's order (a later child comes after an earlier one
+                    // with the same optimistic bound and promise).
+                    var k = firsts[op].count
+                    while k > 0 {
+                        let before = children[firsts[op][k - 1]]
+                        let (o, b) = (s.optimistic, before.score.optimistic)
+                        guard o > b || (o == b && child.promise > before.promise) else { break }
+                        k -= 1
+                    }
+                    if k < beamWidth {
+                        firsts[op].insert(place, at: k)
+                        if firsts[op].count > beamWidth { firsts[op].removeLast() }
+                        keeps = true
+                    }
+                }
+                if keeps { children.append(child) }
+            }
+
+            /// What a child's optimistic bound must reach for `keep` to keep it for the beam (-∞ until `beamWidth` are).
+            func beamBar(_ op: Int, beamWidth: Int) -> Double {
+                firsts[op].count < beamWidth ? -.infinity : children[firsts[op][beamWidth - 1]].score.optimistic
+            }
+
+            /// The children `keep` kept that are read, in the order found.
+            func read() -> [Child] {
+                var read = [Bool](repeating: false, count: children.count)
+                for place in [highest.place] + leading.map(\.place) + firsts.joined() where place >= 0 { read[place] = true }
+                return children.indices.filter { read[$0] }.map { children[$0] }
+            }
+        }
         /// A parent's class counts for the bounds: what a refinement by a literal can keep of a class is at most the
         /// parent's count and the literal's.
         struct Largest {
@@ -1015,9 +1091,6 @@ extension RuleSearch {
             // `floor`: the best rank found so far at this depth (-∞ with refusals, where a lower rank may still be taken).
             let sweep: @Sendable ((Int, Int), Double) -> Swept = { item, floor in
                 let (p, f) = item
-                // Without refusals the best rank only rises: a child ranked below the best so far cannot be the best,
-                // nor one whose optimistic bound is not above it a member of the beam (`bar` below): not kept.
-                var floor = floor
                 let parent = current[p]
                 let used = parent.literals.filter { $0.feature == f }.map(\.op)
                 let baseBits = bits(parent.literals) - Rule.conditionCountBits(parent.literals.count)
@@ -1029,14 +1102,12 @@ extension RuleSearch {
                     guard e.count == parent.literals.count + 1, parent.literals.allSatisfy(e.contains) else { return nil }
                     return e.first { !parent.literals.contains($0) }
                 }
-                var children: [Child] = []
-                children.reserveCapacity(3 * cuts[f].count + 3)
-                var scored: [(Literal, Seen)] = []
-                var record = Sweep(removed: removedNow)
-                if records { record.entries.reserveCapacity(3 * cuts[f].count + 3) }
-                func add(_ literal: Literal, _ coverage: Coverage, _ second: Int) {
+                var state = SweepState(floor: floor, record: Sweep(removed: removedNow))
+                state.children.reserveCapacity(majorityOfAll ? 3 * cuts[f].count + 3 : 16)
+                if records { state.record.entries.reserveCapacity(3 * cuts[f].count + 3) }
+                func add(_ state: inout SweepState, _ literal: Literal, _ coverage: Coverage, _ second: Int) {
                     if depth == 1 && bound != nil && histograms == nil {  // else read from `histograms` when needed
-                        scored.append(
+                        state.scored.append(
                             (
                                 literal,
                                 Seen(
@@ -1045,25 +1116,44 @@ extension RuleSearch {
                             ))
                     }
                     guard coverage.total >= parameters.minCoverage else { return }
-                    if records { record.append(coverage, literal, bits: featureBits[literal.op][literal.index]) }
+                    if records { state.record.append(coverage, literal, bits: featureBits[literal.op][literal.index]) }
                     let ruleBits = baseBits + natural + featureBits[literal.op][literal.index]
+                    if !majorityOfAll, let bound, excluding.isEmpty {
+                        // Not scored where its bounds show it would not be kept: its rank below the best so far, and its
+                        // optimistic bound too, or below the last of its comparison's first (`SweepState.keep`).
+                        let floor = max(state.floor, keptAbove)
+                        let other = coverage.firstClass == focus ? max(coverage.second, 0) : coverage.first
+                        let hits = bound.hits(other: other, focus: coverage.focus)
+                        if floor >= 0
+                            && (hits == 0 || bound.cannotRaise(floor, hits: hits, ruleBits)
+                                || bound.rank(hits, coverage.total, ruleBits) < floor - Bound.margin)
+                            && (other == 0
+                                || bound.cannotRaise(
+                                    max(floor, state.beamBar(literal.op, beamWidth: parameters.beamWidth)), hits: other,
+                                    ruleBits + refining))
+                        {
+                            return
+                        }
+                    }
                     guard var s = score(coverage, second, ruleBits, ruleBits + refining) else { return }
                     let promise = s.rank
                     if !excluding.isEmpty && excluding.contains(literal) {
                         (s.rank, s.gain) = (-.infinity, -.infinity)  // still refined
                     }
                     guard s.rank > keptAbove || (s.optimistic > keptAbove && s.optimistic > s.rank + 1e-12) else { return }
+                    let floor = state.floor
                     guard s.rank >= floor || (s.optimistic > floor + 1e-12 && s.optimistic > s.rank + 1e-12) else { return }
-                    if !majorityOfAll { floor = max(floor, s.rank) }
-                    children.append(
-                        Child(
-                            parent: p, literal: literal, score: s, promise: promise,
-                            signature: (coverage.total, coverage.first, coverage.firstClass)))
+                    let child = Child(
+                        parent: p, literal: literal, score: s, promise: promise,
+                        signature: (coverage.total, coverage.first, coverage.firstClass))
+                    if majorityOfAll { state.children.append(child) } else { state.keep(child, beamWidth: parameters.beamWidth) }
                 }
                 var counted: BinHistogram?
                 if depth == 1, let histograms {
-                    histograms.counts[f].forEach(focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes) {
-                        op, index, coverage, second in add(Literal(feature: f, op: op, index: index), coverage, second)
+                    let slots = histograms.slots
+                    histograms.counts[f].forEach(focus: focus, slotOf: slots.slot, classes: slots.classes, into: &state) {
+                        state, op, index, coverage, second in
+                        add(&state, Literal(feature: f, op: op, index: index), coverage, second)
                     }
                 } else if let slots = everyClass[p] {
                     let keptHistogram = found[p].flatMap { $0[f] }
@@ -1071,7 +1161,7 @@ extension RuleSearch {
                     if keptHistogram == nil { counted = byClass }
                     literals(
                         feature: f, histogram: byClass, slots: slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
-                        skip: skip, add)
+                        skip: skip, into: &state, add)
                 } else {
                     let slot = parent.slots.slot
                     let members = BinMembers(
@@ -1079,9 +1169,11 @@ extension RuleSearch {
                     ) { slot[Int(classIndex[Int($0)])] }
                     literals(
                         feature: f, histogram: members, slots: parent.slots, focus: focus, keepsWholeGroup: majorityOfAll && depth > 1,
-                        skip: skip, add)
+                        skip: skip, into: &state, add)
                 }
-                return Swept(children: children, counted: counted, seen: scored, record: records ? record : nil)
+                return Swept(
+                    children: majorityOfAll ? state.children : state.read(), counted: counted, seen: state.scored,
+                    record: records ? state.record : nil)
             }
             // Upper bounds on the ranks of the refinements of a (parent, feature) and, before the last depth, on their
             // optimistic bounds: from what a sweep of it found in an earlier search of this run (counts of a class only
@@ -1174,7 +1266,11 @@ extension RuleSearch {
             // The (parent, feature) items by their bounds, highest first, each swept unless it can neither hold the best
             // rule (its rank bound below the best found so far) nor a member of the next beam (its optimistic bound
             // below the `beamWidth`-th largest optimistic bound found so far, of distinct (item, comparison)).
+            // (At depth 1, where every bound is +∞, the order does not change what is found; the last search's best
+            // feature comes first.)
+            let lead = depth == 1 ? refinements.lead : nil
             let order = items.indices.sorted { a, b in
+                if let lead, items[a].1 == lead || items[b].1 == lead { return items[a].1 == lead && items[b].1 != lead }
                 let (x, y) = (max(boundsOf[a].rank, boundsOf[a].optimistic), max(boundsOf[b].rank, boundsOf[b].optimistic))
                 return x > y || (x == y && a < b)
             }
@@ -1361,6 +1457,7 @@ extension RuleSearch {
             beam = next
         }
         guard let b = best else { return nil }
+        kept.lead = b.literals.first?.feature
         return Found(literals: b.literals, members: b.members, output: b.score.output, hits: b.score.hits, gain: b.score.gain)
     }
 }
