@@ -769,8 +769,10 @@ private func expectSkippingByBoundsKeepsTheRules(_ table: FeatureTable) -> RuleL
                 var kept: [String] = []
                 var bySlot: [Int: String] = [:]
                 let counts = histograms.counts[f], cutCount = search.cuts[f].count
-                counts.forEach(focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes, into: &kept) {
-                    kept, op, index, c, second in
+                counts.forEach(
+                    focus: focus, slotOf: histograms.slots.slot, classes: histograms.slots.classes, into: &kept,
+                    admits: { _, _, _, _ in true }
+                ) { kept, op, index, c, second in
                     kept.append("\(op) \(index): \(c.total) \(c.first) \(c.firstClass) \(c.second) \(c.focus) \(c.restMax) \(second)")
                     let secondCount = max(c.second, 0)
                     bySlot[RuleSearch.literalSlot(op: op, index: index, cuts: cutCount)] =

@@ -4,7 +4,9 @@
 ///
 /// Covering an example of class c lowers c's count in every literal holding it, and a literal's two largest counts
 /// change only where c was one of them (a class below both stays below both as its count falls, ties included, for
-/// a tie goes to the lower class either way): only those literals are counted again. Classes are numbered by slot
+/// a tie goes to the lower class either way): only those literals are stale, and they are counted again when read,
+/// not before: until then their keys are bounds (no class has more than the stale first count, and none but its
+/// class more than the stale second), which is all a search reads of a literal it passes over. Classes are numbered by slot
 /// (`RuleSearch.Slots`, the run's `Histograms.slots`), and the two largest are those a scan of the slots in order
 /// keeping the first strictly larger count finds, as `TopTwo` does (a slot without examples counts 0).
 struct LiteralCounts: Sendable {
@@ -16,20 +18,46 @@ struct LiteralCounts: Sendable {
     /// Examples in each bin, and in bins 0...j.
     private var binTotals: [Int32]
     private var belowTotals: [Int32]
+    /// The literals' keys, shared by the copies of these counts that a search reads (`forEach` counts a stale
+    /// literal again where the search reads it; the covering run marks them stale as it removes examples).
+    private let keys: Keys
+    let equal: Bool
+
     /// Each literal's two largest counts as `TopTwo` keys (count in the high 32 bits, `UInt32.max − slot` in the
     /// low ones): `x <= cut j` and `x > cut j` for each of the `bins − 1` cuts, then `x = bin j` for each bin when
-    /// `equal`.
-    private var firstKeys: [Int]
-    private var secondKeys: [Int]
-    /// For `x = bin j`: the largest count the group has of a class outside the bin (the group's count of the slot
-    /// less the bin's), and the slot of the first to reach it.
-    private var restKeys: [Int]
-    /// Literals whose keys are stale, listed once each.
-    private var stale: [Int32] = []
-    private var isStale: [Bool]
-    /// A row's room for `recount`.
-    private var scratch: [Int32]
-    let equal: Bool
+    /// `equal`; for `x = bin j` also the largest count the group has of a class outside the bin (the group's count of
+    /// the slot less the bin's) and the slot of the first to reach it; and which are stale.
+    ///
+    /// A reference, so that reading counts the stale ones again in place. Safe to share: a covering run changes it
+    /// only between searches, and within one search only the sweep of its own feature writes it (`forEach`) while
+    /// nothing else reads it. Plain buffers (indices checked by the callers), read and written without the run-time
+    /// exclusivity checks of a class's variables.
+    private final class Keys: @unchecked Sendable {
+        let literals: Int
+        let first: UnsafeMutablePointer<Int>
+        let second: UnsafeMutablePointer<Int>
+        let rest: UnsafeMutablePointer<Int>
+        let isStale: UnsafeMutablePointer<Bool>
+
+        init(literals: Int, equalBins: Int) {
+            self.literals = literals
+            first = .allocate(capacity: max(literals, 1))
+            first.initialize(repeating: 0, count: max(literals, 1))
+            second = .allocate(capacity: max(literals, 1))
+            second.initialize(repeating: 0, count: max(literals, 1))
+            rest = .allocate(capacity: max(equalBins, 1))
+            rest.initialize(repeating: 0, count: max(equalBins, 1))
+            isStale = .allocate(capacity: max(literals, 1))
+            isStale.initialize(repeating: false, count: max(literals, 1))
+        }
+
+        deinit {
+            first.deallocate()
+            second.deallocate()
+            rest.deallocate()
+            isStale.deallocate()
+        }
+    }
 
     private static let slotMask = Int(UInt32.max)
 
@@ -65,16 +93,12 @@ struct LiteralCounts: Sendable {
         self.below = below
         self.binTotals = binTotals
         let literals = 2 * (bins - 1) + (equal ? bins : 0)
-        firstKeys = [Int](repeating: 0, count: literals)
-        secondKeys = [Int](repeating: 0, count: literals)
-        restKeys = [Int](repeating: 0, count: equal ? bins : 0)
-        isStale = [Bool](repeating: false, count: literals)
-        scratch = [Int32](repeating: 0, count: width)
+        keys = Keys(literals: literals, equalBins: equal ? bins : 0)
         for l in 0..<literals { recount(l) }
     }
 
     /// Counts the uncovered examples `covered` fewer (each given by its bin and slot), marking the literals whose
-    /// keys this may change; `refresh` counts those again.
+    /// keys this may change as stale (`forEach` counts those again where they are read).
     /// - Complexity: O(|covered| + the slots covered · bins)
     mutating func remove(_ covered: [(bin: Int32, slot: Int32)]) {
         guard !covered.isEmpty else { return }
@@ -82,56 +106,39 @@ struct LiteralCounts: Sendable {
         // By slot, then bin: each slot's examples once, lowest bin first.
         // (As one integer each, slot in the high half, so that a plain sort orders them.)
         let sorted = covered.map { Int($0.slot) << 32 | Int($0.bin) }.sorted().map { (bin: Int32(truncatingIfNeeded: $0), slot: Int32($0 >> 32)) }
-        var stale = self.stale  // taken out, so that it is appended to while the counts are borrowed
-        self.stale = []
-        defer { self.stale = stale }
+        let (first, second, rest, isStale) = (keys.first, keys.second, keys.rest, keys.isStale)
+        @inline(__always) func touch(_ l: Int, _ low: Int) {
+            if first[l] & Self.slotMask == low || second[l] & Self.slotMask == low { isStale[l] = true }
+        }
         below.withUnsafeMutableBufferPointer { below in
             belowTotals.withUnsafeMutableBufferPointer { totals in
                 binTotals.withUnsafeMutableBufferPointer { binTotals in
-                    firstKeys.withUnsafeBufferPointer { first in
-                        secondKeys.withUnsafeBufferPointer { second in
-                            restKeys.withUnsafeBufferPointer { rest in
-                                isStale.withUnsafeMutableBufferPointer { isStale in
-                                    @inline(__always) func touch(_ l: Int, _ low: Int) {
-                                        if !isStale[l] && (first[l] & Self.slotMask == low || second[l] & Self.slotMask == low) {
-                                            isStale[l] = true
-                                            stale.append(Int32(truncatingIfNeeded: l))
-                                        }
-                                    }
-                                    var k = 0
-                                    while k < sorted.count {
-                                        let slot = Int(sorted[k].slot)
-                                        let low = Self.slotMask - slot
-                                        let lowest = Int(sorted[k].bin)
-                                        // The slot's examples gone at or below each bin, as the bins are passed.
-                                        var gone: Int32 = 0
-                                        var highest = lowest
-                                        for j in lowest..<bins {
-                                            while k < sorted.count && Int(sorted[k].slot) == slot && Int(sorted[k].bin) == j {
-                                                gone += 1
-                                                binTotals[j] -= 1
-                                                k += 1
-                                                highest = j
-                                                if equal { touch(2 * cuts + j, low) }
-                                            }
-                                            below[j * width + slot] -= gone
-                                            totals[j] -= gone
-                                        }
-                                        // `x <= cut j` holds one of them for j ≥ the lowest bin, `x > cut j` for j below
-                                        // the highest.
-                                        for j in lowest..<cuts { touch(2 * j, low) }
-                                        for j in 0..<min(highest, cuts) { touch(2 * j + 1, low) }
-                                        // A bin's rest is the group's count of a slot less the bin's: it falls for the
-                                        // other bins, so each bin whose rest this slot gives is counted again.
-                                        if equal {
-                                            for j in 0..<bins where rest[j] & Self.slotMask == low && !isStale[2 * cuts + j] {
-                                                isStale[2 * cuts + j] = true
-                                                stale.append(Int32(truncatingIfNeeded: 2 * cuts + j))
-                                            }
-                                        }
-                                    }
-                                }
+                    var k = 0
+                    while k < sorted.count {
+                        let slot = Int(sorted[k].slot)
+                        let low = Self.slotMask - slot
+                        let lowest = Int(sorted[k].bin)
+                        // The slot's examples gone at or below each bin, as the bins are passed.
+                        var gone: Int32 = 0
+                        var highest = lowest
+                        for j in lowest..<bins {
+                            while k < sorted.count && Int(sorted[k].slot) == slot && Int(sorted[k].bin) == j {
+                                gone += 1
+                                binTotals[j] -= 1
+                                k += 1
+                                highest = j
+                                if equal { touch(2 * cuts + j, low) }
                             }
+                            below[j * width + slot] -= gone
+                            totals[j] -= gone
+                        }
+                        // `x <= cut j` holds one of them for j ≥ the lowest bin, `x > cut j` for j below the highest.
+                        for j in lowest..<cuts { touch(2 * j, low) }
+                        for j in 0..<min(highest, cuts) { touch(2 * j + 1, low) }
+                        // A bin's rest is the group's count of a slot less the bin's: it falls for the other bins, so each
+                        // bin whose rest this slot gives is stale.
+                        if equal {
+                            for j in 0..<bins where rest[j] & Self.slotMask == low { isStale[2 * cuts + j] = true }
                         }
                     }
                 }
@@ -139,24 +146,20 @@ struct LiteralCounts: Sendable {
         }
     }
 
-    /// Counts again the literals `remove` marked.
-    /// - Complexity: O(width) each
-    mutating func refresh() {
-        for l in stale {
-            recount(Int(l))
-            isStale[Int(l)] = false
-        }
-        stale.removeAll(keepingCapacity: true)
-    }
+    /// Whether literal l's keys are stale.
+    @inline(__always)
+    private func isStale(_ l: Int) -> Bool { keys.isStale[l] }
 
-    /// Literal l's keys from the counts: the literal's count of every slot into `scratch`, then its largest (the
-    /// first slot holding it) and the largest of the others, as whole-row passes the compiler can vectorize.
-    private mutating func recount(_ l: Int) {
+    /// Literal l's keys from the counts (no longer stale): the literal's count of every slot into a row of room, then
+    /// its largest (the first slot holding it) and the largest of the others, as whole-row passes the compiler can
+    /// vectorize.
+    private func recount(_ l: Int) {
         let (cuts, width) = (self.cuts, self.width)
+        keys.isStale[l] = false
         guard width > 0 else { return }  // no examples left: nothing is read
         var keys = (first: 0, second: 0, rest: 0)
         below.withUnsafeBufferPointer { below in
-            scratch.withUnsafeMutableBufferPointer { scratch in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: width) { scratch in
                 let group = below.baseAddress! + (bins - 1) * width
                 let counts = scratch.baseAddress!
                 if l < 2 * cuts {
@@ -200,9 +203,9 @@ struct LiteralCounts: Sendable {
                 }
             }
         }
-        firstKeys[l] = keys.first
-        secondKeys[l] = keys.second
-        if l >= 2 * cuts { restKeys[l - 2 * cuts] = keys.rest }
+        self.keys.first[l] = keys.first
+        self.keys.second[l] = keys.second
+        if l >= 2 * cuts { self.keys.rest[l - 2 * cuts] = keys.rest }
     }
 
     /// The uncovered examples, in all.
@@ -224,12 +227,12 @@ struct LiteralCounts: Sendable {
 
     /// Literal l's (`RuleSearch.literalSlot`) coverage as `forEach` gives it: its size, its largest count and that
     /// class, and its second-largest count (0 when none) and that class (-1 when it has no examples); nil where
-    /// `forEach` gives no such literal.
-    /// - Precondition: no literal is stale (`refresh`).
+    /// `forEach` gives no such literal. Where the literal is stale, the counts are bounds: no class has more than
+    /// `first`, and none but `firstClass` more than `second`.
     /// - Complexity: O(1)
     func coverage(_ l: Int, classes: [Int]) -> (total: Int, first: Int, firstClass: Int, second: Int, secondClass: Int)? {
         guard let total = total(l) else { return nil }
-        let (first, second) = (firstKeys[l], secondKeys[l])
+        let (first, second) = (keys.first[l], keys.second[l])
         let secondCount = max(second >> 32, 0)
         return (total, first >> 32, classes[Self.slot(first)], secondCount, secondCount > 0 ? classes[Self.slot(second)] : -1)
     }
@@ -237,44 +240,65 @@ struct LiteralCounts: Sendable {
     /// Every literal of the feature as `RuleSearch.literals` gives it on the uncovered examples with
     /// `keepsWholeGroup` off and nothing skipped: its cut or bin j and operation, its `Coverage` (`focus` counted, a
     /// class index) and the class of its second-largest count, in the same order. `classes` are the slots' classes.
-    /// - Precondition: no literal is stale (`refresh`).
-    /// - Complexity: O(literals)
+    /// A stale literal is first shown to `admits` with its stale counts (bounds, as `coverage` gives them; its size
+    /// and count of `focus` are exact): where it admits it, it is counted again (a cut's `<=` and `>` together, each
+    /// being the other's `restMax`) and given to `body`; else it is passed over and stays stale.
+    /// - Complexity: O(literals), and O(width) for each stale literal admitted.
     func forEach<State>(
         focus: Int, slotOf: [Int32], classes: [Int], into state: inout State,
+        admits: (inout State, _ op: Int, _ index: Int, RuleSearch.Coverage) -> Bool,
         _ body: (inout State, _ op: Int, _ index: Int, RuleSearch.Coverage, Int) -> Void
     ) {
-        assert(stale.isEmpty, "refresh before reading")
         let focusSlot = Int(slotOf[focus])
         let width = self.width
         let group = (bins - 1) * width
         let ownFocus = focusSlot < 0 ? 0 : Int(below[group + focusSlot])
         let groupSize = self.groupSize
+        let keys = self.keys
         for j in 0..<cuts {
             guard let running = total(2 * j) else { continue }
             let focusCount = focusSlot < 0 ? 0 : Int(below[j * width + focusSlot])
-            let (leFirst, leSecond, gtFirst, gtSecond) = (firstKeys[2 * j], secondKeys[2 * j], firstKeys[2 * j + 1], secondKeys[2 * j + 1])
-            body(
-                &state, 0, j,
-                RuleSearch.Coverage(
-                    total: running, first: leFirst >> 32, firstClass: classes[Self.slot(leFirst)], second: leSecond >> 32,
-                    focus: focusCount, restMax: gtFirst >> 32), classes[Self.slot(leSecond)])
-            body(
-                &state, 1, j,
-                RuleSearch.Coverage(
-                    total: groupSize - running, first: gtFirst >> 32, firstClass: classes[Self.slot(gtFirst)],
-                    second: gtSecond >> 32, focus: ownFocus - focusCount, restMax: leFirst >> 32), classes[Self.slot(gtSecond)])
+            @inline(__always) func coverages() -> (le: RuleSearch.Coverage, gt: RuleSearch.Coverage) {
+                let (leFirst, leSecond) = (keys.first[2 * j], keys.second[2 * j])
+                let (gtFirst, gtSecond) = (keys.first[2 * j + 1], keys.second[2 * j + 1])
+                return (
+                    RuleSearch.Coverage(
+                        total: running, first: leFirst >> 32, firstClass: classes[Self.slot(leFirst)], second: leSecond >> 32,
+                        focus: focusCount, restMax: gtFirst >> 32),
+                    RuleSearch.Coverage(
+                        total: groupSize - running, first: gtFirst >> 32, firstClass: classes[Self.slot(gtFirst)],
+                        second: gtSecond >> 32, focus: ownFocus - focusCount, restMax: leFirst >> 32)
+                )
+            }
+            var (le, gt) = coverages()
+            if isStale(2 * j) || isStale(2 * j + 1) {
+                let (takesLE, takesGT) = (admits(&state, 0, j, le), admits(&state, 1, j, gt))
+                guard takesLE || takesGT else { continue }
+                if isStale(2 * j) { recount(2 * j) }
+                if isStale(2 * j + 1) { recount(2 * j + 1) }
+                (le, gt) = coverages()
+            }
+            body(&state, 0, j, le, classes[Self.slot(keys.second[2 * j])])
+            body(&state, 1, j, gt, classes[Self.slot(keys.second[2 * j + 1])])
         }
         guard equal else { return }
         for j in 0..<bins {
             let l = 2 * cuts + j
             guard let total = total(l) else { continue }
-            let (first, second) = (firstKeys[l], secondKeys[l])
             let focusCount = focusSlot < 0 ? 0 : Int(below[j * width + focusSlot] - (j > 0 ? below[(j - 1) * width + focusSlot] : 0))
-            body(
-                &state, 2, j,
-                RuleSearch.Coverage(
+            @inline(__always) func coverage() -> RuleSearch.Coverage {
+                let (first, second) = (keys.first[l], keys.second[l])
+                return RuleSearch.Coverage(
                     total: total, first: first >> 32, firstClass: classes[Self.slot(first)], second: second >> 32, focus: focusCount,
-                    restMax: max(restKeys[j] >> 32, 0)), classes[Self.slot(second)])
+                    restMax: max(keys.rest[j] >> 32, 0))
+            }
+            var c = coverage()
+            if isStale(l) {
+                guard admits(&state, 2, j, c) else { continue }
+                recount(l)
+                c = coverage()
+            }
+            body(&state, 2, j, c, classes[Self.slot(keys.second[l])])
         }
     }
 }

@@ -345,7 +345,6 @@ struct RuleSearch: Sendable {
             let coveredSlots = covered.map { slots.slot[Int(search.classIndex[Int($0)])] }
             for f in counts.indices {
                 counts[f].remove(zip(covered, coveredSlots).map { (search.bin[f][Int($0)], $1) })
-                counts[f].refresh()
             }
         }
     }
@@ -767,6 +766,8 @@ extension RuleSearch {
         let focusGap: Int?
         /// `focusGap`, or more than any count.
         private let gap: Int
+        /// A bound that bounds nothing (where one is needed as a value but not read).
+        static let none = Bound(normalized: false, largest: 0, focusGap: nil) { _ in 0 }
         /// How far below a score (the best so far, the beam's last member) a bound must be to skip what it bounds. A
         /// bound sums its terms in another order than the score it bounds and can come out below it by rounding
         /// (~1e-14 seen); the search takes a candidate that beats another by 1e-12, so a bound within this margin
@@ -1096,15 +1097,36 @@ extension RuleSearch {
                 let baseBits = bits(parent.literals) - Rule.conditionCountBits(parent.literals.count)
                 let natural = Rule.conditionCountBits(parent.literals.count + 1)
                 let skip = { (op: Int) in used.contains(op) || used.contains(2) || (op == 2 && !used.isEmpty) }
-                let featureBits = literalBits[f]
+                // Each comparison's literal bits, and the bounds that may pass a literal over (below), taken out once a sweep.
+                let (bitsLE, bitsGT, bitsEQ) = (literalBits[f][0], literalBits[f][1], literalBits[f][2])
                 // The literals that make this parent an excluded conjunction (a literal is never in its parent).
                 let excluding = excluded.compactMap { e -> Literal? in
                     guard e.count == parent.literals.count + 1, parent.literals.allSatisfy(e.contains) else { return nil }
                     return e.first { !parent.literals.contains($0) }
                 }
+                let skipping = !majorityOfAll && excluding.isEmpty ? bound : nil
+                let skips = skipping != nil, bounds = skipping ?? Bound.none
+                let (minCoverage, beamWidth) = (parameters.minCoverage, parameters.beamWidth)
                 var state = SweepState(floor: floor, record: Sweep(removed: removedNow))
                 state.children.reserveCapacity(majorityOfAll ? 3 * cuts[f].count + 3 : 16)
                 if records { state.record.entries.reserveCapacity(3 * cuts[f].count + 3) }
+                func bitsOf(_ literal: Literal) -> Double {
+                    literal.op == 0 ? bitsLE[literal.index] : literal.op == 1 ? bitsGT[literal.index] : bitsEQ[literal.index]
+                }
+                // Whether a literal need not be scored: its bounds show it would not be kept, its rank below the best so
+                // far, and its optimistic bound too, or below the last of its comparison's first (`SweepState.keep`).
+                // (Its counts may be bounds, as a stale literal's are.)
+                func passesOver(_ state: SweepState, _ literal: Literal, _ coverage: Coverage, _ ruleBits: Double) -> Bool {
+                    let floor = max(state.floor, keptAbove)
+                    let other = coverage.firstClass == focus ? max(coverage.second, 0) : coverage.first
+                    let hits = bounds.hits(other: other, focus: coverage.focus)
+                    return floor >= 0
+                        && (hits == 0 || bounds.cannotRaise(floor, hits: hits, ruleBits)
+                            || bounds.rank(hits, coverage.total, ruleBits) < floor - Bound.margin)
+                        && (other == 0
+                            || bounds.cannotRaise(
+                                max(floor, state.beamBar(literal.op, beamWidth: beamWidth)), hits: other, ruleBits + refining))
+                }
                 func add(_ state: inout SweepState, _ literal: Literal, _ coverage: Coverage, _ second: Int) {
                     if depth == 1 && bound != nil && histograms == nil {  // else read from `histograms` when needed
                         state.scored.append(
@@ -1115,26 +1137,11 @@ extension RuleSearch {
                                     second: max(coverage.second, 0), secondClass: coverage.second > 0 ? second : -1)
                             ))
                     }
-                    guard coverage.total >= parameters.minCoverage else { return }
-                    if records { state.record.append(coverage, literal, bits: featureBits[literal.op][literal.index]) }
-                    let ruleBits = baseBits + natural + featureBits[literal.op][literal.index]
-                    if !majorityOfAll, let bound, excluding.isEmpty {
-                        // Not scored where its bounds show it would not be kept: its rank below the best so far, and its
-                        // optimistic bound too, or below the last of its comparison's first (`SweepState.keep`).
-                        let floor = max(state.floor, keptAbove)
-                        let other = coverage.firstClass == focus ? max(coverage.second, 0) : coverage.first
-                        let hits = bound.hits(other: other, focus: coverage.focus)
-                        if floor >= 0
-                            && (hits == 0 || bound.cannotRaise(floor, hits: hits, ruleBits)
-                                || bound.rank(hits, coverage.total, ruleBits) < floor - Bound.margin)
-                            && (other == 0
-                                || bound.cannotRaise(
-                                    max(floor, state.beamBar(literal.op, beamWidth: parameters.beamWidth)), hits: other,
-                                    ruleBits + refining))
-                        {
-                            return
-                        }
-                    }
+                    guard coverage.total >= minCoverage else { return }
+                    let literalBits = bitsOf(literal)
+                    if records { state.record.append(coverage, literal, bits: literalBits) }
+                    let ruleBits = baseBits + natural + literalBits
+                    if skips && passesOver(state, literal, coverage, ruleBits) { return }
                     guard var s = score(coverage, second, ruleBits, ruleBits + refining) else { return }
                     let promise = s.rank
                     if !excluding.isEmpty && excluding.contains(literal) {
@@ -1146,13 +1153,19 @@ extension RuleSearch {
                     let child = Child(
                         parent: p, literal: literal, score: s, promise: promise,
                         signature: (coverage.total, coverage.first, coverage.firstClass))
-                    if majorityOfAll { state.children.append(child) } else { state.keep(child, beamWidth: parameters.beamWidth) }
+                    if majorityOfAll { state.children.append(child) } else { state.keep(child, beamWidth: beamWidth) }
                 }
                 var counted: BinHistogram?
                 if depth == 1, let histograms {
                     let slots = histograms.slots
-                    histograms.counts[f].forEach(focus: focus, slotOf: slots.slot, classes: slots.classes, into: &state) {
-                        state, op, index, coverage, second in
+                    histograms.counts[f].forEach(
+                        focus: focus, slotOf: slots.slot, classes: slots.classes, into: &state,
+                        admits: { state, op, index, coverage in
+                            let literal = Literal(feature: f, op: op, index: index)
+                            return coverage.total >= minCoverage
+                                && !(skips && passesOver(state, literal, coverage, baseBits + natural + bitsOf(literal)))
+                        }
+                    ) { state, op, index, coverage, second in
                         add(&state, Literal(feature: f, op: op, index: index), coverage, second)
                     }
                 } else if let slots = everyClass[p] {
