@@ -44,6 +44,12 @@ struct LiteralPluralities: Sendable {
             below[literal.feature], classes: classCount, cuts: cuts[literal.feature], op: literal.op, index: literal.index, class: c)
     }
 
+    /// How many examples of each class index satisfy `literal`.
+    /// - Complexity: O(classes)
+    func counts(_ literal: RuleSearch.Literal) -> [Int32] {
+        (0..<classCount).map { count(literal, $0) }
+    }
+
     /// The examples of class `c` satisfying the literal (`op`, `index`) of a feature whose cumulative counts are `rows`.
     private static func count(_ rows: [Int32], classes k: Int, cuts: Int, op: Int, index j: Int, class c: Int) -> Int32 {
         switch op {

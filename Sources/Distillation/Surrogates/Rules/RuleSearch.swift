@@ -187,6 +187,12 @@ struct RuleSearch: Sendable {
         }
     }
 
+    /// Every example satisfying all of `literals`, in order.
+    /// - Complexity: O(n · literals)
+    func everyExample(_ literals: [Literal]) -> [Int32] {
+        literals.reduce((0..<exampleCount).map { Int32($0) }) { filter($0, $1) }
+    }
+
     /// `filter(group, literal)` and `classCounts` of it, in one pass.
     /// - Complexity: O(|group| + classes)
     func filterCounting(_ group: [Int32], _ literal: Literal) -> (members: [Int32], counts: [Int]) {
@@ -882,9 +888,10 @@ extension RuleSearch {
             var literals: [Literal]
             var members: [Int32]
             var slots: Slots
-            /// Every example (not only the group's) satisfying `literals`, when `majorityOfAll`, and their class counts
-            /// when `pluralities` is given.
-            var everyMember: [Int32]
+            /// Every example (not only the group's) satisfying `literals`, when `majorityOfAll` (nil: not listed yet, as
+            /// for a member of one condition, whose class counts `pluralities` gives: `everyExample` lists it where
+            /// needed), and their class counts when `pluralities` is given.
+            var everyMember: [Int32]?
             var everyCounts: [Int32] = []
         }
         struct Child: Sendable {
@@ -1345,6 +1352,14 @@ extension RuleSearch {
             var settled = false
             var next: [Member] = []
             var refusedOf = majorityOfAll ? keys.map { imprecise[$0] } : []  // each parent's refusals so far
+            // Every example a member of the beam covers (`Member.everyMember`), listed once where it was not.
+            var listed: [Int: [Int32]] = [:]
+            func everyOf(_ p: Int) -> [Int32] {
+                if let every = current[p].everyMember ?? listed[p] { return every }
+                let every = everyExample(current[p].literals)
+                listed[p] = every
+                return every
+            }
             while true {
                 best = startBest
                 var children = results.flatMap { $0?.children ?? [] }
@@ -1363,7 +1378,10 @@ extension RuleSearch {
                     let key = Refusals.Child(literal: child.literal, output: child.score.output)
                     if refusedOf[child.parent].contains(key) { return true }
                     let bounded = pluralities?.isPlurality(child.score.output, child.literal, within: parent.everyCounts)
-                    guard !(bounded ?? isPlurality(child.score.output, among: parent.everyMember, satisfying: child.literal)) else { return false }
+                    guard
+                        !(bounded
+                            ?? isPlurality(child.score.output, among: everyOf(child.parent), satisfying: child.literal))
+                    else { return false }
                     refusedOf[child.parent].insert(key)
                     imprecise.insert(key, parent: keys[child.parent])
                     return true
@@ -1402,39 +1420,57 @@ extension RuleSearch {
                 var lowest = Double.infinity  // the lowest optimistic bound taken
                 // The coverages taken, told apart by size and a 64-bit fingerprint; a fingerprint is computed only once
                 // a second coverage of its size comes (most differ in size).
-                var taken: [(coverage: [Int32], fingerprint: UInt64?)] = []
+                // (With `majorityOfAll`, coverages of every example: a member of one condition gets its class counts from
+                // `pluralities`, and its examples are listed only where a coverage of the same size is taken.)
+                var taken: [(size: Int, coverage: [Int32]?, literals: [Literal], fingerprint: UInt64?)] = []
                 var kinds = Set<[Int]>()
                 while next.count < parameters.beamWidth, let c = order.next() {
                     let child = children[c]
                     guard !kinds.contains([child.parent, child.literal.feature, child.literal.op]) else { continue }
-                    let (members, memberCounts) = filterCounting(current[child.parent].members, child.literal)
+                    let parent = current[child.parent]
+                    let (members, memberCounts) = filterCounting(parent.members, child.literal)
                     guard !members.isEmpty else { continue }
-                    let (everyMember, everyCounts) =
-                        majorityOfAll
-                        ? pluralities != nil
-                            ? filterCounting(current[child.parent].everyMember, child.literal)
-                            : (filter(current[child.parent].everyMember, child.literal), []) : ([], [])
-                    let coverage = majorityOfAll ? everyMember : members
+                    let literals = parent.literals + [child.literal]
+                    var everyMember: [Int32]?, everyCounts: [Int32] = []
+                    if majorityOfAll {
+                        if let pluralities, parent.literals.isEmpty {
+                            everyCounts = pluralities.counts(child.literal)
+                        } else {
+                            let among = everyOf(child.parent)
+                            if pluralities != nil {
+                                let (every, counts) = filterCounting(among, child.literal)
+                                (everyMember, everyCounts) = (every, counts.map { Int32($0) })
+                            } else {
+                                everyMember = filter(among, child.literal)
+                            }
+                        }
+                    }
+                    var coverage = majorityOfAll ? everyMember : members
+                    let size = coverage?.count ?? Int(everyCounts.reduce(0, +))
                     var fingerprint: UInt64?
                     var duplicate = false
-                    for k in taken.indices where taken[k].coverage.count == coverage.count {
-                        if taken[k].fingerprint == nil { taken[k].fingerprint = Self.fingerprint(taken[k].coverage) }
-                        if fingerprint == nil { fingerprint = Self.fingerprint(coverage) }
+                    for k in taken.indices where taken[k].size == size {
+                        if taken[k].fingerprint == nil {
+                            taken[k].fingerprint = Self.fingerprint(taken[k].coverage ?? everyExample(taken[k].literals))
+                        }
+                        if fingerprint == nil {
+                            coverage = coverage ?? everyExample(literals)
+                            fingerprint = Self.fingerprint(coverage!)
+                        }
                         if taken[k].fingerprint == fingerprint {
                             duplicate = true
                             break
                         }
                     }
                     guard !duplicate else { continue }
-                    taken.append((coverage, fingerprint))
+                    taken.append((size, coverage, literals, fingerprint))
                     kinds.insert([child.parent, child.literal.feature, child.literal.op])
                     lowest = min(lowest, child.score.optimistic)
                     next.append(
                         Member(
-                            literals: current[child.parent].literals + [child.literal], members: members,
+                            literals: literals, members: members,
                             slots: Slots(counts: memberCounts, reference: reference, order: referenceOrder),
-                            everyMember: everyMember,
-                            everyCounts: everyCounts.map { Int32($0) }))
+                            everyMember: everyMember, everyCounts: everyCounts))
                 }
                 // A skipped item's children come after every member taken (or are filtered out): else it is swept now
                 // and the best and the beam are chosen again.
