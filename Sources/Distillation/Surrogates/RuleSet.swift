@@ -147,7 +147,7 @@ public struct RuleSet: RuleModel {
                         })
                 else { break }
                 let literals = found.literals
-                let covered = literals.reduce(everyExample) { search.filter($0, $1) }.map { Int($0) }
+                let covered = search.everyExample(literals).map { Int($0) }
                 let target = Int32(found.output)
                 let hits = covered.reduce(0) { $0 + (search.classIndex[$1] == target ? 1 : 0) }
                 let precision = Double(hits) / Double(covered.count)

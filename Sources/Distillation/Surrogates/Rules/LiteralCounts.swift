@@ -33,14 +33,12 @@ struct LiteralCounts: Sendable {
     /// nothing else reads it. Plain buffers (indices checked by the callers), read and written without the run-time
     /// exclusivity checks of a class's variables.
     private final class Keys: @unchecked Sendable {
-        let literals: Int
         let first: UnsafeMutablePointer<Int>
         let second: UnsafeMutablePointer<Int>
         let rest: UnsafeMutablePointer<Int>
         let isStale: UnsafeMutablePointer<Bool>
 
         init(literals: Int, equalBins: Int) {
-            self.literals = literals
             first = .allocate(capacity: max(literals, 1))
             first.initialize(repeating: 0, count: max(literals, 1))
             second = .allocate(capacity: max(literals, 1))
